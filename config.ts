@@ -1,0 +1,103 @@
+/**
+ * The one place the process environment is read. `loadConfig(env)` validates every variable once and returns a
+ * frozen `Config`; errors name the variable and what is allowed. Tests pass a literal environment.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const envSchema = z.object({
+  DATABASE_URL: z
+    .string()
+    .trim()
+    .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  PORT: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(0)
+    .max(65535, 'must be a TCP port between 0 and 65535')
+    .default(3978),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  DMM_DEFAULT_TIME_ZONE: z.string().trim().min(1).default('Europe/London'),
+  DMM_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+});
+
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  /** PostgreSQL connection string; when absent the embedded PGlite database in `pgliteDir` is used. */
+  readonly databaseUrl: string | undefined;
+  readonly dataDir: string;
+  /** Directory of the embedded database (`<dataDir>/pglite`). */
+  readonly pgliteDir: string;
+  readonly port: number;
+  readonly host: string;
+  readonly logLevel: LogLevel;
+  readonly defaultTimeZone: string;
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment and returns a frozen config. Throws `ConfigError` naming each bad variable. */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  if (!isValidTimeZone(e.DMM_DEFAULT_TIME_ZONE)) {
+    throw new ConfigError([`DMM_DEFAULT_TIME_ZONE: '${e.DMM_DEFAULT_TIME_ZONE}' is not an IANA time zone`]);
+  }
+  const dataDir = path.resolve(e.DATA_DIR);
+  return Object.freeze({
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    pgliteDir: path.join(dataDir, 'pglite'),
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    defaultTimeZone: e.DMM_DEFAULT_TIME_ZONE,
+    shutdownTimeoutMs: e.DMM_SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Describes a config for logs: never includes secrets (the database password is masked). */
+export function describeConfig(config: Config): Record<string, unknown> {
+  return {
+    database: config.databaseUrl ? maskUrl(config.databaseUrl) : `pglite:${config.pgliteDir}`,
+    host: config.host,
+    port: config.port,
+    logLevel: config.logLevel,
+  };
+}
+
+function maskUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable)';
+  }
+}

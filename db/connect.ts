@@ -1,0 +1,149 @@
+/**
+ * The one connection factory. Embedded PGlite (default) persisted to a directory guarded by a lock file, or
+ * PostgreSQL through a `pg` pool when a URL is given. Both get the same type parsers and the same migrations.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import lockfile from 'proper-lockfile';
+import type { Database } from './database.js';
+import { typeParsers } from './type-parsers.js';
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly kind: DatabaseKind;
+  /** Human-readable location for logs (never includes a password). */
+  readonly location: string;
+  /** Closes the connection(s) and releases the directory lock. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export class DatabaseLockedError extends Error {
+  readonly code = 'DATABASE_LOCKED';
+  constructor(
+    readonly directory: string,
+    readonly holderPid: number | undefined,
+  ) {
+    super(
+      `The embedded database at ${directory} is already open in another dmm process` +
+        (holderPid ? ` (pid ${holderPid})` : '') +
+        '. PGlite allows one process at a time: stop that process first, or set DATABASE_URL to use PostgreSQL.',
+    );
+    this.name = 'DatabaseLockedError';
+  }
+}
+
+export interface PgliteOptions {
+  /** Directory to persist to. */
+  readonly directory: string;
+  /** Called if the lock is lost (e.g. its file was removed): the process must stop writing. */
+  readonly onLockCompromised?: (error: Error) => void;
+}
+
+/** Opens (creating if needed) an embedded database in `directory`, refusing if another process holds it. */
+export async function connectPglite(options: PgliteOptions): Promise<DatabaseHandle> {
+  const directory = path.resolve(options.directory);
+  await fs.mkdir(directory, { recursive: true });
+  const pidFile = path.join(directory, 'dmm.pid');
+  let release: () => Promise<void>;
+  try {
+    // PGlite itself puts no lock on its directory and two processes would corrupt it, so take our own.
+    // proper-lockfile uses an atomic mkdir and refreshes its mtime, so a crashed holder's lock goes stale.
+    release = await lockfile.lock(directory, {
+      lockfilePath: path.join(directory, 'dmm.lock'),
+      stale: 30_000,
+      update: 10_000,
+      retries: 0,
+      realpath: false,
+      onCompromised: (error) => {
+        if (options.onLockCompromised) options.onLockCompromised(error);
+        else throw error;
+      },
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
+      const pid = Number.parseInt(await fs.readFile(pidFile, 'utf8').catch(() => ''), 10);
+      throw new DatabaseLockedError(directory, Number.isFinite(pid) ? pid : undefined);
+    }
+    throw error;
+  }
+  await fs.writeFile(pidFile, String(process.pid));
+  try {
+    const pglite = new PGlite({ dataDir: path.join(directory, 'pgdata'), parsers: { ...typeParsers } });
+    await pglite.waitReady;
+    return wrapPglite(pglite, `pglite:${directory}`, async () => {
+      await fs.rm(pidFile, { force: true });
+      await release();
+    });
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/**
+ * Wraps an already created PGlite instance (tests load a migrated template with `loadDataDir`). The caller
+ * must have created it with `typeParsers`.
+ */
+export function wrapPglite(pglite: PGlite, location: string, onClose?: () => Promise<void>): DatabaseHandle {
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  return { db, kind: 'pglite', location, close: once(async () => {
+    await db.destroy();
+    await onClose?.();
+  }) };
+}
+
+export interface PostgresOptions {
+  readonly url: string;
+  /** Schema to put first on the search path (tests use a throw-away schema per file). */
+  readonly schema?: string;
+  readonly maxConnections?: number;
+}
+
+/** Connects to PostgreSQL with a pool; nothing is sent until the first query. */
+export function connectPostgres(options: PostgresOptions): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.maxConnections ?? 10,
+    ...(options.schema ? { options: `-c search_path=${quoteIdent(options.schema)}` } : {}),
+    types: { getTypeParser: getPgTypeParser },
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { db, kind: 'postgres', location: redactUrl(options.url), close: once(() => db.destroy()) };
+}
+
+function getPgTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {
+  const own = typeParsers[oid];
+  if (own && (format ?? 'text') === 'text') return own;
+  // biome-ignore lint/suspicious/noExplicitAny: pg's overloaded getTypeParser signature needs a loose call here.
+  return (pg.types.getTypeParser as any)(oid, format);
+}
+
+function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid schema name '${name}'`);
+  return name;
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable)';
+  }
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= fn();
+    return done;
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * The kysely `Database` interface: one table interface per table, snake_case as in SQL. Nullable columns are
+ * `T | null` (never optional); `Generated<T>` marks columns the database fills. Row types stay inside
+ * `services/`, which map them to domain types.
+ */
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+/** Calendar dates are read as 'YYYY-MM-DD' strings (see db/type-parsers.ts): no time-zone drift. */
+type CalendarDate = string;
+type Json = ColumnType<unknown, string, string>;
+
+export interface UnitTable {
+  id: Generated<number>;
+  code: string;
+  name: string;
+  time_zone: string;
+  brief_time: string;
+  category_scheme: string;
+  agenda_template: Json;
+  parent_id: number | null;
+  created_at: GeneratedTimestamp;
+}
+
+export interface PersonTable {
+  id: Generated<number>;
+  display_name: string;
+  created_at: GeneratedTimestamp;
+}
+
+export interface IdentityTable {
+  id: Generated<number>;
+  person_id: number;
+  platform: string;
+  tenant_id: string;
+  external_id: string;
+  created_at: GeneratedTimestamp;
+}
+
+export interface MembershipTable {
+  unit_id: number;
+  person_id: number;
+  role: string;
+  created_at: GeneratedTimestamp;
+}
+
+export interface PriorityTable {
+  id: Generated<number>;
+  unit_id: number;
+  title: string;
+  description: string | null;
+  owner_person_id: number | null;
+  starts_on: CalendarDate;
+  ends_on: CalendarDate | null;
+  morile_score: number | null;
+  matching_rules: Json;
+  marking: string;
+  status: string;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+export interface MeetingTable {
+  id: Generated<number>;
+  unit_id: number;
+  local_date: CalendarDate;
+  status: string;
+  chair_person_id: number | null;
+  started_at: Timestamp | null;
+  closed_at: Timestamp | null;
+  minutes_md: string | null;
+  version: Generated<number>;
+  created_at: GeneratedTimestamp;
+}
+
+export interface AgendaItemTable {
+  id: Generated<number>;
+  meeting_id: number;
+  position: number;
+  section_key: string;
+  title: string;
+  feed: string;
+  status: string;
+  started_at: Timestamp | null;
+  ended_at: Timestamp | null;
+}
+
+export interface MeetingNoteTable {
+  id: Generated<number>;
+  meeting_id: number;
+  agenda_item_id: number | null;
+  author_person_id: number | null;
+  text: string;
+  marking: string;
+  created_at: GeneratedTimestamp;
+}
+
+export interface AttendanceTable {
+  meeting_id: number;
+  person_id: number;
+  present: boolean;
+  recorded_by: number | null;
+  recorded_at: GeneratedTimestamp;
+}
+
+export interface DecisionTable {
+  id: Generated<number>;
+  unit_id: number;
+  meeting_id: number | null;
+  agenda_item_id: number | null;
+  text: string;
+  decision_maker_id: number;
+  decided_at: Timestamp;
+  information: string;
+  threat_risk: string;
+  powers_policy: string;
+  options_considered: string;
+  chosen_option: string;
+  review_point: string | null;
+  priority_id: number | null;
+  incident_ref: string | null;
+  marking: string;
+  supersedes_id: number | null;
+  correction_reason: string | null;
+  created_at: GeneratedTimestamp;
+}
+
+export interface ActionTable {
+  id: Generated<number>;
+  unit_id: number;
+  title: string;
+  description: string | null;
+  owner_person_id: number | null;
+  owner_post: string | null;
+  action_manager_id: number | null;
+  due_on: CalendarDate | null;
+  category: string;
+  status: string;
+  result: string | null;
+  meeting_id: number | null;
+  decision_id: number | null;
+  priority_id: number | null;
+  incident_ref: string | null;
+  marking: string;
+  version: Generated<number>;
+  created_by: number | null;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+export interface ActionUpdateTable {
+  id: Generated<number>;
+  action_id: number;
+  version: number;
+  actor_person_id: number | null;
+  actor_label: string;
+  at: Timestamp;
+  kind: string;
+  from_status: string | null;
+  to_status: string | null;
+  note: string | null;
+  changes: Json;
+}
+
+export interface AuditEventTable {
+  seq: number;
+  at: Timestamp;
+  actor_person_id: number | null;
+  actor_label: string;
+  operation: string;
+  entity_type: string;
+  entity_id: string;
+  unit_id: number | null;
+  before: Json | null;
+  after: Json | null;
+  recipients: Json | null;
+  channel: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadTable {
+  id: number;
+  seq: number;
+  hash: string;
+}
+
+export interface Database {
+  units: UnitTable;
+  people: PersonTable;
+  identities: IdentityTable;
+  memberships: MembershipTable;
+  priorities: PriorityTable;
+  meetings: MeetingTable;
+  agenda_items: AgendaItemTable;
+  meeting_notes: MeetingNoteTable;
+  attendance: AttendanceTable;
+  decisions: DecisionTable;
+  actions: ActionTable;
+  action_updates: ActionUpdateTable;
+  audit_events: AuditEventTable;
+  audit_head: AuditHeadTable;
+}
+
+export type UnitRow = Selectable<UnitTable>;
+export type PersonRow = Selectable<PersonTable>;
+export type PriorityRow = Selectable<PriorityTable>;
+export type MeetingRow = Selectable<MeetingTable>;
+export type AgendaItemRow = Selectable<AgendaItemTable>;
+export type DecisionRow = Selectable<DecisionTable>;
+export type NewDecisionRow = Insertable<DecisionTable>;
+export type ActionRow = Selectable<ActionTable>;
+export type ActionUpdateRow = Selectable<ActionUpdateTable>;
+export type AuditEventRow = Selectable<AuditEventTable>;

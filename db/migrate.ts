@@ -1,0 +1,43 @@
+/** Applies and inspects migrations; the same list runs on PGlite and PostgreSQL. */
+import type { Kysely } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import { migrationNames, migrationProvider } from './migrations/index.js';
+
+export interface MigrationReport {
+  readonly applied: readonly string[];
+}
+
+export class MigrationError extends Error {
+  readonly code = 'MIGRATION_FAILED';
+  constructor(
+    readonly migration: string | undefined,
+    cause: unknown,
+  ) {
+    super(`Migration ${migration ?? '(unknown)'} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = 'MigrationError';
+  }
+}
+
+function createMigrator<DB>(db: Kysely<DB>): Migrator {
+  // Migrations are frozen in time and typed against no schema, so the handle's table types are erased here.
+  return new Migrator({ db: db as unknown as Kysely<unknown>, provider: migrationProvider });
+}
+
+/** Brings the schema up to date; returns the migrations it applied (none if already current). */
+export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationReport> {
+  const { error, results } = await createMigrator(db).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new MigrationError(failed?.migrationName, error);
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}
+
+/** Names of known migrations not yet applied (empty when the schema is current). */
+export async function pendingMigrations<DB>(db: Kysely<DB>): Promise<string[]> {
+  const all = await createMigrator(db).getMigrations();
+  const executed = new Set(all.filter((m) => m.executedAt !== undefined).map((m) => m.name));
+  return migrationNames.filter((n) => !executed.has(n));
+}

@@ -1,0 +1,16 @@
+/**
+ * The ordered list of migrations. Listed statically (not read from the file system) so the same list runs
+ * from source, from tests and from any bundle. Append only; never edit or reorder a released migration.
+ */
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as m0001 from './0001-core.js';
+
+const migrations: Record<string, Migration> = {
+  '0001-core': m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
+
+export const migrationNames: readonly string[] = Object.keys(migrations);

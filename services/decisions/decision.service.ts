@@ -1,0 +1,290 @@
+/**
+ * Decisions: immutable records with a rationale structured on the National Decision Model. A correction is a
+ * new decision that supersedes the old one; the old one stays readable and points to its correction.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { z } from 'zod';
+import type { Database, DecisionRow } from '../../db/database.js';
+import type { Actor } from '../access/actor.js';
+import { assertCan } from '../access/permissions.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Clock } from '../clock.js';
+import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { addDays, localDateOf, startOfLocalDay } from '../time.js';
+import type { UnitService } from '../units/unit.service.js';
+import { id, isoDate, type Marking, marking, optionalText, parseInput, text } from '../validation.js';
+
+/** The rationale, following the National Decision Model's stages. */
+export interface Rationale {
+  /** Information and intelligence considered. */
+  readonly information: string;
+  /** Threat, harm and risk assessment. */
+  readonly threatRisk: string;
+  /** Powers and policy relied on. */
+  readonly powersPolicy: string;
+  /** Options considered. */
+  readonly optionsConsidered: string;
+  /** The option chosen, and why. */
+  readonly chosenOption: string;
+  /** When and how the decision will be reviewed. */
+  readonly reviewPoint: string | null;
+}
+
+export interface Decision {
+  readonly id: number;
+  readonly unitId: number;
+  readonly meetingId: number | null;
+  readonly agendaItemId: number | null;
+  readonly text: string;
+  readonly decisionMakerId: number;
+  readonly decidedAt: Date;
+  readonly rationale: Rationale;
+  readonly priorityId: number | null;
+  readonly incidentRef: string | null;
+  readonly marking: Marking;
+  readonly supersedesId: number | null;
+  readonly correctionReason: string | null;
+  /** The decision that corrected this one, if any. */
+  readonly supersededById: number | null;
+}
+
+const rationaleSchema = z.object(
+  {
+    information: text(4000),
+    threatRisk: text(4000),
+    powersPolicy: text(4000),
+    optionsConsidered: text(4000),
+    chosenOption: text(4000),
+    reviewPoint: optionalText(500),
+  },
+  { error: 'is required: information, threatRisk, powersPolicy, optionsConsidered, chosenOption' },
+);
+
+export const recordDecisionSchema = z.object({
+  unitId: id,
+  meetingId: id.nullish(),
+  text: text(2000),
+  rationale: rationaleSchema,
+  priorityId: id.nullish(),
+  incidentRef: optionalText(64),
+  marking: marking.default('OFFICIAL'),
+});
+
+export const supersedeSchema = recordDecisionSchema.omit({ unitId: true, meetingId: true }).extend({
+  reason: text(1000),
+});
+
+const listSchema = z.object({
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+  meetingId: id.optional(),
+  includeSuperseded: z.boolean().default(true),
+});
+
+export interface DecisionService {
+  record(actor: Actor, input: z.input<typeof recordDecisionSchema>): Promise<Decision>;
+  supersede(actor: Actor, decisionId: number, input: z.input<typeof supersedeSchema>): Promise<Decision>;
+  get(actor: Actor, decisionId: number): Promise<Decision>;
+  /** Decisions on a unit, oldest first; `from`/`to` are inclusive local dates in the unit's zone. */
+  list(actor: Actor, unitId: number, filter?: z.input<typeof listSchema>): Promise<Decision[]>;
+}
+
+type DecisionWithCorrection = DecisionRow & { superseded_by_id: number | null };
+
+function toDecision(row: DecisionWithCorrection): Decision {
+  return {
+    id: row.id,
+    unitId: row.unit_id,
+    meetingId: row.meeting_id,
+    agendaItemId: row.agenda_item_id,
+    text: row.text,
+    decisionMakerId: row.decision_maker_id,
+    decidedAt: row.decided_at,
+    rationale: {
+      information: row.information,
+      threatRisk: row.threat_risk,
+      powersPolicy: row.powers_policy,
+      optionsConsidered: row.options_considered,
+      chosenOption: row.chosen_option,
+      reviewPoint: row.review_point,
+    },
+    priorityId: row.priority_id,
+    incidentRef: row.incident_ref,
+    marking: row.marking as Marking,
+    supersedesId: row.supersedes_id,
+    correctionReason: row.correction_reason,
+    supersededById: row.superseded_by_id,
+  };
+}
+
+export function createDecisionService(deps: {
+  db: Kysely<Database>;
+  audit: AuditService;
+  clock: Clock;
+  units: UnitService;
+}): DecisionService {
+  const { db, audit, clock, units } = deps;
+
+  function selectDecisions(q: Kysely<Database> | Transaction<Database>) {
+    return q
+      .selectFrom('decisions as d')
+      .leftJoin('decisions as c', 'c.supersedes_id', 'd.id')
+      .selectAll('d')
+      .select('c.id as superseded_by_id');
+  }
+
+  async function checkLinks(trx: Transaction<Database>, unitId: number, priorityId: number | null | undefined) {
+    if (!priorityId) return;
+    const p = await trx.selectFrom('priorities').select('unit_id').where('id', '=', priorityId).executeTakeFirst();
+    if (!p || p.unit_id !== unitId) throw ValidationError.field('priorityId', 'no such priority on this unit');
+  }
+
+  async function insert(
+    trx: Transaction<Database>,
+    actor: Actor,
+    values: {
+      unitId: number;
+      meetingId: number | null;
+      agendaItemId: number | null;
+      data: z.output<typeof supersedeSchema> | z.output<typeof recordDecisionSchema>;
+      supersedesId: number | null;
+      reason: string | null;
+    },
+  ): Promise<Decision> {
+    if (actor.kind !== 'person') {
+      throw ValidationError.field('actor', 'a decision needs a decision maker: record it as the chair, not the system');
+    }
+    const { data } = values;
+    const row = await trx
+      .insertInto('decisions')
+      .values({
+        unit_id: values.unitId,
+        meeting_id: values.meetingId,
+        agenda_item_id: values.agendaItemId,
+        text: data.text,
+        decision_maker_id: actor.personId,
+        decided_at: clock.now(),
+        information: data.rationale.information,
+        threat_risk: data.rationale.threatRisk,
+        powers_policy: data.rationale.powersPolicy,
+        options_considered: data.rationale.optionsConsidered,
+        chosen_option: data.rationale.chosenOption,
+        review_point: data.rationale.reviewPoint,
+        priority_id: data.priorityId ?? null,
+        incident_ref: data.incidentRef,
+        marking: data.marking,
+        supersedes_id: values.supersedesId,
+        correction_reason: values.reason,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const decision = toDecision({ ...row, superseded_by_id: null });
+    await audit.append(trx, actor, {
+      operation: 'collection',
+      entityType: 'decision',
+      entityId: decision.id,
+      unitId: decision.unitId,
+      after: decision,
+    });
+    return decision;
+  }
+
+  return {
+    async record(actor, input) {
+      const data = parseInput(recordDecisionSchema, input);
+      assertCan(actor, 'decision.record', data.unitId);
+      const unit = await units.get(data.unitId);
+      return db.transaction().execute(async (trx) => {
+        await checkLinks(trx, unit.id, data.priorityId);
+        // A decision belongs to the given meeting, or else to today's open meeting if there is one; it is
+        // linked to the agenda section being discussed.
+        let meeting = data.meetingId
+          ? await trx.selectFrom('meetings').select(['id', 'unit_id', 'status']).where('id', '=', data.meetingId).executeTakeFirst()
+          : await trx
+              .selectFrom('meetings')
+              .select(['id', 'unit_id', 'status'])
+              .where('unit_id', '=', unit.id)
+              .where('local_date', '=', localDateOf(clock.now(), unit.timeZone))
+              .where('status', '=', 'open')
+              .executeTakeFirst();
+        if (data.meetingId) {
+          if (!meeting || meeting.unit_id !== unit.id) throw ValidationError.field('meetingId', 'no such meeting on this unit');
+          if (meeting.status !== 'open') {
+            throw new DomainError('MEETING_NOT_OPEN', `Meeting ${meeting.id} is ${meeting.status}; decisions are recorded in an open meeting.`);
+          }
+        }
+        meeting = meeting?.status === 'open' ? meeting : undefined;
+        const item = meeting
+          ? await trx
+              .selectFrom('agenda_items')
+              .select('id')
+              .where('meeting_id', '=', meeting.id)
+              .where('status', '=', 'current')
+              .executeTakeFirst()
+          : undefined;
+        return insert(trx, actor, {
+          unitId: unit.id,
+          meetingId: meeting?.id ?? null,
+          agendaItemId: item?.id ?? null,
+          data,
+          supersedesId: null,
+          reason: null,
+        });
+      });
+    },
+
+    async supersede(actor, decisionId, input) {
+      const data = parseInput(supersedeSchema, input);
+      return db.transaction().execute(async (trx) => {
+        const old = await trx.selectFrom('decisions').selectAll().where('id', '=', decisionId).forUpdate().executeTakeFirst();
+        if (!old) throw new NotFoundError('Decision', decisionId);
+        assertCan(actor, 'decision.record', old.unit_id);
+        const existing = await trx.selectFrom('decisions').select('id').where('supersedes_id', '=', decisionId).executeTakeFirst();
+        if (existing) {
+          throw new DomainError(
+            'DECISION_ALREADY_SUPERSEDED',
+            `Decision ${decisionId} was already corrected by decision ${existing.id}; correct that one instead.`,
+            { decisionId, supersededById: existing.id },
+          );
+        }
+        await checkLinks(trx, old.unit_id, data.priorityId);
+        const correction = await insert(trx, actor, {
+          unitId: old.unit_id,
+          meetingId: old.meeting_id,
+          agendaItemId: old.agenda_item_id,
+          data,
+          supersedesId: old.id,
+          reason: data.reason,
+        });
+        await audit.append(trx, actor, {
+          operation: 'alteration',
+          entityType: 'decision',
+          entityId: old.id,
+          unitId: old.unit_id,
+          before: { supersededById: null },
+          after: { supersededById: correction.id, reason: data.reason },
+        });
+        return correction;
+      });
+    },
+
+    async get(actor, decisionId) {
+      const row = await selectDecisions(db).where('d.id', '=', decisionId).executeTakeFirst();
+      if (!row) throw new NotFoundError('Decision', decisionId);
+      assertCan(actor, 'records.read', row.unit_id);
+      return toDecision(row);
+    },
+
+    async list(actor, unitId, filter = {}) {
+      assertCan(actor, 'records.read', unitId);
+      const f = parseInput(listSchema, filter);
+      const unit = await units.get(unitId);
+      let q = selectDecisions(db).where('d.unit_id', '=', unitId);
+      if (f.meetingId) q = q.where('d.meeting_id', '=', f.meetingId);
+      if (f.from) q = q.where('d.decided_at', '>=', startOfLocalDay(f.from, unit.timeZone));
+      if (f.to) q = q.where('d.decided_at', '<', startOfLocalDay(addDays(f.to, 1), unit.timeZone));
+      if (!f.includeSuperseded) q = q.where('c.id', 'is', null);
+      return (await q.orderBy('d.decided_at').orderBy('d.id').execute()).map(toDecision);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Typed domain errors with stable codes. Adapters map codes to user messages in one place; the codes are part
+ * of the contract (tests and callers match on them), so never rename one.
+ */
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'NOT_FOUND'
+  | 'FORBIDDEN'
+  | 'CONFLICT'
+  | 'INVALID_TRANSITION'
+  | 'MEETING_NOT_OPEN'
+  | 'MEETING_ALREADY_OPEN'
+  | 'MEETING_CLOSED'
+  | 'AGENDA_AT_START'
+  | 'AGENDA_AT_END'
+  | 'DECISION_ALREADY_SUPERSEDED'
+  | 'AMBIGUOUS';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Readonly<Record<string, unknown>> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export interface FieldIssue {
+  /** Dotted path of the field, e.g. `dueOn` or `rationale.information`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+export class ValidationError extends DomainError {
+  constructor(readonly issues: readonly FieldIssue[]) {
+    super('VALIDATION_FAILED', issues.map((i) => `${i.field}: ${i.message}`).join('; '), { issues });
+    this.name = 'ValidationError';
+  }
+  static field(field: string, message: string): ValidationError {
+    return new ValidationError([{ field, message }]);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  constructor(entity: string, id: string | number) {
+    super('NOT_FOUND', `${entity} ${id} was not found`, { entity, id });
+    this.name = 'NotFoundError';
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('FORBIDDEN', message, details);
+    this.name = 'ForbiddenError';
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('CONFLICT', message, details);
+    this.name = 'ConflictError';
+  }
+}
+
+export function isDomainError(error: unknown): error is DomainError {
+  return error instanceof DomainError;
+}

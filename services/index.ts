@@ -1,0 +1,94 @@
+/**
+ * Builds every domain service around one database handle and clock. No globals: `createApp` (and each test)
+ * calls this once and passes the result down.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/database.js';
+import { type ActionService, createActionService } from './actions/action.service.js';
+import { type AuditService, createAuditService } from './audit/audit.service.js';
+import { type Clock, systemClock } from './clock.js';
+import { createDecisionService, type DecisionService } from './decisions/decision.service.js';
+import { createExportService, type ExportService } from './exports/export.service.js';
+import { createMeetingService, type MeetingService } from './meetings/meeting.service.js';
+import type { MinutesInput } from './meetings/minutes.js';
+import { createPeopleService, type PeopleService } from './people/people.service.js';
+import { createPriorityService, type PriorityService } from './priorities/priority.service.js';
+import { createUnitService, type UnitService } from './units/unit.service.js';
+import type { Marking } from './validation.js';
+
+export interface Services {
+  readonly db: Kysely<Database>;
+  readonly clock: Clock;
+  readonly audit: AuditService;
+  readonly units: UnitService;
+  readonly people: PeopleService;
+  readonly priorities: PriorityService;
+  readonly meetings: MeetingService;
+  readonly decisions: DecisionService;
+  readonly actions: ActionService;
+  readonly exports: ExportService;
+}
+
+/** Decisions and actions of a meeting, with names resolved, for its minutes. */
+async function minutesSource(trx: Transaction<Database>, meetingId: number): Promise<Pick<MinutesInput, 'decisions' | 'actions'>> {
+  const decisions = await trx
+    .selectFrom('decisions as d')
+    .innerJoin('people as p', 'p.id', 'd.decision_maker_id')
+    .leftJoin('decisions as c', 'c.supersedes_id', 'd.id')
+    .selectAll('d')
+    .select(['p.display_name', 'c.id as superseded_by_id'])
+    .where('d.meeting_id', '=', meetingId)
+    .orderBy('d.decided_at')
+    .orderBy('d.id')
+    .execute();
+  const actions = await trx
+    .selectFrom('actions as a')
+    .leftJoin('people as p', 'p.id', 'a.owner_person_id')
+    .selectAll('a')
+    .select('p.display_name')
+    .where('a.meeting_id', '=', meetingId)
+    .orderBy('a.id')
+    .execute();
+  return {
+    decisions: decisions.map((d) => ({
+      id: d.id,
+      text: d.text,
+      decisionMaker: d.display_name,
+      decidedAt: d.decided_at,
+      marking: d.marking as Marking,
+      information: d.information,
+      threatRisk: d.threat_risk,
+      powersPolicy: d.powers_policy,
+      optionsConsidered: d.options_considered,
+      chosenOption: d.chosen_option,
+      reviewPoint: d.review_point,
+      supersedesId: d.supersedes_id,
+      correctionReason: d.correction_reason,
+      supersededById: d.superseded_by_id,
+    })),
+    actions: actions.map((a) => ({
+      id: a.id,
+      title: a.title,
+      owner: a.display_name ?? a.owner_post ?? 'unassigned',
+      dueOn: a.due_on,
+      category: a.category,
+      status: a.status,
+      result: a.result,
+      marking: a.marking as Marking,
+    })),
+  };
+}
+
+export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): Services {
+  const db = deps.db;
+  const clock = deps.clock ?? systemClock;
+  const audit = createAuditService({ db, clock });
+  const units = createUnitService({ db, audit });
+  const people = createPeopleService({ db, audit });
+  const priorities = createPriorityService({ db, audit, clock, units });
+  const meetings = createMeetingService({ db, audit, clock, units, minutesSource });
+  const decisions = createDecisionService({ db, audit, clock, units });
+  const actions = createActionService({ db, audit, clock, units });
+  const exports = createExportService({ db, audit, clock, units });
+  return Object.freeze({ db, clock, audit, units, people, priorities, meetings, decisions, actions, exports });
+}

@@ -1,0 +1,534 @@
+/**
+ * The DMM itself: one meeting per unit per local day, scheduled -> open -> closed; the agenda is stepped with
+ * next / back / skip; notes and attendance are recorded on the way; closing writes the minutes.
+ * Every step locks the meeting row, so two people pressing "next" at once move the agenda once each, in order.
+ */
+import { createHash } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import { z } from 'zod';
+import type { AgendaItemRow, Database, MeetingRow } from '../../db/database.js';
+import type { Actor } from '../access/actor.js';
+import { assertCan } from '../access/permissions.js';
+import type { AuditService } from '../audit/audit.service.js';
+import type { Clock } from '../clock.js';
+import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { localDateOf } from '../time.js';
+import type { Unit, UnitService } from '../units/unit.service.js';
+import { id, isoDate, type Marking, marking, parseInput, text } from '../validation.js';
+import type { AgendaFeed } from './default-agenda.js';
+import { buildMinutes, type MinutesInput } from './minutes.js';
+
+export const MEETING_STATUSES = ['scheduled', 'open', 'closed'] as const;
+export type MeetingStatus = (typeof MEETING_STATUSES)[number];
+export type AgendaItemStatus = 'pending' | 'current' | 'done' | 'skipped';
+
+export interface AgendaItem {
+  readonly id: number;
+  readonly position: number;
+  readonly sectionKey: string;
+  readonly title: string;
+  readonly feed: AgendaFeed;
+  readonly status: AgendaItemStatus;
+  readonly startedAt: Date | null;
+  readonly endedAt: Date | null;
+}
+
+export interface MeetingNote {
+  readonly id: number;
+  readonly agendaItemId: number | null;
+  readonly authorPersonId: number | null;
+  readonly text: string;
+  readonly marking: Marking;
+  readonly createdAt: Date;
+}
+
+export interface Attendee {
+  readonly personId: number;
+  readonly displayName: string;
+  readonly present: boolean;
+}
+
+export interface Meeting {
+  readonly id: number;
+  readonly unitId: number;
+  readonly localDate: string;
+  readonly status: MeetingStatus;
+  readonly chairPersonId: number | null;
+  readonly startedAt: Date | null;
+  readonly closedAt: Date | null;
+  readonly version: number;
+  readonly agenda: readonly AgendaItem[];
+  /** The section under discussion, if the meeting is open and not past its last section. */
+  readonly current: AgendaItem | null;
+}
+
+export interface MeetingService {
+  /** Creates a scheduled meeting for a local date (default today) with the unit's agenda. */
+  schedule(actor: Actor, unitId: number, localDate?: string): Promise<Meeting>;
+  /** Opens today's meeting (creating it if none is scheduled) with the actor as chair. */
+  start(actor: Actor, unitId: number): Promise<Meeting>;
+  get(actor: Actor, meetingId: number): Promise<Meeting>;
+  /** The unit's meeting for a local date (default today), if any. */
+  findForDate(actor: Actor, unitId: number, localDate?: string): Promise<Meeting | undefined>;
+  next(actor: Actor, meetingId: number): Promise<Meeting>;
+  back(actor: Actor, meetingId: number): Promise<Meeting>;
+  skip(actor: Actor, meetingId: number): Promise<Meeting>;
+  addNote(actor: Actor, meetingId: number, input: { text: string; marking?: Marking }): Promise<MeetingNote>;
+  notes(actor: Actor, meetingId: number): Promise<MeetingNote[]>;
+  recordAttendance(actor: Actor, meetingId: number, input: { personId: number; present: boolean }): Promise<void>;
+  attendance(actor: Actor, meetingId: number): Promise<Attendee[]>;
+  /** Closes the meeting and stores its minutes (Markdown). */
+  close(actor: Actor, meetingId: number): Promise<{ meeting: Meeting; minutes: string }>;
+  /** Stored minutes of a closed meeting on a local date. */
+  getMinutes(actor: Actor, unitId: number, localDate: string): Promise<string>;
+}
+
+function toItem(row: AgendaItemRow): AgendaItem {
+  return {
+    id: row.id,
+    position: row.position,
+    sectionKey: row.section_key,
+    title: row.title,
+    feed: row.feed as AgendaFeed,
+    status: row.status as AgendaItemStatus,
+    startedAt: row.started_at,
+    endedAt: row.ended_at,
+  };
+}
+
+function toMeeting(row: MeetingRow, items: AgendaItemRow[]): Meeting {
+  const agenda = items.map(toItem);
+  return {
+    id: row.id,
+    unitId: row.unit_id,
+    localDate: row.local_date,
+    status: row.status as MeetingStatus,
+    chairPersonId: row.chair_person_id,
+    startedAt: row.started_at,
+    closedAt: row.closed_at,
+    version: row.version,
+    agenda,
+    current: agenda.find((i) => i.status === 'current') ?? null,
+  };
+}
+
+/** Adapters show these hints; they name the command that gets the user unstuck. */
+const HINT_CLOSE = 'close the meeting with `meeting close`';
+
+export function createMeetingService(deps: {
+  db: Kysely<Database>;
+  audit: AuditService;
+  clock: Clock;
+  units: UnitService;
+  /** Reads decisions and actions for the minutes; injected to keep this service free of their internals. */
+  minutesSource: (trx: Transaction<Database>, meetingId: number) => Promise<Pick<MinutesInput, 'decisions' | 'actions'>>;
+}): MeetingService {
+  const { db, audit, clock, units, minutesSource } = deps;
+
+  async function load(q: Kysely<Database> | Transaction<Database>, row: MeetingRow): Promise<Meeting> {
+    const items = await q.selectFrom('agenda_items').selectAll().where('meeting_id', '=', row.id).orderBy('position').execute();
+    return toMeeting(row, items);
+  }
+
+  async function lockMeeting(trx: Transaction<Database>, meetingId: number): Promise<MeetingRow> {
+    const row = await trx.selectFrom('meetings').selectAll().where('id', '=', meetingId).forUpdate().executeTakeFirst();
+    if (!row) throw new NotFoundError('Meeting', meetingId);
+    return row;
+  }
+
+  function assertOpen(row: MeetingRow) {
+    if (row.status === 'open') return;
+    throw new DomainError(
+      row.status === 'closed' ? 'MEETING_CLOSED' : 'MEETING_NOT_OPEN',
+      row.status === 'closed'
+        ? `The meeting of ${row.local_date} is closed; its minutes are with \`minutes ${row.local_date}\`.`
+        : `The meeting of ${row.local_date} has not started; start it with \`meeting start\`.`,
+      { meetingId: row.id, status: row.status },
+    );
+  }
+
+  async function createMeeting(trx: Transaction<Database>, unit: Unit, localDate: string, status: MeetingStatus) {
+    const row = await trx
+      .insertInto('meetings')
+      .values({ unit_id: unit.id, local_date: localDate, status, chair_person_id: null, started_at: null, closed_at: null, minutes_md: null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await trx
+      .insertInto('agenda_items')
+      .values(
+        unit.agenda.map((s, i) => ({
+          meeting_id: row.id,
+          position: i + 1,
+          section_key: s.key,
+          title: s.title,
+          feed: s.feed,
+          status: 'pending',
+          started_at: null,
+          ended_at: null,
+        })),
+      )
+      .execute();
+    return row;
+  }
+
+  /** Runs one agenda step under the meeting lock and audits the before/after position. */
+  async function step(
+    actor: Actor,
+    meetingId: number,
+    name: 'next' | 'back' | 'skip',
+    move: (trx: Transaction<Database>, items: AgendaItemRow[], now: Date) => Promise<void>,
+  ): Promise<Meeting> {
+    return db.transaction().execute(async (trx) => {
+      const row = await lockMeeting(trx, meetingId);
+      assertCan(actor, 'meeting.run', row.unit_id);
+      assertOpen(row);
+      const before = await load(trx, row);
+      const items = await trx.selectFrom('agenda_items').selectAll().where('meeting_id', '=', meetingId).orderBy('position').execute();
+      await move(trx, items, clock.now());
+      const updated = await trx
+        .updateTable('meetings')
+        .set({ version: row.version + 1 })
+        .where('id', '=', meetingId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const after = await load(trx, updated);
+      await audit.append(trx, actor, {
+        operation: 'alteration',
+        entityType: 'meeting',
+        entityId: meetingId,
+        unitId: row.unit_id,
+        before: { step: name, current: before.current?.position ?? null },
+        after: { step: name, current: after.current?.position ?? null },
+      });
+      return after;
+    });
+  }
+
+  async function setItem(trx: Transaction<Database>, item: AgendaItemRow, status: AgendaItemStatus, now: Date) {
+    await trx
+      .updateTable('agenda_items')
+      .set({
+        status,
+        ...(status === 'current' ? { started_at: item.started_at ?? now, ended_at: null } : {}),
+        ...(status === 'done' || status === 'skipped' ? { ended_at: now } : {}),
+      })
+      .where('id', '=', item.id)
+      .execute();
+  }
+
+  function advance(endAs: 'done' | 'skipped') {
+    return async (trx: Transaction<Database>, items: AgendaItemRow[], now: Date) => {
+      const index = items.findIndex((i) => i.status === 'current');
+      const current = items[index];
+      if (!current) {
+        throw new DomainError('AGENDA_AT_END', `Every agenda section has been covered; ${HINT_CLOSE}.`);
+      }
+      await setItem(trx, current, endAs, now);
+      const following = items[index + 1];
+      if (following) await setItem(trx, following, 'current', now);
+    };
+  }
+
+  async function back(trx: Transaction<Database>, items: AgendaItemRow[], now: Date) {
+    const index = items.findIndex((i) => i.status === 'current');
+    const current = items[index];
+    if (current) {
+      const previous = items[index - 1];
+      if (!previous) throw new DomainError('AGENDA_AT_START', 'This is the first agenda section; there is nothing before it.');
+      await setItem(trx, current, 'pending', now);
+      await setItem(trx, previous, 'current', now);
+      return;
+    }
+    // Past the last section: going back reopens the last one.
+    const last = items[items.length - 1];
+    if (!last) throw new DomainError('AGENDA_AT_START', 'The agenda is empty.');
+    await setItem(trx, last, 'current', now);
+  }
+
+  async function findForDate(actor: Actor, unitId: number, localDate?: string) {
+    assertCan(actor, 'sanitised.read', unitId);
+    const unit = await units.get(unitId);
+    const date = localDate ? parseInput(isoDate, localDate) : localDateOf(clock.now(), unit.timeZone);
+    const row = await db.selectFrom('meetings').selectAll().where('unit_id', '=', unitId).where('local_date', '=', date).executeTakeFirst();
+    return row ? load(db, row) : undefined;
+  }
+
+  return {
+    findForDate,
+
+    async schedule(actor, unitId, localDate) {
+      assertCan(actor, 'meeting.run', unitId);
+      const unit = await units.get(unitId);
+      const date = localDate ? parseInput(isoDate, localDate) : localDateOf(clock.now(), unit.timeZone);
+      return db.transaction().execute(async (trx) => {
+        const existing = await trx.selectFrom('meetings').selectAll().where('unit_id', '=', unitId).where('local_date', '=', date).executeTakeFirst();
+        if (existing) return load(trx, existing);
+        const row = await createMeeting(trx, unit, date, 'scheduled');
+        const meeting = await load(trx, row);
+        await audit.append(trx, actor, {
+          operation: 'collection',
+          entityType: 'meeting',
+          entityId: row.id,
+          unitId,
+          after: { localDate: date, status: 'scheduled' },
+        });
+        return meeting;
+      });
+    },
+
+    async start(actor, unitId) {
+      assertCan(actor, 'meeting.run', unitId);
+      const unit = await units.get(unitId);
+      const date = localDateOf(clock.now(), unit.timeZone);
+      return db.transaction().execute(async (trx) => {
+        let row = await trx
+          .selectFrom('meetings')
+          .selectAll()
+          .where('unit_id', '=', unitId)
+          .where('local_date', '=', date)
+          .forUpdate()
+          .executeTakeFirst();
+        if (row?.status === 'open') {
+          throw new DomainError('MEETING_ALREADY_OPEN', `Today's meeting is already open; see it with \`meeting agenda\`.`, {
+            meetingId: row.id,
+          });
+        }
+        if (row?.status === 'closed') {
+          throw new DomainError('MEETING_CLOSED', `Today's meeting was closed; its minutes are with \`minutes ${date}\`.`, {
+            meetingId: row.id,
+          });
+        }
+        row ??= await createMeeting(trx, unit, date, 'scheduled');
+        const now = clock.now();
+        const first = await trx
+          .selectFrom('agenda_items')
+          .selectAll()
+          .where('meeting_id', '=', row.id)
+          .orderBy('position')
+          .executeTakeFirstOrThrow();
+        await setItem(trx, first, 'current', now);
+        const opened = await trx
+          .updateTable('meetings')
+          .set({ status: 'open', chair_person_id: actor.personId, started_at: now, version: row.version + 1 })
+          .where('id', '=', row.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        if (actor.personId !== null) {
+          await trx
+            .insertInto('attendance')
+            .values({ meeting_id: row.id, person_id: actor.personId, present: true, recorded_by: actor.personId, recorded_at: now })
+            .onConflict((oc) => oc.columns(['meeting_id', 'person_id']).doUpdateSet({ present: true }))
+            .execute();
+        }
+        await audit.append(trx, actor, {
+          operation: 'alteration',
+          entityType: 'meeting',
+          entityId: row.id,
+          unitId,
+          before: { status: row.status },
+          after: { status: 'open', chairPersonId: actor.personId },
+        });
+        return load(trx, opened);
+      });
+    },
+
+    async get(actor, meetingId) {
+      const row = await db.selectFrom('meetings').selectAll().where('id', '=', meetingId).executeTakeFirst();
+      if (!row) throw new NotFoundError('Meeting', meetingId);
+      assertCan(actor, 'sanitised.read', row.unit_id);
+      return load(db, row);
+    },
+
+    next: (actor, meetingId) => step(actor, meetingId, 'next', advance('done')),
+    skip: (actor, meetingId) => step(actor, meetingId, 'skip', advance('skipped')),
+    back: (actor, meetingId) => step(actor, meetingId, 'back', back),
+
+    async addNote(actor, meetingId, input) {
+      const data = parseInput(z.object({ text: text(4000), marking: marking.default('OFFICIAL') }), input);
+      return db.transaction().execute(async (trx) => {
+        const row = await lockMeeting(trx, meetingId);
+        assertCan(actor, 'meeting.note', row.unit_id);
+        assertOpen(row);
+        const current = await trx
+          .selectFrom('agenda_items')
+          .select('id')
+          .where('meeting_id', '=', meetingId)
+          .where('status', '=', 'current')
+          .executeTakeFirst();
+        const note = await trx
+          .insertInto('meeting_notes')
+          .values({
+            meeting_id: meetingId,
+            agenda_item_id: current?.id ?? null,
+            author_person_id: actor.personId,
+            text: data.text,
+            marking: data.marking,
+            created_at: clock.now(),
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const result: MeetingNote = {
+          id: note.id,
+          agendaItemId: note.agenda_item_id,
+          authorPersonId: note.author_person_id,
+          text: note.text,
+          marking: note.marking as Marking,
+          createdAt: note.created_at,
+        };
+        await audit.append(trx, actor, {
+          operation: 'collection',
+          entityType: 'meeting_note',
+          entityId: note.id,
+          unitId: row.unit_id,
+          after: result,
+        });
+        return result;
+      });
+    },
+
+    async notes(actor, meetingId) {
+      const meeting = await this.get(actor, meetingId);
+      assertCan(actor, 'records.read', meeting.unitId);
+      const rows = await db.selectFrom('meeting_notes').selectAll().where('meeting_id', '=', meetingId).orderBy('id').execute();
+      return rows.map((n) => ({
+        id: n.id,
+        agendaItemId: n.agenda_item_id,
+        authorPersonId: n.author_person_id,
+        text: n.text,
+        marking: n.marking as Marking,
+        createdAt: n.created_at,
+      }));
+    },
+
+    async recordAttendance(actor, meetingId, input) {
+      const data = parseInput(z.object({ personId: id, present: z.boolean({ error: 'must be true or false' }) }), input);
+      await db.transaction().execute(async (trx) => {
+        const row = await lockMeeting(trx, meetingId);
+        // The chair records anyone; anyone else may only record themselves.
+        if (actor.personId !== data.personId) assertCan(actor, 'meeting.attendance', row.unit_id);
+        else assertCan(actor, 'sanitised.read', row.unit_id);
+        if (row.status === 'closed') assertOpen(row);
+        const member = await trx
+          .selectFrom('memberships')
+          .select('person_id')
+          .where('unit_id', '=', row.unit_id)
+          .where('person_id', '=', data.personId)
+          .executeTakeFirst();
+        if (!member) throw ValidationError.field('personId', `person ${data.personId} is not a member of this unit`);
+        const previous = await trx
+          .selectFrom('attendance')
+          .select('present')
+          .where('meeting_id', '=', meetingId)
+          .where('person_id', '=', data.personId)
+          .executeTakeFirst();
+        await trx
+          .insertInto('attendance')
+          .values({ meeting_id: meetingId, person_id: data.personId, present: data.present, recorded_by: actor.personId, recorded_at: clock.now() })
+          .onConflict((oc) =>
+            oc.columns(['meeting_id', 'person_id']).doUpdateSet({ present: data.present, recorded_by: actor.personId, recorded_at: clock.now() }),
+          )
+          .execute();
+        await audit.append(trx, actor, {
+          operation: previous ? 'alteration' : 'collection',
+          entityType: 'attendance',
+          entityId: `${meetingId}:${data.personId}`,
+          unitId: row.unit_id,
+          before: previous ?? null,
+          after: { present: data.present },
+        });
+      });
+    },
+
+    async attendance(actor, meetingId) {
+      const meeting = await this.get(actor, meetingId);
+      assertCan(actor, 'records.read', meeting.unitId);
+      const rows = await db
+        .selectFrom('attendance')
+        .innerJoin('people', 'people.id', 'attendance.person_id')
+        .select(['attendance.person_id', 'people.display_name', 'attendance.present'])
+        .where('attendance.meeting_id', '=', meetingId)
+        .orderBy('people.display_name')
+        .execute();
+      return rows.map((r) => ({ personId: r.person_id, displayName: r.display_name, present: r.present }));
+    },
+
+    async close(actor, meetingId) {
+      return db.transaction().execute(async (trx) => {
+        const row = await lockMeeting(trx, meetingId);
+        assertCan(actor, 'meeting.run', row.unit_id);
+        assertOpen(row);
+        const now = clock.now();
+        const current = await trx
+          .selectFrom('agenda_items')
+          .selectAll()
+          .where('meeting_id', '=', meetingId)
+          .where('status', '=', 'current')
+          .executeTakeFirst();
+        if (current) await setItem(trx, current, 'done', now);
+        const unit = await units.get(row.unit_id);
+        const items = await trx.selectFrom('agenda_items').selectAll().where('meeting_id', '=', meetingId).orderBy('position').execute();
+        const notes = await trx.selectFrom('meeting_notes').selectAll().where('meeting_id', '=', meetingId).orderBy('id').execute();
+        const attendees = await trx
+          .selectFrom('attendance')
+          .innerJoin('people', 'people.id', 'attendance.person_id')
+          .select(['people.display_name', 'attendance.present'])
+          .where('attendance.meeting_id', '=', meetingId)
+          .orderBy('people.display_name')
+          .execute();
+        const chair = actor.personId ?? row.chair_person_id;
+        const chairName = chair
+          ? (await trx.selectFrom('people').select('display_name').where('id', '=', chair).executeTakeFirst())?.display_name
+          : undefined;
+        const source = await minutesSource(trx, meetingId);
+        const minutes = buildMinutes({
+          unit,
+          localDate: row.local_date,
+          chairName: chairName ?? actor.label,
+          startedAt: row.started_at,
+          closedAt: now,
+          agenda: items.map((i) => ({
+            position: i.position,
+            title: i.title,
+            status: i.status as AgendaItemStatus,
+            notes: notes.filter((n) => n.agenda_item_id === i.id).map((n) => ({ text: n.text, marking: n.marking as Marking })),
+          })),
+          attendees: attendees.map((a) => ({ name: a.display_name, present: a.present })),
+          ...source,
+        });
+        const closed = await trx
+          .updateTable('meetings')
+          .set({ status: 'closed', closed_at: now, minutes_md: minutes, version: row.version + 1 })
+          .where('id', '=', meetingId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await audit.append(trx, actor, {
+          operation: 'alteration',
+          entityType: 'meeting',
+          entityId: meetingId,
+          unitId: row.unit_id,
+          before: { status: 'open' },
+          after: { status: 'closed', minutesSha256: createHash('sha256').update(minutes).digest('hex') },
+        });
+        return { meeting: await load(trx, closed), minutes };
+      });
+    },
+
+    async getMinutes(actor, unitId, localDate) {
+      assertCan(actor, 'records.read', unitId);
+      const date = parseInput(isoDate, localDate);
+      const row = await db
+        .selectFrom('meetings')
+        .select(['status', 'minutes_md'])
+        .where('unit_id', '=', unitId)
+        .where('local_date', '=', date)
+        .executeTakeFirst();
+      if (!row) throw new NotFoundError('Meeting on', date);
+      if (row.status !== 'closed' || row.minutes_md === null) {
+        throw new DomainError('MEETING_NOT_OPEN', `The meeting of ${date} is ${row.status}; minutes are written when it closes.`, {
+          status: row.status,
+        });
+      }
+      return row.minutes_md;
+    },
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * Minutes of a closed meeting as Markdown: attendance, each agenda section with its notes, every decision with
+ * its rationale (corrections shown), and every action with owner, due date, category and status. User text is
+ * escaped so it shows literally and cannot break the document's structure.
+ */
+import type { Marking } from '../validation.js';
+import { formatLocal } from '../time.js';
+import type { Unit } from '../units/unit.service.js';
+
+export interface MinutesInput {
+  readonly unit: Pick<Unit, 'name' | 'code' | 'timeZone'>;
+  readonly localDate: string;
+  readonly chairName: string;
+  readonly startedAt: Date | null;
+  readonly closedAt: Date;
+  readonly attendees: ReadonlyArray<{ name: string; present: boolean }>;
+  readonly agenda: ReadonlyArray<{
+    position: number;
+    title: string;
+    status: 'pending' | 'current' | 'done' | 'skipped';
+    notes: ReadonlyArray<{ text: string; marking: Marking }>;
+  }>;
+  readonly decisions: ReadonlyArray<{
+    id: number;
+    text: string;
+    decisionMaker: string;
+    decidedAt: Date;
+    marking: Marking;
+    information: string;
+    threatRisk: string;
+    powersPolicy: string;
+    optionsConsidered: string;
+    chosenOption: string;
+    reviewPoint: string | null;
+    supersedesId: number | null;
+    correctionReason: string | null;
+    supersededById: number | null;
+  }>;
+  readonly actions: ReadonlyArray<{
+    id: number;
+    title: string;
+    owner: string;
+    dueOn: string | null;
+    category: string;
+    status: string;
+    result: string | null;
+    marking: Marking;
+  }>;
+}
+
+/** Escapes Markdown control characters so user text renders literally. */
+export function escapeMarkdown(value: string): string {
+  return value.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`).replace(/\r?\n/g, '  \n');
+}
+
+const SECTION_STATUS: Record<MinutesInput['agenda'][number]['status'], string> = {
+  done: 'covered',
+  skipped: 'skipped',
+  pending: 'not reached',
+  current: 'in discussion',
+};
+
+function markingOf(items: ReadonlyArray<{ marking: Marking }>): Marking {
+  return items.some((i) => i.marking === 'OFFICIAL-SENSITIVE') ? 'OFFICIAL-SENSITIVE' : 'OFFICIAL';
+}
+
+export function buildMinutes(input: MinutesInput): string {
+  const esc = escapeMarkdown;
+  const tz = input.unit.timeZone;
+  const allNotes = input.agenda.flatMap((a) => a.notes);
+  const marking = markingOf([...allNotes, ...input.decisions, ...input.actions]);
+  const lines: string[] = [];
+  lines.push(`**${marking}**`, '');
+  lines.push(`# DMM minutes: ${esc(input.unit.name)}, ${input.localDate}`, '');
+  lines.push(`- Chair: ${esc(input.chairName)}`);
+  if (input.startedAt) lines.push(`- Opened: ${formatLocal(input.startedAt, tz)} (${tz})`);
+  lines.push(`- Closed: ${formatLocal(input.closedAt, tz)} (${tz})`);
+  const present = input.attendees.filter((a) => a.present).map((a) => esc(a.name));
+  const absent = input.attendees.filter((a) => !a.present).map((a) => esc(a.name));
+  lines.push(`- Present: ${present.length > 0 ? present.join(', ') : 'none recorded'}`);
+  if (absent.length > 0) lines.push(`- Apologies / absent: ${absent.join(', ')}`);
+  lines.push('', '## Agenda', '');
+  for (const item of input.agenda) {
+    lines.push(`${item.position}. ${esc(item.title)} (${SECTION_STATUS[item.status]})`);
+    for (const note of item.notes) {
+      const mark = note.marking === 'OFFICIAL-SENSITIVE' ? ' [OFFICIAL-SENSITIVE]' : '';
+      lines.push(`   - ${esc(note.text)}${mark}`);
+    }
+  }
+  lines.push('', `## Decisions (${input.decisions.length})`, '');
+  if (input.decisions.length === 0) lines.push('No decisions recorded.');
+  for (const d of input.decisions) {
+    const tags = [
+      d.marking === 'OFFICIAL-SENSITIVE' ? 'OFFICIAL-SENSITIVE' : null,
+      d.supersededById ? `superseded by D-${d.supersededById}` : null,
+      d.supersedesId ? `corrects D-${d.supersedesId}` : null,
+    ].filter(Boolean);
+    lines.push(`### D-${d.id}: ${esc(d.text)}${tags.length > 0 ? ` (${tags.join('; ')})` : ''}`, '');
+    lines.push(`- Decision maker: ${esc(d.decisionMaker)}, ${formatLocal(d.decidedAt, tz)}`);
+    if (d.correctionReason) lines.push(`- Reason for correction: ${esc(d.correctionReason)}`);
+    lines.push(`- Information: ${esc(d.information)}`);
+    lines.push(`- Threat, harm and risk: ${esc(d.threatRisk)}`);
+    lines.push(`- Powers and policy: ${esc(d.powersPolicy)}`);
+    lines.push(`- Options considered: ${esc(d.optionsConsidered)}`);
+    lines.push(`- Chosen option: ${esc(d.chosenOption)}`);
+    if (d.reviewPoint) lines.push(`- Review: ${esc(d.reviewPoint)}`);
+    lines.push('');
+  }
+  lines.push(`## Actions (${input.actions.length})`, '');
+  if (input.actions.length === 0) lines.push('No actions raised.');
+  else {
+    lines.push('| Action | Owner | Due | Category | Status |', '| --- | --- | --- | --- | --- |');
+    for (const a of input.actions) {
+      const status = a.result ? `${a.status}: ${esc(a.result)}` : a.status;
+      const mark = a.marking === 'OFFICIAL-SENSITIVE' ? ' [OFFICIAL-SENSITIVE]' : '';
+      lines.push(`| A-${a.id}: ${esc(a.title)}${mark} | ${esc(a.owner)} | ${a.dueOn ?? 'no date'} | ${a.category} | ${status} |`);
+    }
+  }
+  lines.push('', `**${marking}**`, '');
+  return lines.join('\n');
+}

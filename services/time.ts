@@ -1,0 +1,36 @@
+/**
+ * Local-day arithmetic in a unit's IANA time zone, done by luxon (never by hand): a "day" in Europe/London is
+ * 23 or 25 hours long on the clock-change days.
+ */
+import { DateTime } from 'luxon';
+
+/** The local calendar date (YYYY-MM-DD) of `instant` in `zone`. */
+export function localDateOf(instant: Date, zone: string): string {
+  const date = DateTime.fromJSDate(instant, { zone }).toISODate();
+  if (!date) throw new RangeError(`cannot compute a local date in zone '${zone}'`);
+  return date;
+}
+
+/** Adds whole calendar days to a YYYY-MM-DD date. */
+export function addDays(date: string, days: number): string {
+  const result = DateTime.fromISO(date, { zone: 'UTC' }).plus({ days }).toISODate();
+  if (!result) throw new RangeError(`invalid date '${date}'`);
+  return result;
+}
+
+/** The UTC instant at which local `date` begins in `zone`. */
+export function startOfLocalDay(date: string, zone: string): Date {
+  const start = DateTime.fromISO(date, { zone }).startOf('day');
+  if (!start.isValid) throw new RangeError(`invalid date '${date}' or zone '${zone}'`);
+  return start.toJSDate();
+}
+
+/** Whether `zone` is a time zone luxon (and so Intl) knows. */
+export function isValidTimeZone(zone: string): boolean {
+  return DateTime.local().setZone(zone).isValid;
+}
+
+/** Formats an instant in a zone for people, e.g. "Sun 22 Nov 2026 09:30". */
+export function formatLocal(instant: Date, zone: string): string {
+  return DateTime.fromJSDate(instant, { zone }).toFormat('ccc d LLL yyyy HH:mm');
+}
