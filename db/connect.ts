@@ -18,6 +18,8 @@ export interface DatabaseHandle {
   readonly kind: DatabaseKind;
   /** Human-readable location for logs (never includes a password). */
   readonly location: string;
+  /** The schema first on the search path, when not the default (pass it to the migrator). */
+  readonly schema?: string | undefined;
   /** Closes the connection(s) and releases the directory lock. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -115,7 +117,7 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', location: redactUrl(options.url), close: once(() => db.destroy()) };
+  return { db, kind: 'postgres', location: redactUrl(options.url), schema: options.schema, close: once(() => db.destroy()) };
 }
 
 function getPgTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {

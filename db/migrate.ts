@@ -20,14 +20,26 @@ export class MigrationError extends Error {
   }
 }
 
-function createMigrator<DB>(db: Kysely<DB>): Migrator {
+export interface MigrateOptions {
+  /**
+   * Schema holding kysely's migration tables. Give it whenever the search path is not `public`: the migrator
+   * otherwise finds its tables in any schema of the database and would skip creating its own.
+   */
+  readonly schema?: string | undefined;
+}
+
+function createMigrator<DB>(db: Kysely<DB>, options: MigrateOptions): Migrator {
   // Migrations are frozen in time and typed against no schema, so the handle's table types are erased here.
-  return new Migrator({ db: db as unknown as Kysely<unknown>, provider: migrationProvider });
+  return new Migrator({
+    db: db as unknown as Kysely<unknown>,
+    provider: migrationProvider,
+    ...(options.schema ? { migrationTableSchema: options.schema } : {}),
+  });
 }
 
 /** Brings the schema up to date; returns the migrations it applied (none if already current). */
-export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationReport> {
-  const { error, results } = await createMigrator(db).migrateToLatest();
+export async function migrateToLatest<DB>(db: Kysely<DB>, options: MigrateOptions = {}): Promise<MigrationReport> {
+  const { error, results } = await createMigrator(db, options).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new MigrationError(failed?.migrationName, error);
@@ -36,8 +48,8 @@ export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<MigrationRepo
 }
 
 /** Names of known migrations not yet applied (empty when the schema is current). */
-export async function pendingMigrations<DB>(db: Kysely<DB>): Promise<string[]> {
-  const all = await createMigrator(db).getMigrations();
+export async function pendingMigrations<DB>(db: Kysely<DB>, options: MigrateOptions = {}): Promise<string[]> {
+  const all = await createMigrator(db, options).getMigrations();
   const executed = new Set(all.filter((m) => m.executedAt !== undefined).map((m) => m.name));
   return migrationNames.filter((n) => !executed.has(n));
 }

@@ -435,7 +435,7 @@ export function createActionService(deps: {
             actionId: row.id,
           });
         }
-        const unit = await units.get(row.unit_id);
+        const unit = await units.get(row.unit_id, trx);
         if (data.dueOn < (await today(unit))) throw ValidationError.field('dueOn', 'must be today or later');
         return applyUpdate(
           trx,

@@ -465,7 +465,7 @@ export function createMeetingService(deps: {
           .where('status', '=', 'current')
           .executeTakeFirst();
         if (current) await setItem(trx, current, 'done', now);
-        const unit = await units.get(row.unit_id);
+        const unit = await units.get(row.unit_id, trx);
         const items = await trx.selectFrom('agenda_items').selectAll().where('meeting_id', '=', meetingId).orderBy('position').execute();
         const notes = await trx.selectFrom('meeting_notes').selectAll().where('meeting_id', '=', meetingId).orderBy('id').execute();
         const attendees = await trx

@@ -48,9 +48,15 @@ export interface MinutesInput {
   }>;
 }
 
-/** Escapes Markdown control characters so user text renders literally. */
+/**
+ * Escapes user text so Markdown shows it literally: emphasis, code, links, HTML, tables and headings anywhere,
+ * and list markers at the start of a line. Line breaks stay as hard breaks inside the surrounding list item.
+ */
 export function escapeMarkdown(value: string): string {
-  return value.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`).replace(/\r?\n/g, '  \n');
+  return value
+    .split(/\r?\n/)
+    .map((line) => line.replace(/[\\`*_[\]<>|~#]/g, (c) => `\\${c}`).replace(/^(\s*)([-+])/, '$1\\$2').replace(/^(\s*\d+)([.)])/, '$1\\$2'))
+    .join('  \n   ');
 }
 
 const SECTION_STATUS: Record<MinutesInput['agenda'][number]['status'], string> = {

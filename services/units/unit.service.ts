@@ -62,7 +62,11 @@ export function toUnit(row: UnitRow): Unit {
 
 export interface UnitService {
   create(actor: Actor, input: z.input<typeof createUnitSchema>): Promise<Unit>;
-  get(id: number): Promise<Unit>;
+  /**
+   * Reads a unit. Inside a transaction pass the transaction as `executor`: PGlite has one connection, so a read
+   * through the pool while a transaction holds it would wait for ever.
+   */
+  get(id: number, executor?: Kysely<Database>): Promise<Unit>;
   getByCode(code: string): Promise<Unit>;
   list(): Promise<Unit[]>;
 }
@@ -105,8 +109,8 @@ export function createUnitService(deps: { db: Kysely<Database>; audit: AuditServ
       });
     },
 
-    async get(id) {
-      const row = await db.selectFrom('units').selectAll().where('id', '=', id).executeTakeFirst();
+    async get(id, executor = db) {
+      const row = await executor.selectFrom('units').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) throw new NotFoundError('Unit', id);
       return toUnit(row);
     },

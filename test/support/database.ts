@@ -34,7 +34,7 @@ async function openPostgres(): Promise<DatabaseHandle & { schema: string }> {
   await sql`create schema ${sql.id(schema)}`.execute(admin.db);
   await admin.close();
   const handle = connectPostgres({ url, schema, maxConnections: 5 });
-  await migrateToLatest(handle.db);
+  await migrateToLatest(handle.db, { schema });
   return {
     ...handle,
     schema,

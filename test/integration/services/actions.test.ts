@@ -5,7 +5,6 @@ import { BACKENDS } from '../../support/database.js';
 import { createUnitFixture, operator, type UnitFixture } from '../../support/fixtures.js';
 import { useServices } from '../../support/suite.js';
 
-const clock = createFixedClock('2026-03-10T09:00:00Z');
 
 /** Shortest path of allowed moves from `open` to each status, to put an action in any state. */
 const PATH_TO: Record<ActionStatus, ActionStatus[]> = {
@@ -20,6 +19,7 @@ const PATH_TO: Record<ActionStatus, ActionStatus[]> = {
 const EXTRAS = { note: 'reason given', result: 'suspect arrested and charged' };
 
 describe.each(BACKENDS)('actions on %s', (backend) => {
+  const clock = createFixedClock('2026-03-10T09:00:00Z');
   const ctx = useServices(backend, clock);
 
   async function newAction(f: UnitFixture, overrides: Record<string, unknown> = {}) {
