@@ -149,3 +149,15 @@ function once(fn: () => Promise<void>): () => Promise<void> {
     return done;
   };
 }
+
+/** Opens the database the config names: PostgreSQL when `databaseUrl` is set, else embedded PGlite. */
+export async function openDatabase(
+  config: { readonly databaseUrl: string | undefined; readonly pgliteDir: string },
+  options: { onLockCompromised?: (error: Error) => void } = {},
+): Promise<DatabaseHandle> {
+  if (config.databaseUrl) return connectPostgres({ url: config.databaseUrl });
+  return connectPglite({
+    directory: config.pgliteDir,
+    ...(options.onLockCompromised ? { onLockCompromised: options.onLockCompromised } : {}),
+  });
+}

@@ -34,3 +34,10 @@ export function isValidTimeZone(zone: string): boolean {
 export function formatLocal(instant: Date, zone: string): string {
   return DateTime.fromJSDate(instant, { zone }).toFormat('ccc d LLL yyyy HH:mm');
 }
+
+/** The UTC instant of a local wall-clock time (HH:MM) on a local date in `zone`. */
+export function localDateTime(date: string, time: string, zone: string): Date {
+  const dt = DateTime.fromISO(`${date}T${time}`, { zone });
+  if (!dt.isValid) throw new RangeError(`invalid local time ${date} ${time} in '${zone}'`);
+  return dt.toJSDate();
+}

@@ -1,0 +1,292 @@
+/**
+ * The `dmm` command line. Every command runs against the database the environment names (PGlite in DATA_DIR by
+ * default, PostgreSQL with DATABASE_URL) as a system actor `cli:<user>`, so every write is audited under the
+ * operator's name. Data goes to stdout (or --out), messages to stderr. Exit codes: 0 ok, 1 failed
+ * (e.g. the audit chain is broken), 2 bad input or usage.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { type Config, ConfigError, loadConfig } from '../../config.js';
+import { DatabaseLockedError, openDatabase } from '../../db/connect.js';
+import { migrateToLatest } from '../../db/migrate.js';
+import { createApp } from '../../main.js';
+import { createSystemActor, type SystemActor } from '../../services/access/actor.js';
+import { ACTION_LIST_FILTERS, type ActionListFilter } from '../../services/actions/action.service.js';
+import { STATUS_LABELS } from '../../services/actions/transitions.js';
+import { seedDemo } from '../../services/demo/demo.seed.js';
+import { isDomainError, ValidationError } from '../../services/errors.js';
+import { createServices, type Services } from '../../services/index.js';
+import { createLogger } from '../../services/logger.js';
+import type { Unit } from '../../services/units/unit.service.js';
+import { isoDate } from '../../services/validation.js';
+
+export interface CliIo {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  /** Resolves when the process is asked to stop (SIGTERM/SIGINT); `serve` waits on it. */
+  readonly untilSignal?: () => Promise<string>;
+}
+
+class ExitError extends Error {
+  constructor(readonly exitCode: number, message: string) {
+    super(message);
+  }
+}
+
+function operatorActor(): SystemActor {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // No passwd entry (some containers): keep 'unknown'.
+  }
+  return createSystemActor(`cli:${user}`);
+}
+
+function isoDateArg(value: string): string {
+  const parsed = isoDate.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError('expected a real date written YYYY-MM-DD');
+  return parsed.data;
+}
+
+/** Opens the database, migrates it, runs `fn` with services, and always closes it. */
+async function withServices<T>(config: Config, fn: (services: Services) => Promise<T>): Promise<T> {
+  const handle = await openDatabase(config);
+  try {
+    await migrateToLatest(handle.db, { schema: handle.schema });
+    return await fn(createServices({ db: handle.db }));
+  } finally {
+    await handle.close();
+  }
+}
+
+async function resolveUnit(services: Services, code: string | undefined): Promise<Unit> {
+  if (code) return services.units.getByCode(code);
+  const units = await services.units.list();
+  if (units.length === 1 && units[0]) return units[0];
+  if (units.length === 0) throw new ExitError(2, 'There are no units yet. Create the demo with `dmm demo`.');
+  throw new ExitError(2, `Several units exist; choose one with --unit (${units.map((u) => u.code).join(', ')}).`);
+}
+
+async function writeOutput(io: CliIo, out: string | undefined, content: string): Promise<void> {
+  if (out) {
+    await fs.writeFile(out, content, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') throw new ExitError(2, `${out} already exists; choose another --out file.`);
+      throw error;
+    });
+  } else {
+    io.stdout(content);
+  }
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return `${rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')}\n`;
+}
+
+export function buildProgram(io: CliIo): Command {
+  const config = (): Config => loadConfig(io.env);
+  const program = new Command('dmm')
+    .description('dmm-bot: Daily Management Meeting bot and daily brief service')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    '\nEnvironment: DATABASE_URL (PostgreSQL; default embedded PGlite in DATA_DIR), DATA_DIR, PORT, HOST, LOG_LEVEL.\n' +
+      'From a checkout run as `npm run dmm -- <command>`.',
+  );
+
+  program
+    .command('serve')
+    .description('run the service (HTTP on PORT); migrates the database first')
+    .option('--demo', 'create the demo unit and data if the database has no units')
+    .action(async (opts: { demo?: boolean }) => {
+      const cfg = config();
+      const logger = createLogger(cfg.logLevel);
+      let fatal: (error: Error) => void = () => {};
+      const fatalSignal = new Promise<string>((resolve) => {
+        fatal = (error) => resolve(`fatal: ${error.message}`);
+      });
+      const app = createApp(cfg, { logger, demo: Boolean(opts.demo), onFatal: fatal });
+      try {
+        const { url } = await app.start();
+        io.stderr(`dmm-bot is running at ${url} (health: ${url}/healthz, readiness: ${url}/readyz). Stop with Ctrl+C.\n`);
+      } catch (error) {
+        await app.stop();
+        throw error;
+      }
+      const reason = await Promise.race([io.untilSignal?.() ?? new Promise<string>(() => {}), fatalSignal]);
+      logger.info({ reason }, 'shutdown requested');
+      await app.stop();
+      if (reason.startsWith('fatal')) throw new ExitError(1, reason);
+    });
+
+  program
+    .command('migrate')
+    .description('apply database migrations (the server also does this on start)')
+    .action(async () => {
+      const handle = await openDatabase(config());
+      try {
+        const { applied } = await migrateToLatest(handle.db, { schema: handle.schema });
+        io.stderr(applied.length > 0 ? `Applied: ${applied.join(', ')}\n` : 'The database is up to date.\n');
+      } finally {
+        await handle.close();
+      }
+    });
+
+  program
+    .command('demo')
+    .description('create the demo unit, people, priorities, actions and meetings (only on an empty database)')
+    .action(async () => {
+      await withServices(config(), async (services) => {
+        const result = await seedDemo(services);
+        io.stderr(
+          result.created
+            ? `Demo unit '${result.unitCode}' created. Try: dmm actions list, dmm minutes <yesterday>.\n`
+            : 'Units already exist: the demo is only created on an empty database.\n',
+        );
+      });
+    });
+
+  const audit = program.command('audit').description('verify or export the hash-chained audit log');
+  audit
+    .command('verify')
+    .description('re-compute the audit chain and report the first edited, deleted or missing event (exit 1 if any)')
+    .action(async () => {
+      await withServices(config(), async (services) => {
+        const result = await services.audit.verify();
+        if (!result.ok) throw new ExitError(1, `Audit chain BROKEN at event ${result.seq}: ${result.problem} (${result.checked} events verified before it).`);
+        io.stdout(`Audit chain intact: ${result.checked} events verified.\n`);
+      });
+    });
+  audit
+    .command('export')
+    .description('export the whole audit log (the export is itself logged as a disclosure)')
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('json'))
+    .option('--out <file>', 'write to a new file instead of stdout')
+    .action(async (opts: { format: 'csv' | 'json'; out?: string }) => {
+      await withServices(config(), async (services) => {
+        const result = await services.exports.exportAudit(operatorActor(), { format: opts.format, recipient: opts.out ?? 'stdout' });
+        await writeOutput(io, opts.out, result.content);
+        io.stderr(`Exported ${result.count} audit events${opts.out ? ` to ${opts.out}` : ''}.\n`);
+      });
+    });
+
+  const actions = program.command('actions').description('list actions');
+  actions
+    .command('list')
+    .description('list a unit\'s actions')
+    .option('--unit <code>', 'unit code (default: the only unit)')
+    .addOption(new Option('--filter <filter>', 'which actions').choices([...ACTION_LIST_FILTERS]).default('open'))
+    .option('--person <id>', "with --filter mine: the person's id", (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a person id (a positive whole number)');
+      return n;
+    })
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .action(async (opts: { unit?: string; filter: ActionListFilter; person?: number; format: 'table' | 'json' }) => {
+      await withServices(config(), async (services) => {
+        const unit = await resolveUnit(services, opts.unit);
+        let actor = operatorActor() as SystemActor | Awaited<ReturnType<Services['people']['actorFor']>>;
+        if (opts.filter === 'mine') {
+          if (!opts.person) throw ValidationError.field('--person', "is required with --filter mine");
+          actor = await services.people.actorFor(opts.person, unit.id);
+        }
+        const list = await services.actions.list(actor, unit.id, opts.filter);
+        if (opts.format === 'json') {
+          io.stdout(`${JSON.stringify(list, null, 2)}\n`);
+          return;
+        }
+        if (list.length === 0) {
+          io.stdout(`No ${opts.filter.replace('_', ' ')} actions on ${unit.code}.\n`);
+          return;
+        }
+        const people = new Map((await services.people.membersOf(unit.id)).map((p) => [p.id, p.displayName]));
+        io.stdout(
+          table([
+            ['ID', 'DUE', 'STATUS', 'CATEGORY', 'OWNER', 'TITLE'],
+            ...list.map((a) => [
+              `A-${a.id}`,
+              a.dueOn ?? '-',
+              STATUS_LABELS[a.status],
+              a.category,
+              a.ownerPersonId ? (people.get(a.ownerPersonId) ?? `#${a.ownerPersonId}`) : (a.ownerPost ?? '-'),
+              a.title.length > 70 ? `${a.title.slice(0, 69)}…` : a.title,
+            ]),
+          ]),
+        );
+      });
+    });
+
+  program
+    .command('minutes')
+    .description('print the minutes of a closed meeting (Markdown)')
+    .argument('<date>', 'local date of the meeting, YYYY-MM-DD', isoDateArg)
+    .option('--unit <code>', 'unit code (default: the only unit)')
+    .option('--out <file>', 'write to a new file instead of stdout')
+    .action(async (date: string, opts: { unit?: string; out?: string }) => {
+      await withServices(config(), async (services) => {
+        const unit = await resolveUnit(services, opts.unit);
+        const minutes = await services.meetings.getMinutes(operatorActor(), unit.id, date);
+        await writeOutput(io, opts.out, minutes);
+      });
+    });
+
+  program
+    .command('export')
+    .description('export decisions or actions for disclosure or results analysis (logged as a disclosure)')
+    .addArgument(new Command().createArgument('<kind>', 'what to export').choices(['decisions', 'actions']))
+    .requiredOption('--from <date>', 'first local date, YYYY-MM-DD', isoDateArg)
+    .requiredOption('--to <date>', 'last local date (inclusive), YYYY-MM-DD', isoDateArg)
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+    .option('--unit <code>', 'unit code (default: the only unit)')
+    .option('--out <file>', 'write to a new file instead of stdout')
+    .action(async (kind: 'decisions' | 'actions', opts: { from: string; to: string; format: 'csv' | 'json'; unit?: string; out?: string }) => {
+      await withServices(config(), async (services) => {
+        const unit = await resolveUnit(services, opts.unit);
+        const result = await services.exports.exportRecords(operatorActor(), {
+          kind,
+          unitId: unit.id,
+          from: opts.from,
+          to: opts.to,
+          format: opts.format,
+          recipient: opts.out ?? 'stdout',
+        });
+        await writeOutput(io, opts.out, result.content);
+        io.stderr(`Exported ${result.count} ${kind} from ${unit.code}, ${opts.from} to ${opts.to}; the export is logged as a disclosure.\n`);
+      });
+    });
+
+  return program;
+}
+
+/** Runs the CLI and returns the exit code; never throws. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are "errors" to commander; usage mistakes were already printed with a hint.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof ExitError) {
+      io.stderr(`${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ConfigError || error instanceof DatabaseLockedError) {
+      io.stderr(`error: ${error.message}\n`);
+      return error instanceof ConfigError ? 2 : 1;
+    }
+    if (isDomainError(error)) {
+      io.stderr(`error: ${error.message}\n`);
+      return error.code === 'VALIDATION_FAILED' || error.code === 'NOT_FOUND' ? 2 : 1;
+    }
+    io.stderr(`error: unexpected failure: ${(error as Error).stack ?? String(error)}\n`);
+    return 1;
+  }
+}

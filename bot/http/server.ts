@@ -1,0 +1,86 @@
+/**
+ * The HTTP server: a small route table on node:http. Platform adapters (Slack, Teams, console, ingest API) add
+ * their routes here; every unexpected error gets a correlation id that is logged with the stack and shown to
+ * the caller, and nothing a handler throws can crash the process.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '../../services/logger.js';
+
+export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, ctx: { correlationId: string }) => Promise<void> | void;
+
+export interface HttpServer {
+  route(method: string, path: string, handler: RouteHandler): void;
+  listen(port: number, host: string): Promise<string>;
+  /** Stops accepting connections, waits for in-flight requests up to `timeoutMs`, then cuts the rest. */
+  close(timeoutMs: number): Promise<void>;
+}
+
+export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
+}
+
+export function createHttpServer(logger: Logger): HttpServer {
+  const routes = new Map<string, RouteHandler>();
+  const server = http.createServer((req, res) => {
+    const started = process.hrtime.bigint();
+    const correlationId = randomUUID();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    res.setHeader('x-correlation-id', correlationId);
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      logger.debug({ method: req.method, path: url.pathname, status: res.statusCode, ms, correlationId }, 'request');
+    });
+    const handler = routes.get(`${req.method} ${url.pathname}`);
+    if (!handler) {
+      const allowed = [...routes.keys()].filter((k) => k.endsWith(` ${url.pathname}`)).map((k) => k.split(' ')[0]);
+      if (allowed.length > 0) {
+        res.setHeader('allow', allowed.join(', '));
+        sendJson(res, 405, { error: 'method_not_allowed', allowed });
+      } else {
+        sendJson(res, 404, { error: 'not_found', path: url.pathname });
+      }
+      return;
+    }
+    Promise.resolve()
+      .then(() => handler(req, res, { correlationId }))
+      .catch((error: unknown) => {
+        logger.error({ err: error, correlationId, path: url.pathname }, 'request failed');
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', correlationId });
+        else res.destroy();
+      });
+  });
+  server.keepAliveTimeout = 5_000;
+
+  return {
+    route(method, path, handler) {
+      routes.set(`${method.toUpperCase()} ${path}`, handler);
+    },
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve(`http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`);
+        });
+      });
+    },
+    close(timeoutMs) {
+      if (!server.listening) return Promise.resolve();
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

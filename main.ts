@@ -1,0 +1,86 @@
+/**
+ * `createApp(config)` wires the database, services and HTTP server together, with no global singletons.
+ * `start()` opens and migrates the database (seeding the demo if asked and the database is empty) and listens;
+ * `stop()` closes the server, waits for in-flight requests and closes the database. `stop()` is idempotent.
+ */
+import type { Config } from './config.js';
+import { describeConfig } from './config.js';
+import { addHealthRoutes } from './bot/http/health.routes.js';
+import { createHttpServer } from './bot/http/server.js';
+import { type DatabaseHandle, openDatabase } from './db/connect.js';
+import { migrateToLatest } from './db/migrate.js';
+import type { Clock } from './services/clock.js';
+import { systemClock } from './services/clock.js';
+import { seedDemo } from './services/demo/demo.seed.js';
+import { createServices, type Services } from './services/index.js';
+import { createLogger, type Logger } from './services/logger.js';
+
+export interface AppOptions {
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+  /** Seed the demo unit when the database has no units (the quick start). */
+  readonly demo?: boolean;
+  /** Called when the app must stop on its own (e.g. the database lock was lost). */
+  readonly onFatal?: (error: Error) => void;
+}
+
+export interface App {
+  start(): Promise<{ url: string }>;
+  stop(): Promise<void>;
+  /** The services, once started. */
+  readonly services: Services | undefined;
+  readonly url: string | undefined;
+}
+
+export function createApp(config: Config, options: AppOptions = {}): App {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  let handle: DatabaseHandle | undefined;
+  let services: Services | undefined;
+  let url: string | undefined;
+  let stopping: Promise<void> | undefined;
+  const server = createHttpServer(logger);
+
+  async function start() {
+    if (stopping) throw new Error('this app was stopped; create a new one');
+    logger.info(describeConfig(config), 'starting');
+    handle = await openDatabase(config, {
+      onLockCompromised: (error) => {
+        logger.fatal({ err: error }, 'lost the lock on the embedded database; stopping to avoid corrupting it');
+        options.onFatal?.(error);
+      },
+    });
+    const { applied } = await migrateToLatest(handle.db, { schema: handle.schema });
+    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    services = createServices({ db: handle.db, clock });
+    if (options.demo) {
+      const seeded = await seedDemo(services);
+      if (seeded.created) logger.info({ unit: seeded.unitCode }, 'demo data created');
+    }
+    addHealthRoutes(server, handle);
+    url = await server.listen(config.port, config.host);
+    logger.info({ url, database: handle.location }, 'listening');
+    return { url };
+  }
+
+  async function stop() {
+    stopping ??= (async () => {
+      logger.info('stopping');
+      await server.close(config.shutdownTimeoutMs);
+      await handle?.close();
+      logger.info('stopped');
+    })();
+    return stopping;
+  }
+
+  return {
+    start,
+    stop,
+    get services() {
+      return services;
+    },
+    get url() {
+      return url;
+    },
+  };
+}
