@@ -3,10 +3,11 @@
  * `start()` opens and migrates the database (seeding the demo if asked and the database is empty) and listens;
  * `stop()` closes the server, waits for in-flight requests and closes the database. `stop()` is idempotent.
  */
-import type { Config } from './config.js';
-import { describeConfig } from './config.js';
+
 import { addHealthRoutes } from './bot/http/health.routes.js';
 import { createHttpServer } from './bot/http/server.js';
+import type { Config } from './config.js';
+import { describeConfig } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Clock } from './services/clock.js';
@@ -46,7 +47,10 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     logger.info(describeConfig(config), 'starting');
     handle = await openDatabase(config, {
       onLockCompromised: (error) => {
-        logger.fatal({ err: error }, 'lost the lock on the embedded database; stopping to avoid corrupting it');
+        logger.fatal(
+          { err: error },
+          'lost the lock on the embedded database; stopping to avoid corrupting it',
+        );
         options.onFatal?.(error);
       },
     });

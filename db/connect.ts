@@ -93,10 +93,15 @@ export async function connectPglite(options: PgliteOptions): Promise<DatabaseHan
  */
 export function wrapPglite(pglite: PGlite, location: string, onClose?: () => Promise<void>): DatabaseHandle {
   const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
-  return { db, kind: 'pglite', location, close: once(async () => {
-    await db.destroy();
-    await onClose?.();
-  }) };
+  return {
+    db,
+    kind: 'pglite',
+    location,
+    close: once(async () => {
+      await db.destroy();
+      await onClose?.();
+    }),
+  };
 }
 
 export interface PostgresOptions {
@@ -117,7 +122,13 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return { db, kind: 'postgres', location: redactUrl(options.url), schema: options.schema, close: once(() => db.destroy()) };
+  return {
+    db,
+    kind: 'postgres',
+    location: redactUrl(options.url),
+    schema: options.schema,
+    close: once(() => db.destroy()),
+  };
 }
 
 function getPgTypeParser(oid: number, format?: 'text' | 'binary'): (value: string) => unknown {

@@ -13,9 +13,12 @@ export class MigrationError extends Error {
     readonly migration: string | undefined,
     cause: unknown,
   ) {
-    super(`Migration ${migration ?? '(unknown)'} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-      cause,
-    });
+    super(
+      `Migration ${migration ?? '(unknown)'} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
     this.name = 'MigrationError';
   }
 }
@@ -38,7 +41,10 @@ function createMigrator<DB>(db: Kysely<DB>, options: MigrateOptions): Migrator {
 }
 
 /** Brings the schema up to date; returns the migrations it applied (none if already current). */
-export async function migrateToLatest<DB>(db: Kysely<DB>, options: MigrateOptions = {}): Promise<MigrationReport> {
+export async function migrateToLatest<DB>(
+  db: Kysely<DB>,
+  options: MigrateOptions = {},
+): Promise<MigrationReport> {
   const { error, results } = await createMigrator(db, options).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

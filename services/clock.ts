@@ -6,7 +6,9 @@ export interface Clock {
 export const systemClock: Clock = { now: () => new Date() };
 
 /** A clock for tests and tools: fixed until moved. */
-export function createFixedClock(start: Date | string): Clock & { set(to: Date | string): void; advance(ms: number): void } {
+export function createFixedClock(
+  start: Date | string,
+): Clock & { set(to: Date | string): void; advance(ms: number): void } {
   let current = new Date(start);
   return {
     now: () => new Date(current),

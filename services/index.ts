@@ -30,7 +30,10 @@ export interface Services {
 }
 
 /** Decisions and actions of a meeting, with names resolved, for its minutes. */
-async function minutesSource(trx: Transaction<Database>, meetingId: number): Promise<Pick<MinutesInput, 'decisions' | 'actions'>> {
+async function minutesSource(
+  trx: Transaction<Database>,
+  meetingId: number,
+): Promise<Pick<MinutesInput, 'decisions' | 'actions'>> {
   const decisions = await trx
     .selectFrom('decisions as d')
     .innerJoin('people as p', 'p.id', 'd.decision_maker_id')
@@ -90,5 +93,16 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
   const decisions = createDecisionService({ db, audit, clock, units });
   const actions = createActionService({ db, audit, clock, units });
   const exports = createExportService({ db, audit, clock, units });
-  return Object.freeze({ db, clock, audit, units, people, priorities, meetings, decisions, actions, exports });
+  return Object.freeze({
+    db,
+    clock,
+    audit,
+    units,
+    people,
+    priorities,
+    meetings,
+    decisions,
+    actions,
+    exports,
+  });
 }

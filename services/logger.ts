@@ -12,7 +12,17 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
       timestamp: pino.stdTimeFunctions.isoTime,
       // Secrets must never reach the logs, even if a caller logs a whole config or request by mistake.
       redact: {
-        paths: ['password', '*.password', 'authorization', '*.authorization', 'headers.authorization', 'token', '*.token', 'secret', '*.secret'],
+        paths: [
+          'password',
+          '*.password',
+          'authorization',
+          '*.authorization',
+          'headers.authorization',
+          'token',
+          '*.token',
+          'secret',
+          '*.secret',
+        ],
         censor: '***',
       },
     },

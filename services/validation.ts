@@ -45,7 +45,10 @@ export const id = z.coerce
 export const isoDate = z
   .string({ error: 'must be a date written YYYY-MM-DD' })
   .trim()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && DateTime.fromISO(s).isValid, 'must be a date written YYYY-MM-DD');
+  .refine(
+    (s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && DateTime.fromISO(s).isValid,
+    'must be a date written YYYY-MM-DD',
+  );
 
 export const marking = z.enum(MARKINGS, { error: `must be one of ${MARKINGS.join(', ')}` });
 

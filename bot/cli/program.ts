@@ -30,7 +30,10 @@ export interface CliIo {
 }
 
 class ExitError extends Error {
-  constructor(readonly exitCode: number, message: string) {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -67,23 +70,64 @@ async function resolveUnit(services: Services, code: string | undefined): Promis
   const units = await services.units.list();
   if (units.length === 1 && units[0]) return units[0];
   if (units.length === 0) throw new ExitError(2, 'There are no units yet. Create the demo with `dmm demo`.');
-  throw new ExitError(2, `Several units exist; choose one with --unit (${units.map((u) => u.code).join(', ')}).`);
+  throw new ExitError(
+    2,
+    `Several units exist; choose one with --unit (${units.map((u) => u.code).join(', ')}).`,
+  );
 }
 
-async function writeOutput(io: CliIo, out: string | undefined, content: string): Promise<void> {
-  if (out) {
-    await fs.writeFile(out, content, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EEXIST') throw new ExitError(2, `${out} already exists; choose another --out file.`);
-      throw error;
-    });
-  } else {
-    io.stdout(content);
+interface Output {
+  write(content: string): Promise<void>;
+  /** Removes a reserved file that was never written (the export failed). */
+  abort(): Promise<void>;
+}
+
+/**
+ * Reserves the --out file before any export runs, so an export that cannot be written is refused before it is
+ * logged as a disclosure. Without --out, writes to stdout.
+ */
+async function openOutput(io: CliIo, out: string | undefined): Promise<Output> {
+  if (!out) return { write: async (content) => io.stdout(content), abort: async () => {} };
+  const file = await fs.open(out, 'wx').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'EEXIST') throw new ExitError(2, `${out} already exists; choose another --out file.`);
+    throw new ExitError(2, `Cannot create ${out}: ${error.message}`);
+  });
+  let written = false;
+  return {
+    write: async (content) => {
+      await file.writeFile(content);
+      await file.close();
+      written = true;
+    },
+    abort: async () => {
+      if (written) return;
+      await file.close();
+      await fs.rm(out, { force: true });
+    },
+  };
+}
+
+/** Runs an export into --out (or stdout), removing the reserved file if the export fails. */
+async function exportTo(io: CliIo, out: string | undefined, produce: () => Promise<string>): Promise<void> {
+  const output = await openOutput(io, out);
+  try {
+    await output.write(await produce());
+  } catch (error) {
+    await output.abort();
+    throw error;
   }
 }
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return `${rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n')}\n`;
+  return `${rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }
 
 export function buildProgram(io: CliIo): Command {
@@ -113,7 +157,9 @@ export function buildProgram(io: CliIo): Command {
       const app = createApp(cfg, { logger, demo: Boolean(opts.demo), onFatal: fatal });
       try {
         const { url } = await app.start();
-        io.stderr(`dmm-bot is running at ${url} (health: ${url}/healthz, readiness: ${url}/readyz). Stop with Ctrl+C.\n`);
+        io.stderr(
+          `dmm-bot is running at ${url} (health: ${url}/healthz, readiness: ${url}/readyz). Stop with Ctrl+C.\n`,
+        );
       } catch (error) {
         await app.stop();
         throw error;
@@ -154,11 +200,17 @@ export function buildProgram(io: CliIo): Command {
   const audit = program.command('audit').description('verify or export the hash-chained audit log');
   audit
     .command('verify')
-    .description('re-compute the audit chain and report the first edited, deleted or missing event (exit 1 if any)')
+    .description(
+      're-compute the audit chain and report the first edited, deleted or missing event (exit 1 if any)',
+    )
     .action(async () => {
       await withServices(config(), async (services) => {
         const result = await services.audit.verify();
-        if (!result.ok) throw new ExitError(1, `Audit chain BROKEN at event ${result.seq}: ${result.problem} (${result.checked} events verified before it).`);
+        if (!result.ok)
+          throw new ExitError(
+            1,
+            `Audit chain BROKEN at event ${result.seq}: ${result.problem} (${result.checked} events verified before it).`,
+          );
         io.stdout(`Audit chain intact: ${result.checked} events verified.\n`);
       });
     });
@@ -169,57 +221,78 @@ export function buildProgram(io: CliIo): Command {
     .option('--out <file>', 'write to a new file instead of stdout')
     .action(async (opts: { format: 'csv' | 'json'; out?: string }) => {
       await withServices(config(), async (services) => {
-        const result = await services.exports.exportAudit(operatorActor(), { format: opts.format, recipient: opts.out ?? 'stdout' });
-        await writeOutput(io, opts.out, result.content);
-        io.stderr(`Exported ${result.count} audit events${opts.out ? ` to ${opts.out}` : ''}.\n`);
+        let count = 0;
+        await exportTo(io, opts.out, async () => {
+          const result = await services.exports.exportAudit(operatorActor(), {
+            format: opts.format,
+            recipient: opts.out ?? 'stdout',
+          });
+          count = result.count;
+          return result.content;
+        });
+        io.stderr(`Exported ${count} audit events${opts.out ? ` to ${opts.out}` : ''}.\n`);
       });
     });
 
   const actions = program.command('actions').description('list actions');
   actions
     .command('list')
-    .description('list a unit\'s actions')
+    .description("list a unit's actions")
     .option('--unit <code>', 'unit code (default: the only unit)')
-    .addOption(new Option('--filter <filter>', 'which actions').choices([...ACTION_LIST_FILTERS]).default('open'))
+    .addOption(
+      new Option('--filter <filter>', 'which actions').choices([...ACTION_LIST_FILTERS]).default('open'),
+    )
     .option('--person <id>', "with --filter mine: the person's id", (v) => {
       const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a person id (a positive whole number)');
+      if (!Number.isInteger(n) || n < 1)
+        throw new InvalidArgumentError('expected a person id (a positive whole number)');
       return n;
     })
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
-    .action(async (opts: { unit?: string; filter: ActionListFilter; person?: number; format: 'table' | 'json' }) => {
-      await withServices(config(), async (services) => {
-        const unit = await resolveUnit(services, opts.unit);
-        let actor = operatorActor() as SystemActor | Awaited<ReturnType<Services['people']['actorFor']>>;
-        if (opts.filter === 'mine') {
-          if (!opts.person) throw ValidationError.field('--person', "is required with --filter mine");
-          actor = await services.people.actorFor(opts.person, unit.id);
-        }
-        const list = await services.actions.list(actor, unit.id, opts.filter);
-        if (opts.format === 'json') {
-          io.stdout(`${JSON.stringify(list, null, 2)}\n`);
-          return;
-        }
-        if (list.length === 0) {
-          io.stdout(`No ${opts.filter.replace('_', ' ')} actions on ${unit.code}.\n`);
-          return;
-        }
-        const people = new Map((await services.people.membersOf(unit.id)).map((p) => [p.id, p.displayName]));
-        io.stdout(
-          table([
-            ['ID', 'DUE', 'STATUS', 'CATEGORY', 'OWNER', 'TITLE'],
-            ...list.map((a) => [
-              `A-${a.id}`,
-              a.dueOn ?? '-',
-              STATUS_LABELS[a.status],
-              a.category,
-              a.ownerPersonId ? (people.get(a.ownerPersonId) ?? `#${a.ownerPersonId}`) : (a.ownerPost ?? '-'),
-              a.title.length > 70 ? `${a.title.slice(0, 69)}…` : a.title,
+    .action(
+      async (opts: {
+        unit?: string;
+        filter: ActionListFilter;
+        person?: number;
+        format: 'table' | 'json';
+      }) => {
+        await withServices(config(), async (services) => {
+          const unit = await resolveUnit(services, opts.unit);
+          let actor = operatorActor() as SystemActor | Awaited<ReturnType<Services['people']['actorFor']>>;
+          if (opts.filter === 'mine') {
+            if (!opts.person) throw ValidationError.field('--person', 'is required with --filter mine');
+            actor = await services.people.actorFor(opts.person, unit.id);
+          }
+          const list = await services.actions.list(actor, unit.id, opts.filter);
+          if (opts.format === 'json') {
+            io.stdout(`${JSON.stringify(list, null, 2)}\n`);
+            return;
+          }
+          if (list.length === 0) {
+            io.stdout(`No ${opts.filter.replace('_', ' ')} actions on ${unit.code}.\n`);
+            return;
+          }
+          const people = new Map(
+            (await services.people.membersOf(unit.id)).map((p) => [p.id, p.displayName]),
+          );
+          io.stdout(
+            table([
+              ['ID', 'DUE', 'STATUS', 'CATEGORY', 'OWNER', 'TITLE'],
+              ...list.map((a) => [
+                `A-${a.id}`,
+                a.dueOn ?? '-',
+                STATUS_LABELS[a.status],
+                a.category,
+                a.ownerPersonId
+                  ? (people.get(a.ownerPersonId) ?? `#${a.ownerPersonId}`)
+                  : (a.ownerPost ?? '-'),
+                a.title.length > 70 ? `${a.title.slice(0, 69)}…` : a.title,
+              ]),
             ]),
-          ]),
-        );
-      });
-    });
+          );
+        });
+      },
+    );
 
   program
     .command('minutes')
@@ -230,8 +303,7 @@ export function buildProgram(io: CliIo): Command {
     .action(async (date: string, opts: { unit?: string; out?: string }) => {
       await withServices(config(), async (services) => {
         const unit = await resolveUnit(services, opts.unit);
-        const minutes = await services.meetings.getMinutes(operatorActor(), unit.id, date);
-        await writeOutput(io, opts.out, minutes);
+        await exportTo(io, opts.out, () => services.meetings.getMinutes(operatorActor(), unit.id, date));
       });
     });
 
@@ -244,21 +316,32 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--unit <code>', 'unit code (default: the only unit)')
     .option('--out <file>', 'write to a new file instead of stdout')
-    .action(async (kind: 'decisions' | 'actions', opts: { from: string; to: string; format: 'csv' | 'json'; unit?: string; out?: string }) => {
-      await withServices(config(), async (services) => {
-        const unit = await resolveUnit(services, opts.unit);
-        const result = await services.exports.exportRecords(operatorActor(), {
-          kind,
-          unitId: unit.id,
-          from: opts.from,
-          to: opts.to,
-          format: opts.format,
-          recipient: opts.out ?? 'stdout',
+    .action(
+      async (
+        kind: 'decisions' | 'actions',
+        opts: { from: string; to: string; format: 'csv' | 'json'; unit?: string; out?: string },
+      ) => {
+        await withServices(config(), async (services) => {
+          const unit = await resolveUnit(services, opts.unit);
+          let count = 0;
+          await exportTo(io, opts.out, async () => {
+            const result = await services.exports.exportRecords(operatorActor(), {
+              kind,
+              unitId: unit.id,
+              from: opts.from,
+              to: opts.to,
+              format: opts.format,
+              recipient: opts.out ?? 'stdout',
+            });
+            count = result.count;
+            return result.content;
+          });
+          io.stderr(
+            `Exported ${count} ${kind} from ${unit.code}, ${opts.from} to ${opts.to}; the export is logged as a disclosure.\n`,
+          );
         });
-        await writeOutput(io, opts.out, result.content);
-        io.stderr(`Exported ${result.count} ${kind} from ${unit.code}, ${opts.from} to ${opts.to}; the export is logged as a disclosure.\n`);
-      });
-    });
+      },
+    );
 
   return program;
 }

@@ -15,12 +15,22 @@ export function addHealthRoutes(server: HttpServer, handle: DatabaseHandle): voi
       await sql`select 1`.execute(handle.db);
       const pending = await pendingMigrations(handle.db, { schema: handle.schema });
       if (pending.length > 0) {
-        sendJson(res, 503, { status: 'not_ready', database: handle.kind, reason: 'migrations pending', pending });
+        sendJson(res, 503, {
+          status: 'not_ready',
+          database: handle.kind,
+          reason: 'migrations pending',
+          pending,
+        });
         return;
       }
       sendJson(res, 200, { status: 'ready', database: handle.kind, migrations: 'current' });
     } catch (error) {
-      sendJson(res, 503, { status: 'not_ready', database: handle.kind, reason: 'database unreachable', detail: (error as Error).message });
+      sendJson(res, 503, {
+        status: 'not_ready',
+        database: handle.kind,
+        reason: 'database unreachable',
+        detail: (error as Error).message,
+      });
     }
   });
 }

@@ -8,7 +8,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../services/logger.js';
 
-export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, ctx: { correlationId: string }) => Promise<void> | void;
+export type RouteHandler = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  ctx: { correlationId: string },
+) => Promise<void> | void;
 
 export interface HttpServer {
   route(method: string, path: string, handler: RouteHandler): void;
@@ -19,7 +23,10 @@ export interface HttpServer {
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
   const payload = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+  });
   res.end(payload);
 }
 
@@ -32,11 +39,16 @@ export function createHttpServer(logger: Logger): HttpServer {
     res.setHeader('x-correlation-id', correlationId);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      logger.debug({ method: req.method, path: url.pathname, status: res.statusCode, ms, correlationId }, 'request');
+      logger.debug(
+        { method: req.method, path: url.pathname, status: res.statusCode, ms, correlationId },
+        'request',
+      );
     });
     const handler = routes.get(`${req.method} ${url.pathname}`);
     if (!handler) {
-      const allowed = [...routes.keys()].filter((k) => k.endsWith(` ${url.pathname}`)).map((k) => k.split(' ')[0]);
+      const allowed = [...routes.keys()]
+        .filter((k) => k.endsWith(` ${url.pathname}`))
+        .map((k) => k.split(' ')[0]);
       if (allowed.length > 0) {
         res.setHeader('allow', allowed.join(', '));
         sendJson(res, 405, { error: 'method_not_allowed', allowed });

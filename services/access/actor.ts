@@ -23,7 +23,13 @@ export interface SystemActor {
 export type Actor = PersonActor | SystemActor;
 
 export function createSystemActor(label: string): SystemActor {
-  return Object.freeze({ kind: 'system', personId: null, label, unitId: null, roles: Object.freeze(['admin'] as Role[]) });
+  return Object.freeze({
+    kind: 'system',
+    personId: null,
+    label,
+    unitId: null,
+    roles: Object.freeze(['admin'] as Role[]),
+  });
 }
 
 export function isRole(value: string): value is Role {

@@ -163,21 +163,35 @@ export function createActionService(deps: {
     return localDateOf(clock.now(), unit.timeZone);
   }
 
-  async function assertInternalMember(trx: Transaction<Database>, unitId: number, personId: number, field: string) {
+  async function assertInternalMember(
+    trx: Transaction<Database>,
+    unitId: number,
+    personId: number,
+    field: string,
+  ) {
     const roles = await trx
       .selectFrom('memberships')
       .select('role')
       .where('unit_id', '=', unitId)
       .where('person_id', '=', personId)
       .execute();
-    if (roles.length === 0) throw ValidationError.field(field, `person ${personId} is not a member of this unit`);
+    if (roles.length === 0)
+      throw ValidationError.field(field, `person ${personId} is not a member of this unit`);
     if (roles.every((r) => r.role === 'partner')) {
-      throw ValidationError.field(field, `person ${personId} is a partner (read-only) and cannot own an action`);
+      throw ValidationError.field(
+        field,
+        `person ${personId} is a partner (read-only) and cannot own an action`,
+      );
     }
   }
 
   async function lockAction(trx: Transaction<Database>, actionId: number): Promise<ActionRow> {
-    const row = await trx.selectFrom('actions').selectAll().where('id', '=', actionId).forUpdate().executeTakeFirst();
+    const row = await trx
+      .selectFrom('actions')
+      .selectAll()
+      .where('id', '=', actionId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!row) throw new NotFoundError('Action', actionId);
     return row;
   }
@@ -221,7 +235,10 @@ export function createActionService(deps: {
       .where('version', '=', before.version)
       .returningAll()
       .executeTakeFirst();
-    if (!after) throw new ConflictError(`Action ${before.id} changed while updating; try again.`, { actionId: before.id });
+    if (!after)
+      throw new ConflictError(`Action ${before.id} changed while updating; try again.`, {
+        actionId: before.id,
+      });
     await trx
       .insertInto('action_updates')
       .values({
@@ -255,7 +272,10 @@ export function createActionService(deps: {
       const unit = await units.get(data.unitId);
       const allowed: readonly string[] = CATEGORY_SCHEMES[unit.categoryScheme];
       if (!allowed.includes(data.category)) {
-        throw ValidationError.field('category', `must be one of ${allowed.join(', ')} (${unit.categoryScheme})`);
+        throw ValidationError.field(
+          'category',
+          `must be one of ${allowed.join(', ')} (${unit.categoryScheme})`,
+        );
       }
       if (data.dueOn && data.dueOn < (await today(unit))) {
         throw ValidationError.field('dueOn', `must be today (${await today(unit)}) or later`);
@@ -278,8 +298,13 @@ export function createActionService(deps: {
         }
         let meetingId = data.meetingId ?? null;
         if (meetingId) {
-          const meeting = await trx.selectFrom('meetings').select('unit_id').where('id', '=', meetingId).executeTakeFirst();
-          if (!meeting || meeting.unit_id !== unit.id) throw ValidationError.field('meetingId', 'no such meeting on this unit');
+          const meeting = await trx
+            .selectFrom('meetings')
+            .select('unit_id')
+            .where('id', '=', meetingId)
+            .executeTakeFirst();
+          if (!meeting || meeting.unit_id !== unit.id)
+            throw ValidationError.field('meetingId', 'no such meeting on this unit');
         } else {
           // Actions raised while today's meeting is open belong to it (they appear in its minutes).
           const open = await trx
@@ -292,12 +317,22 @@ export function createActionService(deps: {
           meetingId = open?.id ?? null;
         }
         if (data.decisionId) {
-          const d = await trx.selectFrom('decisions').select('unit_id').where('id', '=', data.decisionId).executeTakeFirst();
-          if (!d || d.unit_id !== unit.id) throw ValidationError.field('decisionId', 'no such decision on this unit');
+          const d = await trx
+            .selectFrom('decisions')
+            .select('unit_id')
+            .where('id', '=', data.decisionId)
+            .executeTakeFirst();
+          if (!d || d.unit_id !== unit.id)
+            throw ValidationError.field('decisionId', 'no such decision on this unit');
         }
         if (data.priorityId) {
-          const p = await trx.selectFrom('priorities').select('unit_id').where('id', '=', data.priorityId).executeTakeFirst();
-          if (!p || p.unit_id !== unit.id) throw ValidationError.field('priorityId', 'no such priority on this unit');
+          const p = await trx
+            .selectFrom('priorities')
+            .select('unit_id')
+            .where('id', '=', data.priorityId)
+            .executeTakeFirst();
+          if (!p || p.unit_id !== unit.id)
+            throw ValidationError.field('priorityId', 'no such priority on this unit');
         }
         const now = clock.now();
         const row = await trx
@@ -399,16 +434,25 @@ export function createActionService(deps: {
           );
         }
         if (from === 'escalated' && actor.kind === 'person' && !can(actor, 'action.manage', row.unit_id)) {
-          throw new ForbiddenError(`Action ${row.id} is escalated: only the chair or the action manager may move it on.`, {
-            actionId: row.id,
-          });
+          throw new ForbiddenError(
+            `Action ${row.id} is escalated: only the chair or the action manager may move it on.`,
+            {
+              actionId: row.id,
+            },
+          );
         }
         const requirement = REQUIREMENTS[to];
         if (requirement === 'result' && !data.result) {
-          throw ValidationError.field('result', `is required to mark an action ${STATUS_LABELS[to]}: say what was achieved`);
+          throw ValidationError.field(
+            'result',
+            `is required to mark an action ${STATUS_LABELS[to]}: say what was achieved`,
+          );
         }
         if (requirement === 'note' && !data.note) {
-          throw ValidationError.field('note', `is required to mark an action ${STATUS_LABELS[to]}: give the reason`);
+          throw ValidationError.field(
+            'note',
+            `is required to mark an action ${STATUS_LABELS[to]}: give the reason`,
+          );
         }
         return applyUpdate(
           trx,
@@ -431,9 +475,13 @@ export function createActionService(deps: {
         assertMayUpdate(actor, row);
         assertVersion(row, data.expectedVersion);
         if (TERMINAL_STATUSES.includes(row.status as ActionStatus)) {
-          throw new DomainError('INVALID_TRANSITION', `Action ${row.id} is closed; its due date cannot change.`, {
-            actionId: row.id,
-          });
+          throw new DomainError(
+            'INVALID_TRANSITION',
+            `Action ${row.id} is closed; its due date cannot change.`,
+            {
+              actionId: row.id,
+            },
+          );
         }
         const unit = await units.get(row.unit_id, trx);
         if (data.dueOn < (await today(unit))) throw ValidationError.field('dueOn', 'must be today or later');
@@ -454,11 +502,16 @@ export function createActionService(deps: {
         assertCan(actor, 'action.manage', row.unit_id);
         assertVersion(row, data.expectedVersion);
         if (TERMINAL_STATUSES.includes(row.status as ActionStatus)) {
-          throw new DomainError('INVALID_TRANSITION', `Action ${row.id} is closed; it cannot be reassigned.`, {
-            actionId: row.id,
-          });
+          throw new DomainError(
+            'INVALID_TRANSITION',
+            `Action ${row.id} is closed; it cannot be reassigned.`,
+            {
+              actionId: row.id,
+            },
+          );
         }
-        if (data.ownerPersonId) await assertInternalMember(trx, row.unit_id, data.ownerPersonId, 'ownerPersonId');
+        if (data.ownerPersonId)
+          await assertInternalMember(trx, row.unit_id, data.ownerPersonId, 'ownerPersonId');
         return applyUpdate(
           trx,
           actor,
@@ -483,12 +536,16 @@ export function createActionService(deps: {
       let q = db.selectFrom('actions').selectAll().where('unit_id', '=', unitId);
       if (filter !== 'all') q = q.where('status', 'not in', [...TERMINAL_STATUSES]);
       if (filter === 'mine') {
-        if (actor.kind !== 'person') throw ValidationError.field('filter', "'mine' needs a person, not a system actor");
+        if (actor.kind !== 'person')
+          throw ValidationError.field('filter', "'mine' needs a person, not a system actor");
         q = q.where('owner_person_id', '=', actor.personId);
       }
       if (filter === 'overdue') q = q.where('due_on', '<', day);
       if (filter === 'due_today') q = q.where('due_on', '=', day);
-      const rows = await q.orderBy('due_on', (ob) => ob.asc().nullsLast()).orderBy('id').execute();
+      const rows = await q
+        .orderBy('due_on', (ob) => ob.asc().nullsLast())
+        .orderBy('id')
+        .execute();
       return rows.map(toAction);
     },
 

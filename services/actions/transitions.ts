@@ -1,5 +1,12 @@
 /** The action status machine: which moves are allowed and what each move requires. */
-export const ACTION_STATUSES = ['open', 'in_progress', 'blocked', 'done', 'no_further_action', 'escalated'] as const;
+export const ACTION_STATUSES = [
+  'open',
+  'in_progress',
+  'blocked',
+  'done',
+  'no_further_action',
+  'escalated',
+] as const;
 export type ActionStatus = (typeof ACTION_STATUSES)[number];
 
 export const TERMINAL_STATUSES: readonly ActionStatus[] = ['done', 'no_further_action'];

@@ -14,7 +14,14 @@ import type { Actor } from '../access/actor.js';
 import type { Clock } from '../clock.js';
 
 /** Operations in the sense of the Data Protection Act 2018 s.62 (logging). */
-export const AUDIT_OPERATIONS = ['collection', 'alteration', 'consultation', 'disclosure', 'combination', 'erasure'] as const;
+export const AUDIT_OPERATIONS = [
+  'collection',
+  'alteration',
+  'consultation',
+  'disclosure',
+  'combination',
+  'erasure',
+] as const;
 export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
 
 // canonicalize is CommonJS (`module.exports = fn`) but its typings declare an ES default export, which
@@ -131,7 +138,11 @@ export interface AuditService {
 export function createAuditService(deps: { db: Kysely<Database>; clock: Clock }): AuditService {
   const { db, clock } = deps;
 
-  async function append(trx: Transaction<Database>, actor: Actor, input: AuditEventInput): Promise<AuditEvent> {
+  async function append(
+    trx: Transaction<Database>,
+    actor: Actor,
+    input: AuditEventInput,
+  ): Promise<AuditEvent> {
     // Lock the head row: appends from every connection and replica are serialised here, so the chain is linear.
     const head = await trx
       .selectFrom('audit_head')
@@ -193,13 +204,28 @@ export function createAuditService(deps: { db: Kysely<Database>; clock: Clock })
         .execute();
       for (const row of rows) {
         if (row.seq !== expectedSeq) {
-          return { ok: false, checked, seq: expectedSeq, problem: `event ${expectedSeq} is missing (next is ${row.seq})` };
+          return {
+            ok: false,
+            checked,
+            seq: expectedSeq,
+            problem: `event ${expectedSeq} is missing (next is ${row.seq})`,
+          };
         }
         if (row.prev_hash !== prevHash) {
-          return { ok: false, checked, seq: row.seq, problem: `event ${row.seq} does not link to the event before it` };
+          return {
+            ok: false,
+            checked,
+            seq: row.seq,
+            problem: `event ${row.seq} does not link to the event before it`,
+          };
         }
         if (computeEventHash(prevHash, fieldsOfRow(row)) !== row.hash) {
-          return { ok: false, checked, seq: row.seq, problem: `event ${row.seq} was altered after it was written` };
+          return {
+            ok: false,
+            checked,
+            seq: row.seq,
+            problem: `event ${row.seq} was altered after it was written`,
+          };
         }
         prevHash = row.hash;
         expectedSeq += 1;
@@ -207,7 +233,11 @@ export function createAuditService(deps: { db: Kysely<Database>; clock: Clock })
       }
       if (rows.length < BATCH) break;
     }
-    const head = await db.selectFrom('audit_head').select(['seq', 'hash']).where('id', '=', 1).executeTakeFirst();
+    const head = await db
+      .selectFrom('audit_head')
+      .select(['seq', 'hash'])
+      .where('id', '=', 1)
+      .executeTakeFirst();
     if (!head) return { ok: false, checked, seq: expectedSeq, problem: 'the audit head record is missing' };
     if (head.seq !== checked || head.hash !== prevHash) {
       return {

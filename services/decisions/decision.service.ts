@@ -133,10 +133,19 @@ export function createDecisionService(deps: {
       .select('c.id as superseded_by_id');
   }
 
-  async function checkLinks(trx: Transaction<Database>, unitId: number, priorityId: number | null | undefined) {
+  async function checkLinks(
+    trx: Transaction<Database>,
+    unitId: number,
+    priorityId: number | null | undefined,
+  ) {
     if (!priorityId) return;
-    const p = await trx.selectFrom('priorities').select('unit_id').where('id', '=', priorityId).executeTakeFirst();
-    if (!p || p.unit_id !== unitId) throw ValidationError.field('priorityId', 'no such priority on this unit');
+    const p = await trx
+      .selectFrom('priorities')
+      .select('unit_id')
+      .where('id', '=', priorityId)
+      .executeTakeFirst();
+    if (!p || p.unit_id !== unitId)
+      throw ValidationError.field('priorityId', 'no such priority on this unit');
   }
 
   async function insert(
@@ -152,7 +161,10 @@ export function createDecisionService(deps: {
     },
   ): Promise<Decision> {
     if (actor.kind !== 'person') {
-      throw ValidationError.field('actor', 'a decision needs a decision maker: record it as the chair, not the system');
+      throw ValidationError.field(
+        'actor',
+        'a decision needs a decision maker: record it as the chair, not the system',
+      );
     }
     const { data } = values;
     const row = await trx
@@ -199,7 +211,11 @@ export function createDecisionService(deps: {
         // A decision belongs to the given meeting, or else to today's open meeting if there is one; it is
         // linked to the agenda section being discussed.
         let meeting = data.meetingId
-          ? await trx.selectFrom('meetings').select(['id', 'unit_id', 'status']).where('id', '=', data.meetingId).executeTakeFirst()
+          ? await trx
+              .selectFrom('meetings')
+              .select(['id', 'unit_id', 'status'])
+              .where('id', '=', data.meetingId)
+              .executeTakeFirst()
           : await trx
               .selectFrom('meetings')
               .select(['id', 'unit_id', 'status'])
@@ -208,9 +224,13 @@ export function createDecisionService(deps: {
               .where('status', '=', 'open')
               .executeTakeFirst();
         if (data.meetingId) {
-          if (!meeting || meeting.unit_id !== unit.id) throw ValidationError.field('meetingId', 'no such meeting on this unit');
+          if (!meeting || meeting.unit_id !== unit.id)
+            throw ValidationError.field('meetingId', 'no such meeting on this unit');
           if (meeting.status !== 'open') {
-            throw new DomainError('MEETING_NOT_OPEN', `Meeting ${meeting.id} is ${meeting.status}; decisions are recorded in an open meeting.`);
+            throw new DomainError(
+              'MEETING_NOT_OPEN',
+              `Meeting ${meeting.id} is ${meeting.status}; decisions are recorded in an open meeting.`,
+            );
           }
         }
         meeting = meeting?.status === 'open' ? meeting : undefined;
@@ -236,10 +256,19 @@ export function createDecisionService(deps: {
     async supersede(actor, decisionId, input) {
       const data = parseInput(supersedeSchema, input);
       return db.transaction().execute(async (trx) => {
-        const old = await trx.selectFrom('decisions').selectAll().where('id', '=', decisionId).forUpdate().executeTakeFirst();
+        const old = await trx
+          .selectFrom('decisions')
+          .selectAll()
+          .where('id', '=', decisionId)
+          .forUpdate()
+          .executeTakeFirst();
         if (!old) throw new NotFoundError('Decision', decisionId);
         assertCan(actor, 'decision.record', old.unit_id);
-        const existing = await trx.selectFrom('decisions').select('id').where('supersedes_id', '=', decisionId).executeTakeFirst();
+        const existing = await trx
+          .selectFrom('decisions')
+          .select('id')
+          .where('supersedes_id', '=', decisionId)
+          .executeTakeFirst();
         if (existing) {
           throw new DomainError(
             'DECISION_ALREADY_SUPERSEDED',

@@ -40,7 +40,11 @@ export async function seedDemo(services: Services): Promise<{ created: boolean; 
   const actors = new Map<string, PersonActor>();
   for (const persona of DEMO_PERSONAS) {
     const person = await services.people.create(operator, { displayName: persona.displayName });
-    await services.people.linkIdentity(operator, { personId: person.id, platform: 'console', externalId: persona.key });
+    await services.people.linkIdentity(operator, {
+      personId: person.id,
+      platform: 'console',
+      externalId: persona.key,
+    });
     for (const role of persona.roles) {
       await services.people.addMembership(operator, { unitId: unit.id, personId: person.id, role });
     }
@@ -99,7 +103,10 @@ export async function seedDemo(services: Services): Promise<{ created: boolean; 
     dueOn: addDays(threeDaysAgo, 4),
     category: 'intelligence',
   });
-  await past.actions.changeStatus(get('action-manager'), cctv.id, { status: 'blocked', note: 'Site manager on leave until Monday' });
+  await past.actions.changeStatus(get('action-manager'), cctv.id, {
+    status: 'blocked',
+    note: 'Site manager on leave until Monday',
+  });
 
   // Yesterday's meeting at 09:00 local time: opened, one decision and one action, closed with minutes.
   const yesterdayAt = (time: string): Clock => {
@@ -108,8 +115,14 @@ export async function seedDemo(services: Services): Promise<{ created: boolean; 
   };
   const yesterday = createServices({ db: services.db, clock: yesterdayAt('09:00') });
   const meeting = await yesterday.meetings.start(chair, unit.id);
-  await yesterday.meetings.recordAttendance(chair, meeting.id, { personId: get('action-manager').personId, present: true });
-  await yesterday.meetings.recordAttendance(chair, meeting.id, { personId: get('analyst').personId, present: true });
+  await yesterday.meetings.recordAttendance(chair, meeting.id, {
+    personId: get('action-manager').personId,
+    present: true,
+  });
+  await yesterday.meetings.recordAttendance(chair, meeting.id, {
+    personId: get('analyst').personId,
+    present: true,
+  });
   await yesterday.meetings.next(chair, meeting.id);
   await yesterday.meetings.next(chair, meeting.id);
   await yesterday.decisions.record(chair, {

@@ -64,19 +64,61 @@ function neutraliseFormula(value: string | number | boolean | null): string | nu
 }
 
 const DECISION_COLUMNS = [
-  'id', 'unit', 'meeting_id', 'decided_at', 'decision_maker', 'text', 'information', 'threat_risk', 'powers_policy',
-  'options_considered', 'chosen_option', 'review_point', 'priority_id', 'incident_ref', 'marking', 'supersedes_id',
-  'correction_reason', 'superseded_by_id',
+  'id',
+  'unit',
+  'meeting_id',
+  'decided_at',
+  'decision_maker',
+  'text',
+  'information',
+  'threat_risk',
+  'powers_policy',
+  'options_considered',
+  'chosen_option',
+  'review_point',
+  'priority_id',
+  'incident_ref',
+  'marking',
+  'supersedes_id',
+  'correction_reason',
+  'superseded_by_id',
 ] as const;
 
 const ACTION_COLUMNS = [
-  'id', 'unit', 'meeting_id', 'created_at', 'title', 'owner', 'owner_post', 'due_on', 'category', 'status', 'result',
-  'decision_id', 'priority_id', 'incident_ref', 'marking', 'version', 'updated_at',
+  'id',
+  'unit',
+  'meeting_id',
+  'created_at',
+  'title',
+  'owner',
+  'owner_post',
+  'due_on',
+  'category',
+  'status',
+  'result',
+  'decision_id',
+  'priority_id',
+  'incident_ref',
+  'marking',
+  'version',
+  'updated_at',
 ] as const;
 
 const AUDIT_COLUMNS = [
-  'seq', 'at', 'actor_person_id', 'actor_label', 'operation', 'entity_type', 'entity_id', 'unit_id', 'before', 'after',
-  'recipients', 'channel', 'prev_hash', 'hash',
+  'seq',
+  'at',
+  'actor_person_id',
+  'actor_label',
+  'operation',
+  'entity_type',
+  'entity_id',
+  'unit_id',
+  'before',
+  'after',
+  'recipients',
+  'channel',
+  'prev_hash',
+  'hash',
 ] as const;
 
 export function createExportService(deps: {
@@ -167,7 +209,14 @@ export function createExportService(deps: {
           entityType: `${data.kind}_export`,
           entityId: `${unit.code}:${data.from}..${data.to}`,
           unitId: unit.id,
-          after: { kind: data.kind, from: data.from, to: data.to, format: data.format, count: rows.length, ids: rows.map((r) => r.id) },
+          after: {
+            kind: data.kind,
+            from: data.from,
+            to: data.to,
+            format: data.format,
+            count: rows.length,
+            ids: rows.map((r) => r.id),
+          },
           recipients: [data.recipient],
           channel: data.channel,
         }),
@@ -198,9 +247,7 @@ export function createExportService(deps: {
         hash: e.hash,
       }));
       const content =
-        data.format === 'json'
-          ? `${JSON.stringify(events, null, 2)}\n`
-          : render(rows, AUDIT_COLUMNS, 'csv');
+        data.format === 'json' ? `${JSON.stringify(events, null, 2)}\n` : render(rows, AUDIT_COLUMNS, 'csv');
       await db.transaction().execute((trx) =>
         audit.append(trx, actor, {
           operation: 'disclosure',

@@ -1,7 +1,14 @@
 /** The default 10-section DMM agenda (policing by exception); a unit may replace it with its own template. */
 import { z } from 'zod';
 
-export const AGENDA_FEEDS = ['actions', 'incidents', 'priorities', 'forward_look', 'manual', 'generated'] as const;
+export const AGENDA_FEEDS = [
+  'actions',
+  'incidents',
+  'priorities',
+  'forward_look',
+  'manual',
+  'generated',
+] as const;
 export type AgendaFeed = (typeof AGENDA_FEEDS)[number];
 
 export interface AgendaSection {
@@ -25,8 +32,16 @@ export const DEFAULT_AGENDA: readonly AgendaSection[] = Object.freeze([
     title: 'Demand and service: volume vs baseline by grade, open queue, response-target breaches',
     feed: 'incidents',
   },
-  { key: 'priorities', title: 'Control-strategy priorities: 24 h against baseline, hotspots, series', feed: 'priorities' },
-  { key: 'offenders', title: 'Offenders: wanted / outstanding suspects, priority offenders', feed: 'forward_look' },
+  {
+    key: 'priorities',
+    title: 'Control-strategy priorities: 24 h against baseline, hotspots, series',
+    feed: 'priorities',
+  },
+  {
+    key: 'offenders',
+    title: 'Offenders: wanted / outstanding suspects, priority offenders',
+    feed: 'forward_look',
+  },
   { key: 'intelligence_tension', title: 'Intelligence and community tension', feed: 'manual' },
   { key: 'next_24h', title: 'Next 24 h: events, operations, warrants, releases', feed: 'forward_look' },
   { key: 'resources', title: 'Resources and resilience', feed: 'manual' },
@@ -40,9 +55,7 @@ export const DEFAULT_AGENDA: readonly AgendaSection[] = Object.freeze([
 export const agendaTemplateSchema = z
   .array(
     z.object({
-      key: z
-        .string()
-        .regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be lower_snake_case, at most 40 characters'),
+      key: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/, 'must be lower_snake_case, at most 40 characters'),
       title: z.string().trim().min(1).max(200),
       feed: z.enum(AGENDA_FEEDS),
     }),

@@ -75,7 +75,11 @@ export interface MeetingService {
   skip(actor: Actor, meetingId: number): Promise<Meeting>;
   addNote(actor: Actor, meetingId: number, input: { text: string; marking?: Marking }): Promise<MeetingNote>;
   notes(actor: Actor, meetingId: number): Promise<MeetingNote[]>;
-  recordAttendance(actor: Actor, meetingId: number, input: { personId: number; present: boolean }): Promise<void>;
+  recordAttendance(
+    actor: Actor,
+    meetingId: number,
+    input: { personId: number; present: boolean },
+  ): Promise<void>;
   attendance(actor: Actor, meetingId: number): Promise<Attendee[]>;
   /** Closes the meeting and stores its minutes (Markdown). */
   close(actor: Actor, meetingId: number): Promise<{ meeting: Meeting; minutes: string }>;
@@ -121,17 +125,30 @@ export function createMeetingService(deps: {
   clock: Clock;
   units: UnitService;
   /** Reads decisions and actions for the minutes; injected to keep this service free of their internals. */
-  minutesSource: (trx: Transaction<Database>, meetingId: number) => Promise<Pick<MinutesInput, 'decisions' | 'actions'>>;
+  minutesSource: (
+    trx: Transaction<Database>,
+    meetingId: number,
+  ) => Promise<Pick<MinutesInput, 'decisions' | 'actions'>>;
 }): MeetingService {
   const { db, audit, clock, units, minutesSource } = deps;
 
   async function load(q: Kysely<Database> | Transaction<Database>, row: MeetingRow): Promise<Meeting> {
-    const items = await q.selectFrom('agenda_items').selectAll().where('meeting_id', '=', row.id).orderBy('position').execute();
+    const items = await q
+      .selectFrom('agenda_items')
+      .selectAll()
+      .where('meeting_id', '=', row.id)
+      .orderBy('position')
+      .execute();
     return toMeeting(row, items);
   }
 
   async function lockMeeting(trx: Transaction<Database>, meetingId: number): Promise<MeetingRow> {
-    const row = await trx.selectFrom('meetings').selectAll().where('id', '=', meetingId).forUpdate().executeTakeFirst();
+    const row = await trx
+      .selectFrom('meetings')
+      .selectAll()
+      .where('id', '=', meetingId)
+      .forUpdate()
+      .executeTakeFirst();
     if (!row) throw new NotFoundError('Meeting', meetingId);
     return row;
   }
@@ -147,10 +164,23 @@ export function createMeetingService(deps: {
     );
   }
 
-  async function createMeeting(trx: Transaction<Database>, unit: Unit, localDate: string, status: MeetingStatus) {
+  async function createMeeting(
+    trx: Transaction<Database>,
+    unit: Unit,
+    localDate: string,
+    status: MeetingStatus,
+  ) {
     const row = await trx
       .insertInto('meetings')
-      .values({ unit_id: unit.id, local_date: localDate, status, chair_person_id: null, started_at: null, closed_at: null, minutes_md: null })
+      .values({
+        unit_id: unit.id,
+        local_date: localDate,
+        status,
+        chair_person_id: null,
+        started_at: null,
+        closed_at: null,
+        minutes_md: null,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
     await trx
@@ -183,7 +213,12 @@ export function createMeetingService(deps: {
       assertCan(actor, 'meeting.run', row.unit_id);
       assertOpen(row);
       const before = await load(trx, row);
-      const items = await trx.selectFrom('agenda_items').selectAll().where('meeting_id', '=', meetingId).orderBy('position').execute();
+      const items = await trx
+        .selectFrom('agenda_items')
+        .selectAll()
+        .where('meeting_id', '=', meetingId)
+        .orderBy('position')
+        .execute();
       await move(trx, items, clock.now());
       const updated = await trx
         .updateTable('meetings')
@@ -204,7 +239,12 @@ export function createMeetingService(deps: {
     });
   }
 
-  async function setItem(trx: Transaction<Database>, item: AgendaItemRow, status: AgendaItemStatus, now: Date) {
+  async function setItem(
+    trx: Transaction<Database>,
+    item: AgendaItemRow,
+    status: AgendaItemStatus,
+    now: Date,
+  ) {
     await trx
       .updateTable('agenda_items')
       .set({
@@ -234,7 +274,11 @@ export function createMeetingService(deps: {
     const current = items[index];
     if (current) {
       const previous = items[index - 1];
-      if (!previous) throw new DomainError('AGENDA_AT_START', 'This is the first agenda section; there is nothing before it.');
+      if (!previous)
+        throw new DomainError(
+          'AGENDA_AT_START',
+          'This is the first agenda section; there is nothing before it.',
+        );
       await setItem(trx, current, 'pending', now);
       await setItem(trx, previous, 'current', now);
       return;
@@ -249,7 +293,12 @@ export function createMeetingService(deps: {
     assertCan(actor, 'sanitised.read', unitId);
     const unit = await units.get(unitId);
     const date = localDate ? parseInput(isoDate, localDate) : localDateOf(clock.now(), unit.timeZone);
-    const row = await db.selectFrom('meetings').selectAll().where('unit_id', '=', unitId).where('local_date', '=', date).executeTakeFirst();
+    const row = await db
+      .selectFrom('meetings')
+      .selectAll()
+      .where('unit_id', '=', unitId)
+      .where('local_date', '=', date)
+      .executeTakeFirst();
     return row ? load(db, row) : undefined;
   }
 
@@ -261,7 +310,12 @@ export function createMeetingService(deps: {
       const unit = await units.get(unitId);
       const date = localDate ? parseInput(isoDate, localDate) : localDateOf(clock.now(), unit.timeZone);
       return db.transaction().execute(async (trx) => {
-        const existing = await trx.selectFrom('meetings').selectAll().where('unit_id', '=', unitId).where('local_date', '=', date).executeTakeFirst();
+        const existing = await trx
+          .selectFrom('meetings')
+          .selectAll()
+          .where('unit_id', '=', unitId)
+          .where('local_date', '=', date)
+          .executeTakeFirst();
         if (existing) return load(trx, existing);
         const row = await createMeeting(trx, unit, date, 'scheduled');
         const meeting = await load(trx, row);
@@ -289,14 +343,22 @@ export function createMeetingService(deps: {
           .forUpdate()
           .executeTakeFirst();
         if (row?.status === 'open') {
-          throw new DomainError('MEETING_ALREADY_OPEN', `Today's meeting is already open; see it with \`meeting agenda\`.`, {
-            meetingId: row.id,
-          });
+          throw new DomainError(
+            'MEETING_ALREADY_OPEN',
+            `Today's meeting is already open; see it with \`meeting agenda\`.`,
+            {
+              meetingId: row.id,
+            },
+          );
         }
         if (row?.status === 'closed') {
-          throw new DomainError('MEETING_CLOSED', `Today's meeting was closed; its minutes are with \`minutes ${date}\`.`, {
-            meetingId: row.id,
-          });
+          throw new DomainError(
+            'MEETING_CLOSED',
+            `Today's meeting was closed; its minutes are with \`minutes ${date}\`.`,
+            {
+              meetingId: row.id,
+            },
+          );
         }
         row ??= await createMeeting(trx, unit, date, 'scheduled');
         const now = clock.now();
@@ -316,7 +378,13 @@ export function createMeetingService(deps: {
         if (actor.personId !== null) {
           await trx
             .insertInto('attendance')
-            .values({ meeting_id: row.id, person_id: actor.personId, present: true, recorded_by: actor.personId, recorded_at: now })
+            .values({
+              meeting_id: row.id,
+              person_id: actor.personId,
+              present: true,
+              recorded_by: actor.personId,
+              recorded_at: now,
+            })
             .onConflict((oc) => oc.columns(['meeting_id', 'person_id']).doUpdateSet({ present: true }))
             .execute();
         }
@@ -389,7 +457,12 @@ export function createMeetingService(deps: {
     async notes(actor, meetingId) {
       const meeting = await this.get(actor, meetingId);
       assertCan(actor, 'records.read', meeting.unitId);
-      const rows = await db.selectFrom('meeting_notes').selectAll().where('meeting_id', '=', meetingId).orderBy('id').execute();
+      const rows = await db
+        .selectFrom('meeting_notes')
+        .selectAll()
+        .where('meeting_id', '=', meetingId)
+        .orderBy('id')
+        .execute();
       return rows.map((n) => ({
         id: n.id,
         agendaItemId: n.agenda_item_id,
@@ -401,7 +474,10 @@ export function createMeetingService(deps: {
     },
 
     async recordAttendance(actor, meetingId, input) {
-      const data = parseInput(z.object({ personId: id, present: z.boolean({ error: 'must be true or false' }) }), input);
+      const data = parseInput(
+        z.object({ personId: id, present: z.boolean({ error: 'must be true or false' }) }),
+        input,
+      );
       await db.transaction().execute(async (trx) => {
         const row = await lockMeeting(trx, meetingId);
         // The chair records anyone; anyone else may only record themselves.
@@ -414,7 +490,8 @@ export function createMeetingService(deps: {
           .where('unit_id', '=', row.unit_id)
           .where('person_id', '=', data.personId)
           .executeTakeFirst();
-        if (!member) throw ValidationError.field('personId', `person ${data.personId} is not a member of this unit`);
+        if (!member)
+          throw ValidationError.field('personId', `person ${data.personId} is not a member of this unit`);
         const previous = await trx
           .selectFrom('attendance')
           .select('present')
@@ -423,9 +500,17 @@ export function createMeetingService(deps: {
           .executeTakeFirst();
         await trx
           .insertInto('attendance')
-          .values({ meeting_id: meetingId, person_id: data.personId, present: data.present, recorded_by: actor.personId, recorded_at: clock.now() })
+          .values({
+            meeting_id: meetingId,
+            person_id: data.personId,
+            present: data.present,
+            recorded_by: actor.personId,
+            recorded_at: clock.now(),
+          })
           .onConflict((oc) =>
-            oc.columns(['meeting_id', 'person_id']).doUpdateSet({ present: data.present, recorded_by: actor.personId, recorded_at: clock.now() }),
+            oc
+              .columns(['meeting_id', 'person_id'])
+              .doUpdateSet({ present: data.present, recorded_by: actor.personId, recorded_at: clock.now() }),
           )
           .execute();
         await audit.append(trx, actor, {
@@ -466,8 +551,18 @@ export function createMeetingService(deps: {
           .executeTakeFirst();
         if (current) await setItem(trx, current, 'done', now);
         const unit = await units.get(row.unit_id, trx);
-        const items = await trx.selectFrom('agenda_items').selectAll().where('meeting_id', '=', meetingId).orderBy('position').execute();
-        const notes = await trx.selectFrom('meeting_notes').selectAll().where('meeting_id', '=', meetingId).orderBy('id').execute();
+        const items = await trx
+          .selectFrom('agenda_items')
+          .selectAll()
+          .where('meeting_id', '=', meetingId)
+          .orderBy('position')
+          .execute();
+        const notes = await trx
+          .selectFrom('meeting_notes')
+          .selectAll()
+          .where('meeting_id', '=', meetingId)
+          .orderBy('id')
+          .execute();
         const attendees = await trx
           .selectFrom('attendance')
           .innerJoin('people', 'people.id', 'attendance.person_id')
@@ -477,7 +572,8 @@ export function createMeetingService(deps: {
           .execute();
         const chair = actor.personId ?? row.chair_person_id;
         const chairName = chair
-          ? (await trx.selectFrom('people').select('display_name').where('id', '=', chair).executeTakeFirst())?.display_name
+          ? (await trx.selectFrom('people').select('display_name').where('id', '=', chair).executeTakeFirst())
+              ?.display_name
           : undefined;
         const source = await minutesSource(trx, meetingId);
         const minutes = buildMinutes({
@@ -490,7 +586,9 @@ export function createMeetingService(deps: {
             position: i.position,
             title: i.title,
             status: i.status as AgendaItemStatus,
-            notes: notes.filter((n) => n.agenda_item_id === i.id).map((n) => ({ text: n.text, marking: n.marking as Marking })),
+            notes: notes
+              .filter((n) => n.agenda_item_id === i.id)
+              .map((n) => ({ text: n.text, marking: n.marking as Marking })),
           })),
           attendees: attendees.map((a) => ({ name: a.display_name, present: a.present })),
           ...source,
@@ -524,9 +622,13 @@ export function createMeetingService(deps: {
         .executeTakeFirst();
       if (!row) throw new NotFoundError('Meeting on', date);
       if (row.status !== 'closed' || row.minutes_md === null) {
-        throw new DomainError('MEETING_NOT_OPEN', `The meeting of ${date} is ${row.status}; minutes are written when it closes.`, {
-          status: row.status,
-        });
+        throw new DomainError(
+          'MEETING_NOT_OPEN',
+          `The meeting of ${date} is ${row.status}; minutes are written when it closes.`,
+          {
+            status: row.status,
+          },
+        );
       }
       return row.minutes_md;
     },

@@ -3,9 +3,10 @@
  * its rationale (corrections shown), and every action with owner, due date, category and status. User text is
  * escaped so it shows literally and cannot break the document's structure.
  */
-import type { Marking } from '../validation.js';
+
 import { formatLocal } from '../time.js';
 import type { Unit } from '../units/unit.service.js';
+import type { Marking } from '../validation.js';
 
 export interface MinutesInput {
   readonly unit: Pick<Unit, 'name' | 'code' | 'timeZone'>;
@@ -55,7 +56,12 @@ export interface MinutesInput {
 export function escapeMarkdown(value: string): string {
   return value
     .split(/\r?\n/)
-    .map((line) => line.replace(/[\\`*_[\]<>|~#]/g, (c) => `\\${c}`).replace(/^(\s*)([-+])/, '$1\\$2').replace(/^(\s*\d+)([.)])/, '$1\\$2'))
+    .map((line) =>
+      line
+        .replace(/[\\`*_[\]<>|~#]/g, (c) => `\\${c}`)
+        .replace(/^(\s*)([-+])/, '$1\\$2')
+        .replace(/^(\s*\d+)([.)])/, '$1\\$2'),
+    )
     .join('  \n   ');
 }
 
@@ -119,7 +125,9 @@ export function buildMinutes(input: MinutesInput): string {
     for (const a of input.actions) {
       const status = a.result ? `${a.status}: ${esc(a.result)}` : a.status;
       const mark = a.marking === 'OFFICIAL-SENSITIVE' ? ' [OFFICIAL-SENSITIVE]' : '';
-      lines.push(`| A-${a.id}: ${esc(a.title)}${mark} | ${esc(a.owner)} | ${a.dueOn ?? 'no date'} | ${a.category} | ${status} |`);
+      lines.push(
+        `| A-${a.id}: ${esc(a.title)}${mark} | ${esc(a.owner)} | ${a.dueOn ?? 'no date'} | ${a.category} | ${status} |`,
+      );
     }
   }
   lines.push('', `**${marking}**`, '');

@@ -98,7 +98,9 @@ export function createPeopleService(deps: { db: Kysely<Database>; audit: AuditSe
 
     async linkIdentity(actor, input) {
       if (actor.kind === 'person' && !actor.roles.includes('admin')) {
-        throw new ForbiddenError('Only an admin may link platform identities.', { permission: 'membership.manage' });
+        throw new ForbiddenError('Only an admin may link platform identities.', {
+          permission: 'membership.manage',
+        });
       }
       const data = parseInput(identitySchema, input);
       await get(data.personId);
@@ -220,7 +222,13 @@ export function createPeopleService(deps: { db: Kysely<Database>; audit: AuditSe
           unitId,
         });
       }
-      return Object.freeze({ kind: 'person', personId, label: person.displayName, unitId, roles: Object.freeze(roles) });
+      return Object.freeze({
+        kind: 'person',
+        personId,
+        label: person.displayName,
+        unitId,
+        roles: Object.freeze(roles),
+      });
     },
   };
 }

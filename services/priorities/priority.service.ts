@@ -84,7 +84,8 @@ export function createPriorityService(deps: {
       assertCan(actor, 'priority.manage', data.unitId);
       const unit = await units.get(data.unitId);
       const startsOn = data.startsOn ?? localDateOf(clock.now(), unit.timeZone);
-      if (data.endsOn && data.endsOn < startsOn) throw ValidationError.field('endsOn', `must be on or after ${startsOn}`);
+      if (data.endsOn && data.endsOn < startsOn)
+        throw ValidationError.field('endsOn', `must be on or after ${startsOn}`);
       return db.transaction().execute(async (trx) => {
         const row = await trx
           .insertInto('priorities')
@@ -103,14 +104,25 @@ export function createPriorityService(deps: {
           .returningAll()
           .executeTakeFirstOrThrow();
         const priority = toPriority(row);
-        await audit.append(trx, actor, { operation: 'collection', entityType: 'priority', entityId: row.id, unitId: unit.id, after: priority });
+        await audit.append(trx, actor, {
+          operation: 'collection',
+          entityType: 'priority',
+          entityId: row.id,
+          unitId: unit.id,
+          after: priority,
+        });
         return priority;
       });
     },
 
     async retire(actor, priorityId) {
       return db.transaction().execute(async (trx) => {
-        const row = await trx.selectFrom('priorities').selectAll().where('id', '=', priorityId).forUpdate().executeTakeFirst();
+        const row = await trx
+          .selectFrom('priorities')
+          .selectAll()
+          .where('id', '=', priorityId)
+          .forUpdate()
+          .executeTakeFirst();
         if (!row) throw new NotFoundError('Priority', priorityId);
         assertCan(actor, 'priority.manage', row.unit_id);
         const updated = await trx

@@ -82,8 +82,13 @@ export function createUnitService(deps: { db: Kysely<Database>; audit: AuditServ
       }
       const data = parseInput(createUnitSchema, input);
       return db.transaction().execute(async (trx) => {
-        const existing = await trx.selectFrom('units').select('id').where('code', '=', data.code).executeTakeFirst();
-        if (existing) throw new ConflictError(`A unit with code '${data.code}' already exists`, { code: data.code });
+        const existing = await trx
+          .selectFrom('units')
+          .select('id')
+          .where('code', '=', data.code)
+          .executeTakeFirst();
+        if (existing)
+          throw new ConflictError(`A unit with code '${data.code}' already exists`, { code: data.code });
         const row = await trx
           .insertInto('units')
           .values({

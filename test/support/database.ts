@@ -15,7 +15,9 @@ import { typeParsers } from '../../db/type-parsers.js';
 export type Backend = 'pglite' | 'postgres';
 
 /** The backends to run on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
-export const BACKENDS: readonly Backend[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+export const BACKENDS: readonly Backend[] = process.env.TEST_DATABASE_URL
+  ? ['pglite', 'postgres']
+  : ['pglite'];
 
 let templateBytes: Promise<Buffer> | undefined;
 
@@ -49,4 +51,27 @@ async function openPostgres(): Promise<DatabaseHandle & { schema: string }> {
 
 export function openTestDatabase(backend: Backend): Promise<DatabaseHandle> {
   return backend === 'pglite' ? openPglite() : openPostgres();
+}
+
+/**
+ * A throw-away PostgreSQL database (not just a schema) for code that connects by URL on its own, such as the
+ * CLI and `dmm serve`. Returns its URL and a function that drops it.
+ */
+export async function createThrowawayPostgresDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `t_${randomBytes(6).toString('hex')}`;
+  const admin = connectPostgres({ url: base, maxConnections: 1 });
+  await sql`create database ${sql.id(name)}`.execute(admin.db);
+  await admin.close();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const cleanup = connectPostgres({ url: base, maxConnections: 1 });
+      await sql`drop database if exists ${sql.id(name)} with (force)`.execute(cleanup.db);
+      await cleanup.close();
+    },
+  };
 }

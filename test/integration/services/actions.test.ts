@@ -5,7 +5,6 @@ import { BACKENDS } from '../../support/database.js';
 import { createUnitFixture, operator, type UnitFixture } from '../../support/fixtures.js';
 import { useServices } from '../../support/suite.js';
 
-
 /** Shortest path of allowed moves from `open` to each status, to put an action in any state. */
 const PATH_TO: Record<ActionStatus, ActionStatus[]> = {
   open: [],
@@ -56,18 +55,29 @@ describe.each(BACKENDS)('actions on %s', (backend) => {
     it.each(allowed)('allows %s -> %s, bumps the version and records history', async (from, to) => {
       const f = await createUnitFixture(ctx.services);
       const before = await actionIn(f, from);
-      const after = await ctx.services.actions.changeStatus(f.chair, before.id, { status: to, ...EXTRAS, expectedVersion: before.version });
+      const after = await ctx.services.actions.changeStatus(f.chair, before.id, {
+        status: to,
+        ...EXTRAS,
+        expectedVersion: before.version,
+      });
       expect(after.status).toBe(to);
       expect(after.version).toBe(before.version + 1);
       expect(after.result).toBe(to === 'done' ? EXTRAS.result : before.result);
       const history = await ctx.services.actions.history(f.chair, before.id);
-      expect(history.at(-1)).toMatchObject({ kind: 'status', fromStatus: from, toStatus: to, version: after.version });
+      expect(history.at(-1)).toMatchObject({
+        kind: 'status',
+        fromStatus: from,
+        toStatus: to,
+        version: after.version,
+      });
     });
 
     it.each(refused)('refuses %s -> %s with INVALID_TRANSITION and changes nothing', async (from, to) => {
       const f = await createUnitFixture(ctx.services);
       const before = await actionIn(f, from);
-      await expect(ctx.services.actions.changeStatus(f.chair, before.id, { status: to, ...EXTRAS })).rejects.toMatchObject({
+      await expect(
+        ctx.services.actions.changeStatus(f.chair, before.id, { status: to, ...EXTRAS }),
+      ).rejects.toMatchObject({
         code: 'INVALID_TRANSITION',
       });
       const after = await ctx.services.actions.get(f.chair, before.id);
@@ -79,34 +89,52 @@ describe.each(BACKENDS)('actions on %s', (backend) => {
     it('requires a result to mark an action done, naming the field', async () => {
       const f = await createUnitFixture(ctx.services);
       const action = await newAction(f);
-      await expect(ctx.services.actions.changeStatus(f.owner, action.id, { status: 'done' })).rejects.toMatchObject({
+      await expect(
+        ctx.services.actions.changeStatus(f.owner, action.id, { status: 'done' }),
+      ).rejects.toMatchObject({
         code: 'VALIDATION_FAILED',
         issues: [expect.objectContaining({ field: 'result' })],
       });
-      await expect(ctx.services.actions.changeStatus(f.owner, action.id, { status: 'done', result: '   ' })).rejects.toMatchObject({
+      await expect(
+        ctx.services.actions.changeStatus(f.owner, action.id, { status: 'done', result: '   ' }),
+      ).rejects.toMatchObject({
         code: 'VALIDATION_FAILED',
       });
       expect((await ctx.services.actions.get(f.owner, action.id)).status).toBe('open');
     });
 
-    it.each(['blocked', 'escalated', 'no_further_action'] as const)('requires a reason (note) to move to %s', async (status) => {
-      const f = await createUnitFixture(ctx.services);
-      const action = await newAction(f);
-      await expect(ctx.services.actions.changeStatus(f.owner, action.id, { status })).rejects.toMatchObject({
-        code: 'VALIDATION_FAILED',
-        issues: [expect.objectContaining({ field: 'note' })],
-      });
-    });
+    it.each(['blocked', 'escalated', 'no_further_action'] as const)(
+      'requires a reason (note) to move to %s',
+      async (status) => {
+        const f = await createUnitFixture(ctx.services);
+        const action = await newAction(f);
+        await expect(ctx.services.actions.changeStatus(f.owner, action.id, { status })).rejects.toMatchObject(
+          {
+            code: 'VALIDATION_FAILED',
+            issues: [expect.objectContaining({ field: 'note' })],
+          },
+        );
+      },
+    );
 
     it('lets the owner, the action manager and the chair change status, and nobody else', async () => {
       const f = await createUnitFixture(ctx.services);
       const action = await newAction(f);
       expect(action.actionManagerId).toBe(f.manager.personId);
-      await expect(ctx.services.actions.changeStatus(f.member, action.id, { status: 'in_progress' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-      await expect(ctx.services.actions.changeStatus(f.analyst, action.id, { status: 'in_progress' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-      await expect(ctx.services.actions.changeStatus(f.partner, action.id, { status: 'in_progress' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(
+        ctx.services.actions.changeStatus(f.member, action.id, { status: 'in_progress' }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(
+        ctx.services.actions.changeStatus(f.analyst, action.id, { status: 'in_progress' }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(
+        ctx.services.actions.changeStatus(f.partner, action.id, { status: 'in_progress' }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
       const a1 = await ctx.services.actions.changeStatus(f.owner, action.id, { status: 'in_progress' });
-      const a2 = await ctx.services.actions.changeStatus(f.manager, action.id, { status: 'blocked', note: 'awaiting CCTV' });
+      const a2 = await ctx.services.actions.changeStatus(f.manager, action.id, {
+        status: 'blocked',
+        note: 'awaiting CCTV',
+      });
       const a3 = await ctx.services.actions.changeStatus(f.chair, action.id, { status: 'in_progress' });
       expect([a1.version, a2.version, a3.version]).toEqual([2, 3, 4]);
     });
@@ -114,8 +142,13 @@ describe.each(BACKENDS)('actions on %s', (backend) => {
     it('lets only the chair or action manager move an escalated action on', async () => {
       const f = await createUnitFixture(ctx.services);
       const action = await newAction(f);
-      await ctx.services.actions.changeStatus(f.owner, action.id, { status: 'escalated', note: 'needs TT&CG resources' });
-      await expect(ctx.services.actions.changeStatus(f.owner, action.id, { status: 'in_progress' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await ctx.services.actions.changeStatus(f.owner, action.id, {
+        status: 'escalated',
+        note: 'needs TT&CG resources',
+      });
+      await expect(
+        ctx.services.actions.changeStatus(f.owner, action.id, { status: 'in_progress' }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
       const resumed = await ctx.services.actions.changeStatus(f.chair, action.id, { status: 'in_progress' });
       expect(resumed.status).toBe('in_progress');
     });
@@ -124,10 +157,14 @@ describe.each(BACKENDS)('actions on %s', (backend) => {
       const f = await createUnitFixture(ctx.services);
       const other = await createUnitFixture(ctx.services);
       const action = await newAction(f);
-      await expect(ctx.services.actions.changeStatus(other.chair, action.id, { status: 'in_progress' })).rejects.toMatchObject({
+      await expect(
+        ctx.services.actions.changeStatus(other.chair, action.id, { status: 'in_progress' }),
+      ).rejects.toMatchObject({
         code: 'FORBIDDEN',
       });
-      await expect(ctx.services.actions.get(other.chair, action.id)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(ctx.services.actions.get(other.chair, action.id)).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
     });
   });
 
@@ -136,13 +173,23 @@ describe.each(BACKENDS)('actions on %s', (backend) => {
       const f = await createUnitFixture(ctx.services);
       const action = await newAction(f);
       const [first, second] = await Promise.allSettled([
-        ctx.services.actions.changeStatus(f.owner, action.id, { status: 'in_progress', expectedVersion: action.version }),
-        ctx.services.actions.changeStatus(f.manager, action.id, { status: 'blocked', note: 'no vehicle', expectedVersion: action.version }),
+        ctx.services.actions.changeStatus(f.owner, action.id, {
+          status: 'in_progress',
+          expectedVersion: action.version,
+        }),
+        ctx.services.actions.changeStatus(f.manager, action.id, {
+          status: 'blocked',
+          note: 'no vehicle',
+          expectedVersion: action.version,
+        }),
       ]);
       const outcomes = [first, second].map((r) => r.status);
       expect(outcomes.sort()).toEqual(['fulfilled', 'rejected']);
       const rejected = [first, second].find((r) => r.status === 'rejected') as PromiseRejectedResult;
-      expect(rejected.reason).toMatchObject({ code: 'CONFLICT', details: { expectedVersion: 1, currentVersion: 2 } });
+      expect(rejected.reason).toMatchObject({
+        code: 'CONFLICT',
+        details: { expectedVersion: 1, currentVersion: 2 },
+      });
       expect(rejected.reason.message).toMatch(/changed by someone else/);
       const current = await ctx.services.actions.get(f.chair, action.id);
       expect(current.version).toBe(2);
@@ -153,9 +200,14 @@ describe.each(BACKENDS)('actions on %s', (backend) => {
       const f = await createUnitFixture(ctx.services);
       const action = await newAction(f);
       await ctx.services.actions.changeStatus(f.owner, action.id, { status: 'in_progress' });
-      await expect(ctx.services.actions.changeDue(f.owner, action.id, { dueOn: '2026-03-20', expectedVersion: 1 })).rejects.toMatchObject({ code: 'CONFLICT' });
       await expect(
-        ctx.services.actions.reassign(f.manager, action.id, { ownerPost: 'Duty Inspector, Response', expectedVersion: 1 }),
+        ctx.services.actions.changeDue(f.owner, action.id, { dueOn: '2026-03-20', expectedVersion: 1 }),
+      ).rejects.toMatchObject({ code: 'CONFLICT' });
+      await expect(
+        ctx.services.actions.reassign(f.manager, action.id, {
+          ownerPost: 'Duty Inspector, Response',
+          expectedVersion: 1,
+        }),
       ).rejects.toMatchObject({ code: 'CONFLICT' });
     });
   });
@@ -164,7 +216,9 @@ describe.each(BACKENDS)('actions on %s', (backend) => {
     it('validates category against the unit scheme and names the allowed values', async () => {
       const pier = await createUnitFixture(ctx.services);
       const fourP = await createUnitFixture(ctx.services, { categoryScheme: '4P' });
-      await expect(newAction(pier, { category: 'pursue' })).rejects.toThrow(/category: must be one of prevention, intelligence, enforcement, reassurance/);
+      await expect(newAction(pier, { category: 'pursue' })).rejects.toThrow(
+        /category: must be one of prevention, intelligence, enforcement, reassurance/,
+      );
       const a = await newAction(fourP, { category: 'Pursue' });
       expect(a.category).toBe('pursue');
     });
@@ -173,8 +227,13 @@ describe.each(BACKENDS)('actions on %s', (backend) => {
       const f = await createUnitFixture(ctx.services);
       const a = await newAction(f, { ownerPersonId: undefined, ownerPost: 'Duty Inspector, Response' });
       expect(a).toMatchObject({ ownerPersonId: null, ownerPost: 'Duty Inspector, Response' });
-      await expect(ctx.services.actions.reassign(f.owner, a.id, { ownerPersonId: f.member.personId })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-      const moved = await ctx.services.actions.reassign(f.manager, a.id, { ownerPersonId: f.member.personId, note: 'shift handover' });
+      await expect(
+        ctx.services.actions.reassign(f.owner, a.id, { ownerPersonId: f.member.personId }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      const moved = await ctx.services.actions.reassign(f.manager, a.id, {
+        ownerPersonId: f.member.personId,
+        note: 'shift handover',
+      });
       expect(moved).toMatchObject({ ownerPersonId: f.member.personId, ownerPost: null, version: 2 });
       const history = await ctx.services.actions.history(f.chair, a.id);
       expect(history.map((h) => h.kind)).toEqual(['created', 'owner']);
@@ -183,19 +242,38 @@ describe.each(BACKENDS)('actions on %s', (backend) => {
 
     it('refuses bad input with the field and what is allowed', async () => {
       const f = await createUnitFixture(ctx.services);
-      await expect(newAction(f, { ownerPersonId: f.owner.personId, ownerPost: 'Duty Inspector' })).rejects.toThrow(/owner: give either/);
-      await expect(newAction(f, { dueOn: '2026-02-30' })).rejects.toThrow(/dueOn: must be a date written YYYY-MM-DD/);
-      await expect(newAction(f, { dueOn: '2026-03-09' })).rejects.toThrow(/dueOn: must be today \(2026-03-10\) or later/);
-      await expect(newAction(f, { title: 'x'.repeat(201) })).rejects.toThrow(/title: must be at most 200 characters/);
-      await expect(newAction(f, { title: 'nul\u0000byte' })).rejects.toThrow(/title: must not contain control characters/);
-      await expect(newAction(f, { ownerPersonId: f.partner.personId })).rejects.toThrow(/partner \(read-only\)/);
-      await expect(newAction(f, { marking: 'SECRET' })).rejects.toThrow(/marking: must be one of OFFICIAL, OFFICIAL-SENSITIVE/);
+      await expect(
+        newAction(f, { ownerPersonId: f.owner.personId, ownerPost: 'Duty Inspector' }),
+      ).rejects.toThrow(/owner: give either/);
+      await expect(newAction(f, { dueOn: '2026-02-30' })).rejects.toThrow(
+        /dueOn: must be a date written YYYY-MM-DD/,
+      );
+      await expect(newAction(f, { dueOn: '2026-03-09' })).rejects.toThrow(
+        /dueOn: must be today \(2026-03-10\) or later/,
+      );
+      await expect(newAction(f, { title: 'x'.repeat(201) })).rejects.toThrow(
+        /title: must be at most 200 characters/,
+      );
+      await expect(newAction(f, { title: 'nul\u0000byte' })).rejects.toThrow(
+        /title: must not contain control characters/,
+      );
+      await expect(newAction(f, { ownerPersonId: f.partner.personId })).rejects.toThrow(
+        /partner \(read-only\)/,
+      );
+      await expect(newAction(f, { marking: 'SECRET' })).rejects.toThrow(
+        /marking: must be one of OFFICIAL, OFFICIAL-SENSITIVE/,
+      );
     });
 
     it('refuses creation by a partner', async () => {
       const f = await createUnitFixture(ctx.services);
       await expect(
-        ctx.services.actions.create(f.partner, { unitId: f.unit.id, title: 'x', ownerPersonId: f.owner.personId, category: 'prevention' }),
+        ctx.services.actions.create(f.partner, {
+          unitId: f.unit.id,
+          title: 'x',
+          ownerPersonId: f.owner.personId,
+          category: 'prevention',
+        }),
       ).rejects.toMatchObject({ code: 'FORBIDDEN' });
     });
 
@@ -215,9 +293,16 @@ describe.each(BACKENDS)('actions on %s', (backend) => {
         expect(await ids('due_today')).toEqual([]);
         expect(await ids('open')).toEqual([dueToday.id, willBeOverdue.id, later.id]);
         expect(await ids('all')).toEqual([dueToday.id, closed.id, willBeOverdue.id, later.id]);
-        await expect(ctx.services.actions.list(f.partner, f.unit.id, 'all')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+        await expect(ctx.services.actions.list(f.partner, f.unit.id, 'all')).rejects.toMatchObject({
+          code: 'FORBIDDEN',
+        });
         const summary = await ctx.services.actions.summarise(f.partner, f.unit.id);
-        expect(summary).toEqual({ total: 4, byStatus: { open: 3, done: 1 }, byCategory: { reassurance: 4 }, overdue: 2 });
+        expect(summary).toEqual({
+          total: 4,
+          byStatus: { open: 3, done: 1 },
+          byCategory: { reassurance: 4 },
+          overdue: 2,
+        });
         expect(JSON.stringify(summary)).not.toContain('burglary');
       } finally {
         clock.set('2026-03-10T09:00:00Z');
@@ -230,7 +315,9 @@ describe.each(BACKENDS)('actions on %s', (backend) => {
       try {
         const a = await newAction(f, { dueOn: '2026-07-02' });
         clock.set('2026-07-01T23:30:00Z'); // 00:30 on 2 July in London (BST)
-        expect((await ctx.services.actions.list(f.chair, f.unit.id, 'due_today')).map((x) => x.id)).toEqual([a.id]);
+        expect((await ctx.services.actions.list(f.chair, f.unit.id, 'due_today')).map((x) => x.id)).toEqual([
+          a.id,
+        ]);
       } finally {
         clock.set('2026-03-10T09:00:00Z');
       }
@@ -239,11 +326,18 @@ describe.each(BACKENDS)('actions on %s', (backend) => {
     it('audits create and every update with before and after', async () => {
       const f = await createUnitFixture(ctx.services);
       const a = await newAction(f);
-      await ctx.services.actions.changeStatus(f.owner, a.id, { status: 'done', result: 'visited; crime prevention advice given' });
+      await ctx.services.actions.changeStatus(f.owner, a.id, {
+        status: 'done',
+        result: 'visited; crime prevention advice given',
+      });
       const events = await ctx.services.audit.list({ entityType: 'action', entityId: String(a.id) });
       expect(events.map((e) => e.operation)).toEqual(['collection', 'alteration']);
       expect(events[1]?.before).toMatchObject({ status: 'open', version: 1 });
-      expect(events[1]?.after).toMatchObject({ status: 'done', version: 2, result: 'visited; crime prevention advice given' });
+      expect(events[1]?.after).toMatchObject({
+        status: 'done',
+        version: 2,
+        result: 'visited; crime prevention advice given',
+      });
       expect(events[1]?.actorPersonId).toBe(f.owner.personId);
       expect(operator.kind).toBe('system');
     });

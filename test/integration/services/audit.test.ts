@@ -18,7 +18,12 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
     handle = await openTestDatabase(backend);
     services = createServices({ db: handle.db, clock });
     f = await createUnitFixture(services);
-    const a = await services.actions.create(f.chair, { unitId: f.unit.id, title: 'Patrol hotspot', ownerPersonId: f.owner.personId, category: 'enforcement' });
+    const a = await services.actions.create(f.chair, {
+      unitId: f.unit.id,
+      title: 'Patrol hotspot',
+      ownerPersonId: f.owner.personId,
+      category: 'enforcement',
+    });
     await services.actions.changeStatus(f.owner, a.id, { status: 'in_progress' });
   });
   afterEach(async () => {
@@ -36,8 +41,12 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
   });
 
   it('refuses UPDATE and DELETE on the audit table itself', async () => {
-    await expect(sql`update audit_events set actor_label = 'someone else' where seq = 1`.execute(handle.db)).rejects.toThrow(/append-only/);
-    await expect(sql`delete from audit_events where seq = 1`.execute(handle.db)).rejects.toThrow(/append-only/);
+    await expect(
+      sql`update audit_events set actor_label = 'someone else' where seq = 1`.execute(handle.db),
+    ).rejects.toThrow(/append-only/);
+    await expect(sql`delete from audit_events where seq = 1`.execute(handle.db)).rejects.toThrow(
+      /append-only/,
+    );
     expect((await services.audit.verify()).ok).toBe(true);
   });
 
@@ -52,8 +61,14 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
     const events = await services.audit.list({ entityType: 'action' });
     const target = events.at(-1);
     expect(target).toBeDefined();
-    await tamper(sql`update audit_events set after = jsonb_set(after, '{status}', '"done"') where seq = ${target?.seq}`);
-    expect(await services.audit.verify()).toMatchObject({ ok: false, seq: target?.seq, problem: expect.stringMatching(/altered/) });
+    await tamper(
+      sql`update audit_events set after = jsonb_set(after, '{status}', '"done"') where seq = ${target?.seq}`,
+    );
+    expect(await services.audit.verify()).toMatchObject({
+      ok: false,
+      seq: target?.seq,
+      problem: expect.stringMatching(/altered/),
+    });
   });
 
   it('fails after the actor or time of an event is changed', async () => {
@@ -63,13 +78,20 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
 
   it('fails after an event in the middle is deleted', async () => {
     await tamper(sql`delete from audit_events where seq = 5`);
-    expect(await services.audit.verify()).toMatchObject({ ok: false, seq: 5, problem: expect.stringMatching(/missing/) });
+    expect(await services.audit.verify()).toMatchObject({
+      ok: false,
+      seq: 5,
+      problem: expect.stringMatching(/missing/),
+    });
   });
 
   it('fails after the newest events are deleted from the end', async () => {
     const n = await countEvents();
     await tamper(sql`delete from audit_events where seq > ${n - 2}`);
-    expect(await services.audit.verify()).toMatchObject({ ok: false, problem: expect.stringMatching(/deleted from the end/) });
+    expect(await services.audit.verify()).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/deleted from the end/),
+    });
   });
 
   it('fails after an event is re-hashed without relinking the next one', async () => {
@@ -85,7 +107,9 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
     expect(JSON.parse(json.content)).toHaveLength(n);
     const csv = await services.exports.exportAudit(operator, { format: 'csv', recipient: 'audit.csv' });
     expect(csv.count).toBe(n + 1);
-    expect(csv.content.split('\n')[0]).toBe('seq,at,actor_person_id,actor_label,operation,entity_type,entity_id,unit_id,before,after,recipients,channel,prev_hash,hash');
+    expect(csv.content.split('\n')[0]).toBe(
+      'seq,at,actor_person_id,actor_label,operation,entity_type,entity_id,unit_id,before,after,recipients,channel,prev_hash,hash',
+    );
     const disclosures = (await services.audit.list({ entityType: 'audit_export' })).map((e) => e.recipients);
     expect(disclosures).toEqual([['audit.json'], ['audit.csv']]);
     expect((await services.audit.verify()).ok).toBe(true);

@@ -4,7 +4,6 @@ import { BACKENDS } from '../../support/database.js';
 import { createUnitFixture, operator } from '../../support/fixtures.js';
 import { useServices } from '../../support/suite.js';
 
-
 const rationale = {
   information: 'Three dwelling burglaries on the same estate overnight; same MO (rear door forced).',
   threatRisk: 'High risk of further offences tonight; two elderly victims.',
@@ -20,8 +19,18 @@ describe.each(BACKENDS)('decisions on %s', (backend) => {
 
   it('records a decision with its National Decision Model rationale', async () => {
     const f = await createUnitFixture(ctx.services);
-    const d = await ctx.services.decisions.record(f.chair, { unitId: f.unit.id, text: 'Patrol plan for the estate', rationale });
-    expect(d).toMatchObject({ decisionMakerId: f.chair.personId, rationale, supersedesId: null, supersededById: null, marking: 'OFFICIAL' });
+    const d = await ctx.services.decisions.record(f.chair, {
+      unitId: f.unit.id,
+      text: 'Patrol plan for the estate',
+      rationale,
+    });
+    expect(d).toMatchObject({
+      decisionMakerId: f.chair.personId,
+      rationale,
+      supersedesId: null,
+      supersededById: null,
+      marking: 'OFFICIAL',
+    });
     expect(d.decidedAt.toISOString()).toBe('2026-03-10T09:15:00.000Z');
     expect(await ctx.services.decisions.get(f.member, d.id)).toEqual(d);
   });
@@ -29,29 +38,44 @@ describe.each(BACKENDS)('decisions on %s', (backend) => {
   it('refuses decisions from anyone but the chair', async () => {
     const f = await createUnitFixture(ctx.services);
     for (const actor of [f.manager, f.member, f.analyst, f.partner, f.admin]) {
-      await expect(ctx.services.decisions.record(actor, { unitId: f.unit.id, text: 'x', rationale })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(
+        ctx.services.decisions.record(actor, { unitId: f.unit.id, text: 'x', rationale }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
     }
-    await expect(ctx.services.decisions.record(operator, { unitId: f.unit.id, text: 'x', rationale })).rejects.toThrow(/decision maker/);
+    await expect(
+      ctx.services.decisions.record(operator, { unitId: f.unit.id, text: 'x', rationale }),
+    ).rejects.toThrow(/decision maker/);
     expect(await ctx.services.decisions.list(f.chair, f.unit.id)).toEqual([]);
   });
 
   it('refuses a decision without a full rationale, naming the missing field', async () => {
     const f = await createUnitFixture(ctx.services);
     await expect(
-      ctx.services.decisions.record(f.chair, { unitId: f.unit.id, text: 'x', rationale: { ...rationale, threatRisk: '' } }),
+      ctx.services.decisions.record(f.chair, {
+        unitId: f.unit.id,
+        text: 'x',
+        rationale: { ...rationale, threatRisk: '' },
+      }),
     ).rejects.toThrow(/rationale\.threatRisk: must not be empty/);
   });
 
   it('supersedes to correct: the old decision stays readable and points to its correction', async () => {
     const f = await createUnitFixture(ctx.services);
-    const original = await ctx.services.decisions.record(f.chair, { unitId: f.unit.id, text: 'Patrols for three nights', rationale });
+    const original = await ctx.services.decisions.record(f.chair, {
+      unitId: f.unit.id,
+      text: 'Patrols for three nights',
+      rationale,
+    });
     clock.advance(60_000);
     const correction = await ctx.services.decisions.supersede(f.chair, original.id, {
       text: 'Patrols for five nights',
       rationale: { ...rationale, chosenOption: 'High-visibility patrols for five nights' },
       reason: 'Intelligence received after the meeting',
     });
-    expect(correction).toMatchObject({ supersedesId: original.id, correctionReason: 'Intelligence received after the meeting' });
+    expect(correction).toMatchObject({
+      supersedesId: original.id,
+      correctionReason: 'Intelligence received after the meeting',
+    });
     const old = await ctx.services.decisions.get(f.chair, original.id);
     expect(old).toEqual({ ...original, supersededById: correction.id });
     const current = await ctx.services.decisions.list(f.chair, f.unit.id, { includeSuperseded: false });
@@ -60,18 +84,35 @@ describe.each(BACKENDS)('decisions on %s', (backend) => {
     expect(all.map((d) => d.id)).toEqual([original.id, correction.id]);
     const events = await ctx.services.audit.list({ entityType: 'decision', entityId: String(original.id) });
     expect(events.map((e) => e.operation)).toEqual(['collection', 'alteration']);
-    expect(events[1]?.after).toEqual({ supersededById: correction.id, reason: 'Intelligence received after the meeting' });
+    expect(events[1]?.after).toEqual({
+      supersededById: correction.id,
+      reason: 'Intelligence received after the meeting',
+    });
   });
 
   it('refuses a second correction of the same decision and says which one to correct', async () => {
     const f = await createUnitFixture(ctx.services);
-    const original = await ctx.services.decisions.record(f.chair, { unitId: f.unit.id, text: 'A', rationale });
-    const first = await ctx.services.decisions.supersede(f.chair, original.id, { text: 'B', rationale, reason: 'typo' });
-    await expect(ctx.services.decisions.supersede(f.chair, original.id, { text: 'C', rationale, reason: 'again' })).rejects.toMatchObject({
+    const original = await ctx.services.decisions.record(f.chair, {
+      unitId: f.unit.id,
+      text: 'A',
+      rationale,
+    });
+    const first = await ctx.services.decisions.supersede(f.chair, original.id, {
+      text: 'B',
+      rationale,
+      reason: 'typo',
+    });
+    await expect(
+      ctx.services.decisions.supersede(f.chair, original.id, { text: 'C', rationale, reason: 'again' }),
+    ).rejects.toMatchObject({
       code: 'DECISION_ALREADY_SUPERSEDED',
       details: { supersededById: first.id },
     });
-    const second = await ctx.services.decisions.supersede(f.chair, first.id, { text: 'C', rationale, reason: 'again' });
+    const second = await ctx.services.decisions.supersede(f.chair, first.id, {
+      text: 'C',
+      rationale,
+      reason: 'again',
+    });
     expect(second.supersedesId).toBe(first.id);
   });
 
@@ -81,7 +122,9 @@ describe.each(BACKENDS)('decisions on %s', (backend) => {
     const d = await ctx.services.decisions.record(f.chair, { unitId: f.unit.id, text: 'A', rationale });
     await expect(ctx.services.decisions.get(other.member, d.id)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await expect(ctx.services.decisions.get(f.partner, d.id)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(ctx.services.decisions.supersede(other.chair, d.id, { text: 'B', rationale, reason: 'x' })).rejects.toMatchObject({
+    await expect(
+      ctx.services.decisions.supersede(other.chair, d.id, { text: 'B', rationale, reason: 'x' }),
+    ).rejects.toMatchObject({
       code: 'FORBIDDEN',
     });
   });

@@ -5,7 +5,6 @@ import { BACKENDS } from '../../support/database.js';
 import { createUnitFixture, operator } from '../../support/fixtures.js';
 import { useServices } from '../../support/suite.js';
 
-
 const rationale = {
   information: 'Missing person, 14, high risk, last seen near the canal.',
   threatRisk: 'Threat to life assessed as high.',
@@ -19,7 +18,7 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
   const clock = createFixedClock('2026-06-15T08:00:00Z');
   const ctx = useServices(backend, clock);
 
-  it('starts today\'s meeting with the default 10-section agenda, the first section current', async () => {
+  it("starts today's meeting with the default 10-section agenda, the first section current", async () => {
     const f = await createUnitFixture(ctx.services);
     const m = await ctx.services.meetings.start(f.chair, f.unit.id);
     expect(m).toMatchObject({ status: 'open', localDate: '2026-06-15', chairPersonId: f.chair.personId });
@@ -32,12 +31,15 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
   it('keeps one meeting per unit per local day', async () => {
     const f = await createUnitFixture(ctx.services);
     const m = await ctx.services.meetings.start(f.chair, f.unit.id);
-    await expect(ctx.services.meetings.start(f.chair, f.unit.id)).rejects.toMatchObject({ code: 'MEETING_ALREADY_OPEN', details: { meetingId: m.id } });
+    await expect(ctx.services.meetings.start(f.chair, f.unit.id)).rejects.toMatchObject({
+      code: 'MEETING_ALREADY_OPEN',
+      details: { meetingId: m.id },
+    });
     const scheduled = await ctx.services.meetings.schedule(f.chair, f.unit.id);
     expect(scheduled.id).toBe(m.id);
   });
 
-  it('uses the unit\'s local date: 23:30 UTC on 15 June is 16 June in London', async () => {
+  it("uses the unit's local date: 23:30 UTC on 15 June is 16 June in London", async () => {
     const f = await createUnitFixture(ctx.services);
     clock.set('2026-06-15T23:30:00Z');
     try {
@@ -51,7 +53,9 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
   it('only the chair starts, steps and closes the meeting', async () => {
     const f = await createUnitFixture(ctx.services);
     for (const actor of [f.manager, f.member, f.partner, f.admin]) {
-      await expect(ctx.services.meetings.start(actor, f.unit.id)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(ctx.services.meetings.start(actor, f.unit.id)).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
     }
     const m = await ctx.services.meetings.start(f.chair, f.unit.id);
     await expect(ctx.services.meetings.next(f.member, m.id)).rejects.toMatchObject({ code: 'FORBIDDEN' });
@@ -62,7 +66,9 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
   it('steps next, skip and back, and refuses to go past either end', async () => {
     const f = await createUnitFixture(ctx.services);
     const m = await ctx.services.meetings.start(f.chair, f.unit.id);
-    await expect(ctx.services.meetings.back(f.chair, m.id)).rejects.toMatchObject({ code: 'AGENDA_AT_START' });
+    await expect(ctx.services.meetings.back(f.chair, m.id)).rejects.toMatchObject({
+      code: 'AGENDA_AT_START',
+    });
     let s = await ctx.services.meetings.next(f.chair, m.id);
     expect(s.current?.position).toBe(2);
     s = await ctx.services.meetings.skip(f.chair, m.id);
@@ -81,15 +87,25 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
   it('closes with minutes listing attendance, notes, decisions (with rationale) and actions', async () => {
     const f = await createUnitFixture(ctx.services);
     const m = await ctx.services.meetings.start(f.chair, f.unit.id);
-    await ctx.services.meetings.recordAttendance(f.chair, m.id, { personId: f.manager.personId, present: true });
-    await ctx.services.meetings.recordAttendance(f.member, m.id, { personId: f.member.personId, present: false });
+    await ctx.services.meetings.recordAttendance(f.chair, m.id, {
+      personId: f.manager.personId,
+      present: true,
+    });
+    await ctx.services.meetings.recordAttendance(f.member, m.id, {
+      personId: f.member.personId,
+      present: false,
+    });
     await expect(
       ctx.services.meetings.recordAttendance(f.member, m.id, { personId: f.owner.personId, present: true }),
     ).rejects.toMatchObject({ code: 'FORBIDDEN' });
     await ctx.services.meetings.addNote(f.analyst, m.id, { text: 'Two overdue actions *chased*' });
     await ctx.services.meetings.next(f.chair, m.id);
     await ctx.services.meetings.next(f.chair, m.id);
-    const d = await ctx.services.decisions.record(f.chair, { unitId: f.unit.id, text: 'Search for missing child', rationale });
+    const d = await ctx.services.decisions.record(f.chair, {
+      unitId: f.unit.id,
+      text: 'Search for missing child',
+      rationale,
+    });
     expect(d.meetingId).toBe(m.id);
     expect(d.agendaItemId).toBe(m.agenda[2]?.id);
     const a = await ctx.services.actions.create(f.chair, {
@@ -115,7 +131,9 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
     expect(minutes).toContain('3. Threat to life and vulnerability');
     expect(minutes).toMatch(/4\. Demand and service.*\(not reached\)/);
     expect(await ctx.services.meetings.getMinutes(f.chair, f.unit.id, '2026-06-15')).toBe(minutes);
-    await expect(ctx.services.meetings.getMinutes(f.partner, f.unit.id, '2026-06-15')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(ctx.services.meetings.getMinutes(f.partner, f.unit.id, '2026-06-15')).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
   });
 
   it('refuses steps, notes and a second close after closing, and a restart on the same day', async () => {
@@ -123,9 +141,15 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
     const m = await ctx.services.meetings.start(f.chair, f.unit.id);
     await ctx.services.meetings.close(f.chair, m.id);
     await expect(ctx.services.meetings.next(f.chair, m.id)).rejects.toMatchObject({ code: 'MEETING_CLOSED' });
-    await expect(ctx.services.meetings.addNote(f.chair, m.id, { text: 'late' })).rejects.toMatchObject({ code: 'MEETING_CLOSED' });
-    await expect(ctx.services.meetings.close(f.chair, m.id)).rejects.toMatchObject({ code: 'MEETING_CLOSED' });
-    await expect(ctx.services.meetings.start(f.chair, f.unit.id)).rejects.toMatchObject({ code: 'MEETING_CLOSED' });
+    await expect(ctx.services.meetings.addNote(f.chair, m.id, { text: 'late' })).rejects.toMatchObject({
+      code: 'MEETING_CLOSED',
+    });
+    await expect(ctx.services.meetings.close(f.chair, m.id)).rejects.toMatchObject({
+      code: 'MEETING_CLOSED',
+    });
+    await expect(ctx.services.meetings.start(f.chair, f.unit.id)).rejects.toMatchObject({
+      code: 'MEETING_CLOSED',
+    });
   });
 
   it('moves the agenda once per press when two presses race', async () => {
@@ -138,7 +162,7 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
     expect(after.version).toBe(m.version + 2);
   });
 
-  it('uses a unit\'s own agenda template', async () => {
+  it("uses a unit's own agenda template", async () => {
     const unit = await ctx.services.units.create(operator, {
       code: `own-${Date.now().toString(36)}`,
       name: 'Own agenda unit',
@@ -148,7 +172,11 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
       ],
     });
     const chairPerson = await ctx.services.people.create(operator, { displayName: 'Chair (own)' });
-    await ctx.services.people.addMembership(operator, { unitId: unit.id, personId: chairPerson.id, role: 'chair' });
+    await ctx.services.people.addMembership(operator, {
+      unitId: unit.id,
+      personId: chairPerson.id,
+      role: 'chair',
+    });
     const chair = await ctx.services.people.actorFor(chairPerson.id, unit.id);
     const m = await ctx.services.meetings.start(chair, unit.id);
     expect(m.agenda.map((a) => a.title)).toEqual(['Actions', 'Close']);
