@@ -296,14 +296,20 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('minutes')
-    .description('print the minutes of a closed meeting (Markdown)')
-    .argument('<date>', 'local date of the meeting, YYYY-MM-DD', isoDateArg)
+    .description(
+      'print the minutes of a closed meeting (Markdown); without a date, the latest closed meeting',
+    )
+    .argument('[date]', 'local date of the meeting, YYYY-MM-DD', isoDateArg)
     .option('--unit <code>', 'unit code (default: the only unit)')
     .option('--out <file>', 'write to a new file instead of stdout')
-    .action(async (date: string, opts: { unit?: string; out?: string }) => {
+    .action(async (date: string | undefined, opts: { unit?: string; out?: string }) => {
       await withServices(config(), async (services) => {
         const unit = await resolveUnit(services, opts.unit);
-        await exportTo(io, opts.out, () => services.meetings.getMinutes(operatorActor(), unit.id, date));
+        await exportTo(
+          io,
+          opts.out,
+          async () => (await services.meetings.getMinutes(operatorActor(), unit.id, date)).minutes,
+        );
       });
     });
 

@@ -83,8 +83,12 @@ export interface MeetingService {
   attendance(actor: Actor, meetingId: number): Promise<Attendee[]>;
   /** Closes the meeting and stores its minutes (Markdown). */
   close(actor: Actor, meetingId: number): Promise<{ meeting: Meeting; minutes: string }>;
-  /** Stored minutes of a closed meeting on a local date. */
-  getMinutes(actor: Actor, unitId: number, localDate: string): Promise<string>;
+  /** Stored minutes of the closed meeting on a local date, or of the latest closed meeting if no date is given. */
+  getMinutes(
+    actor: Actor,
+    unitId: number,
+    localDate?: string,
+  ): Promise<{ localDate: string; minutes: string }>;
 }
 
 function toItem(row: AgendaItemRow): AgendaItem {
@@ -613,24 +617,31 @@ export function createMeetingService(deps: {
 
     async getMinutes(actor, unitId, localDate) {
       assertCan(actor, 'records.read', unitId);
-      const date = parseInput(isoDate, localDate);
-      const row = await db
+      let q = db
         .selectFrom('meetings')
-        .select(['status', 'minutes_md'])
-        .where('unit_id', '=', unitId)
-        .where('local_date', '=', date)
-        .executeTakeFirst();
-      if (!row) throw new NotFoundError('Meeting on', date);
+        .select(['local_date', 'status', 'minutes_md'])
+        .where('unit_id', '=', unitId);
+      q = localDate
+        ? q.where('local_date', '=', parseInput(isoDate, localDate))
+        : q.where('status', '=', 'closed').orderBy('local_date', 'desc').limit(1);
+      const row = await q.executeTakeFirst();
+      if (!row) {
+        if (localDate) throw new NotFoundError('Meeting on', localDate);
+        throw new DomainError(
+          'NOT_FOUND',
+          'No meeting has been closed yet; minutes are written when a meeting closes.',
+        );
+      }
       if (row.status !== 'closed' || row.minutes_md === null) {
         throw new DomainError(
           'MEETING_NOT_OPEN',
-          `The meeting of ${date} is ${row.status}; minutes are written when it closes.`,
+          `The meeting of ${row.local_date} is ${row.status}; minutes are written when it closes.`,
           {
             status: row.status,
           },
         );
       }
-      return row.minutes_md;
+      return { localDate: row.local_date, minutes: row.minutes_md };
     },
   };
 }

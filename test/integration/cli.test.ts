@@ -54,6 +54,11 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
     expect((await run(env, 'migrate')).stderr).toMatch(/up to date/);
   });
 
+  it('asks for the demo when minutes are requested before any unit exists', async () => {
+    await run(env, 'migrate');
+    expect((await run(env, 'minutes')).stderr).toMatch(/There are no units yet/);
+  });
+
   it('tells the user to create the demo when there are no units', async () => {
     const result = await run(env, 'actions', 'list');
     expect(result.code).toBe(2);
@@ -88,6 +93,7 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
     expect(minutes.code).toBe(0);
     expect(minutes.stdout).toContain(`# DMM minutes: Demo BCU (North), ${yesterday}`);
     expect(minutes.stdout).toMatch(/### D-\d+: Deploy high-visibility patrols/);
+    expect((await run(env, 'minutes')).stdout).toBe(minutes.stdout);
     const bad = await run(env, 'minutes', '2026-02-30');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/YYYY-MM-DD/);

@@ -130,7 +130,11 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
     expect(minutes.startsWith('**OFFICIAL-SENSITIVE**')).toBe(true);
     expect(minutes).toContain('3. Threat to life and vulnerability');
     expect(minutes).toMatch(/4\. Demand and service.*\(not reached\)/);
-    expect(await ctx.services.meetings.getMinutes(f.chair, f.unit.id, '2026-06-15')).toBe(minutes);
+    expect(await ctx.services.meetings.getMinutes(f.chair, f.unit.id, '2026-06-15')).toEqual({
+      localDate: '2026-06-15',
+      minutes,
+    });
+    expect((await ctx.services.meetings.getMinutes(f.chair, f.unit.id)).minutes).toBe(minutes);
     await expect(ctx.services.meetings.getMinutes(f.partner, f.unit.id, '2026-06-15')).rejects.toMatchObject({
       code: 'FORBIDDEN',
     });
