@@ -85,14 +85,15 @@ function isValidTimeZone(zone: string): boolean {
 /** Describes a config for logs: never includes secrets (the database password is masked). */
 export function describeConfig(config: Config): Record<string, unknown> {
   return {
-    database: config.databaseUrl ? maskUrl(config.databaseUrl) : `pglite:${config.pgliteDir}`,
+    database: config.databaseUrl ? redactUrl(config.databaseUrl) : `pglite:${config.pgliteDir}`,
     host: config.host,
     port: config.port,
     logLevel: config.logLevel,
   };
 }
 
-function maskUrl(url: string): string {
+/** A connection URL fit for logs: the password replaced by `***`. */
+export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';

@@ -8,6 +8,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
+import { redactUrl } from '../config.js';
 import type { Database } from './database.js';
 import { typeParsers } from './type-parsers.js';
 
@@ -141,16 +142,6 @@ function getPgTypeParser(oid: number, format?: 'text' | 'binary'): (value: strin
 function quoteIdent(name: string): string {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`invalid schema name '${name}'`);
   return name;
-}
-
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparseable)';
-  }
 }
 
 function once(fn: () => Promise<void>): () => Promise<void> {

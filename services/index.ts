@@ -4,10 +4,14 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
-import { type ActionService, createActionService } from './actions/action.service.js';
+import { type ActionService, createActionService, selectActionsWithOwner } from './actions/action.service.js';
 import { type AuditService, createAuditService } from './audit/audit.service.js';
 import { type Clock, systemClock } from './clock.js';
-import { createDecisionService, type DecisionService } from './decisions/decision.service.js';
+import {
+  createDecisionService,
+  type DecisionService,
+  selectDecisions,
+} from './decisions/decision.service.js';
 import { createExportService, type ExportService } from './exports/export.service.js';
 import { createMeetingService, type MeetingService } from './meetings/meeting.service.js';
 import type { MinutesInput } from './meetings/minutes.js';
@@ -34,21 +38,12 @@ async function minutesSource(
   trx: Transaction<Database>,
   meetingId: number,
 ): Promise<Pick<MinutesInput, 'decisions' | 'actions'>> {
-  const decisions = await trx
-    .selectFrom('decisions as d')
-    .innerJoin('people as p', 'p.id', 'd.decision_maker_id')
-    .leftJoin('decisions as c', 'c.supersedes_id', 'd.id')
-    .selectAll('d')
-    .select(['p.display_name', 'c.id as superseded_by_id'])
+  const decisions = await selectDecisions(trx)
     .where('d.meeting_id', '=', meetingId)
     .orderBy('d.decided_at')
     .orderBy('d.id')
     .execute();
-  const actions = await trx
-    .selectFrom('actions as a')
-    .leftJoin('people as p', 'p.id', 'a.owner_person_id')
-    .selectAll('a')
-    .select('p.display_name')
+  const actions = await selectActionsWithOwner(trx)
     .where('a.meeting_id', '=', meetingId)
     .orderBy('a.id')
     .execute();
@@ -56,7 +51,7 @@ async function minutesSource(
     decisions: decisions.map((d) => ({
       id: d.id,
       text: d.text,
-      decisionMaker: d.display_name,
+      decisionMaker: d.decision_maker_name,
       decidedAt: d.decided_at,
       marking: d.marking as Marking,
       information: d.information,
@@ -72,7 +67,7 @@ async function minutesSource(
     actions: actions.map((a) => ({
       id: a.id,
       title: a.title,
-      owner: a.display_name ?? a.owner_post ?? 'unassigned',
+      owner: a.owner_name ?? a.owner_post ?? 'unassigned',
       dueOn: a.due_on,
       category: a.category,
       status: a.status,

@@ -126,6 +126,15 @@ export interface ActionService {
   summarise(actor: Actor, unitId: number): Promise<ActionSummary>;
 }
 
+/** Actions (`a`) with the owner's name (`owner_name`, null when owned by a post). Shared by the minutes and exports. */
+export function selectActionsWithOwner(q: Kysely<Database> | Transaction<Database>) {
+  return q
+    .selectFrom('actions as a')
+    .leftJoin('people as p', 'p.id', 'a.owner_person_id')
+    .selectAll('a')
+    .select('p.display_name as owner_name');
+}
+
 function toAction(row: ActionRow): Action {
   return {
     id: row.id,

@@ -91,6 +91,19 @@ export interface DecisionService {
 
 type DecisionWithCorrection = DecisionRow & { superseded_by_id: number | null };
 
+/**
+ * Decisions (`d`) with the decision maker's name (`decision_maker_name`) and the id of the decision that
+ * corrected each one (`superseded_by_id`). Shared by the service, the minutes and the exports.
+ */
+export function selectDecisions(q: Kysely<Database> | Transaction<Database>) {
+  return q
+    .selectFrom('decisions as d')
+    .innerJoin('people as p', 'p.id', 'd.decision_maker_id')
+    .leftJoin('decisions as c', 'c.supersedes_id', 'd.id')
+    .selectAll('d')
+    .select(['p.display_name as decision_maker_name', 'c.id as superseded_by_id']);
+}
+
 function toDecision(row: DecisionWithCorrection): Decision {
   return {
     id: row.id,
@@ -124,14 +137,6 @@ export function createDecisionService(deps: {
   units: UnitService;
 }): DecisionService {
   const { db, audit, clock, units } = deps;
-
-  function selectDecisions(q: Kysely<Database> | Transaction<Database>) {
-    return q
-      .selectFrom('decisions as d')
-      .leftJoin('decisions as c', 'c.supersedes_id', 'd.id')
-      .selectAll('d')
-      .select('c.id as superseded_by_id');
-  }
 
   async function checkLinks(
     trx: Transaction<Database>,

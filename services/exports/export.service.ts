@@ -8,8 +8,10 @@ import { z } from 'zod';
 import type { Database } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
 import { assertCan } from '../access/permissions.js';
+import { selectActionsWithOwner } from '../actions/action.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
+import { selectDecisions } from '../decisions/decision.service.js';
 import { ValidationError } from '../errors.js';
 import { addDays, startOfLocalDay } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
@@ -140,12 +142,7 @@ export function createExportService(deps: {
       let columns: readonly string[];
       if (data.kind === 'decisions') {
         columns = DECISION_COLUMNS;
-        const found = await db
-          .selectFrom('decisions as d')
-          .innerJoin('people as p', 'p.id', 'd.decision_maker_id')
-          .leftJoin('decisions as c', 'c.supersedes_id', 'd.id')
-          .selectAll('d')
-          .select(['p.display_name', 'c.id as superseded_by_id'])
+        const found = await selectDecisions(db)
           .where('d.unit_id', '=', unit.id)
           .where('d.decided_at', '>=', from)
           .where('d.decided_at', '<', to)
@@ -156,7 +153,7 @@ export function createExportService(deps: {
           unit: unit.code,
           meeting_id: d.meeting_id,
           decided_at: d.decided_at.toISOString(),
-          decision_maker: d.display_name,
+          decision_maker: d.decision_maker_name,
           text: d.text,
           information: d.information,
           threat_risk: d.threat_risk,
@@ -173,11 +170,7 @@ export function createExportService(deps: {
         }));
       } else {
         columns = ACTION_COLUMNS;
-        const found = await db
-          .selectFrom('actions as a')
-          .leftJoin('people as p', 'p.id', 'a.owner_person_id')
-          .selectAll('a')
-          .select('p.display_name')
+        const found = await selectActionsWithOwner(db)
           .where('a.unit_id', '=', unit.id)
           .where('a.created_at', '>=', from)
           .where('a.created_at', '<', to)
@@ -189,7 +182,7 @@ export function createExportService(deps: {
           meeting_id: a.meeting_id,
           created_at: a.created_at.toISOString(),
           title: a.title,
-          owner: a.display_name,
+          owner: a.owner_name,
           owner_post: a.owner_post,
           due_on: a.due_on,
           category: a.category,

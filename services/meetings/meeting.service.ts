@@ -136,13 +136,20 @@ export function createMeetingService(deps: {
 }): MeetingService {
   const { db, audit, clock, units, minutesSource } = deps;
 
-  async function load(q: Kysely<Database> | Transaction<Database>, row: MeetingRow): Promise<Meeting> {
-    const items = await q
+  function agendaRows(
+    q: Kysely<Database> | Transaction<Database>,
+    meetingId: number,
+  ): Promise<AgendaItemRow[]> {
+    return q
       .selectFrom('agenda_items')
       .selectAll()
-      .where('meeting_id', '=', row.id)
+      .where('meeting_id', '=', meetingId)
       .orderBy('position')
       .execute();
+  }
+
+  async function load(q: Kysely<Database> | Transaction<Database>, row: MeetingRow): Promise<Meeting> {
+    const items = await agendaRows(q, row.id);
     return toMeeting(row, items);
   }
 
@@ -217,12 +224,7 @@ export function createMeetingService(deps: {
       assertCan(actor, 'meeting.run', row.unit_id);
       assertOpen(row);
       const before = await load(trx, row);
-      const items = await trx
-        .selectFrom('agenda_items')
-        .selectAll()
-        .where('meeting_id', '=', meetingId)
-        .orderBy('position')
-        .execute();
+      const items = await agendaRows(trx, meetingId);
       await move(trx, items, clock.now());
       const updated = await trx
         .updateTable('meetings')
@@ -555,12 +557,7 @@ export function createMeetingService(deps: {
           .executeTakeFirst();
         if (current) await setItem(trx, current, 'done', now);
         const unit = await units.get(row.unit_id, trx);
-        const items = await trx
-          .selectFrom('agenda_items')
-          .selectAll()
-          .where('meeting_id', '=', meetingId)
-          .orderBy('position')
-          .execute();
+        const items = await agendaRows(trx, meetingId);
         const notes = await trx
           .selectFrom('meeting_notes')
           .selectAll()
