@@ -4,131 +4,32 @@
  * operator's name. Data goes to stdout (or --out), messages to stderr. Exit codes: 0 ok, 1 failed
  * (e.g. the audit chain is broken), 2 bad input or usage.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../../config.js';
 import { DatabaseLockedError, openDatabase } from '../../db/connect.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { createApp } from '../../main.js';
-import { createSystemActor, type SystemActor } from '../../services/access/actor.js';
+import type { SystemActor } from '../../services/access/actor.js';
 import { ACTION_LIST_FILTERS, type ActionListFilter } from '../../services/actions/action.service.js';
 import { STATUS_LABELS } from '../../services/actions/transitions.js';
 import { seedDemo } from '../../services/demo/demo.seed.js';
 import { isDomainError, ValidationError } from '../../services/errors.js';
-import { createServices, type Services } from '../../services/index.js';
+import type { Services } from '../../services/index.js';
 import { createLogger } from '../../services/logger.js';
-import type { Unit } from '../../services/units/unit.service.js';
-import { isoDate } from '../../services/validation.js';
+import { addAdminCommands } from './admin.commands.js';
+import {
+  type CliIo,
+  ExitError,
+  exportTo,
+  idArg,
+  isoDateArg,
+  operatorActor,
+  resolveUnit,
+  table,
+  withServices,
+} from './context.js';
 
-export interface CliIo {
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdout: (text: string) => void;
-  readonly stderr: (text: string) => void;
-  /** Resolves when the process is asked to stop (SIGTERM/SIGINT); `serve` waits on it. */
-  readonly untilSignal?: () => Promise<string>;
-}
-
-class ExitError extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function operatorActor(): SystemActor {
-  let user = 'unknown';
-  try {
-    user = os.userInfo().username;
-  } catch {
-    // No passwd entry (some containers): keep 'unknown'.
-  }
-  return createSystemActor(`cli:${user}`);
-}
-
-function isoDateArg(value: string): string {
-  const parsed = isoDate.safeParse(value);
-  if (!parsed.success) throw new InvalidArgumentError('expected a real date written YYYY-MM-DD');
-  return parsed.data;
-}
-
-/** Opens the database, migrates it, runs `fn` with services, and always closes it. */
-async function withServices<T>(config: Config, fn: (services: Services) => Promise<T>): Promise<T> {
-  const handle = await openDatabase(config);
-  try {
-    await migrateToLatest(handle.db, { schema: handle.schema });
-    return await fn(createServices({ db: handle.db }));
-  } finally {
-    await handle.close();
-  }
-}
-
-async function resolveUnit(services: Services, code: string | undefined): Promise<Unit> {
-  if (code) return services.units.getByCode(code);
-  const units = await services.units.list();
-  if (units.length === 1 && units[0]) return units[0];
-  if (units.length === 0) throw new ExitError(2, 'There are no units yet. Create the demo with `dmm demo`.');
-  throw new ExitError(
-    2,
-    `Several units exist; choose one with --unit (${units.map((u) => u.code).join(', ')}).`,
-  );
-}
-
-interface Output {
-  write(content: string): Promise<void>;
-  /** Removes a reserved file that was never written (the export failed). */
-  abort(): Promise<void>;
-}
-
-/**
- * Reserves the --out file before any export runs, so an export that cannot be written is refused before it is
- * logged as a disclosure. Without --out, writes to stdout.
- */
-async function openOutput(io: CliIo, out: string | undefined): Promise<Output> {
-  if (!out) return { write: async (content) => io.stdout(content), abort: async () => {} };
-  const file = await fs.open(out, 'wx').catch((error: NodeJS.ErrnoException) => {
-    if (error.code === 'EEXIST') throw new ExitError(2, `${out} already exists; choose another --out file.`);
-    throw new ExitError(2, `Cannot create ${out}: ${error.message}`);
-  });
-  let written = false;
-  return {
-    write: async (content) => {
-      await file.writeFile(content);
-      await file.close();
-      written = true;
-    },
-    abort: async () => {
-      if (written) return;
-      await file.close();
-      await fs.rm(out, { force: true });
-    },
-  };
-}
-
-/** Runs an export into --out (or stdout), removing the reserved file if the export fails. */
-async function exportTo(io: CliIo, out: string | undefined, produce: () => Promise<string>): Promise<void> {
-  const output = await openOutput(io, out);
-  try {
-    await output.write(await produce());
-  } catch (error) {
-    await output.abort();
-    throw error;
-  }
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return `${rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')}\n`;
-}
+export type { CliIo };
 
 export function buildProgram(io: CliIo): Command {
   const config = (): Config => loadConfig(io.env);
@@ -242,12 +143,7 @@ export function buildProgram(io: CliIo): Command {
     .addOption(
       new Option('--filter <filter>', 'which actions').choices([...ACTION_LIST_FILTERS]).default('open'),
     )
-    .option('--person <id>', "with --filter mine: the person's id", (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1)
-        throw new InvalidArgumentError('expected a person id (a positive whole number)');
-      return n;
-    })
+    .option('--person <id>', "with --filter mine: the person's id", idArg)
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .action(
       async (opts: {
@@ -293,6 +189,38 @@ export function buildProgram(io: CliIo): Command {
         });
       },
     );
+
+  actions
+    .command('show')
+    .description('show one action with its full update history')
+    .argument('<id>', 'action id (A-12 or 12)', (v) => idArg(v.replace(/^A-/i, '')))
+    .action(async (id: number) => {
+      await withServices(config(), async (services) => {
+        const actor = operatorActor();
+        const action = await services.actions.get(actor, id);
+        const history = await services.actions.history(actor, id);
+        const owner = action.ownerPersonId
+          ? (await services.people.get(action.ownerPersonId)).displayName
+          : action.ownerPost;
+        io.stdout(
+          [
+            `A-${action.id}: ${action.title}`,
+            `  status:   ${STATUS_LABELS[action.status]}${action.result ? ` (result: ${action.result})` : ''}`,
+            `  owner:    ${owner ?? '-'}`,
+            `  due:      ${action.dueOn ?? '-'}`,
+            `  category: ${action.category}    marking: ${action.marking}    version: ${action.version}`,
+            '  history:',
+            ...history.map(
+              (h) =>
+                `    v${h.version} ${h.at.toISOString()} ${h.actorLabel}: ${h.kind}` +
+                (h.kind === 'status' ? ` ${h.fromStatus} -> ${h.toStatus}` : '') +
+                (h.note ? ` (${h.note})` : ''),
+            ),
+            '',
+          ].join('\n'),
+        );
+      });
+    });
 
   program
     .command('minutes')
@@ -349,6 +277,7 @@ export function buildProgram(io: CliIo): Command {
       },
     );
 
+  addAdminCommands(program, { io, config });
   return program;
 }
 

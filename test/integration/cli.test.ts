@@ -82,6 +82,22 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
     expect(overdue[0].title).toMatch(/Crime prevention visits/);
   });
 
+  it('shows an action with its update history', async () => {
+    const list = JSON.parse((await run(env, 'actions', 'list', '--format', 'json')).stdout) as Array<{
+      id: number;
+      status: string;
+    }>;
+    const blocked = list.find((a) => a.status === 'blocked');
+    const shown = await run(env, 'actions', 'show', `A-${blocked?.id}`);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/^A-\d+: Retrieve CCTV from the retail park/);
+    expect(shown.stdout).toMatch(/owner: {4}Duty Inspector, Response/);
+    expect(shown.stdout).toMatch(/v1 \S+ Supt Demo Chair: created/);
+    expect(shown.stdout).toMatch(
+      /v2 \S+ Insp Demo Action Manager: status open -> blocked \(Site manager on leave until Monday\)/,
+    );
+  });
+
   it('needs --person for "mine" and names the option', async () => {
     const result = await run(env, 'actions', 'list', '--filter', 'mine');
     expect(result.code).toBe(2);

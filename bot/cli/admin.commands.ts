@@ -1,0 +1,234 @@
+/**
+ * Setting up a real deployment from the command line: units, people and their platform identities, roles on
+ * units (memberships) and control-strategy priorities. Every change is audited under `cli:<user>`.
+ */
+import { type Command, Option } from 'commander';
+import { ROLES, type Role } from '../../services/access/actor.js';
+import { PLATFORMS, type Platform } from '../../services/people/people.service.js';
+import {
+  type CliContext,
+  idArg,
+  isoDateArg,
+  operatorActor,
+  resolveUnit,
+  table,
+  withServices,
+} from './context.js';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function addAdminCommands(program: Command, ctx: CliContext): void {
+  const { io, config } = ctx;
+
+  const units = program.command('units').description('create and list units (force, BCU, sector)');
+  units
+    .command('create')
+    .description('create a unit with its time zone, brief time and category scheme (default agenda)')
+    .requiredOption('--code <code>', 'short handle, lower-case letters, digits and dashes (e.g. north-bcu)')
+    .requiredOption('--name <name>', 'display name')
+    .option('--time-zone <zone>', 'IANA time zone', 'Europe/London')
+    .option('--brief-time <HH:MM>', 'local time of the morning brief', '07:00')
+    .addOption(new Option('--scheme <scheme>', 'action categories').choices(['PIER', '4P']).default('PIER'))
+    .action(
+      async (opts: {
+        code: string;
+        name: string;
+        timeZone: string;
+        briefTime: string;
+        scheme: 'PIER' | '4P';
+      }) => {
+        await withServices(config(), async (services) => {
+          const unit = await services.units.create(operatorActor(), {
+            code: opts.code,
+            name: opts.name,
+            timeZone: opts.timeZone,
+            briefTime: opts.briefTime,
+            categoryScheme: opts.scheme,
+          });
+          io.stdout(
+            `Unit ${unit.code} created (id ${unit.id}, ${unit.timeZone}, brief at ${unit.briefTime}, ${unit.categoryScheme}).\n`,
+          );
+        });
+      },
+    );
+  units
+    .command('list')
+    .description('list units')
+    .action(async () => {
+      await withServices(config(), async (services) => {
+        const list = await services.units.list();
+        if (list.length === 0) {
+          io.stdout('No units yet. Create one with `dmm units create` or load the demo with `dmm demo`.\n');
+          return;
+        }
+        io.stdout(
+          table([
+            ['ID', 'CODE', 'NAME', 'TIME ZONE', 'BRIEF', 'SCHEME'],
+            ...list.map((u) => [String(u.id), u.code, u.name, u.timeZone, u.briefTime, u.categoryScheme]),
+          ]),
+        );
+      });
+    });
+
+  const people = program.command('people').description('add people and link their Slack / Teams identities');
+  people
+    .command('add')
+    .description('add a person (prints their id)')
+    .requiredOption('--name <name>', 'display name, e.g. "Insp Response Team 2"')
+    .action(async (opts: { name: string }) => {
+      await withServices(config(), async (services) => {
+        const person = await services.people.create(operatorActor(), { displayName: opts.name });
+        io.stdout(
+          `Person ${person.id} added: ${person.displayName}. Give them a role with \`dmm members add\`.\n`,
+        );
+      });
+    });
+  people
+    .command('link')
+    .description('link a platform identity (Slack user id, Teams AAD object id) to a person')
+    .requiredOption('--person <id>', 'person id', idArg)
+    .addOption(new Option('--platform <platform>', 'platform').choices([...PLATFORMS]).makeOptionMandatory())
+    .option('--tenant <id>', 'Slack team id or Teams tenant id', '')
+    .requiredOption('--external-id <id>', 'the user id on that platform')
+    .action(async (opts: { person: number; platform: Platform; tenant: string; externalId: string }) => {
+      await withServices(config(), async (services) => {
+        await services.people.linkIdentity(operatorActor(), {
+          personId: opts.person,
+          platform: opts.platform,
+          tenantId: opts.tenant,
+          externalId: opts.externalId,
+        });
+        io.stdout(`Linked ${opts.platform} identity ${opts.externalId} to person ${opts.person}.\n`);
+      });
+    });
+
+  const members = program.command('members').description("manage people's roles on a unit");
+  const roleOption = () =>
+    new Option('--role <role>', 'role on the unit').choices([...ROLES]).makeOptionMandatory();
+  members
+    .command('add')
+    .description('give a person a role on a unit')
+    .option('--unit <code>', 'unit code (default: the only unit)')
+    .requiredOption('--person <id>', 'person id', idArg)
+    .addOption(roleOption())
+    .action(async (opts: { unit?: string; person: number; role: Role }) => {
+      await withServices(config(), async (services) => {
+        const unit = await resolveUnit(services, opts.unit);
+        await services.people.addMembership(operatorActor(), {
+          unitId: unit.id,
+          personId: opts.person,
+          role: opts.role,
+        });
+        io.stdout(`Person ${opts.person} is ${opts.role} on ${unit.code}.\n`);
+      });
+    });
+  members
+    .command('remove')
+    .description("remove a person's role on a unit")
+    .option('--unit <code>', 'unit code (default: the only unit)')
+    .requiredOption('--person <id>', 'person id', idArg)
+    .addOption(roleOption())
+    .action(async (opts: { unit?: string; person: number; role: Role }) => {
+      await withServices(config(), async (services) => {
+        const unit = await resolveUnit(services, opts.unit);
+        await services.people.removeMembership(operatorActor(), {
+          unitId: unit.id,
+          personId: opts.person,
+          role: opts.role,
+        });
+        io.stdout(`Person ${opts.person} is no longer ${opts.role} on ${unit.code}.\n`);
+      });
+    });
+  members
+    .command('list')
+    .description('list the people on a unit and their roles')
+    .option('--unit <code>', 'unit code (default: the only unit)')
+    .action(async (opts: { unit?: string }) => {
+      await withServices(config(), async (services) => {
+        const unit = await resolveUnit(services, opts.unit);
+        const list = await services.people.membersOf(unit.id);
+        io.stdout(
+          table([
+            ['ID', 'NAME', 'ROLES'],
+            ...list.map((m) => [String(m.id), m.displayName, m.roles.join(', ')]),
+          ]),
+        );
+      });
+    });
+
+  const priorities = program.command('priorities').description('control-strategy priorities');
+  priorities
+    .command('add')
+    .description('add a priority set by the strategic T&CG')
+    .option('--unit <code>', 'unit code (default: the only unit)')
+    .requiredOption('--title <title>', 'title')
+    .option('--description <text>', 'description')
+    .option('--morile <score>', 'MoRiLE score (whole number)', (v) => idArg(v))
+    .option('--from <date>', 'first day (default today)', isoDateArg)
+    .option('--until <date>', 'last day (default open-ended)', isoDateArg)
+    .option('--keyword <word>', 'incident keyword that matches this priority (repeatable)', collect)
+    .action(
+      async (opts: {
+        unit?: string;
+        title: string;
+        description?: string;
+        morile?: number;
+        from?: string;
+        until?: string;
+        keyword?: string[];
+      }) => {
+        await withServices(config(), async (services) => {
+          const unit = await resolveUnit(services, opts.unit);
+          const priority = await services.priorities.create(operatorActor(), {
+            unitId: unit.id,
+            title: opts.title,
+            description: opts.description ?? null,
+            morileScore: opts.morile ?? null,
+            ...(opts.from ? { startsOn: opts.from } : {}),
+            endsOn: opts.until ?? null,
+            matchingRules: opts.keyword ? { keywords: opts.keyword } : {},
+          });
+          io.stdout(`Priority ${priority.id} added to ${unit.code}: ${priority.title}.\n`);
+        });
+      },
+    );
+  priorities
+    .command('list')
+    .description('priorities active today (or on --on), highest MoRiLE score first')
+    .option('--unit <code>', 'unit code (default: the only unit)')
+    .option('--on <date>', 'local date', isoDateArg)
+    .action(async (opts: { unit?: string; on?: string }) => {
+      await withServices(config(), async (services) => {
+        const unit = await resolveUnit(services, opts.unit);
+        const list = await services.priorities.listActive(operatorActor(), unit.id, opts.on);
+        if (list.length === 0) {
+          io.stdout(`No active priorities on ${unit.code}.\n`);
+          return;
+        }
+        io.stdout(
+          table([
+            ['ID', 'MORILE', 'FROM', 'UNTIL', 'TITLE'],
+            ...list.map((p) => [
+              String(p.id),
+              p.morileScore === null ? '-' : String(p.morileScore),
+              p.startsOn,
+              p.endsOn ?? '-',
+              p.title,
+            ]),
+          ]),
+        );
+      });
+    });
+  priorities
+    .command('retire')
+    .description('retire a priority (it stays on record)')
+    .argument('<id>', 'priority id', idArg)
+    .action(async (id: number) => {
+      await withServices(config(), async (services) => {
+        const priority = await services.priorities.retire(operatorActor(), id);
+        io.stdout(`Priority ${priority.id} retired: ${priority.title}.\n`);
+      });
+    });
+}
