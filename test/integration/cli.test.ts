@@ -3,92 +3,69 @@
  * throw-away PostgreSQL database when TEST_DATABASE_URL is set.
  */
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../bot/cli/program.js';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.js';
 import { openDatabase } from '../../db/connect.js';
 import { addDays, localDateOf } from '../../services/time.js';
-import { BACKENDS, createThrowawayPostgresDatabase } from '../support/database.js';
-
-async function run(env: Record<string, string>, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(argv, { env, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-  return { code, stdout, stderr };
-}
+import { runDmm, useCliEnvironment } from '../support/cli.js';
+import { BACKENDS } from '../support/database.js';
 
 describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
-  let dir: string;
-  let env: Record<string, string>;
-  let drop: (() => Promise<void>) | undefined;
+  const cli = useCliEnvironment(backend);
+  const env = cli.env;
   const yesterday = addDays(localDateOf(new Date(), 'Europe/London'), -1);
 
-  beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-cli-'));
-    env = { DATA_DIR: dir, LOG_LEVEL: 'silent' };
-    if (backend === 'postgres') {
-      const db = await createThrowawayPostgresDatabase();
-      env.DATABASE_URL = db.url;
-      drop = db.drop;
-    }
-  });
-  afterAll(async () => {
-    await drop?.();
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-
   it('prints help for every command and exits 0', async () => {
-    const top = await run(env, '--help');
+    const top = await runDmm(env, '--help');
     expect(top.code).toBe(0);
     for (const command of ['serve', 'migrate', 'demo', 'audit', 'actions', 'minutes', 'export'])
       expect(top.stdout).toContain(command);
-    const exportHelp = await run(env, 'export', '--help');
+    const exportHelp = await runDmm(env, 'export', '--help');
     expect(exportHelp.stdout).toMatch(/--from <date>/);
   });
 
   it('migrates, then reports the database is up to date', async () => {
-    expect((await run(env, 'migrate')).stderr).toMatch(/Applied: 0001-core/);
-    expect((await run(env, 'migrate')).stderr).toMatch(/up to date/);
+    expect((await runDmm(env, 'migrate')).stderr).toMatch(/Applied: 0001-core/);
+    expect((await runDmm(env, 'migrate')).stderr).toMatch(/up to date/);
   });
 
   it('asks for the demo when minutes are requested before any unit exists', async () => {
-    await run(env, 'migrate');
-    expect((await run(env, 'minutes')).stderr).toMatch(/There are no units yet/);
+    await runDmm(env, 'migrate');
+    expect((await runDmm(env, 'minutes')).stderr).toMatch(/There are no units yet/);
   });
 
   it('tells the user to create the demo when there are no units', async () => {
-    const result = await run(env, 'actions', 'list');
+    const result = await runDmm(env, 'actions', 'list');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/dmm demo/);
   });
 
   it('creates the demo once', async () => {
-    expect((await run(env, 'demo')).stderr).toMatch(/Demo unit 'demo' created/);
-    expect((await run(env, 'demo')).stderr).toMatch(/only created on an empty database/);
+    expect((await runDmm(env, 'demo')).stderr).toMatch(/Demo unit 'demo' created/);
+    expect((await runDmm(env, 'demo')).stderr).toMatch(/only created on an empty database/);
   });
 
   it('lists open and overdue actions as a table and as JSON', async () => {
-    const open = await run(env, 'actions', 'list');
+    const open = await runDmm(env, 'actions', 'list');
     expect(open.code).toBe(0);
     expect(open.stdout.split('\n')[0]).toMatch(/^ID\s+DUE\s+STATUS\s+CATEGORY\s+OWNER\s+TITLE$/);
     expect(open.stdout).toMatch(/blocked\s+intelligence\s+Duty Inspector, Response/);
     const overdue = JSON.parse(
-      (await run(env, 'actions', 'list', '--filter', 'overdue', '--format', 'json')).stdout,
+      (await runDmm(env, 'actions', 'list', '--filter', 'overdue', '--format', 'json')).stdout,
     );
     expect(overdue).toHaveLength(1);
     expect(overdue[0].title).toMatch(/Crime prevention visits/);
   });
 
   it('shows an action with its update history', async () => {
-    const list = JSON.parse((await run(env, 'actions', 'list', '--format', 'json')).stdout) as Array<{
+    const list = JSON.parse((await runDmm(env, 'actions', 'list', '--format', 'json')).stdout) as Array<{
       id: number;
       status: string;
     }>;
     const blocked = list.find((a) => a.status === 'blocked');
-    const shown = await run(env, 'actions', 'show', `A-${blocked?.id}`);
+    const shown = await runDmm(env, 'actions', 'show', `A-${blocked?.id}`);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toMatch(/^A-\d+: Retrieve CCTV from the retail park/);
     expect(shown.stdout).toMatch(/owner: {4}Duty Inspector, Response/);
@@ -99,25 +76,25 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
   });
 
   it('needs --person for "mine" and names the option', async () => {
-    const result = await run(env, 'actions', 'list', '--filter', 'mine');
+    const result = await runDmm(env, 'actions', 'list', '--filter', 'mine');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--person: is required/);
   });
 
   it("prints yesterday's minutes and refuses an impossible date", async () => {
-    const minutes = await run(env, 'minutes', yesterday);
+    const minutes = await runDmm(env, 'minutes', yesterday);
     expect(minutes.code).toBe(0);
     expect(minutes.stdout).toContain(`# DMM minutes: Demo BCU (North), ${yesterday}`);
     expect(minutes.stdout).toMatch(/### D-\d+: Deploy high-visibility patrols/);
-    expect((await run(env, 'minutes')).stdout).toBe(minutes.stdout);
-    const bad = await run(env, 'minutes', '2026-02-30');
+    expect((await runDmm(env, 'minutes')).stdout).toBe(minutes.stdout);
+    const bad = await runDmm(env, 'minutes', '2026-02-30');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/YYYY-MM-DD/);
   });
 
   it('exports decisions to a new CSV file, refuses to overwrite it, and logs the disclosure', async () => {
-    const out = path.join(dir, `decisions-${backend}.csv`);
-    const first = await run(
+    const out = path.join(cli.dir, `decisions-${backend}.csv`);
+    const first = await runDmm(
       env,
       'export',
       'decisions',
@@ -134,10 +111,20 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
     const csv = await fs.readFile(out, 'utf8');
     expect(csv.split('\n')[0]).toMatch(/^id,unit,meeting_id,decided_at,decision_maker,text,information/);
     expect(csv).toMatch(/Deploy high-visibility patrols/);
-    const again = await run(env, 'export', 'decisions', '--from', yesterday, '--to', yesterday, '--out', out);
+    const again = await runDmm(
+      env,
+      'export',
+      'decisions',
+      '--from',
+      yesterday,
+      '--to',
+      yesterday,
+      '--out',
+      out,
+    );
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists/);
-    const audit = JSON.parse((await run(env, 'audit', 'export', '--format', 'json')).stdout) as Array<{
+    const audit = JSON.parse((await runDmm(env, 'audit', 'export', '--format', 'json')).stdout) as Array<{
       operation: string;
       entityType: string;
       recipients: string[];
@@ -150,13 +137,13 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
   });
 
   it('refuses --from after --to, naming the field', async () => {
-    const result = await run(env, 'export', 'actions', '--from', '2026-05-02', '--to', '2026-05-01');
+    const result = await runDmm(env, 'export', 'actions', '--from', '2026-05-02', '--to', '2026-05-01');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/from: must be on or before --to/);
   });
 
   it('verifies the audit chain, then exits 1 naming the event after a row is edited in SQL', async () => {
-    const ok = await run(env, 'audit', 'verify');
+    const ok = await runDmm(env, 'audit', 'verify');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/Audit chain intact: \d+ events verified/);
     const handle = await openDatabase(loadConfig(env));
@@ -167,13 +154,13 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
     } finally {
       await handle.close();
     }
-    const broken = await run(env, 'audit', 'verify');
+    const broken = await runDmm(env, 'audit', 'verify');
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/Audit chain BROKEN at event 4: event 4 was altered/);
   });
 
   it('reports a bad environment variable by name with exit 2', async () => {
-    const result = await run({ ...env, PORT: 'x' }, 'migrate');
+    const result = await runDmm({ ...env, PORT: 'x' }, 'migrate');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/PORT:/);
   });
