@@ -168,7 +168,7 @@ export function createActionService(deps: {
 }): ActionService {
   const { db, audit, clock, units } = deps;
 
-  async function today(unit: Unit): Promise<string> {
+  function today(unit: Unit): string {
     return localDateOf(clock.now(), unit.timeZone);
   }
 
@@ -286,8 +286,8 @@ export function createActionService(deps: {
           `must be one of ${allowed.join(', ')} (${unit.categoryScheme})`,
         );
       }
-      if (data.dueOn && data.dueOn < (await today(unit))) {
-        throw ValidationError.field('dueOn', `must be today (${await today(unit)}) or later`);
+      if (data.dueOn && data.dueOn < today(unit)) {
+        throw ValidationError.field('dueOn', `must be today (${today(unit)}) or later`);
       }
       return db.transaction().execute(async (trx) => {
         if (data.ownerPersonId) await assertInternalMember(trx, unit.id, data.ownerPersonId, 'ownerPersonId');
@@ -321,7 +321,7 @@ export function createActionService(deps: {
             .select('id')
             .where('unit_id', '=', unit.id)
             .where('status', '=', 'open')
-            .where('local_date', '=', await today(unit))
+            .where('local_date', '=', today(unit))
             .executeTakeFirst();
           meetingId = open?.id ?? null;
         }
@@ -403,7 +403,14 @@ export function createActionService(deps: {
     },
 
     async history(actor, actionId) {
-      await this.get(actor, actionId);
+      const action = await this.get(actor, actionId);
+      // DPA 2018 s.62: reading an action's full history is a consultation and is logged.
+      await audit.record(actor, {
+        operation: 'consultation',
+        entityType: 'action',
+        entityId: actionId,
+        unitId: action.unitId,
+      });
       const rows = await db
         .selectFrom('action_updates')
         .selectAll()
@@ -493,7 +500,7 @@ export function createActionService(deps: {
           );
         }
         const unit = await units.get(row.unit_id, trx);
-        if (data.dueOn < (await today(unit))) throw ValidationError.field('dueOn', 'must be today or later');
+        if (data.dueOn < today(unit)) throw ValidationError.field('dueOn', 'must be today or later');
         return applyUpdate(
           trx,
           actor,
@@ -541,7 +548,7 @@ export function createActionService(deps: {
     async list(actor, unitId, filter) {
       assertCan(actor, 'records.read', unitId);
       const unit = await units.get(unitId);
-      const day = await today(unit);
+      const day = today(unit);
       let q = db.selectFrom('actions').selectAll().where('unit_id', '=', unitId);
       if (filter !== 'all') q = q.where('status', 'not in', [...TERMINAL_STATUSES]);
       if (filter === 'mine') {
@@ -561,21 +568,32 @@ export function createActionService(deps: {
     async summarise(actor, unitId) {
       assertCan(actor, 'sanitised.read', unitId);
       const unit = await units.get(unitId);
-      const day = await today(unit);
+      const day = today(unit);
       const rows = await db
         .selectFrom('actions')
-        .select(['status', 'category', 'due_on'])
+        .select((eb) => [
+          'status',
+          'category',
+          eb.fn.countAll<number>().as('total'),
+          eb.fn
+            .countAll<number>()
+            .filterWhere((w) => w.and([w('due_on', '<', day), w('status', 'not in', [...TERMINAL_STATUSES])]))
+            .as('overdue'),
+        ])
         .where('unit_id', '=', unitId)
+        .groupBy(['status', 'category'])
         .execute();
       const byStatus: Record<string, number> = {};
       const byCategory: Record<string, number> = {};
+      let total = 0;
       let overdue = 0;
       for (const r of rows) {
-        byStatus[r.status] = (byStatus[r.status] ?? 0) + 1;
-        byCategory[r.category] = (byCategory[r.category] ?? 0) + 1;
-        if (r.due_on && r.due_on < day && !TERMINAL_STATUSES.includes(r.status as ActionStatus)) overdue += 1;
+        byStatus[r.status] = (byStatus[r.status] ?? 0) + r.total;
+        byCategory[r.category] = (byCategory[r.category] ?? 0) + r.total;
+        total += r.total;
+        overdue += r.overdue;
       }
-      return { total: rows.length, byStatus, byCategory, overdue };
+      return { total, byStatus, byCategory, overdue };
     },
   };
 }

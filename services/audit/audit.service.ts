@@ -129,6 +129,8 @@ function toEvent(row: AuditEventRow): AuditEvent {
 export interface AuditService {
   /** Appends one event inside the caller's transaction. */
   append(trx: Transaction<Database>, actor: Actor, input: AuditEventInput): Promise<AuditEvent>;
+  /** Appends one event in its own transaction: for consultations (reads) and disclosures, which change nothing else. */
+  record(actor: Actor, input: AuditEventInput): Promise<AuditEvent>;
   /** Re-computes the whole chain; reports the first event that does not match. */
   verify(): Promise<VerifyResult>;
   /** Events in sequence order, optionally limited to a time range [from, to). */
@@ -259,5 +261,8 @@ export function createAuditService(deps: { db: Kysely<Database>; clock: Clock })
     return (await q.execute()).map(toEvent);
   }
 
-  return { append, verify, list };
+  const record = (actor: Actor, input: AuditEventInput) =>
+    db.transaction().execute((trx) => append(trx, actor, input));
+
+  return { append, record, verify, list };
 }

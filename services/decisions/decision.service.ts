@@ -306,6 +306,13 @@ export function createDecisionService(deps: {
       const row = await selectDecisions(db).where('d.id', '=', decisionId).executeTakeFirst();
       if (!row) throw new NotFoundError('Decision', decisionId);
       assertCan(actor, 'records.read', row.unit_id);
+      // DPA 2018 s.62: reading a full decision record is a consultation and is logged.
+      await audit.record(actor, {
+        operation: 'consultation',
+        entityType: 'decision',
+        entityId: row.id,
+        unitId: row.unit_id,
+      });
       return toDecision(row);
     },
 

@@ -196,24 +196,22 @@ export function createExportService(deps: {
           updated_at: a.updated_at.toISOString(),
         }));
       }
-      await db.transaction().execute((trx) =>
-        audit.append(trx, actor, {
-          operation: 'disclosure',
-          entityType: `${data.kind}_export`,
-          entityId: `${unit.code}:${data.from}..${data.to}`,
-          unitId: unit.id,
-          after: {
-            kind: data.kind,
-            from: data.from,
-            to: data.to,
-            format: data.format,
-            count: rows.length,
-            ids: rows.map((r) => r.id),
-          },
-          recipients: [data.recipient],
-          channel: data.channel,
-        }),
-      );
+      await audit.record(actor, {
+        operation: 'disclosure',
+        entityType: `${data.kind}_export`,
+        entityId: `${unit.code}:${data.from}..${data.to}`,
+        unitId: unit.id,
+        after: {
+          kind: data.kind,
+          from: data.from,
+          to: data.to,
+          format: data.format,
+          count: rows.length,
+          ids: rows.map((r) => r.id),
+        },
+        recipients: [data.recipient],
+        channel: data.channel,
+      });
       return { content: render(rows, columns, data.format), count: rows.length };
     },
 
@@ -241,17 +239,15 @@ export function createExportService(deps: {
       }));
       const content =
         data.format === 'json' ? `${JSON.stringify(events, null, 2)}\n` : render(rows, AUDIT_COLUMNS, 'csv');
-      await db.transaction().execute((trx) =>
-        audit.append(trx, actor, {
-          operation: 'disclosure',
-          entityType: 'audit_export',
-          entityId: `1..${events.length}`,
-          unitId: null,
-          after: { format: data.format, count: events.length, lastSeq: events.at(-1)?.seq ?? 0 },
-          recipients: [data.recipient],
-          channel: data.channel,
-        }),
-      );
+      await audit.record(actor, {
+        operation: 'disclosure',
+        entityType: 'audit_export',
+        entityId: `1..${events.length}`,
+        unitId: null,
+        after: { format: data.format, count: events.length, lastSeq: events.at(-1)?.seq ?? 0 },
+        recipients: [data.recipient],
+        channel: data.channel,
+      });
       return { content, count: events.length };
     },
   };

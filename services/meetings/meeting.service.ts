@@ -616,7 +616,7 @@ export function createMeetingService(deps: {
       assertCan(actor, 'records.read', unitId);
       let q = db
         .selectFrom('meetings')
-        .select(['local_date', 'status', 'minutes_md'])
+        .select(['id', 'local_date', 'status', 'minutes_md'])
         .where('unit_id', '=', unitId);
       q = localDate
         ? q.where('local_date', '=', parseInput(isoDate, localDate))
@@ -638,6 +638,14 @@ export function createMeetingService(deps: {
           },
         );
       }
+      // DPA 2018 s.62: reading the full record is a consultation and is logged.
+      await audit.record(actor, {
+        operation: 'consultation',
+        entityType: 'minutes',
+        entityId: row.id,
+        unitId,
+        after: { localDate: row.local_date },
+      });
       return { localDate: row.local_date, minutes: row.minutes_md };
     },
   };

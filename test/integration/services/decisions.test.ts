@@ -83,7 +83,9 @@ describe.each(BACKENDS)('decisions on %s', (backend) => {
     const all = await ctx.services.decisions.list(f.chair, f.unit.id);
     expect(all.map((d) => d.id)).toEqual([original.id, correction.id]);
     const events = await ctx.services.audit.list({ entityType: 'decision', entityId: String(original.id) });
-    expect(events.map((e) => e.operation)).toEqual(['collection', 'alteration']);
+    // The read above is itself logged: a consultation (DPA 2018 s.62) by the chair.
+    expect(events.map((e) => e.operation)).toEqual(['collection', 'alteration', 'consultation']);
+    expect(events[2]?.actorPersonId).toBe(f.chair.personId);
     expect(events[1]?.after).toEqual({
       supersededById: correction.id,
       reason: 'Intelligence received after the meeting',

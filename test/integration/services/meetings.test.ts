@@ -135,6 +135,11 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
       minutes,
     });
     expect((await ctx.services.meetings.getMinutes(f.chair, f.unit.id)).minutes).toBe(minutes);
+    const consultations = await ctx.services.audit.list({ entityType: 'minutes', entityId: String(m.id) });
+    expect(consultations.map((e) => [e.operation, e.actorPersonId])).toEqual([
+      ['consultation', f.chair.personId],
+      ['consultation', f.chair.personId],
+    ]);
     await expect(ctx.services.meetings.getMinutes(f.partner, f.unit.id, '2026-06-15')).rejects.toMatchObject({
       code: 'FORBIDDEN',
     });
