@@ -186,6 +186,73 @@ export interface AuditHeadTable {
   hash: string;
 }
 
+export interface ImportBatchTable {
+  id: Generated<number>;
+  unit_id: number;
+  source: string;
+  profile: string;
+  file_name: string;
+  actor_label: string;
+  status: string;
+  failure: string | null;
+  read_count: Generated<number>;
+  inserted_count: Generated<number>;
+  updated_count: Generated<number>;
+  unchanged_count: Generated<number>;
+  merged_count: Generated<number>;
+  rejected_count: Generated<number>;
+  unmapped: Json;
+  started_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export interface ImportRejectTable {
+  id: Generated<number>;
+  batch_id: number;
+  row_number: number;
+  line_number: number;
+  field: string | null;
+  reason: string;
+  raw: string;
+}
+
+export interface IncidentTable {
+  id: Generated<number>;
+  unit_id: number;
+  source: string;
+  reference: string;
+  opened_at: Timestamp | null;
+  first_deployed_at: Timestamp | null;
+  arrived_at: Timestamp | null;
+  closed_at: Timestamp | null;
+  event_at: Timestamp | null;
+  period_month: CalendarDate | null;
+  how_reported: string | null;
+  grade_initial: string | null;
+  grade_final: string | null;
+  force_grade_initial: string | null;
+  force_grade_final: string | null;
+  opening_type_code: string | null;
+  closing_type_code: string | null;
+  nsir_chapter: string | null;
+  qualifiers: ColumnType<string[], string[], string[]>;
+  area: string | null;
+  beat: string | null;
+  ward: string | null;
+  latitude: number | null;
+  longitude: number | null;
+  thrive_risk: string | null;
+  critical: boolean;
+  units: ColumnType<string[], string[], string[]>;
+  priority_id: number | null;
+  marking: string;
+  raw: string;
+  content_hash: string;
+  import_batch_id: number | null;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
 export interface Database {
   units: UnitTable;
   people: PersonTable;
@@ -201,6 +268,9 @@ export interface Database {
   action_updates: ActionUpdateTable;
   audit_events: AuditEventTable;
   audit_head: AuditHeadTable;
+  import_batches: ImportBatchTable;
+  import_rejects: ImportRejectTable;
+  incidents: IncidentTable;
 }
 
 export type UnitRow = Selectable<UnitTable>;
@@ -213,3 +283,5 @@ export type NewDecisionRow = Insertable<DecisionTable>;
 export type ActionRow = Selectable<ActionTable>;
 export type ActionUpdateRow = Selectable<ActionUpdateTable>;
 export type AuditEventRow = Selectable<AuditEventTable>;
+export type IncidentRow = Selectable<IncidentTable>;
+export type ImportBatchRow = Selectable<ImportBatchTable>;

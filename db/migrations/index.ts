@@ -4,9 +4,11 @@
  */
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001-core.js';
+import * as m0002 from './0002-incidents.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
+  '0002-incidents': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {

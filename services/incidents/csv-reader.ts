@@ -1,0 +1,223 @@
+/**
+ * Streams records out of a CSV file with a real parser (csv-parse): quoted fields, embedded newlines, a BOM,
+ * CRLF or LF. Before any record is read the whole file is scanned once (streaming, constant memory) so a file
+ * that is empty, binary, or not in the expected encoding is refused before anything is written.
+ * A record the parser cannot read (broken quoting, wrong field count, oversize) is yielded as a reject with its
+ * row and line number and raw text; the records around it are still read.
+ */
+import fs from 'node:fs';
+import { Transform } from 'node:stream';
+import { type CsvError, type InfoRecord, type Options, parse } from 'csv-parse';
+
+export type FileProblem = 'EMPTY' | 'BINARY' | 'ENCODING' | 'COLUMNS' | 'UNREADABLE';
+
+export class ImportFileError extends Error {
+  constructor(
+    readonly problem: FileProblem,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ImportFileError';
+  }
+}
+
+export type CsvItem =
+  | {
+      readonly kind: 'record';
+      readonly rowNumber: number;
+      readonly lineNumber: number;
+      readonly record: Readonly<Record<string, string>>;
+      readonly raw: string;
+    }
+  | { readonly kind: 'reject'; readonly rowNumber: number; readonly lineNumber: number; readonly reason: string; readonly raw: string };
+
+export interface CsvReadOptions {
+  readonly encoding: 'utf-8' | 'latin1';
+  readonly delimiter: string;
+  readonly requiredColumns: readonly string[];
+  /** Largest record accepted, in characters; a larger one is rejected, bounding memory per record. */
+  readonly maxRecordSize?: number;
+}
+
+const DEFAULT_MAX_RECORD = 1_000_000;
+
+/** Refuses empty, binary and wrongly encoded files, reading the file once in chunks. */
+export async function scanFile(path: string, encoding: 'utf-8' | 'latin1'): Promise<{ bytes: number }> {
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.stat(path);
+  } catch (error) {
+    throw new ImportFileError('UNREADABLE', `Cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (!stat.isFile()) throw new ImportFileError('UNREADABLE', `${path} is not a file`);
+  if (stat.size === 0) throw new ImportFileError('EMPTY', `${path} is empty (0 bytes): expected a header row and records.`);
+  const decoder = encoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }) : undefined;
+  let offset = 0;
+  for await (const chunk of fs.createReadStream(path)) {
+    const buffer = chunk as Buffer;
+    const nul = buffer.indexOf(0);
+    if (nul !== -1) {
+      throw new ImportFileError('BINARY', `${path} looks like a binary file (a NUL byte at byte ${offset + nul}); expected CSV text.`);
+    }
+    if (decoder) {
+      try {
+        decoder.decode(buffer, { stream: true });
+      } catch {
+        throw new ImportFileError(
+          'ENCODING',
+          `${path} is not valid UTF-8 (near byte ${offset}). If it is Latin-1 / Windows-1252, import it with --encoding latin1.`,
+        );
+      }
+    }
+    offset += buffer.length;
+  }
+  if (decoder) {
+    try {
+      decoder.decode();
+    } catch {
+      throw new ImportFileError('ENCODING', `${path} ends in the middle of a UTF-8 character.`);
+    }
+  }
+  return { bytes: stat.size };
+}
+
+function describeCsvError(error: CsvError): string {
+  switch (error.code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field is never closed';
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+      return 'text follows a closing quote (broken quoting)';
+    case 'INVALID_OPENING_QUOTE':
+      return 'a quote opens in the middle of a field (broken quoting)';
+    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
+    case 'CSV_RECORD_INCONSISTENT_COLUMNS':
+      return `wrong number of fields: ${error.message.replace(/^Invalid Record Length: /, '')}`;
+    case 'CSV_MAX_RECORD_SIZE':
+      return 'the record is larger than the largest allowed (1,000,000 characters)';
+    default:
+      return error.message;
+  }
+}
+
+interface ParsedRecord {
+  readonly fields: string[];
+  readonly raw: string;
+  readonly rowNumber: number;
+  readonly lineNumber: number;
+}
+
+/**
+ * Reads the file's records; call `scanFile` first. Throws `ImportFileError('COLUMNS')` before the first record.
+ *
+ * Nothing is lost: the parser reports each good record's end offset, so every byte between two good records
+ * (text the parser skipped as broken) is yielded verbatim as one reject, whatever the parser managed to say
+ * about it.
+ */
+export async function* readCsv(path: string, options: CsvReadOptions): AsyncGenerator<CsvItem> {
+  const pending: CsvItem[] = [];
+  const skipped: Array<{ reason: string; line: number }> = [];
+  let rowNumber = 0;
+  let header: string[] | undefined;
+  let headerProblem: string | undefined;
+  // Bytes of the decoded text (UTF-8, as the parser counts them) from `windowStart` on.
+  let window = Buffer.alloc(0);
+  let windowStart = 0;
+  let totalBytes = 0;
+  let lastEnd = 0;
+
+  function takeGap(until: number) {
+    if (until <= lastEnd) return;
+    const raw = window.subarray(lastEnd - windowStart, until - windowStart).toString('utf8');
+    const reasons = [...new Set(skipped.map((s) => s.reason))];
+    const line = skipped[0]?.line ?? 0;
+    skipped.length = 0;
+    if (raw.trim() === '') return;
+    rowNumber += 1;
+    pending.push({ kind: 'reject', rowNumber, lineNumber: line, reason: reasons.join('; ') || 'unreadable text', raw });
+  }
+
+  // windows-1252 is the superset of Latin-1 that exports labelled "Latin-1" actually use. TextDecoder drops a BOM.
+  const decoder = new TextDecoder(options.encoding === 'utf-8' ? 'utf-8' : 'windows-1252');
+  const decode = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      const text = decoder.decode(chunk, { stream: true });
+      const bytes = Buffer.from(text, 'utf8');
+      window = Buffer.concat([window.subarray(lastEnd - windowStart), bytes]);
+      windowStart = lastEnd;
+      totalBytes += bytes.length;
+      callback(null, text);
+    },
+    flush(callback) {
+      const text = decoder.decode();
+      const bytes = Buffer.from(text, 'utf8');
+      window = Buffer.concat([window, bytes]);
+      totalBytes += bytes.length;
+      callback(null, text);
+    },
+  });
+
+  const parseOptions: Options<ParsedRecord, unknown> = {
+    delimiter: options.delimiter,
+    raw: true,
+    info: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    max_record_size: options.maxRecordSize ?? DEFAULT_MAX_RECORD,
+    on_skip: (error: CsvError | undefined) => {
+      skipped.push({
+        reason: error ? describeCsvError(error) : 'unreadable record',
+        line: typeof error?.lines === 'number' ? error.lines : 0,
+      });
+      return undefined;
+    },
+    on_record: (value: unknown, context: InfoRecord): ParsedRecord | null => {
+      // With `raw: true` and `info: true` each value is { record, raw, info }.
+      const item = value as { record: string[]; raw: string };
+      const end = context.bytes;
+      // csv-parse's `raw` leaves out the "\n" of a CRLF record delimiter while `bytes` counts it.
+      const crlf = item.raw.endsWith('\r') && window[end - 1 - windowStart] === 0x0a ? 1 : 0;
+      const start = end - Buffer.byteLength(item.raw, 'utf8') - crlf;
+      const raw = window.subarray(start - windowStart, end - windowStart).toString('utf8');
+      if (!header) {
+        header = item.record.map((h) => h.trim());
+        const missing = options.requiredColumns.filter((c) => !header?.includes(c));
+        const duplicated = header.filter((n, i) => header?.indexOf(n) !== i);
+        if (missing.length > 0 || duplicated.length > 0) {
+          headerProblem =
+            (missing.length > 0 ? `missing column(s): ${missing.join(', ')}. ` : '') +
+            (duplicated.length > 0 ? `repeated column(s): ${[...new Set(duplicated)].join(', ')}. ` : '') +
+            `The file has: ${header.join(', ')}.`;
+        }
+        lastEnd = end;
+        skipped.length = 0;
+        return null;
+      }
+      takeGap(start);
+      lastEnd = end;
+      rowNumber += 1;
+      const lineNumber = context.lines - (raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
+      return { fields: item.record, raw, rowNumber, lineNumber };
+    },
+  };
+  // The typings tie on_record to the default record type; the runtime passes { record, raw, info } as asked.
+  const parser = parse(parseOptions as unknown as Options);
+
+  const stream = fs.createReadStream(path).pipe(decode).pipe(parser);
+  for await (const parsed of stream as AsyncIterable<ParsedRecord>) {
+    if (headerProblem) {
+      stream.destroy();
+      throw new ImportFileError('COLUMNS', `Wrong column set for this profile: ${headerProblem}`);
+    }
+    while (pending.length > 0) yield pending.shift() as CsvItem;
+    const record: Record<string, string> = {};
+    (header ?? []).forEach((name, i) => {
+      record[name] = parsed.fields[i] ?? '';
+    });
+    yield { kind: 'record', rowNumber: parsed.rowNumber, lineNumber: parsed.lineNumber, record, raw: parsed.raw };
+  }
+  if (!header) throw new ImportFileError('EMPTY', `${path} has no header row.`);
+  if (headerProblem) throw new ImportFileError('COLUMNS', `Wrong column set for this profile: ${headerProblem}`);
+  takeGap(totalBytes);
+  while (pending.length > 0) yield pending.shift() as CsvItem;
+}

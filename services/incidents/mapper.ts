@@ -1,0 +1,200 @@
+/**
+ * Maps one parsed source record to a canonical incident with a profile. Bad values reject the record with the
+ * field named and what was expected; codes the profile does not know map to `unmapped` and are reported.
+ */
+import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
+import {
+  type Grade,
+  type HowReported,
+  type MappedIncident,
+  type NsirChapter,
+  type Qualifier,
+  type ThriveRisk,
+  UNMAPPED,
+} from './incident.model.js';
+import type { MappingProfile } from './profile.js';
+
+export type MapResult =
+  | { readonly ok: true; readonly incident: MappedIncident; readonly unmapped: ReadonlyArray<readonly [string, string]> }
+  | { readonly ok: false; readonly field: string; readonly reason: string };
+
+class RecordError extends Error {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Mapper {
+  map(record: Readonly<Record<string, string>>, raw: string): MapResult;
+}
+
+export function createMapper(profile: MappingProfile): Mapper {
+  const patterns = new Map<string, RegExp>();
+  // Identical records (no reference column) are told apart by their occurrence in the file, so the derived
+  // reference is stable across re-imports of the same file.
+  const derivedSeen = new Map<string, number>();
+
+  function code(record: Readonly<Record<string, string>>, spec: { column: string; codePattern?: string | undefined }): string | null {
+    const value = (record[spec.column] ?? '').trim();
+    if (value === '') return null;
+    if (!spec.codePattern) return value;
+    let re = patterns.get(spec.codePattern);
+    if (!re) {
+      re = new RegExp(spec.codePattern);
+      patterns.set(spec.codePattern, re);
+    }
+    return re.exec(value)?.[1]?.trim() ?? value;
+  }
+
+  function lookup<T extends string>(
+    record: Readonly<Record<string, string>>,
+    field: string,
+    spec: { column: string; codePattern?: string | undefined; map: Record<string, T> } | undefined,
+    unmapped: Array<readonly [string, string]>,
+  ): T | typeof UNMAPPED | null {
+    if (!spec) return null;
+    const value = code(record, spec);
+    if (value === null) return null;
+    const mapped = spec.map[value];
+    if (mapped !== undefined) return mapped;
+    unmapped.push([field, value]);
+    return UNMAPPED;
+  }
+
+  function time(record: Readonly<Record<string, string>>, field: string, spec: { column: string; format: string } | undefined): Date | null {
+    if (!spec) return null;
+    const value = (record[spec.column] ?? '').trim();
+    if (value === '') return null;
+    const dt =
+      spec.format === 'iso'
+        ? DateTime.fromISO(value, { zone: profile.timeZone })
+        : DateTime.fromFormat(value, spec.format, { zone: profile.timeZone });
+    if (!dt.isValid) {
+      throw new RecordError(field, `column '${spec.column}' has '${value}', expected a time like ${spec.format === 'iso' ? '2016-06-01T08:30:00+01:00' : `'${spec.format}'`}`);
+    }
+    return dt.toJSDate();
+  }
+
+  function month(record: Readonly<Record<string, string>>, spec: { column: string; format: string } | undefined): string | null {
+    if (!spec) return null;
+    const value = (record[spec.column] ?? '').trim();
+    if (value === '') return null;
+    const dt = DateTime.fromFormat(value, spec.format, { zone: 'UTC' });
+    if (!dt.isValid) throw new RecordError('periodMonth', `column '${spec.column}' has '${value}', expected '${spec.format}'`);
+    return dt.startOf('month').toISODate();
+  }
+
+  function coordinate(record: Readonly<Record<string, string>>, field: string, spec: { column: string } | undefined, limit: number): number | null {
+    if (!spec) return null;
+    const value = (record[spec.column] ?? '').trim();
+    if (value === '') return null;
+    const n = Number(value);
+    if (!Number.isFinite(n) || Math.abs(n) > limit) {
+      throw new RecordError(field, `column '${spec.column}' has '${value}', expected a number between -${limit} and ${limit}`);
+    }
+    return n;
+  }
+
+  function text(record: Readonly<Record<string, string>>, spec: { column: string } | undefined): string | null {
+    if (!spec) return null;
+    const value = (record[spec.column] ?? '').trim();
+    return value === '' ? null : value;
+  }
+
+  function reference(record: Readonly<Record<string, string>>, raw: string): string {
+    const own = profile.reference.column ? (record[profile.reference.column] ?? '').trim() : '';
+    if (own !== '') return own;
+    if (!profile.reference.deriveWhenMissing) {
+      throw new RecordError('reference', `column '${profile.reference.column}' is empty; every record needs a reference`);
+    }
+    const digest = createHash('sha256').update(raw.replace(/\r?\n$/, '')).digest('hex').slice(0, 24);
+    const occurrence = (derivedSeen.get(digest) ?? 0) + 1;
+    derivedSeen.set(digest, occurrence);
+    return `derived:${digest}:${occurrence}`;
+  }
+
+  return {
+    map(record, raw) {
+      try {
+        for (const [name, value] of Object.entries(record)) {
+          if (value.length > profile.maxFieldLength) {
+            throw new RecordError(name, `column '${name}' is ${value.length} characters long; at most ${profile.maxFieldLength} are allowed`);
+          }
+        }
+        const unmapped: Array<readonly [string, string]> = [];
+        const openedAt = time(record, 'openedAt', profile.times.openedAt);
+        const firstDeployedAt = time(record, 'firstDeployedAt', profile.times.firstDeployedAt);
+        const arrivedAt = time(record, 'arrivedAt', profile.times.arrivedAt);
+        const closedAt = time(record, 'closedAt', profile.times.closedAt);
+        const periodMonth = month(record, profile.times.periodMonth);
+        if (!openedAt && !firstDeployedAt && !arrivedAt && !closedAt && !periodMonth) {
+          throw new RecordError('openedAt', 'the record has no time at all (every time column is empty)');
+        }
+        const qualifiers = new Set<Qualifier>();
+        for (const spec of profile.qualifiers) {
+          const value = code(record, spec);
+          if (value === null) continue;
+          for (const part of spec.split ? value.split(spec.split) : [value]) {
+            for (const q of spec.map[part.trim()] ?? []) qualifiers.add(q);
+          }
+        }
+        const howReported: HowReported | typeof UNMAPPED | null =
+          profile.howReported && 'constant' in profile.howReported
+            ? profile.howReported.constant
+            : lookup(record, 'howReported', profile.howReported, unmapped);
+        const nsirChapter: NsirChapter | typeof UNMAPPED | null =
+          profile.nsirChapter && 'constant' in profile.nsirChapter
+            ? profile.nsirChapter.constant
+            : lookup(record, 'nsirChapter', profile.nsirChapter, unmapped);
+        const incident: MappedIncident = {
+          source: profile.source,
+          reference: reference(record, raw),
+          openedAt,
+          firstDeployedAt,
+          arrivedAt,
+          closedAt,
+          periodMonth,
+          howReported,
+          gradeInitial: lookup<Grade>(record, 'gradeInitial', profile.gradeInitial, unmapped),
+          gradeFinal: lookup<Grade>(record, 'gradeFinal', profile.gradeFinal, unmapped),
+          forceGradeInitial: profile.gradeInitial ? code(record, profile.gradeInitial) : null,
+          forceGradeFinal: profile.gradeFinal ? code(record, profile.gradeFinal) : null,
+          openingTypeCode: profile.openingType ? code(record, profile.openingType) : null,
+          closingTypeCode: profile.closingType ? code(record, profile.closingType) : null,
+          nsirChapter,
+          qualifiers: [...qualifiers].sort(),
+          area: text(record, profile.area),
+          beat: text(record, profile.beat),
+          ward: text(record, profile.ward),
+          latitude: coordinate(record, 'latitude', profile.latitude, 90),
+          longitude: coordinate(record, 'longitude', profile.longitude, 180),
+          thriveRisk: lookup<ThriveRisk>(record, 'thriveRisk', profile.thriveRisk, unmapped),
+          critical: profile.critical ? profile.critical.values.includes((record[profile.critical.column] ?? '').trim()) : false,
+          units: profile.units && text(record, profile.units) ? [text(record, profile.units) as string] : [],
+          raw,
+        };
+        return { ok: true, incident, unmapped };
+      } catch (error) {
+        if (error instanceof RecordError) return { ok: false, field: error.field, reason: error.message };
+        throw error;
+      }
+    },
+  };
+}
+
+/** Merges a further record of the same incident (one row per attending unit): units and raw lines accumulate. */
+export function mergeIncidents(into: MappedIncident, next: MappedIncident): MappedIncident {
+  const earliest = (a: Date | null, b: Date | null) => (a && b ? (a <= b ? a : b) : (a ?? b));
+  return {
+    ...into,
+    openedAt: earliest(into.openedAt, next.openedAt),
+    units: [...new Set([...into.units, ...next.units])].sort(),
+    qualifiers: [...new Set([...into.qualifiers, ...next.qualifiers])].sort(),
+    critical: into.critical || next.critical,
+    raw: into.raw.endsWith('\n') ? into.raw + next.raw : `${into.raw}\n${next.raw}`,
+  };
+}
