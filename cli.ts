@@ -11,6 +11,7 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env,
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  isTty: process.stderr.isTTY,
   untilSignal,
 });
 process.exitCode = code;

@@ -13,6 +13,7 @@ import {
   selectDecisions,
 } from './decisions/decision.service.js';
 import { createExportService, type ExportService } from './exports/export.service.js';
+import { createIncidentImportService, type IncidentImportService } from './incidents/import.service.js';
 import { createMeetingService, type MeetingService } from './meetings/meeting.service.js';
 import type { MinutesInput } from './meetings/minutes.js';
 import { createPeopleService, type PeopleService } from './people/people.service.js';
@@ -31,6 +32,7 @@ export interface Services {
   readonly decisions: DecisionService;
   readonly actions: ActionService;
   readonly exports: ExportService;
+  readonly incidentImports: IncidentImportService;
 }
 
 /** Decisions and actions of a meeting, with names resolved, for its minutes. */
@@ -88,6 +90,7 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
   const decisions = createDecisionService({ db, audit, clock, units });
   const actions = createActionService({ db, audit, clock, units });
   const exports = createExportService({ db, audit, clock, units });
+  const incidentImports = createIncidentImportService({ db, audit, clock, units });
   return Object.freeze({
     db,
     clock,
@@ -99,5 +102,6 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
     decisions,
     actions,
     exports,
+    incidentImports,
   });
 }

@@ -14,6 +14,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Whether stderr is a terminal (progress bars are drawn only then). */
+  readonly isTty?: boolean;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT); `serve` waits on it. */
   readonly untilSignal?: () => Promise<string>;
 }

@@ -14,6 +14,8 @@ import { ACTION_LIST_FILTERS, type ActionListFilter } from '../../services/actio
 import { STATUS_LABELS } from '../../services/actions/transitions.js';
 import { seedDemo } from '../../services/demo/demo.seed.js';
 import { isDomainError, ValidationError } from '../../services/errors.js';
+import { ImportFileError } from '../../services/incidents/csv-reader.js';
+import { ProfileError } from '../../services/incidents/profile.js';
 import type { Services } from '../../services/index.js';
 import { createLogger } from '../../services/logger.js';
 import { addAdminCommands } from './admin.commands.js';
@@ -28,6 +30,7 @@ import {
   table,
   withServices,
 } from './context.js';
+import { addImportCommands } from './import.commands.js';
 
 export type { CliIo };
 
@@ -278,6 +281,7 @@ export function buildProgram(io: CliIo): Command {
     );
 
   addAdminCommands(program, { io, config });
+  addImportCommands(program, { io, config });
   return program;
 }
 
@@ -295,6 +299,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (error instanceof ExitError) {
       io.stderr(`${error.message}\n`);
       return error.exitCode;
+    }
+    if (error instanceof ImportFileError || error instanceof ProfileError) {
+      io.stderr(`error: ${error.message}\n`);
+      return 2;
     }
     if (error instanceof ConfigError || error instanceof DatabaseLockedError) {
       io.stderr(`error: ${error.message}\n`);

@@ -17,7 +17,8 @@ export type Permission =
   | 'action.manage'
   | 'records.read'
   | 'sanitised.read'
-  | 'records.export';
+  | 'records.export'
+  | 'incidents.import';
 
 const INTERNAL: readonly Role[] = ['chair', 'action_manager', 'analyst', 'member', 'admin'];
 
@@ -36,6 +37,7 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'records.read': INTERNAL,
   'sanitised.read': [...INTERNAL, 'partner'],
   'records.export': ['chair', 'action_manager', 'admin'],
+  'incidents.import': ['analyst', 'admin'],
 };
 
 const DESCRIPTIONS: Readonly<Record<Permission, string>> = {
@@ -51,6 +53,7 @@ const DESCRIPTIONS: Readonly<Record<Permission, string>> = {
   'records.read': 'read decisions and actions',
   'sanitised.read': 'read the sanitised summary',
   'records.export': 'export records',
+  'incidents.import': 'import incidents',
 };
 
 /** Whether `actor` holds a role granting `permission` on `unitId`. */

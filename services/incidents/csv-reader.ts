@@ -29,7 +29,13 @@ export type CsvItem =
       readonly record: Readonly<Record<string, string>>;
       readonly raw: string;
     }
-  | { readonly kind: 'reject'; readonly rowNumber: number; readonly lineNumber: number; readonly reason: string; readonly raw: string };
+  | {
+      readonly kind: 'reject';
+      readonly rowNumber: number;
+      readonly lineNumber: number;
+      readonly reason: string;
+      readonly raw: string;
+    };
 
 export interface CsvReadOptions {
   readonly encoding: 'utf-8' | 'latin1';
@@ -37,6 +43,8 @@ export interface CsvReadOptions {
   readonly requiredColumns: readonly string[];
   /** Largest record accepted, in characters; a larger one is rejected, bounding memory per record. */
   readonly maxRecordSize?: number;
+  /** Told how many bytes of the file have been read so far (for a progress bar). */
+  readonly onBytes?: (bytes: number) => void;
 }
 
 const DEFAULT_MAX_RECORD = 1_000_000;
@@ -50,14 +58,18 @@ export async function scanFile(path: string, encoding: 'utf-8' | 'latin1'): Prom
     throw new ImportFileError('UNREADABLE', `Cannot read ${path}: ${(error as Error).message}`);
   }
   if (!stat.isFile()) throw new ImportFileError('UNREADABLE', `${path} is not a file`);
-  if (stat.size === 0) throw new ImportFileError('EMPTY', `${path} is empty (0 bytes): expected a header row and records.`);
+  if (stat.size === 0)
+    throw new ImportFileError('EMPTY', `${path} is empty (0 bytes): expected a header row and records.`);
   const decoder = encoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }) : undefined;
   let offset = 0;
   for await (const chunk of fs.createReadStream(path)) {
     const buffer = chunk as Buffer;
     const nul = buffer.indexOf(0);
     if (nul !== -1) {
-      throw new ImportFileError('BINARY', `${path} looks like a binary file (a NUL byte at byte ${offset + nul}); expected CSV text.`);
+      throw new ImportFileError(
+        'BINARY',
+        `${path} looks like a binary file (a NUL byte at byte ${offset + nul}); expected CSV text.`,
+      );
     }
     if (decoder) {
       try {
@@ -125,6 +137,7 @@ export async function* readCsv(path: string, options: CsvReadOptions): AsyncGene
   let windowStart = 0;
   let totalBytes = 0;
   let lastEnd = 0;
+  let fileBytes = 0;
 
   function takeGap(until: number) {
     if (until <= lastEnd) return;
@@ -134,13 +147,21 @@ export async function* readCsv(path: string, options: CsvReadOptions): AsyncGene
     skipped.length = 0;
     if (raw.trim() === '') return;
     rowNumber += 1;
-    pending.push({ kind: 'reject', rowNumber, lineNumber: line, reason: reasons.join('; ') || 'unreadable text', raw });
+    pending.push({
+      kind: 'reject',
+      rowNumber,
+      lineNumber: line,
+      reason: reasons.join('; ') || 'unreadable text',
+      raw,
+    });
   }
 
   // windows-1252 is the superset of Latin-1 that exports labelled "Latin-1" actually use. TextDecoder drops a BOM.
   const decoder = new TextDecoder(options.encoding === 'utf-8' ? 'utf-8' : 'windows-1252');
   const decode = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
+      fileBytes += chunk.length;
+      options.onBytes?.(fileBytes);
       const text = decoder.decode(chunk, { stream: true });
       const bytes = Buffer.from(text, 'utf8');
       window = Buffer.concat([window.subarray(lastEnd - windowStart), bytes]);
@@ -214,10 +235,17 @@ export async function* readCsv(path: string, options: CsvReadOptions): AsyncGene
     (header ?? []).forEach((name, i) => {
       record[name] = parsed.fields[i] ?? '';
     });
-    yield { kind: 'record', rowNumber: parsed.rowNumber, lineNumber: parsed.lineNumber, record, raw: parsed.raw };
+    yield {
+      kind: 'record',
+      rowNumber: parsed.rowNumber,
+      lineNumber: parsed.lineNumber,
+      record,
+      raw: parsed.raw,
+    };
   }
   if (!header) throw new ImportFileError('EMPTY', `${path} has no header row.`);
-  if (headerProblem) throw new ImportFileError('COLUMNS', `Wrong column set for this profile: ${headerProblem}`);
+  if (headerProblem)
+    throw new ImportFileError('COLUMNS', `Wrong column set for this profile: ${headerProblem}`);
   takeGap(totalBytes);
   while (pending.length > 0) yield pending.shift() as CsvItem;
 }

@@ -4,7 +4,12 @@
  */
 export const UNMAPPED = 'unmapped';
 
-export const GRADES = ['G1_EMERGENCY', 'G2_PRIORITY', 'G3_SCHEDULED', 'G4_RESOLVED_WITHOUT_DEPLOYMENT'] as const;
+export const GRADES = [
+  'G1_EMERGENCY',
+  'G2_PRIORITY',
+  'G3_SCHEDULED',
+  'G4_RESOLVED_WITHOUT_DEPLOYMENT',
+] as const;
 export type Grade = (typeof GRADES)[number];
 
 /** National Standard for Incident Recording chapters (ASB split three ways; `asb_unspecified` when a source does not say which). */
@@ -35,7 +40,16 @@ export const QUALIFIERS = [
 ] as const;
 export type Qualifier = (typeof QUALIFIERS)[number];
 
-export const HOW_REPORTED = ['999', '101', 'online', 'front_counter', 'police_generated', 'other_agency', 'alarm', 'other'] as const;
+export const HOW_REPORTED = [
+  '999',
+  '101',
+  'online',
+  'front_counter',
+  'police_generated',
+  'other_agency',
+  'alarm',
+  'other',
+] as const;
 export type HowReported = (typeof HOW_REPORTED)[number];
 
 export const THRIVE_RISKS = ['high', 'medium', 'low'] as const;

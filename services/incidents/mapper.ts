@@ -16,7 +16,11 @@ import {
 import type { MappingProfile } from './profile.js';
 
 export type MapResult =
-  | { readonly ok: true; readonly incident: MappedIncident; readonly unmapped: ReadonlyArray<readonly [string, string]> }
+  | {
+      readonly ok: true;
+      readonly incident: MappedIncident;
+      readonly unmapped: ReadonlyArray<readonly [string, string]>;
+    }
   | { readonly ok: false; readonly field: string; readonly reason: string };
 
 class RecordError extends Error {
@@ -38,7 +42,10 @@ export function createMapper(profile: MappingProfile): Mapper {
   // reference is stable across re-imports of the same file.
   const derivedSeen = new Map<string, number>();
 
-  function code(record: Readonly<Record<string, string>>, spec: { column: string; codePattern?: string | undefined }): string | null {
+  function code(
+    record: Readonly<Record<string, string>>,
+    spec: { column: string; codePattern?: string | undefined },
+  ): string | null {
     const value = (record[spec.column] ?? '').trim();
     if (value === '') return null;
     if (!spec.codePattern) return value;
@@ -53,7 +60,14 @@ export function createMapper(profile: MappingProfile): Mapper {
   function lookup<T extends string>(
     record: Readonly<Record<string, string>>,
     field: string,
-    spec: { column: string; codePattern?: string | undefined; map: Record<string, T> } | undefined,
+    spec:
+      | {
+          column: string;
+          codePattern?: string | undefined;
+          map: Record<string, T>;
+          unlisted: 'unmapped' | 'none';
+        }
+      | undefined,
     unmapped: Array<readonly [string, string]>,
   ): T | typeof UNMAPPED | null {
     if (!spec) return null;
@@ -61,11 +75,16 @@ export function createMapper(profile: MappingProfile): Mapper {
     if (value === null) return null;
     const mapped = spec.map[value];
     if (mapped !== undefined) return mapped;
+    if (spec.unlisted === 'none') return null;
     unmapped.push([field, value]);
     return UNMAPPED;
   }
 
-  function time(record: Readonly<Record<string, string>>, field: string, spec: { column: string; format: string } | undefined): Date | null {
+  function time(
+    record: Readonly<Record<string, string>>,
+    field: string,
+    spec: { column: string; format: string } | undefined,
+  ): Date | null {
     if (!spec) return null;
     const value = (record[spec.column] ?? '').trim();
     if (value === '') return null;
@@ -74,32 +93,53 @@ export function createMapper(profile: MappingProfile): Mapper {
         ? DateTime.fromISO(value, { zone: profile.timeZone })
         : DateTime.fromFormat(value, spec.format, { zone: profile.timeZone });
     if (!dt.isValid) {
-      throw new RecordError(field, `column '${spec.column}' has '${value}', expected a time like ${spec.format === 'iso' ? '2016-06-01T08:30:00+01:00' : `'${spec.format}'`}`);
+      throw new RecordError(
+        field,
+        `column '${spec.column}' has '${value}', expected a time like ${spec.format === 'iso' ? '2016-06-01T08:30:00+01:00' : `'${spec.format}'`}`,
+      );
     }
     return dt.toJSDate();
   }
 
-  function month(record: Readonly<Record<string, string>>, spec: { column: string; format: string } | undefined): string | null {
+  function month(
+    record: Readonly<Record<string, string>>,
+    spec: { column: string; format: string } | undefined,
+  ): string | null {
     if (!spec) return null;
     const value = (record[spec.column] ?? '').trim();
     if (value === '') return null;
     const dt = DateTime.fromFormat(value, spec.format, { zone: 'UTC' });
-    if (!dt.isValid) throw new RecordError('periodMonth', `column '${spec.column}' has '${value}', expected '${spec.format}'`);
+    if (!dt.isValid)
+      throw new RecordError(
+        'periodMonth',
+        `column '${spec.column}' has '${value}', expected '${spec.format}'`,
+      );
     return dt.startOf('month').toISODate();
   }
 
-  function coordinate(record: Readonly<Record<string, string>>, field: string, spec: { column: string } | undefined, limit: number): number | null {
+  function coordinate(
+    record: Readonly<Record<string, string>>,
+    field: string,
+    spec: { column: string } | undefined,
+    limit: number,
+  ): number | null {
     if (!spec) return null;
     const value = (record[spec.column] ?? '').trim();
     if (value === '') return null;
     const n = Number(value);
     if (!Number.isFinite(n) || Math.abs(n) > limit) {
-      throw new RecordError(field, `column '${spec.column}' has '${value}', expected a number between -${limit} and ${limit}`);
+      throw new RecordError(
+        field,
+        `column '${spec.column}' has '${value}', expected a number between -${limit} and ${limit}`,
+      );
     }
     return n;
   }
 
-  function text(record: Readonly<Record<string, string>>, spec: { column: string } | undefined): string | null {
+  function text(
+    record: Readonly<Record<string, string>>,
+    spec: { column: string } | undefined,
+  ): string | null {
     if (!spec) return null;
     const value = (record[spec.column] ?? '').trim();
     return value === '' ? null : value;
@@ -109,9 +149,15 @@ export function createMapper(profile: MappingProfile): Mapper {
     const own = profile.reference.column ? (record[profile.reference.column] ?? '').trim() : '';
     if (own !== '') return own;
     if (!profile.reference.deriveWhenMissing) {
-      throw new RecordError('reference', `column '${profile.reference.column}' is empty; every record needs a reference`);
+      throw new RecordError(
+        'reference',
+        `column '${profile.reference.column}' is empty; every record needs a reference`,
+      );
     }
-    const digest = createHash('sha256').update(raw.replace(/\r?\n$/, '')).digest('hex').slice(0, 24);
+    const digest = createHash('sha256')
+      .update(raw.replace(/\r?\n$/, ''))
+      .digest('hex')
+      .slice(0, 24);
     const occurrence = (derivedSeen.get(digest) ?? 0) + 1;
     derivedSeen.set(digest, occurrence);
     return `derived:${digest}:${occurrence}`;
@@ -122,7 +168,10 @@ export function createMapper(profile: MappingProfile): Mapper {
       try {
         for (const [name, value] of Object.entries(record)) {
           if (value.length > profile.maxFieldLength) {
-            throw new RecordError(name, `column '${name}' is ${value.length} characters long; at most ${profile.maxFieldLength} are allowed`);
+            throw new RecordError(
+              name,
+              `column '${name}' is ${value.length} characters long; at most ${profile.maxFieldLength} are allowed`,
+            );
           }
         }
         const unmapped: Array<readonly [string, string]> = [];
@@ -173,7 +222,9 @@ export function createMapper(profile: MappingProfile): Mapper {
           latitude: coordinate(record, 'latitude', profile.latitude, 90),
           longitude: coordinate(record, 'longitude', profile.longitude, 180),
           thriveRisk: lookup<ThriveRisk>(record, 'thriveRisk', profile.thriveRisk, unmapped),
-          critical: profile.critical ? profile.critical.values.includes((record[profile.critical.column] ?? '').trim()) : false,
+          critical: profile.critical
+            ? profile.critical.values.includes((record[profile.critical.column] ?? '').trim())
+            : false,
           units: profile.units && text(record, profile.units) ? [text(record, profile.units) as string] : [],
           raw,
         };

@@ -22,8 +22,16 @@ const timeField = z.object({
   format: z.string().min(1),
 });
 
+/**
+ * A code table. `unlisted: "unmapped"` (the default) stores a code missing from the table as `unmapped` and
+ * reports it; `unlisted: "none"` is for partial tables (e.g. only the codes that imply high THRIVE risk), where
+ * a missing code simply carries no value.
+ */
 function codeTable<T extends readonly [string, ...string[]]>(values: T) {
-  return codeColumn.extend({ map: z.record(z.string(), z.enum(values)) });
+  return codeColumn.extend({
+    map: z.record(z.string(), z.enum(values)),
+    unlisted: z.enum(['unmapped', 'none']).default('unmapped'),
+  });
 }
 
 export const profileSchema = z
@@ -49,17 +57,22 @@ export const profileSchema = z
         periodMonth: timeField.optional(),
       })
       .refine((t) => Object.keys(t).length > 0, 'at least one time column is needed'),
-    howReported: z
-      .union([z.object({ constant: z.enum(HOW_REPORTED) }), codeTable(HOW_REPORTED)])
-      .optional(),
+    howReported: z.union([z.object({ constant: z.enum(HOW_REPORTED) }), codeTable(HOW_REPORTED)]).optional(),
     gradeInitial: codeTable(GRADES).optional(),
     gradeFinal: codeTable(GRADES).optional(),
     openingType: codeColumn.optional(),
     closingType: codeColumn.optional(),
-    nsirChapter: z.union([z.object({ constant: z.enum(NSIR_CHAPTERS) }), codeTable(NSIR_CHAPTERS)]).optional(),
+    nsirChapter: z
+      .union([z.object({ constant: z.enum(NSIR_CHAPTERS) }), codeTable(NSIR_CHAPTERS)])
+      .optional(),
     /** Codes that carry qualifiers; a code with no entry simply carries none. `split` reads a multi-valued column. */
     qualifiers: z
-      .array(codeColumn.extend({ split: z.string().optional(), map: z.record(z.string(), z.array(z.enum(QUALIFIERS))) }))
+      .array(
+        codeColumn.extend({
+          split: z.string().optional(),
+          map: z.record(z.string(), z.array(z.enum(QUALIFIERS))),
+        }),
+      )
       .default([]),
     thriveRisk: codeTable(THRIVE_RISKS).optional(),
     critical: z.object({ column, values: z.array(z.string()) }).optional(),
@@ -80,7 +93,10 @@ export type MappingProfile = z.output<typeof profileSchema>;
 /** Names of the shipped profiles. */
 export async function listProfiles(): Promise<string[]> {
   const files = await fs.readdir(PROFILE_DIR);
-  return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  return files
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
 }
 
 export class ProfileError extends Error {
@@ -91,13 +107,17 @@ export class ProfileError extends Error {
 export async function loadProfile(nameOrPath: string): Promise<MappingProfile> {
   const file = nameOrPath.endsWith('.json') ? nameOrPath : path.join(PROFILE_DIR, `${nameOrPath}.json`);
   if (!nameOrPath.endsWith('.json') && !/^[a-z0-9-]+$/.test(nameOrPath)) {
-    throw new ProfileError(`Unknown profile '${nameOrPath}'. Shipped profiles: ${(await listProfiles()).join(', ')}.`);
+    throw new ProfileError(
+      `Unknown profile '${nameOrPath}'. Shipped profiles: ${(await listProfiles()).join(', ')}.`,
+    );
   }
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch {
-    throw new ProfileError(`Unknown profile '${nameOrPath}'. Shipped profiles: ${(await listProfiles()).join(', ')}.`);
+    throw new ProfileError(
+      `Unknown profile '${nameOrPath}'. Shipped profiles: ${(await listProfiles()).join(', ')}.`,
+    );
   }
   const parsed = profileSchema.safeParse(JSON.parse(text));
   if (!parsed.success) {

@@ -7,6 +7,7 @@ import { addHealthRoutes } from '../../bot/http/health.routes.js';
 import { createHttpServer } from '../../bot/http/server.js';
 import { loadConfig } from '../../config.js';
 import { wrapPglite } from '../../db/connect.js';
+import { migrationNames } from '../../db/migrations/index.js';
 import { createApp } from '../../main.js';
 import { createFixedClock } from '../../services/clock.js';
 import { createLogger } from '../../services/logger.js';
@@ -58,7 +59,7 @@ describe('readiness', () => {
       expect(await pending.json()).toMatchObject({
         status: 'not_ready',
         reason: 'migrations pending',
-        pending: ['0001-core'],
+        pending: [...migrationNames],
       });
       await handle.close();
       const gone = await fetch(`${url}/readyz`);

@@ -27,7 +27,7 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
   });
 
   it('migrates, then reports the database is up to date', async () => {
-    expect((await runDmm(env, 'migrate')).stderr).toMatch(/Applied: 0001-core/);
+    expect((await runDmm(env, 'migrate')).stderr).toMatch(/Applied: 0001-core, 0002-incidents/);
     expect((await runDmm(env, 'migrate')).stderr).toMatch(/up to date/);
   });
 

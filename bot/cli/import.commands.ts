@@ -1,0 +1,108 @@
+/** `dmm import …`: incidents from CSV through a mapping profile, and the rejects of a batch. */
+import { type Command, Option } from 'commander';
+import { listProfiles, loadProfile } from '../../services/incidents/profile.js';
+import { type CliContext, idArg, operatorActor, resolveUnit, withServices } from './context.js';
+
+function progressBar(io: CliContext['io'], isTty: boolean) {
+  let last = 0;
+  return (p: { bytes: number; totalBytes: number; rows: number }) => {
+    if (!isTty) return;
+    const now = Date.now();
+    if (now - last < 100 && p.bytes < p.totalBytes) return;
+    last = now;
+    const ratio = p.totalBytes > 0 ? Math.min(1, p.bytes / p.totalBytes) : 1;
+    const width = 30;
+    const filled = Math.round(ratio * width);
+    io.stderr(
+      `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}%  ${p.rows.toLocaleString('en-GB')} rows`,
+    );
+  };
+}
+
+export function addImportCommands(program: Command, ctx: CliContext): void {
+  const { io, config } = ctx;
+  const imports = program.command('import').description('import incidents and inspect import rejects');
+
+  imports
+    .command('incidents')
+    .description(
+      'import incidents from a CSV file through a mapping profile (re-importing the same file changes nothing)',
+    )
+    .argument('<file>', 'CSV file')
+    .requiredOption(
+      '--profile <name>',
+      'mapping profile: a shipped name (see `dmm import profiles`) or a .json file',
+    )
+    .option('--unit <code>', 'unit code (default: the only unit)')
+    .addOption(
+      new Option('--encoding <encoding>', "override the profile's file encoding").choices([
+        'utf-8',
+        'latin1',
+      ]),
+    )
+    .action(async (file: string, opts: { profile: string; unit?: string; encoding?: 'utf-8' | 'latin1' }) => {
+      await withServices(config(), async (services) => {
+        const unit = await resolveUnit(services, opts.unit);
+        const onProgress = progressBar(io, Boolean(io.isTty));
+        const summary = await services.incidentImports.importFile(operatorActor(), {
+          unitId: unit.id,
+          profile: opts.profile,
+          file,
+          ...(opts.encoding ? { encoding: opts.encoding } : {}),
+          onProgress,
+        });
+        if (io.isTty) io.stderr('\n');
+        const unmapped = Object.entries(summary.unmapped).flatMap(([field, codes]) =>
+          Object.entries(codes).map(
+            ([code, n]) => `  ${field} '${code}': ${n} (stored as unmapped; add it to the profile)`,
+          ),
+        );
+        io.stdout(
+          [
+            `Batch ${summary.batchId} ${summary.status}: read ${summary.read}, inserted ${summary.inserted}, updated ${summary.updated}, ` +
+              `unchanged ${summary.unchanged}, merged ${summary.merged}, rejected ${summary.rejected}.`,
+            ...(unmapped.length > 0 ? ['Unknown codes:', ...unmapped] : []),
+            ...(summary.rejected > 0
+              ? [`See the rejected rows with: dmm import rejects ${summary.batchId}`]
+              : []),
+            ...(summary.failure ? [`Stopped: ${summary.failure}`] : []),
+            '',
+          ].join('\n'),
+        );
+        if (summary.status === 'failed') process.exitCode = 1;
+      });
+    });
+
+  imports
+    .command('rejects')
+    .description('list the rows an import batch rejected, with row and line numbers and the reason')
+    .argument('<batch>', 'batch id', idArg)
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (batchId: number, opts: { format: 'text' | 'json' }) => {
+      await withServices(config(), async (services) => {
+        const rejects = await services.incidentImports.listRejects(operatorActor(), batchId);
+        if (opts.format === 'json') {
+          io.stdout(`${JSON.stringify(rejects, null, 2)}\n`);
+          return;
+        }
+        if (rejects.length === 0) {
+          io.stdout(`Batch ${batchId} rejected nothing.\n`);
+          return;
+        }
+        for (const r of rejects) {
+          const raw = r.raw.length > 200 ? `${r.raw.slice(0, 199)}…` : r.raw;
+          io.stdout(`row ${r.rowNumber} (line ${r.lineNumber}): ${r.reason}\n    ${JSON.stringify(raw)}\n`);
+        }
+      });
+    });
+
+  imports
+    .command('profiles')
+    .description('list the shipped mapping profiles')
+    .action(async () => {
+      for (const name of await listProfiles()) {
+        const profile = await loadProfile(name);
+        io.stdout(`${name}\n    ${profile.description}\n`);
+      }
+    });
+}
