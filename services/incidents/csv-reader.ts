@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { Transform } from 'node:stream';
 import { type CsvError, type InfoRecord, type Options, parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 
 export type FileProblem = 'EMPTY' | 'BINARY' | 'ENCODING' | 'COLUMNS' | 'UNREADABLE';
 
@@ -137,23 +138,55 @@ export async function* readCsv(path: string, options: CsvReadOptions): AsyncGene
   let windowStart = 0;
   let totalBytes = 0;
   let lastEnd = 0;
+  let lastEndLine = 0;
   let fileBytes = 0;
 
+  /**
+   * Turns the text between two good records into items. The parser's own recovery can run on past a stray
+   * quote to the end of the file, so a stretch of several lines is salvaged line by line: a line that parses
+   * on its own into a full record is a record, any other line a reject.
+   */
   function takeGap(until: number) {
     if (until <= lastEnd) return;
     const raw = window.subarray(lastEnd - windowStart, until - windowStart).toString('utf8');
     const reasons = [...new Set(skipped.map((s) => s.reason))];
-    const line = skipped[0]?.line ?? 0;
+    const reason = reasons.join('; ') || 'unreadable text';
     skipped.length = 0;
     if (raw.trim() === '') return;
-    rowNumber += 1;
-    pending.push({
-      kind: 'reject',
-      rowNumber,
-      lineNumber: line,
-      reason: reasons.join('; ') || 'unreadable text',
-      raw,
+    const lines = raw.split(/(?<=\n)/);
+    let line = lastEndLine + 1;
+    for (const text of lines) {
+      const here = line;
+      line += 1;
+      if (text.trim() === '') continue;
+      rowNumber += 1;
+      const fields = lines.length > 1 ? parseLine(text) : undefined;
+      if (fields && header && fields.length === header.length) {
+        pending.push({ kind: 'record', rowNumber, lineNumber: here, record: toRecord(fields), raw: text });
+      } else if (fields && header && here !== lastEndLine + 1) {
+        const why = `wrong number of fields: ${fields.length}, expected ${header.length}`;
+        pending.push({ kind: 'reject', rowNumber, lineNumber: here, reason: why, raw: text });
+      } else {
+        pending.push({ kind: 'reject', rowNumber, lineNumber: here, reason, raw: text });
+      }
+    }
+  }
+
+  function parseLine(text: string): string[] | undefined {
+    try {
+      const rows = parseSync(text, { delimiter: options.delimiter, relax_column_count: false }) as string[][];
+      return rows.length === 1 ? rows[0] : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  function toRecord(fields: readonly string[]): Record<string, string> {
+    const record: Record<string, string> = {};
+    (header ?? []).forEach((name, i) => {
+      record[name] = fields[i] ?? '';
     });
+    return record;
   }
 
   // windows-1252 is the superset of Latin-1 that exports labelled "Latin-1" actually use. TextDecoder drops a BOM.
@@ -211,11 +244,13 @@ export async function* readCsv(path: string, options: CsvReadOptions): AsyncGene
             `The file has: ${header.join(', ')}.`;
         }
         lastEnd = end;
+        lastEndLine = context.lines;
         skipped.length = 0;
         return null;
       }
       takeGap(start);
       lastEnd = end;
+      lastEndLine = context.lines;
       rowNumber += 1;
       const lineNumber = context.lines - (raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
       return { fields: item.record, raw, rowNumber, lineNumber };
