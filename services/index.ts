@@ -14,6 +14,7 @@ import {
 } from './decisions/decision.service.js';
 import { createExportService, type ExportService } from './exports/export.service.js';
 import { createIncidentImportService, type IncidentImportService } from './incidents/import.service.js';
+import { createPictureService, type PictureService } from './incidents/picture.service.js';
 import { createMeetingService, type MeetingService } from './meetings/meeting.service.js';
 import type { MinutesInput } from './meetings/minutes.js';
 import { createPeopleService, type PeopleService } from './people/people.service.js';
@@ -33,6 +34,7 @@ export interface Services {
   readonly actions: ActionService;
   readonly exports: ExportService;
   readonly incidentImports: IncidentImportService;
+  readonly pictures: PictureService;
 }
 
 /** Decisions and actions of a meeting, with names resolved, for its minutes. */
@@ -91,6 +93,7 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
   const actions = createActionService({ db, audit, clock, units });
   const exports = createExportService({ db, audit, clock, units });
   const incidentImports = createIncidentImportService({ db, audit, clock, units });
+  const pictures = createPictureService({ db, clock, units, priorities });
   return Object.freeze({
     db,
     clock,
@@ -103,5 +106,6 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
     actions,
     exports,
     incidentImports,
+    pictures,
   });
 }
