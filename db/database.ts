@@ -253,6 +253,31 @@ export interface IncidentTable {
   updated_at: GeneratedTimestamp;
 }
 
+export interface ForwardLookTable {
+  id: Generated<number>;
+  unit_id: number;
+  kind: string;
+  title: string;
+  starts_at: Timestamp;
+  ends_at: Timestamp | null;
+  location: string | null;
+  details: string | null;
+  marking: string;
+  status: string;
+  version: Generated<number>;
+  created_by: number | null;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+export interface BriefRunTable {
+  id: Generated<number>;
+  unit_id: number;
+  local_date: CalendarDate;
+  content: Json;
+  built_at: Timestamp;
+}
+
 export interface Database {
   units: UnitTable;
   people: PersonTable;
@@ -271,6 +296,8 @@ export interface Database {
   import_batches: ImportBatchTable;
   import_rejects: ImportRejectTable;
   incidents: IncidentTable;
+  forward_look_items: ForwardLookTable;
+  brief_runs: BriefRunTable;
 }
 
 export type UnitRow = Selectable<UnitTable>;
@@ -285,3 +312,4 @@ export type ActionUpdateRow = Selectable<ActionUpdateTable>;
 export type AuditEventRow = Selectable<AuditEventTable>;
 export type IncidentRow = Selectable<IncidentTable>;
 export type ImportBatchRow = Selectable<ImportBatchTable>;
+export type ForwardLookRow = Selectable<ForwardLookTable>;

@@ -6,6 +6,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import { type ActionService, createActionService, selectActionsWithOwner } from './actions/action.service.js';
 import { type AuditService, createAuditService } from './audit/audit.service.js';
+import { type BriefService, createBriefService } from './briefs/brief.service.js';
 import { type Clock, systemClock } from './clock.js';
 import {
   createDecisionService,
@@ -13,6 +14,7 @@ import {
   selectDecisions,
 } from './decisions/decision.service.js';
 import { createExportService, type ExportService } from './exports/export.service.js';
+import { createForwardLookService, type ForwardLookService } from './forward-look/forward-look.service.js';
 import { createIncidentImportService, type IncidentImportService } from './incidents/import.service.js';
 import { createPictureService, type PictureService } from './incidents/picture.service.js';
 import { createMeetingService, type MeetingService } from './meetings/meeting.service.js';
@@ -35,6 +37,8 @@ export interface Services {
   readonly exports: ExportService;
   readonly incidentImports: IncidentImportService;
   readonly pictures: PictureService;
+  readonly forwardLook: ForwardLookService;
+  readonly briefs: BriefService;
 }
 
 /** Decisions and actions of a meeting, with names resolved, for its minutes. */
@@ -94,6 +98,8 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
   const exports = createExportService({ db, audit, clock, units });
   const incidentImports = createIncidentImportService({ db, audit, clock, units });
   const pictures = createPictureService({ db, clock, units, priorities });
+  const forwardLook = createForwardLookService({ db, audit, clock });
+  const briefs = createBriefService({ db, audit, clock, units, pictures, forwardLook });
   return Object.freeze({
     db,
     clock,
@@ -107,5 +113,7 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
     exports,
     incidentImports,
     pictures,
+    forwardLook,
+    briefs,
   });
 }

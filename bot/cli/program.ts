@@ -19,6 +19,7 @@ import { ProfileError } from '../../services/incidents/profile.js';
 import type { Services } from '../../services/index.js';
 import { createLogger } from '../../services/logger.js';
 import { addAdminCommands } from './admin.commands.js';
+import { addBriefCommands } from './brief.commands.js';
 import {
   type CliIo,
   ExitError,
@@ -282,6 +283,7 @@ export function buildProgram(io: CliIo): Command {
 
   addAdminCommands(program, { io, config });
   addImportCommands(program, { io, config });
+  addBriefCommands(program, { io, config });
   return program;
 }
 

@@ -5,10 +5,12 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001-core.js';
 import * as m0002 from './0002-incidents.js';
+import * as m0003 from './0003-forward-look-and-briefs.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
   '0002-incidents': m0002,
+  '0003-forward-look-and-briefs': m0003,
 };
 
 export const migrationProvider: MigrationProvider = {

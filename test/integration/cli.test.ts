@@ -27,7 +27,9 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
   });
 
   it('migrates, then reports the database is up to date', async () => {
-    expect((await runDmm(env, 'migrate')).stderr).toMatch(/Applied: 0001-core, 0002-incidents/);
+    expect((await runDmm(env, 'migrate')).stderr).toMatch(
+      /Applied: 0001-core, 0002-incidents, 0003-forward-look-and-briefs/,
+    );
     expect((await runDmm(env, 'migrate')).stderr).toMatch(/up to date/);
   });
 
