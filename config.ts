@@ -25,6 +25,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   DMM_DEFAULT_TIME_ZONE: z.string().trim().min(1).default('Europe/London'),
   DMM_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  DMM_DEMO_INCIDENTS: z.string().trim().min(1).optional(),
 });
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -40,6 +41,8 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly defaultTimeZone: string;
   readonly shutdownTimeoutMs: number;
+  /** CSV of real incidents the demo imports (default: the shared Met stop-and-search file beside the checkout). */
+  readonly demoIncidentsFile: string;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +73,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logLevel: e.LOG_LEVEL,
     defaultTimeZone: e.DMM_DEFAULT_TIME_ZONE,
     shutdownTimeoutMs: e.DMM_SHUTDOWN_TIMEOUT_MS,
+    demoIncidentsFile: path.resolve(
+      e.DMM_DEMO_INCIDENTS ??
+        path.join(import.meta.dirname, '..', 'shared', 'data', 'uk_met_stop_and_search_2016-06.csv'),
+    ),
   });
 }
 

@@ -58,8 +58,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
     services = createServices({ db: handle.db, clock });
     if (options.demo) {
-      const seeded = await seedDemo(services);
-      if (seeded.created) logger.info({ unit: seeded.unitCode }, 'demo data created');
+      const seeded = await seedDemo(services, { incidentsFile: config.demoIncidentsFile });
+      if (seeded.created) {
+        logger.info({ unit: seeded.unitCode, incidents: seeded.incidents }, 'demo data created');
+        if (seeded.incidents === null)
+          logger.warn(
+            { file: config.demoIncidentsFile },
+            'demo incidents file not found: the brief has no incidents',
+          );
+      }
     }
     addHealthRoutes(server, handle);
     url = await server.listen(config.port, config.host);

@@ -92,11 +92,16 @@ export function buildProgram(io: CliIo): Command {
     .command('demo')
     .description('create the demo unit, people, priorities, actions and meetings (only on an empty database)')
     .action(async () => {
-      await withServices(config(), async (services) => {
-        const result = await seedDemo(services);
+      const cfg = config();
+      await withServices(cfg, async (services) => {
+        const result = await seedDemo(services, { incidentsFile: cfg.demoIncidentsFile });
         io.stderr(
           result.created
-            ? `Demo unit '${result.unitCode}' created. Try: dmm actions list, dmm minutes <yesterday>.\n`
+            ? `Demo unit '${result.unitCode}' created` +
+                (result.incidents === null
+                  ? ` (no incidents: ${cfg.demoIncidentsFile} not found)`
+                  : ` with ${result.incidents} real incidents`) +
+                '. Try: dmm brief, dmm actions list, dmm minutes.\n'
             : 'Units already exist: the demo is only created on an empty database.\n',
         );
       });

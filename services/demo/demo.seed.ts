@@ -8,6 +8,7 @@ import { createSystemActor, type PersonActor, type Role } from '../access/actor.
 import type { Clock } from '../clock.js';
 import { createServices, type Services } from '../index.js';
 import { addDays, localDateOf, localDateTime } from '../time.js';
+import { importDemoIncidents } from './demo-incidents.js';
 
 export const DEMO_UNIT_CODE = 'demo';
 
@@ -28,8 +29,17 @@ function shiftedClock(clock: Clock, days: number): Clock {
   return { now: () => new Date(clock.now().getTime() + days * DAY_MS) };
 }
 
-export async function seedDemo(services: Services): Promise<{ created: boolean; unitCode: string }> {
-  if ((await services.units.list()).length > 0) return { created: false, unitCode: DEMO_UNIT_CODE };
+export interface DemoOptions {
+  /** The shared Met stop-and-search CSV; when present its records (shifted to end today) feed the brief. */
+  readonly incidentsFile?: string | undefined;
+}
+
+export async function seedDemo(
+  services: Services,
+  options: DemoOptions = {},
+): Promise<{ created: boolean; unitCode: string; incidents: number | null }> {
+  if ((await services.units.list()).length > 0)
+    return { created: false, unitCode: DEMO_UNIT_CODE, incidents: null };
   const operator = createSystemActor('demo-seed');
   const unit = await services.units.create(operator, {
     code: DEMO_UNIT_CODE,
@@ -63,13 +73,13 @@ export async function seedDemo(services: Services): Promise<{ created: boolean; 
     title: 'Residential burglary',
     description: 'Reduce dwelling burglary; protect repeat victims.',
     morileScore: 420,
-    matchingRules: { nsirChapters: ['crime'], keywords: ['burglary'] },
+    matchingRules: { keywords: ['burglary'] },
   });
   await services.priorities.create(analyst, {
     unitId: unit.id,
     title: 'Violence against women and girls',
     morileScore: 510,
-    matchingRules: { qualifiers: ['domestic'], keywords: ['violence', 'sexual'] },
+    matchingRules: { qualifiers: ['domestic'] },
   });
   await services.priorities.create(analyst, {
     unitId: unit.id,
@@ -148,6 +158,15 @@ export async function seedDemo(services: Services): Promise<{ created: boolean; 
   });
   await createServices({ db: services.db, clock: yesterdayAt('09:40') }).meetings.close(chair, meeting.id);
 
+  await services.priorities.create(analyst, {
+    unitId: unit.id,
+    title: 'Weapons and firearms',
+    morileScore: 480,
+    matchingRules: { qualifiers: ['weapon', 'firearm'] },
+  });
   await services.meetings.schedule(chair, unit.id);
-  return { created: true, unitCode: unit.code };
+  const imported = options.incidentsFile
+    ? await importDemoIncidents(services, unit.id, options.incidentsFile)
+    : undefined;
+  return { created: true, unitCode: unit.code, incidents: imported?.inserted ?? null };
 }

@@ -174,7 +174,7 @@ export function createPictureService(deps: {
     const byKey = new Map<string, number[]>();
     for (const r of rows) {
       if (r.dim !== dim) continue;
-      const key = r.key ?? '(none)';
+      const key = r.key ?? 'not recorded';
       const counts = byKey.get(key) ?? new Array<number>(days + 1).fill(0);
       counts[r.k] = r.n;
       byKey.set(key, counts);
@@ -238,9 +238,12 @@ export function createPictureService(deps: {
         conditions.push(sql`i.nsir_chapter = any(${rules.nsirChapters}::text[])`);
       if (rules.qualifiers?.length) conditions.push(sql`i.qualifiers && ${rules.qualifiers}::text[]`);
       if (rules.areas?.length) conditions.push(sql`i.area = any(${rules.areas}::text[])`);
-      for (const word of rules.keywords ?? []) {
-        const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        conditions.push(sql`(i.opening_type_code ilike ${like} or i.closing_type_code ilike ${like})`);
+      if (rules.keywords?.length) {
+        const words = rules.keywords.map((word) => {
+          const like = `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+          return sql`i.opening_type_code ilike ${like} or i.closing_type_code ilike ${like}`;
+        });
+        conditions.push(sql`(${sql.join(words, sql` or `)})`);
       }
       const counts = new Array<number>(windows.length).fill(0);
       if (conditions.length > 0) {
@@ -248,7 +251,7 @@ export function createPictureService(deps: {
           with w(k, s, e) as (values ${values})
           select w.k, count(*)::int as n from incidents i join w on i.event_at >= w.s and i.event_at < w.e
           where i.unit_id = ${unitId} and i.event_at >= ${first.start} and i.event_at < ${last.end}
-            and (${sql.join(conditions, sql` or `)})
+            and ${sql.join(conditions, sql` and `)}
           group by w.k`.execute(db);
         for (const r of rows.rows) counts[r.k] = r.n;
       }
@@ -358,7 +361,7 @@ export function createPictureService(deps: {
         exceptions: { count: exceptionRows[0]?.total_count ?? 0, items: exceptionItems },
         priorities: await priorityCounts(unit.id, windows, active),
         hotspots: withBaseline(rows, 'area', BASELINE_DAYS)
-          .filter((h) => h.key !== '(none)')
+          .filter((h) => h.key !== 'not recorded')
           .slice(0, 5),
         responseBreaches: {
           count: breachRows[0]?.total_count ?? 0,

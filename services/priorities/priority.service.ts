@@ -20,7 +20,10 @@ export interface Priority {
   readonly startsOn: string;
   readonly endsOn: string | null;
   readonly morileScore: number | null;
-  /** Rules that tie incidents to this priority (used by the incident picture). */
+  /**
+   * Rules that tie incidents to this priority (used by the incident picture): an incident matches when it meets
+   * every kind of rule given (type codes, chapters, qualifiers, areas, keywords), any value within a kind.
+   */
   readonly matchingRules: Readonly<Record<string, unknown>>;
   readonly marking: Marking;
   readonly status: 'active' | 'retired';

@@ -122,6 +122,13 @@ describe.each(BACKENDS)('the 24-hour picture on %s', (backend) => {
       startsOn: '2026-01-01',
       matchingRules: { keywords: ['burg'] },
     });
+    // Every kind of rule must hold (here: chapter AND keyword), so this matches the burglary only, not all crime.
+    await ctx.services.priorities.create(f.analyst, {
+      unitId: f.unit.id,
+      title: 'Crime: burglary',
+      startsOn: '2026-01-01',
+      matchingRules: { nsirChapters: ['crime'], keywords: ['burg', 'break-in'] },
+    });
     picture = await ctx.services.pictures.build(f.member, f.unit.id, '2026-03-29');
   });
   afterAll(async () => {
@@ -175,10 +182,11 @@ describe.each(BACKENDS)('the 24-hour picture on %s', (backend) => {
     ]);
   });
 
-  it('matches control-strategy priorities by type code and keyword', () => {
+  it('matches control-strategy priorities by type code and keyword, every kind of rule together', () => {
     expect(picture.priorities.map((p) => [p.priority.title, p.count, p.flag])).toEqual([
       ['Theft', 6, 'high'],
       ['Burglary', 1, null],
+      ['Crime: burglary', 1, null],
     ]);
   });
 
