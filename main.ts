@@ -5,6 +5,7 @@
  */
 
 import { addHealthRoutes } from './bot/http/health.routes.js';
+import { addIngestRoutes } from './bot/http/ingest.routes.js';
 import { createHttpServer } from './bot/http/server.js';
 import type { Config } from './config.js';
 import { describeConfig } from './config.js';
@@ -69,6 +70,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       }
     }
     addHealthRoutes(server, handle);
+    addIngestRoutes(server, services, logger);
     url = await server.listen(config.port, config.host);
     logger.info({ url, database: handle.location }, 'listening');
     return { url };

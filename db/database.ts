@@ -278,6 +278,19 @@ export interface BriefRunTable {
   built_at: Timestamp;
 }
 
+export interface ApiTokenTable {
+  id: Generated<number>;
+  name: string;
+  token_prefix: string;
+  token_hash: string;
+  unit_ids: ColumnType<number[], number[], number[]>;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  created_by: string;
+  created_at: GeneratedTimestamp;
+  last_used_at: Timestamp | null;
+}
+
 export interface Database {
   units: UnitTable;
   people: PersonTable;
@@ -298,6 +311,7 @@ export interface Database {
   incidents: IncidentTable;
   forward_look_items: ForwardLookTable;
   brief_runs: BriefRunTable;
+  api_tokens: ApiTokenTable;
 }
 
 export type UnitRow = Selectable<UnitTable>;

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'AGENDA_AT_START'
   | 'AGENDA_AT_END'
   | 'DECISION_ALREADY_SUPERSEDED'
-  | 'AMBIGUOUS';
+  | 'AMBIGUOUS'
+  | 'UNAUTHENTICATED';
 
 export class DomainError extends Error {
   constructor(

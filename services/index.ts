@@ -21,6 +21,7 @@ import { createMeetingService, type MeetingService } from './meetings/meeting.se
 import type { MinutesInput } from './meetings/minutes.js';
 import { createPeopleService, type PeopleService } from './people/people.service.js';
 import { createPriorityService, type PriorityService } from './priorities/priority.service.js';
+import { createTokenService, type TokenService } from './tokens/token.service.js';
 import { createUnitService, type UnitService } from './units/unit.service.js';
 import type { Marking } from './validation.js';
 
@@ -39,6 +40,7 @@ export interface Services {
   readonly pictures: PictureService;
   readonly forwardLook: ForwardLookService;
   readonly briefs: BriefService;
+  readonly tokens: TokenService;
 }
 
 /** Decisions and actions of a meeting, with names resolved, for its minutes. */
@@ -100,6 +102,7 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
   const pictures = createPictureService({ db, clock, units, priorities });
   const forwardLook = createForwardLookService({ db, audit, clock });
   const briefs = createBriefService({ db, audit, clock, units, pictures, forwardLook });
+  const tokens = createTokenService({ db, audit, clock });
   return Object.freeze({
     db,
     clock,
@@ -115,5 +118,6 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
     pictures,
     forwardLook,
     briefs,
+    tokens,
   });
 }

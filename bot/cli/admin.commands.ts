@@ -231,4 +231,62 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
         io.stdout(`Priority ${priority.id} retired: ${priority.title}.\n`);
       });
     });
+
+  const tokens = program.command('tokens').description('bearer tokens for the ingest API (stored hashed)');
+  tokens
+    .command('create')
+    .description('create a token for the ingest API; it is shown once')
+    .requiredOption('--name <name>', 'what uses it, e.g. "storm-export"')
+    .requiredOption('--unit <code>', 'unit it may write to (repeatable)', collect)
+    .option('--days <n>', 'days until it expires (1-730)', (v) => idArg(v), 90)
+    .action(async (opts: { name: string; unit: string[]; days: number }) => {
+      await withServices(config(), async (services) => {
+        const unitIds = [];
+        for (const code of opts.unit) unitIds.push((await services.units.getByCode(code)).id);
+        const { token, record } = await services.tokens.create(operatorActor(), {
+          name: opts.name,
+          unitIds,
+          expiresInDays: opts.days,
+        });
+        io.stderr(
+          `Token ${record.id} (${record.name}) for ${opts.unit.join(', ')}, expires ${record.expiresAt.toISOString()}. It is shown once; store it now:\n`,
+        );
+        io.stdout(`${token}\n`);
+      });
+    });
+  tokens
+    .command('list')
+    .description('list tokens (never the secret)')
+    .action(async () => {
+      await withServices(config(), async (services) => {
+        const list = await services.tokens.list();
+        if (list.length === 0) {
+          io.stdout('No API tokens. Create one with `dmm tokens create`.\n');
+          return;
+        }
+        io.stdout(
+          table([
+            ['ID', 'NAME', 'PREFIX', 'UNITS', 'EXPIRES', 'STATE'],
+            ...list.map((t) => [
+              String(t.id),
+              t.name,
+              `${t.prefix}…`,
+              t.unitIds.join(','),
+              t.expiresAt.toISOString().slice(0, 10),
+              t.revokedAt ? 'revoked' : t.expiresAt <= new Date() ? 'expired' : 'active',
+            ]),
+          ]),
+        );
+      });
+    });
+  tokens
+    .command('revoke')
+    .description('revoke a token at once')
+    .argument('<id>', 'token id', idArg)
+    .action(async (id: number) => {
+      await withServices(config(), async (services) => {
+        const token = await services.tokens.revoke(operatorActor(), id);
+        io.stdout(`Token ${token.id} (${token.name}) revoked.\n`);
+      });
+    });
 }

@@ -21,7 +21,7 @@ import type { UnitService } from '../units/unit.service.js';
 import { type CsvItem, ImportFileError, readCsv, scanFile } from './csv-reader.js';
 import type { MappedIncident } from './incident.model.js';
 import { createMapper, mergeIncidents } from './mapper.js';
-import { loadProfile } from './profile.js';
+import { loadProfile, type MappingProfile } from './profile.js';
 
 export { ImportFileError };
 
@@ -60,8 +60,31 @@ export interface ImportOptions {
   readonly onProgress?: (progress: { bytes: number; totalBytes: number; rows: number }) => void;
 }
 
+/** What happened to one record of an API import. */
+export type RecordOutcome =
+  | { readonly status: 'inserted' | 'updated' | 'unchanged' | 'merged'; readonly reference?: string }
+  | { readonly status: 'rejected'; readonly field: string | null; readonly reason: string };
+
+export interface RecordImportOptions {
+  readonly unitId: number;
+  readonly profile: string;
+  /** Names the batch (e.g. `api:<token name>`). */
+  readonly label: string;
+  /** Records keyed by the profile's column names, each with its verbatim source text. */
+  readonly records: ReadonlyArray<{
+    readonly record: unknown;
+    readonly raw: string;
+    readonly error?: string;
+  }>;
+}
+
 export interface IncidentImportService {
   importFile(actor: Actor, options: ImportOptions): Promise<ImportSummary>;
+  /** Imports records already split (the ingest API); returns the batch summary and one outcome per record. */
+  importRecords(
+    actor: Actor,
+    options: RecordImportOptions,
+  ): Promise<{ summary: ImportSummary; results: RecordOutcome[] }>;
   getBatch(
     actor: Actor,
     batchId: number,
@@ -82,6 +105,24 @@ interface Counters {
   unchanged: number;
   merged: number;
   rejected: number;
+}
+
+/** A record from the API must be an object of strings with the profile's required keys. */
+function checkRecordShape(record: unknown, required: readonly string[]): string | null {
+  if (typeof record !== 'object' || record === null || Array.isArray(record))
+    return 'record: must be a JSON object';
+  for (const [key, value] of Object.entries(record)) {
+    if (
+      value !== null &&
+      typeof value !== 'string' &&
+      typeof value !== 'number' &&
+      typeof value !== 'boolean'
+    ) {
+      return `${key}: must be a string, number, boolean or null`;
+    }
+  }
+  const missing = required.filter((c) => !(c in record));
+  return missing.length > 0 ? `record: missing field(s) ${missing.join(', ')}` : null;
 }
 
 function contentHash(incident: MappedIncident): string {
@@ -159,7 +200,10 @@ export function createIncidentImportService(deps: {
     pending: readonly Pending[],
     rejects: readonly (ImportReject & { field: string | null })[],
     counters: Counters,
+    outcomes: Map<number, RecordOutcome> | undefined,
   ) {
+    for (const r of rejects)
+      outcomes?.set(r.rowNumber, { status: 'rejected', field: r.field, reason: r.reason });
     await db.transaction().execute(async (trx) => {
       if (rejects.length > 0) {
         await trx
@@ -194,12 +238,14 @@ export function createIncidentImportService(deps: {
         ).map((r) => [r.reference, r]),
       );
       const inserts: ReturnType<typeof toValues>[] = [];
+      const insertRows: number[] = [];
       const lateRejects: Array<{ p: Pending; reason: string }> = [];
       for (const p of pending) {
         const hash = contentHash(p.incident);
         const found = existing.get(p.incident.reference);
         if (!found) {
           inserts.push(toValues(unitId, batchId, p.incident, hash));
+          insertRows.push(p.rowNumber);
           continue;
         }
         if (found.unit_id !== unitId) {
@@ -211,19 +257,29 @@ export function createIncidentImportService(deps: {
         }
         if (found.content_hash === hash) {
           counters.unchanged += 1;
+          outcomes?.set(p.rowNumber, { status: 'unchanged', reference: p.incident.reference });
           continue;
         }
         await updateIncident(trx, actor, found, toValues(unitId, batchId, p.incident, hash));
         counters.updated += 1;
+        outcomes?.set(p.rowNumber, { status: 'updated', reference: p.incident.reference });
       }
       if (inserts.length > 0) {
         const ids = await trx
           .insertInto('incidents')
           .values(inserts)
           .onConflict((oc) => oc.columns(['source', 'reference']).doNothing())
-          .returning('id')
+          .returning(['id', 'reference'])
           .execute();
         counters.inserted += ids.length;
+        const insertedRefs = new Set(ids.map((r) => r.reference));
+        inserts.forEach((values, i) => {
+          const row = insertRows[i] as number;
+          outcomes?.set(row, {
+            status: insertedRefs.has(values.reference) ? 'inserted' : 'unchanged',
+            reference: values.reference,
+          });
+        });
         // A row another import inserted between our read and our write: count it as unchanged, never twice.
         counters.unchanged += inserts.length - ids.length;
         await audit.append(trx, actor, {
@@ -249,6 +305,8 @@ export function createIncidentImportService(deps: {
           )
           .execute();
         counters.rejected += lateRejects.length;
+        for (const { p, reason } of lateRejects)
+          outcomes?.set(p.rowNumber, { status: 'rejected', field: 'reference', reason });
       }
     });
   }
@@ -280,6 +338,177 @@ export function createIncidentImportService(deps: {
     });
   }
 
+  async function createBatch(
+    actor: Actor,
+    unitId: number,
+    profile: MappingProfile,
+    fileName: string,
+    details: Record<string, unknown>,
+  ): Promise<number> {
+    return db.transaction().execute(async (trx) => {
+      const row = await trx
+        .insertInto('import_batches')
+        .values({
+          unit_id: unitId,
+          source: profile.source,
+          profile: profile.name,
+          file_name: fileName,
+          actor_label: actor.label,
+          status: 'running',
+          failure: null,
+          unmapped: '{}',
+          started_at: clock.now(),
+          finished_at: null,
+        })
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await audit.append(trx, actor, {
+        operation: 'collection',
+        entityType: 'import_batch',
+        entityId: row.id,
+        unitId,
+        after: { profile: profile.name, file: fileName, ...details },
+      });
+      return row.id;
+    });
+  }
+
+  /** Maps and writes a stream of items into a batch; records the batch's outcome; never throws for bad data. */
+  async function runImport(
+    actor: Actor,
+    unitId: number,
+    profile: MappingProfile,
+    batchId: number,
+    items: AsyncIterable<CsvItem>,
+    outcomes?: Map<number, RecordOutcome>,
+    onChunk?: (rows: number) => void,
+  ): Promise<ImportSummary> {
+    const counters: Counters = { read: 0, inserted: 0, updated: 0, unchanged: 0, merged: 0, rejected: 0 };
+    const unmapped: Record<string, Record<string, number>> = {};
+    const mapper = createMapper(profile);
+    let pending: Pending[] = [];
+    let rejects: ImportReject[] = [];
+    const merged = new Map<string, Pending>();
+    // References already read from this file, so a repeat is treated the same way on every import: an
+    // identical repeat is folded in, a different one is rejected and the first row is kept.
+    const seen = new Map<string, { row: number; hash: string }>();
+    let failure: string | null = null;
+
+    const flush = async () => {
+      await writeChunk(actor, batchId, unitId, pending, rejects, counters, outcomes);
+      pending = [];
+      rejects = [];
+      onChunk?.(counters.read);
+    };
+
+    try {
+      for await (const item of items) {
+        counters.read += 1;
+        if (item.kind === 'reject') {
+          rejects.push({
+            rowNumber: item.rowNumber,
+            lineNumber: item.lineNumber,
+            field: null,
+            reason: item.reason,
+            raw: item.raw,
+          });
+        } else {
+          const result = mapper.map(item.record, item.raw);
+          if (!result.ok) {
+            rejects.push({
+              rowNumber: item.rowNumber,
+              lineNumber: item.lineNumber,
+              field: result.field,
+              reason: `${result.field}: ${result.reason}`,
+              raw: item.raw,
+            });
+          } else {
+            for (const [field, value] of result.unmapped) {
+              unmapped[field] ??= {};
+              unmapped[field][value] = (unmapped[field][value] ?? 0) + 1;
+            }
+            const entry = {
+              incident: result.incident,
+              rowNumber: item.rowNumber,
+              lineNumber: item.lineNumber,
+            };
+            if (profile.merge) {
+              // Rows of one incident (one per attending unit) are merged before writing; merge profiles are
+              // for snapshot-sized files, since every incident is held until the end of the file.
+              const earlier = merged.get(result.incident.reference);
+              if (earlier) {
+                merged.set(result.incident.reference, {
+                  ...earlier,
+                  incident: mergeIncidents(earlier.incident, result.incident),
+                });
+                counters.merged += 1;
+              } else {
+                merged.set(result.incident.reference, entry);
+              }
+            } else {
+              const hash = contentHash(result.incident);
+              const prior = seen.get(result.incident.reference);
+              if (!prior) {
+                seen.set(result.incident.reference, { row: item.rowNumber, hash });
+                pending.push(entry);
+              } else if (prior.hash === hash) {
+                counters.merged += 1;
+                outcomes?.set(item.rowNumber, { status: 'merged', reference: result.incident.reference });
+              } else {
+                rejects.push({
+                  rowNumber: item.rowNumber,
+                  lineNumber: item.lineNumber,
+                  field: 'reference',
+                  reason: `reference: ${result.incident.reference} repeats row ${prior.row} of this file with different content; the first row is kept`,
+                  raw: item.raw,
+                });
+              }
+            }
+          }
+        }
+        if (pending.length + rejects.length >= CHUNK) await flush();
+      }
+      for (const entry of merged.values()) {
+        pending.push(entry);
+        if (pending.length >= CHUNK) await flush();
+      }
+      await flush();
+    } catch (error) {
+      failure = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof ImportFileError)) failure = `import stopped: ${failure}`;
+    }
+
+    const finished = await db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('import_batches')
+        .set({
+          status: failure ? 'failed' : 'completed',
+          failure,
+          read_count: counters.read,
+          inserted_count: counters.inserted,
+          updated_count: counters.updated,
+          unchanged_count: counters.unchanged,
+          merged_count: counters.merged,
+          rejected_count: counters.rejected,
+          unmapped: JSON.stringify(unmapped),
+          finished_at: clock.now(),
+        })
+        .where('id', '=', batchId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await audit.append(trx, actor, {
+        operation: 'alteration',
+        entityType: 'import_batch',
+        entityId: batchId,
+        unitId: unitId,
+        before: { status: 'running' },
+        after: { status: row.status, failure, ...counters },
+      });
+      return row;
+    });
+    return toSummary(finished);
+  }
+
   return {
     async importFile(actor, options) {
       assertCan(actor, 'incidents.import', options.unitId);
@@ -288,166 +517,54 @@ export function createIncidentImportService(deps: {
       const encoding = options.encoding ?? profile.encoding;
       // File-level checks first: nothing is written for a file that cannot be imported at all.
       const { bytes: totalBytes } = await scanFile(options.file, encoding);
-
-      const batch = await db.transaction().execute(async (trx) => {
-        const row = await trx
-          .insertInto('import_batches')
-          .values({
-            unit_id: unit.id,
-            source: profile.source,
-            profile: profile.name,
-            file_name: path.basename(options.file),
-            actor_label: actor.label,
-            status: 'running',
-            failure: null,
-            unmapped: '{}',
-            started_at: clock.now(),
-            finished_at: null,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await audit.append(trx, actor, {
-          operation: 'collection',
-          entityType: 'import_batch',
-          entityId: row.id,
-          unitId: unit.id,
-          after: { profile: profile.name, file: row.file_name, bytes: totalBytes },
-        });
-        return row;
+      const batchId = await createBatch(actor, unit.id, profile, path.basename(options.file), {
+        bytes: totalBytes,
       });
-
-      const counters: Counters = { read: 0, inserted: 0, updated: 0, unchanged: 0, merged: 0, rejected: 0 };
-      const unmapped: Record<string, Record<string, number>> = {};
-      const mapper = createMapper(profile);
-      let pending: Pending[] = [];
-      let rejects: ImportReject[] = [];
-      const merged = new Map<string, Pending>();
-      // References already read from this file, so a repeat is treated the same way on every import: an
-      // identical repeat is folded in, a different one is rejected and the first row is kept.
-      const seen = new Map<string, { row: number; hash: string }>();
       let bytes = 0;
-      let failure: string | null = null;
-
-      const flush = async () => {
-        await writeChunk(actor, batch.id, unit.id, pending, rejects, counters);
-        pending = [];
-        rejects = [];
-        options.onProgress?.({ bytes, totalBytes, rows: counters.read });
-      };
-
-      try {
-        const items = readCsv(options.file, {
-          encoding,
-          delimiter: profile.delimiter,
-          requiredColumns: profile.requiredColumns,
-          onBytes: (b) => {
-            bytes = b;
-          },
-        });
-        for await (const item of items as AsyncIterable<CsvItem>) {
-          counters.read += 1;
-          if (item.kind === 'reject') {
-            rejects.push({
-              rowNumber: item.rowNumber,
-              lineNumber: item.lineNumber,
-              field: null,
-              reason: item.reason,
-              raw: item.raw,
-            });
-          } else {
-            const result = mapper.map(item.record, item.raw);
-            if (!result.ok) {
-              rejects.push({
-                rowNumber: item.rowNumber,
-                lineNumber: item.lineNumber,
-                field: result.field,
-                reason: `${result.field}: ${result.reason}`,
-                raw: item.raw,
-              });
-            } else {
-              for (const [field, value] of result.unmapped) {
-                unmapped[field] ??= {};
-                unmapped[field][value] = (unmapped[field][value] ?? 0) + 1;
-              }
-              const entry = {
-                incident: result.incident,
-                rowNumber: item.rowNumber,
-                lineNumber: item.lineNumber,
-              };
-              if (profile.merge) {
-                // Rows of one incident (one per attending unit) are merged before writing; merge profiles are
-                // for snapshot-sized files, since every incident is held until the end of the file.
-                const earlier = merged.get(result.incident.reference);
-                if (earlier) {
-                  merged.set(result.incident.reference, {
-                    ...earlier,
-                    incident: mergeIncidents(earlier.incident, result.incident),
-                  });
-                  counters.merged += 1;
-                } else {
-                  merged.set(result.incident.reference, entry);
-                }
-              } else {
-                const hash = contentHash(result.incident);
-                const prior = seen.get(result.incident.reference);
-                if (!prior) {
-                  seen.set(result.incident.reference, { row: item.rowNumber, hash });
-                  pending.push(entry);
-                } else if (prior.hash === hash) {
-                  counters.merged += 1;
-                } else {
-                  rejects.push({
-                    rowNumber: item.rowNumber,
-                    lineNumber: item.lineNumber,
-                    field: 'reference',
-                    reason: `reference: ${result.incident.reference} repeats row ${prior.row} of this file with different content; the first row is kept`,
-                    raw: item.raw,
-                  });
-                }
-              }
-            }
-          }
-          if (pending.length + rejects.length >= CHUNK) await flush();
-        }
-        for (const entry of merged.values()) {
-          pending.push(entry);
-          if (pending.length >= CHUNK) await flush();
-        }
-        await flush();
-      } catch (error) {
-        failure = error instanceof Error ? error.message : String(error);
-        if (!(error instanceof ImportFileError)) failure = `import stopped: ${failure}`;
-      }
-
-      const finished = await db.transaction().execute(async (trx) => {
-        const row = await trx
-          .updateTable('import_batches')
-          .set({
-            status: failure ? 'failed' : 'completed',
-            failure,
-            read_count: counters.read,
-            inserted_count: counters.inserted,
-            updated_count: counters.updated,
-            unchanged_count: counters.unchanged,
-            merged_count: counters.merged,
-            rejected_count: counters.rejected,
-            unmapped: JSON.stringify(unmapped),
-            finished_at: clock.now(),
-          })
-          .where('id', '=', batch.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await audit.append(trx, actor, {
-          operation: 'alteration',
-          entityType: 'import_batch',
-          entityId: batch.id,
-          unitId: unit.id,
-          before: { status: 'running' },
-          after: { status: row.status, failure, ...counters },
-        });
-        return row;
+      const items = readCsv(options.file, {
+        encoding,
+        delimiter: profile.delimiter,
+        requiredColumns: profile.requiredColumns,
+        onBytes: (b) => {
+          bytes = b;
+        },
       });
-      return toSummary(finished);
+      return runImport(actor, unit.id, profile, batchId, items, undefined, (rows) =>
+        options.onProgress?.({ bytes, totalBytes, rows }),
+      );
+    },
+
+    async importRecords(actor, options) {
+      assertCan(actor, 'incidents.import', options.unitId);
+      const unit = await units.get(options.unitId);
+      const profile = await loadProfile(options.profile);
+      const batchId = await createBatch(actor, unit.id, profile, options.label, {
+        records: options.records.length,
+      });
+      async function* items(): AsyncGenerator<CsvItem> {
+        let rowNumber = 0;
+        for (const input of options.records) {
+          rowNumber += 1;
+          const raw = input.raw;
+          const problem = input.error ?? checkRecordShape(input.record, profile.requiredColumns);
+          if (problem) yield { kind: 'reject', rowNumber, lineNumber: rowNumber, reason: problem, raw };
+          else {
+            const record = Object.fromEntries(
+              Object.entries(input.record as Record<string, unknown>).map(([k, v]) => [
+                k,
+                v === null ? '' : String(v),
+              ]),
+            );
+            yield { kind: 'record', rowNumber, lineNumber: rowNumber, record, raw };
+          }
+        }
+      }
+      const outcomes = new Map<number, RecordOutcome>();
+      const summary = await runImport(actor, unit.id, profile, batchId, items(), outcomes);
+      return {
+        summary,
+        results: options.records.map((_, i) => outcomes.get(i + 1) ?? { status: 'merged' as const }),
+      };
     },
 
     async getBatch(actor, batchId) {
