@@ -1,5 +1,5 @@
 /** Applies and inspects migrations; the same list runs on PGlite and PostgreSQL. */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { migrationNames, migrationProvider } from './migrations/index.js';
 
@@ -31,12 +31,17 @@ export interface MigrateOptions {
   readonly schema?: string | undefined;
 }
 
-function createMigrator<DB>(db: Kysely<DB>, options: MigrateOptions): Migrator {
+async function createMigrator<DB>(db: Kysely<DB>, options: MigrateOptions): Promise<Migrator> {
   // Migrations are frozen in time and typed against no schema, so the handle's table types are erased here.
+  const untyped = db as unknown as Kysely<unknown>;
+  // kysely's migrator looks for its own tables in every schema; pin them to the schema we write to, or another
+  // schema's migration tables in the same database would make it skip creating ours.
+  const schema =
+    options.schema ?? (await sql<{ s: string }>`select current_schema() as s`.execute(untyped)).rows[0]?.s;
   return new Migrator({
-    db: db as unknown as Kysely<unknown>,
+    db: untyped,
     provider: migrationProvider,
-    ...(options.schema ? { migrationTableSchema: options.schema } : {}),
+    ...(schema ? { migrationTableSchema: schema } : {}),
   });
 }
 
@@ -45,7 +50,7 @@ export async function migrateToLatest<DB>(
   db: Kysely<DB>,
   options: MigrateOptions = {},
 ): Promise<MigrationReport> {
-  const { error, results } = await createMigrator(db, options).migrateToLatest();
+  const { error, results } = await (await createMigrator(db, options)).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new MigrationError(failed?.migrationName, error);
@@ -55,7 +60,7 @@ export async function migrateToLatest<DB>(
 
 /** Names of known migrations not yet applied (empty when the schema is current). */
 export async function pendingMigrations<DB>(db: Kysely<DB>, options: MigrateOptions = {}): Promise<string[]> {
-  const all = await createMigrator(db, options).getMigrations();
+  const all = await (await createMigrator(db, options)).getMigrations();
   const executed = new Set(all.filter((m) => m.executedAt !== undefined).map((m) => m.name));
   return migrationNames.filter((n) => !executed.has(n));
 }

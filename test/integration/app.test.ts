@@ -93,3 +93,28 @@ describe('readiness', () => {
     }
   });
 });
+
+describe.runIf(process.env.TEST_DATABASE_URL)('migrations on a shared PostgreSQL database', () => {
+  it("migrate the default schema even when another schema already holds kysely's migration tables", async () => {
+    const { createThrowawayPostgresDatabase } = await import('../support/database.js');
+    const { connectPostgres } = await import('../../db/connect.js');
+    const { migrateToLatest, pendingMigrations } = await import('../../db/migrate.js');
+    const { sql } = await import('kysely');
+    const db = await createThrowawayPostgresDatabase();
+    try {
+      const other = connectPostgres({ url: db.url, schema: 'other' });
+      await sql`create schema other`.execute(other.db);
+      await migrateToLatest(other.db, { schema: 'other' });
+      await other.close();
+      const main = connectPostgres({ url: db.url });
+      try {
+        expect((await migrateToLatest(main.db)).applied).toEqual([...migrationNames]);
+        expect(await pendingMigrations(main.db)).toEqual([]);
+      } finally {
+        await main.close();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});
