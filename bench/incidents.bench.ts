@@ -129,7 +129,7 @@ export async function runIncidentBench(url: string): Promise<Figure[]> {
       baseline: {
         name: 'COPY of the same CSV into a plain table',
         value: copyRate,
-        ratio: Number((importRate / copyRate).toFixed(2)),
+        ratio: Number((importRate / copyRate).toPrecision(2)),
       },
       goal: '>= 0.5x COPY',
     });
@@ -192,7 +192,7 @@ export async function runIncidentBench(url: string): Promise<Figure[]> {
       baseline: {
         name: 'one hand-written count-by-grade over the window',
         value: rawP50,
-        ratio: Number((briefP50 / Math.max(1, rawP50)).toFixed(2)),
+        ratio: Number((briefP50 / Math.max(1, rawP50)).toPrecision(3)),
       },
       goal: '<= 2x and < 500 ms',
     });

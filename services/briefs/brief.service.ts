@@ -159,54 +159,36 @@ export function createBriefService(deps: {
       assertCan(actor, 'sanitised.read', unitId);
       const unit = await units.get(unitId);
       const date = localDate ? parseInput(isoDate, localDate) : localDateOf(clock.now(), unit.timeZone);
-      if (!options.rebuild) {
-        const stored = await db
-          .selectFrom('brief_runs')
-          .select('content')
-          .where('unit_id', '=', unitId)
-          .where('local_date', '=', date)
-          .executeTakeFirst();
-        if (stored) return stored.content as Brief;
-      }
-      const brief = await build(actor, unitId, date);
-      return db.transaction().execute(async (trx) => {
-        // Race guard: two replicas may build at once; the first stored brief wins and both return it.
-        const inserted = options.rebuild
-          ? await trx
-              .insertInto('brief_runs')
-              .values({
-                unit_id: unitId,
-                local_date: date,
-                content: JSON.stringify(brief),
-                built_at: clock.now(),
-              })
-              .onConflict((oc) =>
-                oc
-                  .columns(['unit_id', 'local_date'])
-                  .doUpdateSet({ content: JSON.stringify(brief), built_at: clock.now() }),
-              )
-              .returning('id')
-              .executeTakeFirst()
-          : await trx
-              .insertInto('brief_runs')
-              .values({
-                unit_id: unitId,
-                local_date: date,
-                content: JSON.stringify(brief),
-                built_at: clock.now(),
-              })
-              .onConflict((oc) => oc.columns(['unit_id', 'local_date']).doNothing())
-              .returning('id')
-              .executeTakeFirst();
-        if (!inserted) {
-          const stored = await trx
+      const findStored = async (q: Kysely<Database>) =>
+        (
+          await q
             .selectFrom('brief_runs')
             .select('content')
             .where('unit_id', '=', unitId)
             .where('local_date', '=', date)
-            .executeTakeFirstOrThrow();
-          return stored.content as Brief;
-        }
+            .executeTakeFirst()
+        )?.content as Brief | undefined;
+      if (!options.rebuild) {
+        const stored = await findStored(db);
+        if (stored) return stored;
+      }
+      const brief = await build(actor, unitId, date);
+      return db.transaction().execute(async (trx) => {
+        const content = JSON.stringify(brief);
+        // Race guard: two replicas may build at once; the first stored brief wins and both return it.
+        // A rebuild replaces the stored brief on purpose.
+        const inserted = await trx
+          .insertInto('brief_runs')
+          .values({ unit_id: unitId, local_date: date, content, built_at: clock.now() })
+          .onConflict((oc) => {
+            const target = oc.columns(['unit_id', 'local_date']);
+            return options.rebuild
+              ? target.doUpdateSet({ content, built_at: clock.now() })
+              : target.doNothing();
+          })
+          .returning('id')
+          .executeTakeFirst();
+        if (!inserted) return (await findStored(trx)) as Brief;
         await audit.append(trx, actor, {
           operation: 'combination',
           entityType: 'brief',

@@ -141,7 +141,7 @@ export function createTokenService(deps: {
     },
 
     async authenticate(presented) {
-      if (!presented || !presented.startsWith(PREFIX)) {
+      if (!presented?.startsWith(PREFIX)) {
         throw new DomainError(
           'UNAUTHENTICATED',
           'Send an API token as "Authorization: Bearer dmm_…" (create one with `dmm tokens create`).',
