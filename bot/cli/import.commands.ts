@@ -1,7 +1,7 @@
 /** `dmm import …`: incidents from CSV through a mapping profile, and the rejects of a batch. */
 import { type Command, Option } from 'commander';
 import { listProfiles, loadProfile } from '../../services/incidents/profile.js';
-import { type CliContext, idArg, operatorActor, resolveUnit, withServices } from './context.js';
+import { type CliContext, ExitError, idArg, operatorActor, resolveUnit, withServices } from './context.js';
 
 function progressBar(io: CliContext['io'], isTty: boolean) {
   let last = 0;
@@ -69,7 +69,11 @@ export function addImportCommands(program: Command, ctx: CliContext): void {
             '',
           ].join('\n'),
         );
-        if (summary.status === 'failed') process.exitCode = 1;
+        if (summary.status === 'failed')
+          throw new ExitError(
+            1,
+            `Import batch ${summary.batchId} failed (reason above). Fix it and run the same import again: re-imports are idempotent.`,
+          );
       });
     });
 

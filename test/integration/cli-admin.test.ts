@@ -1,3 +1,5 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runDmm, useCliEnvironment } from '../support/cli.js';
 import { BACKENDS } from '../support/database.js';
@@ -124,6 +126,28 @@ describe.each(BACKENDS)('dmm admin commands on %s', (backend) => {
       'U1',
     );
     expect(id).toMatchObject({ code: 2, stderr: expect.stringMatching(/expected an id/) });
+  });
+
+  it('exits 1 naming the batch when an import fails on a wrong column set, and 2 for an unknown profile', async () => {
+    const bad = path.join(cli.dir, 'wrong-columns.csv');
+    await fs.writeFile(bad, 'a,b\n1,2\n');
+    const result = await runDmm(
+      env,
+      'import',
+      'incidents',
+      bad,
+      '--profile',
+      'generic-uk-cad',
+      '--unit',
+      'north',
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /Stopped: Wrong column set for this profile: missing column\(s\): incident_ref/,
+    );
+    expect(result.stderr).toMatch(/Import batch \d+ failed/);
+    const unknown = await runDmm(env, 'import', 'incidents', bad, '--profile', 'nope', '--unit', 'north');
+    expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown profile 'nope'/) });
   });
 
   it('asks which unit once there are several, and says when an action does not exist', async () => {
