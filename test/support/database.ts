@@ -36,17 +36,20 @@ async function openPostgres(): Promise<DatabaseHandle & { schema: string }> {
   await sql`create schema ${sql.id(schema)}`.execute(admin.db);
   await admin.close();
   const handle = connectPostgres({ url, schema, maxConnections: 5 });
-  await migrateToLatest(handle.db, { schema });
-  return {
-    ...handle,
-    schema,
-    close: async () => {
-      await handle.close();
-      const cleanup = connectPostgres({ url, maxConnections: 1 });
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(cleanup.db);
-      await cleanup.close();
-    },
+  const close = async () => {
+    await handle.close();
+    const cleanup = connectPostgres({ url, maxConnections: 1 });
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(cleanup.db);
+    await cleanup.close();
   };
+  try {
+    await migrateToLatest(handle.db, { schema });
+  } catch (error) {
+    // The caller never gets a handle to close, so drop the schema here rather than leave it behind.
+    await close();
+    throw error;
+  }
+  return { ...handle, schema, close };
 }
 
 export function openTestDatabase(backend: Backend): Promise<DatabaseHandle> {
