@@ -9,6 +9,7 @@ import {
   type CliContext,
   idArg,
   isoDateArg,
+  listing,
   operatorActor,
   resolveUnit,
   table,
@@ -59,15 +60,13 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
     .action(async () => {
       await withServices(config(), async (services) => {
         const list = await services.units.list();
-        if (list.length === 0) {
-          io.stdout('No units yet. Create one with `dmm units create` or load the demo with `dmm demo`.\n');
-          return;
-        }
         io.stdout(
-          table([
+          listing(
+            list,
+            'No units yet. Create one with `dmm units create` or load the demo with `dmm demo`.',
             ['ID', 'CODE', 'NAME', 'TIME ZONE', 'BRIEF', 'SCHEME'],
-            ...list.map((u) => [String(u.id), u.code, u.name, u.timeZone, u.briefTime, u.categoryScheme]),
-          ]),
+            (u) => [String(u.id), u.code, u.name, u.timeZone, u.briefTime, u.categoryScheme],
+          ),
         );
       });
     });
@@ -203,21 +202,19 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
       await withServices(config(), async (services) => {
         const unit = await resolveUnit(services, opts.unit);
         const list = await services.priorities.listActive(operatorActor(), unit.id, opts.on);
-        if (list.length === 0) {
-          io.stdout(`No active priorities on ${unit.code}.\n`);
-          return;
-        }
         io.stdout(
-          table([
+          listing(
+            list,
+            `No active priorities on ${unit.code}.`,
             ['ID', 'MORILE', 'FROM', 'UNTIL', 'TITLE'],
-            ...list.map((p) => [
+            (p) => [
               String(p.id),
               p.morileScore === null ? '-' : String(p.morileScore),
               p.startsOn,
               p.endsOn ?? '-',
               p.title,
-            ]),
-          ]),
+            ],
+          ),
         );
       });
     });
@@ -260,22 +257,20 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
     .action(async () => {
       await withServices(config(), async (services) => {
         const list = await services.tokens.list();
-        if (list.length === 0) {
-          io.stdout('No API tokens. Create one with `dmm tokens create`.\n');
-          return;
-        }
         io.stdout(
-          table([
+          listing(
+            list,
+            'No API tokens. Create one with `dmm tokens create`.',
             ['ID', 'NAME', 'PREFIX', 'UNITS', 'EXPIRES', 'STATE'],
-            ...list.map((t) => [
+            (t) => [
               String(t.id),
               t.name,
               `${t.prefix}…`,
               t.unitIds.join(','),
               t.expiresAt.toISOString().slice(0, 10),
               t.revokedAt ? 'revoked' : t.expiresAt <= new Date() ? 'expired' : 'active',
-            ]),
-          ]),
+            ],
+          ),
         );
       });
     });

@@ -12,9 +12,9 @@ import {
   type CliContext,
   idArg,
   isoDateArg,
+  listing,
   operatorActor,
   resolveUnit,
-  table,
   withServices,
 } from './context.js';
 
@@ -133,21 +133,13 @@ export function addBriefCommands(program: Command, ctx: CliContext): void {
           from,
           new Date(from.getTime() + opts.hours * 3_600_000),
         );
-        if (items.length === 0) {
-          io.stdout(`Nothing planned on ${unit.code} in the next ${opts.hours} h.\n`);
-          return;
-        }
         io.stdout(
-          table([
+          listing(
+            items,
+            `Nothing planned on ${unit.code} in the next ${opts.hours} h.`,
             ['ID', 'STARTS', 'KIND', 'MARKING', 'TITLE'],
-            ...items.map((i) => [
-              String(i.id),
-              formatLocal(i.startsAt, unit.timeZone),
-              i.kind,
-              i.marking,
-              i.title,
-            ]),
-          ]),
+            (i) => [String(i.id), formatLocal(i.startsAt, unit.timeZone), i.kind, i.marking, i.title],
+          ),
         );
       });
     });

@@ -127,6 +127,16 @@ export function table(rows: string[][]): string {
     .join('\n')}\n`;
 }
 
+/** A table of `rows` under `header`, or the `empty` message (which says what to do next) when there are none. */
+export function listing<T>(
+  rows: readonly T[],
+  empty: string,
+  header: string[],
+  toRow: (row: T) => string[],
+): string {
+  return rows.length === 0 ? `${empty}\n` : table([header, ...rows.map(toRow)]);
+}
+
 /** A positive whole number argument (an id). */
 export function idArg(value: string): number {
   const n = Number(value);
