@@ -14,14 +14,21 @@ import {
   UNMAPPED,
 } from './incident.model.js';
 import type { MappingProfile } from './profile.js';
+import { createTimeReader } from './time-reader.js';
 
 export type MapResult =
   | {
       readonly ok: true;
       readonly incident: MappedIncident;
+      /** The reference was derived from the record's text (unique in the file by construction). */
+      readonly derivedReference: boolean;
       readonly unmapped: ReadonlyArray<readonly [string, string]>;
     }
   | { readonly ok: false; readonly field: string; readonly reason: string };
+
+/** NUL, or half of a UTF-16 surrogate pair: neither can be stored as PostgreSQL text. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly the character this looks for.
+const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 class RecordError extends Error {
   constructor(
@@ -41,6 +48,8 @@ export function createMapper(profile: MappingProfile): Mapper {
   // Identical records (no reference column) are told apart by their occurrence in the file, so the derived
   // reference is stable across re-imports of the same file.
   const derivedSeen = new Map<string, number>();
+  const times = createTimeReader(profile.timeZone);
+  const months = new Map<string, string | null>();
 
   function code(
     record: Readonly<Record<string, string>>,
@@ -88,17 +97,14 @@ export function createMapper(profile: MappingProfile): Mapper {
     if (!spec) return null;
     const value = (record[spec.column] ?? '').trim();
     if (value === '') return null;
-    const dt =
-      spec.format === 'iso'
-        ? DateTime.fromISO(value, { zone: profile.timeZone })
-        : DateTime.fromFormat(value, spec.format, { zone: profile.timeZone });
-    if (!dt.isValid) {
+    const instant = times.read(value, spec.format);
+    if (!instant) {
       throw new RecordError(
         field,
         `column '${spec.column}' has '${value}', expected a time like ${spec.format === 'iso' ? '2016-06-01T08:30:00+01:00' : `'${spec.format}'`}`,
       );
     }
-    return dt.toJSDate();
+    return instant;
   }
 
   function month(
@@ -108,13 +114,20 @@ export function createMapper(profile: MappingProfile): Mapper {
     if (!spec) return null;
     const value = (record[spec.column] ?? '').trim();
     if (value === '') return null;
-    const dt = DateTime.fromFormat(value, spec.format, { zone: 'UTC' });
-    if (!dt.isValid)
+    // A month-only file holds one or two distinct months: read each once.
+    let first = months.get(value);
+    if (first === undefined) {
+      const dt = DateTime.fromFormat(value, spec.format, { zone: 'UTC' });
+      first = dt.isValid ? dt.startOf('month').toISODate() : null;
+      if (months.size >= 1000) months.clear();
+      months.set(value, first);
+    }
+    if (first === null)
       throw new RecordError(
         'periodMonth',
         `column '${spec.column}' has '${value}', expected '${spec.format}'`,
       );
-    return dt.startOf('month').toISODate();
+    return first;
   }
 
   function coordinate(
@@ -145,9 +158,12 @@ export function createMapper(profile: MappingProfile): Mapper {
     return value === '' ? null : value;
   }
 
-  function reference(record: Readonly<Record<string, string>>, raw: string): string {
+  function reference(
+    record: Readonly<Record<string, string>>,
+    raw: string,
+  ): { value: string; derived: boolean } {
     const own = profile.reference.column ? (record[profile.reference.column] ?? '').trim() : '';
-    if (own !== '') return own;
+    if (own !== '') return { value: own, derived: false };
     if (!profile.reference.deriveWhenMissing) {
       throw new RecordError(
         'reference',
@@ -160,7 +176,7 @@ export function createMapper(profile: MappingProfile): Mapper {
       .slice(0, 24);
     const occurrence = (derivedSeen.get(digest) ?? 0) + 1;
     derivedSeen.set(digest, occurrence);
-    return `derived:${digest}:${occurrence}`;
+    return { value: `derived:${digest}:${occurrence}`, derived: true };
   }
 
   return {
@@ -173,6 +189,14 @@ export function createMapper(profile: MappingProfile): Mapper {
               `column '${name}' is ${value.length} characters long; at most ${profile.maxFieldLength} are allowed`,
             );
           }
+          // PostgreSQL text cannot hold NUL, nor a UTF-16 half character (JSON from the API can carry both):
+          // refuse the record here rather than fail its whole chunk at the database.
+          if (NOT_TEXT.test(value)) {
+            throw new RecordError(
+              name,
+              `column '${name}' holds a NUL character or a broken UTF-16 surrogate; only text is allowed`,
+            );
+          }
         }
         const unmapped: Array<readonly [string, string]> = [];
         const openedAt = time(record, 'openedAt', profile.times.openedAt);
@@ -183,6 +207,7 @@ export function createMapper(profile: MappingProfile): Mapper {
         if (!openedAt && !firstDeployedAt && !arrivedAt && !closedAt && !periodMonth) {
           throw new RecordError('openedAt', 'the record has no time at all (every time column is empty)');
         }
+        const ref = reference(record, raw);
         const qualifiers = new Set<Qualifier>();
         for (const spec of profile.qualifiers) {
           const value = code(record, spec);
@@ -201,7 +226,7 @@ export function createMapper(profile: MappingProfile): Mapper {
             : lookup(record, 'nsirChapter', profile.nsirChapter, unmapped);
         const incident: MappedIncident = {
           source: profile.source,
-          reference: reference(record, raw),
+          reference: ref.value,
           openedAt,
           firstDeployedAt,
           arrivedAt,
@@ -228,7 +253,7 @@ export function createMapper(profile: MappingProfile): Mapper {
           units: profile.units && text(record, profile.units) ? [text(record, profile.units) as string] : [],
           raw,
         };
-        return { ok: true, incident, unmapped };
+        return { ok: true, incident, derivedReference: ref.derived, unmapped };
       } catch (error) {
         if (error instanceof RecordError) return { ok: false, field: error.field, reason: error.message };
         throw error;
