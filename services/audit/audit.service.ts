@@ -7,10 +7,10 @@
  * hash) is detected by `verify`.
  */
 import { createHash } from 'node:crypto';
-import canonicalizeModule from 'canonicalize';
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditEventRow, Database } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
+import { canonicalJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
 
 /** Operations in the sense of the Data Protection Act 2018 s.62 (logging). */
@@ -23,10 +23,6 @@ export const AUDIT_OPERATIONS = [
   'erasure',
 ] as const;
 export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
-
-// canonicalize is CommonJS (`module.exports = fn`) but its typings declare an ES default export, which
-// NodeNext resolution reads as `.default`; at run time the default import is the function itself.
-const canonicalize = canonicalizeModule as unknown as (input: unknown) => string | undefined;
 
 export const GENESIS_HASH = '0'.repeat(64);
 
@@ -85,7 +81,7 @@ interface HashedFields {
 }
 
 export function computeEventHash(prevHash: string, fields: HashedFields): string {
-  const body = canonicalize(fields);
+  const body = canonicalJson(fields);
   if (body === undefined) throw new Error('audit event cannot be canonicalised');
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }

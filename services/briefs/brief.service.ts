@@ -13,7 +13,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { selectDecisions } from '../decisions/decision.service.js';
 import type { ForwardLookService } from '../forward-look/forward-look.service.js';
-import type { PictureService } from '../incidents/picture.service.js';
+import { type PictureService, pictureWindows } from '../incidents/picture.service.js';
 import { addDays, localDateOf, startOfLocalDay } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
 import { isoDate, type Marking, parseInput } from '../validation.js';
@@ -38,13 +38,15 @@ export function createBriefService(deps: {
 
   async function build(actor: Actor, unitId: number, date: string): Promise<Brief> {
     const unit = await units.get(unitId);
-    const picture = await pictures.build(actor, unitId, date);
-    const end = picture.windowEnd;
-    const start = picture.windowStart;
+    const { start, end } = pictureWindows(date, unit.briefTime, unit.timeZone, 0)[0] as {
+      start: Date;
+      end: Date;
+    };
 
-    const open = selectActionsWithOwner(db)
-      .where('a.unit_id', '=', unitId)
-      .where('a.status', 'not in', [...TERMINAL_STATUSES]);
+    const open = () =>
+      selectActionsWithOwner(db)
+        .where('a.unit_id', '=', unitId)
+        .where('a.status', 'not in', [...TERMINAL_STATUSES]);
     const toAction = (a: {
       id: number;
       title: string;
@@ -63,37 +65,31 @@ export function createBriefService(deps: {
       category: a.category,
       marking: a.marking as Marking,
     });
-    const overdue = await open
-      .where('a.due_on', '<', date)
-      .orderBy('a.due_on')
-      .orderBy('a.id')
-      .limit(MAX_ITEMS)
-      .execute();
-    const dueToday = await open.where('a.due_on', '=', date).orderBy('a.id').limit(MAX_ITEMS).execute();
-    const blocked = await open.where('a.status', '=', 'blocked').orderBy('a.id').limit(MAX_ITEMS).execute();
-    const updated = await selectActionsWithOwner(db)
-      .where('a.unit_id', '=', unitId)
-      .where('a.updated_at', '>=', start)
-      .where('a.updated_at', '<', end)
-      .where(sql<boolean>`a.version > 1`)
-      .orderBy('a.updated_at')
-      .limit(MAX_ITEMS)
-      .execute();
-
-    const upcoming = await forwardLook.listBetween(
-      actor,
-      unitId,
-      end,
-      new Date(end.getTime() + 24 * 3_600_000),
-    );
     const yesterday = addDays(date, -1);
-    const decisions = await selectDecisions(db)
-      .where('d.unit_id', '=', unitId)
-      .where('d.decided_at', '>=', startOfLocalDay(yesterday, unit.timeZone))
-      .where('d.decided_at', '<', startOfLocalDay(date, unit.timeZone))
-      .orderBy('d.decided_at')
-      .limit(MAX_ITEMS)
-      .execute();
+    // The sections are independent reads: they run at once (on PostgreSQL each on its own connection) while the
+    // incident picture, the slowest, is counted.
+    const [picture, overdue, dueToday, blocked, updated, upcoming, decisions] = await Promise.all([
+      pictures.build(actor, unitId, date),
+      open().where('a.due_on', '<', date).orderBy('a.due_on').orderBy('a.id').limit(MAX_ITEMS).execute(),
+      open().where('a.due_on', '=', date).orderBy('a.id').limit(MAX_ITEMS).execute(),
+      open().where('a.status', '=', 'blocked').orderBy('a.id').limit(MAX_ITEMS).execute(),
+      selectActionsWithOwner(db)
+        .where('a.unit_id', '=', unitId)
+        .where('a.updated_at', '>=', start)
+        .where('a.updated_at', '<', end)
+        .where(sql<boolean>`a.version > 1`)
+        .orderBy('a.updated_at')
+        .limit(MAX_ITEMS)
+        .execute(),
+      forwardLook.listBetween(actor, unitId, end, new Date(end.getTime() + 24 * 3_600_000)),
+      selectDecisions(db)
+        .where('d.unit_id', '=', unitId)
+        .where('d.decided_at', '>=', startOfLocalDay(yesterday, unit.timeZone))
+        .where('d.decided_at', '<', startOfLocalDay(date, unit.timeZone))
+        .orderBy('d.decided_at')
+        .limit(MAX_ITEMS)
+        .execute(),
+    ]);
 
     const brief: Brief = {
       version: BRIEF_VERSION,

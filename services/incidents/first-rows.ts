@@ -8,7 +8,7 @@
  * import checks every suspected repeat against the stored incident of its own reference, so such a pair can at
  * worst turn an update of the later row into a kept reject naming the earlier row; nothing is lost.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const INITIAL_CAPACITY = 1 << 12;
 
@@ -25,7 +25,7 @@ export class FirstRows {
 
   /** The row first seen with `reference`; otherwise records `row` as its first row and returns undefined. */
   firstRowOf(reference: string, row: number): number | undefined {
-    const digest = createHash('sha256').update(reference).digest();
+    const digest = hash('sha256', reference, 'buffer');
     const hi = digest.readUInt32LE(0);
     // 0/0 marks an empty slot, so a digest of 0/0 is stored as 0/1.
     const lo = digest.readUInt32LE(4) || (hi === 0 ? 1 : 0);

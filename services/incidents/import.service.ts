@@ -8,7 +8,7 @@
  * written. Writes go in chunks, each chunk with its rejects and audit event in one transaction; an interrupted
  * import is completed by running it again.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import path from 'node:path';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, ImportBatchRow, IncidentRow } from '../../db/database.js';
@@ -23,11 +23,14 @@ import { FirstRows } from './first-rows.js';
 import type { MappedIncident } from './incident.model.js';
 import { createMapper, mergeIncidents } from './mapper.js';
 import { loadProfile, type MappingProfile } from './profile.js';
+import { beginIncidentWrite, dropWindowsBetween } from './window-counts.js';
 
 export { ImportFileError };
 
 // Rows per write. 1,000 rows x 31 columns stays under PostgreSQL's limit of 65,535 bind parameters a statement.
 const CHUNK = 1000;
+// Chunks being written at once: the database inserts one while the next one travels and commits.
+const WRITERS = 2;
 // Rows read between two turns of the event loop (see runImport).
 const YIELD_EVERY = 50;
 
@@ -134,7 +137,12 @@ function checkRecordShape(record: unknown, required: readonly string[]): string 
 }
 
 function contentHash(incident: MappedIncident): string {
-  return createHash('sha256').update(incident.raw).digest('hex');
+  return hash('sha256', incident.raw);
+}
+
+/** The best-known time of an incident: windows and pictures use it. */
+function eventAt(incident: MappedIncident): Date | null {
+  return incident.openedAt ?? incident.firstDeployedAt ?? incident.arrivedAt ?? incident.closedAt;
 }
 
 function toValues(unitId: number, batchId: number, incident: MappedIncident, hash: string) {
@@ -146,7 +154,7 @@ function toValues(unitId: number, batchId: number, incident: MappedIncident, has
     first_deployed_at: incident.firstDeployedAt,
     arrived_at: incident.arrivedAt,
     closed_at: incident.closedAt,
-    event_at: incident.openedAt ?? incident.firstDeployedAt ?? incident.arrivedAt ?? incident.closedAt,
+    event_at: eventAt(incident),
     period_month: incident.periodMonth,
     how_reported: incident.howReported,
     grade_initial: incident.gradeInitial,
@@ -230,6 +238,9 @@ function columnValues(
   });
 }
 
+/** What a chunk needs of a stored incident to compare a row with it. */
+type StoredIncident = Pick<IncidentRow, 'id' | 'unit_id' | 'reference' | 'content_hash'>;
+
 /**
  * The stored incidents of these rows' references. The lateral join makes each reference one probe of the
  * unique index whatever the statistics say; the planner chose a scan of the whole source for
@@ -239,12 +250,13 @@ async function storedIncidents(
   trx: Transaction<Database>,
   source: string,
   rows: readonly Pending[],
-): Promise<IncidentRow[]> {
+): Promise<StoredIncident[]> {
   const references = [...new Set(rows.map((p) => p.incident.reference))];
-  const result = await sql<IncidentRow>`
-    select i.* from unnest(${references}::text[]) as r(reference)
+  const result = await sql<StoredIncident>`
+    select i.id, i.unit_id, i.reference, i.content_hash from unnest(${references}::text[]) as r(reference)
     cross join lateral (
-      select * from incidents where source = ${source} and reference = r.reference limit 1
+      select id, unit_id, reference, content_hash from incidents
+      where source = ${source} and reference = r.reference limit 1
     ) i`.execute(trx);
   return result.rows;
 }
@@ -301,8 +313,11 @@ export function createIncidentImportService(deps: {
   audit: AuditService;
   clock: Clock;
   units: UnitService;
+  /** The index of first rows per reference (tests give one whose digests collide). */
+  createFirstRows?: () => Pick<FirstRows, 'firstRowOf'>;
 }): IncidentImportService {
   const { db, audit, clock, units } = deps;
+  const createFirstRows = deps.createFirstRows ?? (() => new FirstRows());
 
   async function writeChunk(
     actor: Actor,
@@ -327,14 +342,22 @@ export function createIncidentImportService(deps: {
     await db.transaction().execute(async (trx) => {
       // Chunks commit without waiting for their WAL flush; the batch's last commit is synchronous and so flushes
       // every chunk before it, so a batch is never marked completed with rows missing after a crash. A crash in
-      // the middle leaves the batch `running`, and importing the file again completes it.
-      await sql`set local synchronous_commit = off`.execute(trx);
+      // the middle leaves the batch `running`, and importing the file again completes it. The chunk also holds
+      // the unit's window lock, so cached picture counts are dropped consistently (window-counts.ts).
+      await beginIncidentWrite(trx, unitId);
+      // Instants of every incident this chunk inserts or changes (before and after): cached windows holding any
+      // of them are dropped.
+      const touched: number[] = [];
+      const touch = (at: Date | null) => {
+        if (at) touched.push(at.getTime());
+      };
       const source = pending[0]?.incident.source ?? '';
       const firsts = pending.filter((p) => p.repeatOf === undefined);
       const repeats = pending.filter((p) => p.repeatOf !== undefined);
       const inserted = firsts.length > 0 ? await insertNew(trx, unitId, batchId, source, firsts) : [];
       const insertedRefs = new Set(inserted.map((r) => r.reference));
       counters.inserted += inserted.length;
+      for (const p of firsts) if (insertedRefs.has(p.incident.reference)) touch(eventAt(p.incident));
       const conflicts = firsts.filter((p) => !insertedRefs.has(p.incident.reference));
       for (const p of firsts) {
         if (insertedRefs.has(p.incident.reference))
@@ -356,10 +379,15 @@ export function createIncidentImportService(deps: {
             counters.unchanged += 1;
             outcomes?.set(p.rowNumber, { status: 'unchanged', reference: p.incident.reference });
           } else {
-            stored.set(
-              found.reference,
-              await updateIncident(trx, actor, found, toValues(unitId, batchId, p.incident, p.hash)),
+            const change = await updateIncident(
+              trx,
+              actor,
+              found,
+              toValues(unitId, batchId, p.incident, p.hash),
             );
+            stored.set(found.reference, change.after);
+            touch(change.before.event_at);
+            touch(change.after.event_at);
             counters.updated += 1;
             outcomes?.set(p.rowNumber, { status: 'updated', reference: p.incident.reference });
           }
@@ -377,6 +405,7 @@ export function createIncidentImportService(deps: {
           for (const p of strays) {
             if (!addedRefs.delete(p.incident.reference)) continue;
             newRows.add(p);
+            touch(eventAt(p.incident));
             outcomes?.set(p.rowNumber, { status: 'inserted', reference: p.incident.reference });
           }
         }
@@ -415,6 +444,9 @@ export function createIncidentImportService(deps: {
         for (const r of allRejects)
           outcomes?.set(r.rowNumber, { status: 'rejected', field: r.field, reason: r.reason });
       }
+      if (touched.length > 0) {
+        await dropWindowsBetween(trx, unitId, new Date(Math.min(...touched)), new Date(Math.max(...touched)));
+      }
       if (inserted.length > 0) {
         await audit.append(trx, actor, {
           operation: 'collection',
@@ -430,9 +462,16 @@ export function createIncidentImportService(deps: {
   async function updateIncident(
     trx: Transaction<Database>,
     actor: Actor,
-    before: IncidentRow,
+    stored: StoredIncident,
     values: ReturnType<typeof toValues>,
-  ): Promise<IncidentRow> {
+  ): Promise<{ before: IncidentRow; after: IncidentRow }> {
+    // The whole row is read only here, for the audit's before and after; the row is locked until commit.
+    const before = await trx
+      .selectFrom('incidents')
+      .selectAll()
+      .where('id', '=', stored.id)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
     const after = await trx
       .updateTable('incidents')
       .set({ ...values, updated_at: clock.now() })
@@ -452,7 +491,7 @@ export function createIncidentImportService(deps: {
       before: Object.fromEntries(changed.map((k) => [k, beforeView[k]])),
       after: Object.fromEntries(changed.map((k) => [k, afterView[k]])),
     });
-    return after;
+    return { before, after };
   }
 
   async function createBatch(
@@ -510,24 +549,36 @@ export function createIncidentImportService(deps: {
     // import: settled against what its first row left stored, an identical repeat is folded in and a different
     // one rejected. A compact index (FirstRows, 12-24 bytes a reference) keeps the import's memory flat on
     // million-row files; derived references are unique by construction and are not kept.
-    const firstRows = new FirstRows();
+    const firstRows = createFirstRows();
     let failure: string | null = null;
 
-    // One chunk is written while the next is read and mapped: half the import's time was spent waiting on the
-    // database. Only one write is in flight, so chunks commit in file order, and a repeat is always written after
-    // the row it repeats.
-    let inFlight: Promise<void> = Promise.resolve();
+    // Chunks are written while the next ones are read and mapped, up to WRITERS at once (each on its own
+    // connection on PostgreSQL; PGlite has one connection and runs them in turn). A chunk holding a repeat first
+    // waits for every chunk before it, so a repeat is always settled against what its first row left stored.
+    const writing = new Set<Promise<void>>();
+    let writeError: unknown;
+    const throwIfFailed = () => {
+      if (writeError !== undefined) throw writeError;
+    };
     const flush = async () => {
       const chunk = pending;
       const chunkRejects = rejects;
       pending = [];
       rejects = [];
-      await inFlight;
-      inFlight = writeChunk(actor, batchId, unitId, chunk, chunkRejects, counters, outcomes).then(() =>
-        onChunk?.(counters.read),
-      );
-      // Surface a failed write at once instead of at the next chunk; the batch is then marked failed.
-      inFlight.catch(() => {});
+      if (chunk.length + chunkRejects.length === 0) return;
+      if (chunk.some((p) => p.repeatOf !== undefined)) await Promise.all(writing);
+      while (writing.size >= WRITERS) await Promise.race(writing);
+      throwIfFailed();
+      const write: Promise<void> = writeChunk(actor, batchId, unitId, chunk, chunkRejects, counters, outcomes)
+        .then(
+          () => onChunk?.(counters.read),
+          // Kept and rethrown by the reading loop, which then marks the batch failed.
+          (error: unknown) => {
+            writeError ??= error;
+          },
+        )
+        .finally(() => writing.delete(write));
+      writing.add(write);
     };
 
     try {
@@ -594,8 +645,10 @@ export function createIncidentImportService(deps: {
         if (pending.length >= CHUNK) await flush();
       }
       await flush();
-      await inFlight;
+      await Promise.all(writing);
+      throwIfFailed();
     } catch (error) {
+      await Promise.all(writing);
       failure = error instanceof Error ? error.message : String(error);
       if (!(error instanceof ImportFileError)) failure = `import stopped: ${failure}`;
     }

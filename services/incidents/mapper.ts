@@ -2,7 +2,7 @@
  * Maps one parsed source record to a canonical incident with a profile. Bad values reject the record with the
  * field named and what was expected; codes the profile does not know map to `unmapped` and are reported.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import {
   type Grade,
@@ -170,10 +170,7 @@ export function createMapper(profile: MappingProfile): Mapper {
         `column '${profile.reference.column}' is empty; every record needs a reference`,
       );
     }
-    const digest = createHash('sha256')
-      .update(raw.replace(/\r?\n$/, ''))
-      .digest('hex')
-      .slice(0, 24);
+    const digest = hash('sha256', raw.replace(/\r?\n$/, '')).slice(0, 24);
     const occurrence = (derivedSeen.get(digest) ?? 0) + 1;
     derivedSeen.set(digest, occurrence);
     return { value: `derived:${digest}:${occurrence}`, derived: true };

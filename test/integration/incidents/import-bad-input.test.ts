@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../../services/clock.js';
-import { ImportFileError } from '../../../services/incidents/import.service.js';
+import { createIncidentImportService, ImportFileError } from '../../../services/incidents/import.service.js';
 import type { Unit } from '../../../services/units/unit.service.js';
 import { BACKENDS } from '../../support/database.js';
 import { createUnitFixture, operator } from '../../support/fixtures.js';
@@ -267,5 +267,67 @@ describe.each(BACKENDS)('importing bad input on %s', (backend) => {
       file: f,
     });
     expect(ok.inserted).toBe(1);
+  });
+
+  const apiRecord = (fields: Record<string, string>) => ({
+    record: {
+      opened_at: '2026-03-29T08:15:00+01:00',
+      grade_initial: '2',
+      opening_type: 'THEFT',
+      nsir_chapter: 'crime',
+      ...fields,
+    },
+    raw: JSON.stringify(fields),
+  });
+
+  it('rejects an API record holding NUL or half a surrogate pair, naming the field; the others import', async () => {
+    const result = await ctx.services.incidentImports.importRecords(operator, {
+      unitId: unit.id,
+      profile: 'generic-uk-cad',
+      label: 'api:test',
+      records: [
+        apiRecord({ incident_ref: 'NUL-1', area: 'North\u0000' }),
+        apiRecord({ incident_ref: 'SUR-1', opening_type: 'THEFT\ud800' }),
+        apiRecord({ incident_ref: 'OK-1' }),
+      ],
+    });
+    expect(result.summary).toMatchObject({ status: 'completed', inserted: 1, rejected: 2 });
+    expect(result.results).toEqual([
+      { status: 'rejected', field: 'area', reason: expect.stringMatching(/NUL character/) },
+      { status: 'rejected', field: 'opening_type', reason: expect.stringMatching(/surrogate/) },
+      { status: 'inserted', reference: 'OK-1' },
+    ]);
+  });
+
+  it('imports as new the rows a colliding first-row index takes for repeats, and still settles true repeats', async () => {
+    // Every row after the first is reported as a repeat of row 1, as if all references shared a digest.
+    const imports = createIncidentImportService({
+      db: ctx.services.db,
+      audit: ctx.services.audit,
+      clock: ctx.services.clock,
+      units: ctx.services.units,
+      createFirstRows: () => ({ firstRowOf: (_reference, row) => (row === 1 ? undefined : 1) }),
+    });
+    const result = await imports.importRecords(operator, {
+      unitId: unit.id,
+      profile: 'generic-uk-cad',
+      label: 'api:collide',
+      records: [
+        apiRecord({ incident_ref: 'COL-A' }),
+        apiRecord({ incident_ref: 'COL-B' }),
+        apiRecord({ incident_ref: 'COL-C', area: 'East' }),
+        apiRecord({ incident_ref: 'COL-A' }),
+        apiRecord({ incident_ref: 'COL-A', area: 'West' }),
+      ],
+    });
+    expect(result.summary).toMatchObject({ inserted: 3, merged: 1, rejected: 1, updated: 0 });
+    expect(result.results.map((r) => r.status)).toEqual([
+      'inserted',
+      'inserted',
+      'inserted',
+      'merged',
+      'rejected',
+    ]);
+    expect(result.results[4]).toMatchObject({ reason: expect.stringMatching(/repeats row 1 of this file/) });
   });
 });
