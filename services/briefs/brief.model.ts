@@ -46,6 +46,15 @@ export interface BriefForwardItem {
   readonly marking: Marking;
 }
 
+export interface BriefPriority {
+  readonly title: string;
+  readonly count: number;
+  readonly baselineMean: number;
+  readonly flag: 'high' | 'low' | null;
+  /** A priority's title can itself be sensitive (an operation name, a target): it is withheld above the ceiling. */
+  readonly marking: Marking;
+}
+
 export interface Brief {
   readonly version: typeof BRIEF_VERSION;
   readonly unit: {
@@ -67,12 +76,7 @@ export interface Brief {
     readonly responseBreaches: number;
   };
   readonly exceptions: { readonly count: number; readonly items: readonly BriefIncident[] };
-  readonly priorities: ReadonlyArray<{
-    readonly title: string;
-    readonly count: number;
-    readonly baselineMean: number;
-    readonly flag: 'high' | 'low' | null;
-  }>;
+  readonly priorities: readonly BriefPriority[];
   readonly actions: {
     readonly overdue: readonly BriefAction[];
     readonly dueToday: readonly BriefAction[];
@@ -131,9 +135,10 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
   // Partners never receive anything above OFFICIAL, whatever their channel's ceiling says.
   const ceiling: Marking = target.audience === 'partner' ? 'OFFICIAL' : target.ceiling;
   let withheld = 0;
+  // An item with no marking (a brief stored before the item had one) is treated as above every ceiling.
   const keep = <T extends { marking: Marking }>(items: readonly T[]): T[] =>
     items.filter((i) => {
-      const ok = RANK[i.marking] <= RANK[ceiling];
+      const ok = (RANK[i.marking] ?? Number.POSITIVE_INFINITY) <= RANK[ceiling];
       if (!ok) withheld += 1;
       return ok;
     });
@@ -146,6 +151,7 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
   };
   const forwardLook = keep(brief.forwardLook);
   const decisions = keep(brief.decisions);
+  const priorities = keep(brief.priorities);
 
   if (target.audience === 'partner') {
     const themes: Record<string, number> = {};
@@ -167,7 +173,7 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
         hotspots: brief.incidents.hotspots,
       },
       exceptionThemes: themes,
-      priorities: brief.priorities,
+      priorities,
       actions: {
         overdue: actions.overdue.length,
         dueToday: actions.dueToday.length,
@@ -179,7 +185,13 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
     };
   }
 
-  const included = [...exceptions, ...Object.values(actions).flat(), ...forwardLook, ...decisions];
+  const included = [
+    ...exceptions,
+    ...Object.values(actions).flat(),
+    ...forwardLook,
+    ...decisions,
+    ...priorities,
+  ];
   const marking: Marking = included.some((i) => i.marking === 'OFFICIAL-SENSITIVE')
     ? 'OFFICIAL-SENSITIVE'
     : 'OFFICIAL';
@@ -200,5 +212,6 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
     actions,
     forwardLook,
     decisions,
+    priorities,
   };
 }

@@ -123,6 +123,7 @@ export function createBriefService(deps: {
         count: p.count,
         baselineMean: p.baselineMean,
         flag: p.flag,
+        marking: p.priority.marking,
       })),
       actions: {
         overdue: overdue.map(toAction),

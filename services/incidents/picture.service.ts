@@ -143,7 +143,7 @@ export interface Picture {
     readonly items: ReadonlyArray<PictureIncident & { reasons: string[] }>;
   };
   readonly priorities: ReadonlyArray<
-    { priority: Pick<Priority, 'id' | 'title' | 'morileScore'> } & Omit<CountWithBaseline, 'key'>
+    { priority: Pick<Priority, 'id' | 'title' | 'morileScore' | 'marking'> } & Omit<CountWithBaseline, 'key'>
   >;
   readonly hotspots: readonly CountWithBaseline[];
   readonly responseBreaches: {
@@ -271,8 +271,12 @@ export function createPictureService(deps: {
     specs: readonly PrioritySpec[],
   ): Promise<Map<number, WindowCounts>> {
     const [current, ...baseline] = windows as [Window, ...Window[]];
-    const cached = await readWindowCounts(db, unitId, baseline);
-    const counts = new Map<number, WindowCounts>();
+    // The picture's own window is counted while the stored ones are read.
+    const [fresh, cached] = await Promise.all([
+      db.transaction().execute((trx) => countWindows(trx, unitId, [current], specs)),
+      readWindowCounts(db, unitId, baseline),
+    ]);
+    const counts = new Map(fresh);
     const missing: Window[] = [];
     for (const w of baseline) {
       const found = findWindow(cached, w);
@@ -280,19 +284,15 @@ export function createPictureService(deps: {
         counts.set(w.k, found);
       else missing.push(w);
     }
-    if (missing.length === 0) {
-      const fresh = await db.transaction().execute((trx) => countWindows(trx, unitId, [current], specs));
-      for (const [k, c] of fresh) counts.set(k, c);
-      return counts;
-    }
+    if (missing.length === 0) return counts;
     await db.transaction().execute(async (trx) => {
       await lockWindowsForCounting(trx, unitId);
-      const fresh = await countWindows(trx, unitId, [current, ...missing], specs);
-      for (const [k, c] of fresh) counts.set(k, c);
+      const counted = await countWindows(trx, unitId, missing, specs);
+      for (const [k, c] of counted) counts.set(k, c);
       await storeWindowCounts(
         trx,
         unitId,
-        missing.map((w) => ({ start: w.start, end: w.end, counts: fresh.get(w.k) as WindowCounts })),
+        missing.map((w) => ({ start: w.start, end: w.end, counts: counted.get(w.k) as WindowCounts })),
         clock.now(),
       );
     });
@@ -447,6 +447,7 @@ export function createPictureService(deps: {
               id: spec.priority.id,
               title: spec.priority.title,
               morileScore: spec.priority.morileScore,
+              marking: spec.priority.marking,
             },
             count: matches[0] ?? 0,
             baselineMean: mean,

@@ -91,6 +91,20 @@ describe.each(BACKENDS)('the daily brief on %s', (backend) => {
       ].join('\n'),
     );
     await s.incidentImports.importFile(f.analyst, { unitId: f.unit.id, profile: 'generic-uk-cad', file });
+    await s.priorities.create(f.analyst, {
+      unitId: f.unit.id,
+      title: 'Shoplifting',
+      startsOn: '2026-01-01',
+      matchingRules: { typeCodes: ['THEFT'] },
+    });
+    // The title of a sensitive priority names an operation and its target: it must not leave its marking.
+    await s.priorities.create(f.analyst, {
+      unitId: f.unit.id,
+      title: 'Operation Nightjar: county lines at Example Court',
+      startsOn: '2026-01-01',
+      matchingRules: { typeCodes: ['ASSAULT'] },
+      marking: 'OFFICIAL-SENSITIVE',
+    });
     clock.set('2026-05-11T08:00:00Z');
     brief = await s.briefs.get(f.member, f.unit.id, '2026-05-11');
   });
@@ -134,15 +148,17 @@ describe.each(BACKENDS)('the daily brief on %s', (backend) => {
     const official = viewBrief(brief, { audience: 'internal', ceiling: 'OFFICIAL' });
     expect(official.audience).toBe('internal');
     if (official.audience !== 'internal') return;
-    expect(official.withheld.count).toBe(3);
-    expect(official.withheld.pointer).toMatch(/^3 items withheld: above OFFICIAL/);
+    expect(official.withheld.count).toBe(4);
+    expect(official.withheld.pointer).toMatch(/^4 items withheld: above OFFICIAL/);
     expect(official.marking).toBe('OFFICIAL');
     const text = JSON.stringify(official) + renderBriefMarkdown(official);
-    for (const secret of ['Suspect Alpha', 'CHIS', 'Warrant at 12 Example Street'])
+    for (const secret of ['Suspect Alpha', 'CHIS', 'Warrant at 12 Example Street', 'Nightjar'])
       expect(text).not.toContain(secret);
+    expect(official.priorities.map((p) => [p.title, p.count])).toEqual([['Shoplifting', 1]]);
     const sensitive = viewBrief(brief, { audience: 'internal', ceiling: 'OFFICIAL-SENSITIVE' });
     expect(sensitive.marking).toBe('OFFICIAL-SENSITIVE');
     expect(renderBriefMarkdown(sensitive)).toContain('Warrant for Suspect Alpha at 12 Example Street');
+    expect(renderBriefMarkdown(sensitive)).toContain('Operation Nightjar');
   });
 
   it('gives partners aggregates and themes only: no references, names, addresses or free text', () => {
@@ -163,6 +179,8 @@ describe.each(BACKENDS)('the daily brief on %s', (backend) => {
       'Duty Inspector',
       'A-',
       'D-',
+      'Nightjar',
+      'Example Court',
     ];
     for (const text of forbidden) expect(serialised).not.toContain(text);
     expect(partner).toMatchObject({
@@ -174,6 +192,7 @@ describe.each(BACKENDS)('the daily brief on %s', (backend) => {
       decisions: 1,
     });
     expect(serialised).toContain('Northside');
+    expect(partner.audience === 'partner' && partner.priorities.map((p) => p.title)).toEqual(['Shoplifting']);
   });
 
   it('escapes user text in the Markdown so it shows literally', () => {
