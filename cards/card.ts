@@ -1,0 +1,82 @@
+/**
+ * The platform-neutral card: what a view model becomes before a renderer turns it into an Adaptive Card (Teams,
+ * the console) or Block Kit (Slack). Builders (`*.card.ts`) know the domain; renderers (`render/`) know the
+ * platforms. Every string here is plain text, user text included: each renderer escapes it for its own markup,
+ * so builders never write markup and user text can never become markup.
+ */
+import type { Marking } from '../services/validation.js';
+import type { CardPayload } from './card-actions.js';
+
+export type Tone = 'default' | 'good' | 'warning' | 'attention' | 'accent';
+
+/** A button. On Teams an Action.Execute with the payload's verb; on Slack a button whose value is the payload. */
+export interface CardAction {
+  readonly title: string;
+  readonly payload: CardPayload;
+  readonly style?: 'positive' | 'destructive';
+}
+
+interface InputBase {
+  readonly id: string;
+  readonly label: string;
+  readonly required?: boolean;
+  /** Shown when a required input is empty or a value is refused. */
+  readonly errorMessage?: string;
+}
+
+export type CardInput =
+  | (InputBase & {
+      readonly kind: 'text';
+      readonly multiline?: boolean;
+      readonly maxLength?: number;
+      readonly value?: string;
+      readonly placeholder?: string;
+    })
+  | (InputBase & { readonly kind: 'date'; readonly value?: string })
+  | (InputBase & {
+      readonly kind: 'choice';
+      readonly choices: ReadonlyArray<{ readonly title: string; readonly value: string }>;
+      readonly value?: string;
+    });
+
+export type CardBlock =
+  | { readonly type: 'heading'; readonly text: string }
+  | {
+      readonly type: 'text';
+      readonly text: string;
+      readonly tone?: Tone;
+      readonly subtle?: boolean;
+      readonly strong?: boolean;
+    }
+  | {
+      readonly type: 'facts';
+      readonly facts: ReadonlyArray<{ readonly label: string; readonly value: string }>;
+    }
+  | {
+      readonly type: 'table';
+      readonly columns: readonly string[];
+      readonly rows: ReadonlyArray<readonly string[]>;
+    }
+  | { readonly type: 'notice'; readonly text: string; readonly tone: 'warning' | 'attention' | 'accent' }
+  | { readonly type: 'actions'; readonly actions: readonly CardAction[] }
+  | { readonly type: 'divider' };
+
+/** A form: on Teams and the console inputs in the card; on Slack a modal opened from the card's button. */
+export interface CardForm {
+  readonly inputs: readonly CardInput[];
+  readonly submit: CardAction;
+}
+
+export interface Card {
+  /** Short title: the modal title on Slack (cut to its limit), the first heading elsewhere. */
+  readonly title: string;
+  /** Shown as a banner at the top when set. */
+  readonly marking?: Marking;
+  readonly blocks: readonly CardBlock[];
+  readonly form?: CardForm;
+  /**
+   * Per-user refresh (Teams Universal Actions): the card is fetched again with this payload when one of these
+   * users opens it, so each sees their own buttons. At most 60 user ids (Teams' limit).
+   */
+  readonly refresh?: { readonly payload: CardPayload; readonly userIds: readonly string[] };
+}

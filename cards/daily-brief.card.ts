@@ -1,0 +1,169 @@
+/**
+ * The daily brief as a card: internal (with its marking, withheld-item pointer and every section) or partner
+ * (aggregates and themes only — the partner view carries nothing else, so nothing else can be shown).
+ */
+import type {
+  BriefAction,
+  BriefView,
+  InternalBriefView,
+  PartnerBriefView,
+} from '../services/briefs/brief.model.js';
+import type { CountWithBaseline } from '../services/incidents/picture.service.js';
+import { formatLocal } from '../services/time.js';
+import type { Card, CardBlock } from './card.js';
+
+export function flagText(flag: 'high' | 'low' | null): string {
+  return flag === 'high' ? ' ▲ unusually high' : flag === 'low' ? ' ▼ unusually low' : '';
+}
+
+/** Counts against the 28-day baseline as a table. */
+export function countsTable(title: string, rows: readonly CountWithBaseline[]): CardBlock[] {
+  if (rows.length === 0) return [];
+  return [
+    { type: 'text', text: title, strong: true },
+    {
+      type: 'table',
+      columns: ['', 'last 24 h', '28-day mean'],
+      rows: rows.map((r) => [r.key, String(r.count), `${r.baselineMean}${flagText(r.flag)}`]),
+    },
+  ];
+}
+
+export function actionLine(a: BriefAction): string {
+  return `#${a.id} ${a.title} (${a.owner}${a.dueOn ? `, due ${a.dueOn}` : ''}, ${a.status.replace(/_/g, ' ')})`;
+}
+
+function windowText(view: BriefView, zone: string): string {
+  const start = formatLocal(new Date(view.window.start), zone);
+  const end = formatLocal(new Date(view.window.end), zone);
+  return `Window: ${start} to ${end} (${view.window.hours} h, ${zone})`;
+}
+
+function internalBlocks(v: InternalBriefView): CardBlock[] {
+  const zone = v.unit.timeZone;
+  const t = v.incidents.total;
+  const blocks: CardBlock[] = [
+    { type: 'heading', text: `Daily brief: ${v.unit.name}, ${v.localDate}` },
+    { type: 'text', text: windowText(v, zone), subtle: true },
+  ];
+  if (v.withheld.pointer) blocks.push({ type: 'notice', tone: 'warning', text: v.withheld.pointer });
+  blocks.push(
+    { type: 'heading', text: 'Incidents' },
+    {
+      type: 'text',
+      text: `${t.count} incidents (28-day mean ${t.baselineMean})${flagText(t.flag)}; ${v.incidents.responseBreaches} response-target breaches.`,
+    },
+    ...countsTable('By grade', v.incidents.byGrade),
+    ...countsTable('Hotspots', v.incidents.hotspots),
+    { type: 'heading', text: `Exceptions (${v.exceptions.count})` },
+  );
+  if (v.exceptions.items.length === 0) blocks.push({ type: 'text', text: 'None.' });
+  else
+    blocks.push({
+      type: 'table',
+      columns: ['time', 'reference', 'what', 'why'],
+      rows: v.exceptions.items.map((e) => [
+        formatLocal(new Date(e.eventAt), zone),
+        e.reference,
+        [e.type ?? 'unknown type', e.area].filter(Boolean).join(', '),
+        e.reasons.join(', '),
+      ]),
+    });
+  blocks.push({ type: 'heading', text: 'Control-strategy priorities' });
+  if (v.priorities.length === 0) blocks.push({ type: 'text', text: 'No active priorities.' });
+  else
+    blocks.push({
+      type: 'table',
+      columns: ['priority', 'last 24 h', '28-day mean'],
+      rows: v.priorities.map((p) => [p.title, String(p.count), `${p.baselineMean}${flagText(p.flag)}`]),
+    });
+  const actionGroups: Array<[string, readonly BriefAction[]]> = [
+    ['Overdue', v.actions.overdue],
+    ['Due today', v.actions.dueToday],
+    ['Blocked', v.actions.blocked],
+    ['Updated in the last 24 h', v.actions.updated],
+  ];
+  blocks.push({ type: 'heading', text: 'Actions' });
+  for (const [title, list] of actionGroups) {
+    blocks.push({
+      type: 'text',
+      text: `${title}: ${list.length === 0 ? 'none' : list.map(actionLine).join('; ')}`,
+    });
+  }
+  blocks.push({ type: 'heading', text: 'Next 24 hours' });
+  blocks.push({
+    type: 'text',
+    text:
+      v.forwardLook.length === 0
+        ? 'Nothing planned.'
+        : v.forwardLook
+            .map(
+              (f) =>
+                `${formatLocal(new Date(f.startsAt), zone)} ${f.kind}: ${f.title}${f.location ? `, ${f.location}` : ''}`,
+            )
+            .join('\n'),
+  });
+  blocks.push({ type: 'heading', text: "Yesterday's decisions" });
+  blocks.push({
+    type: 'text',
+    text:
+      v.decisions.length === 0
+        ? 'None recorded.'
+        : v.decisions
+            .map(
+              (d) =>
+                `#${d.id} ${d.text} (${d.decisionMaker})${d.supersededById ? ` — corrected by #${d.supersededById}` : ''}`,
+            )
+            .join('\n'),
+  });
+  blocks.push({ type: 'text', text: `Unusual means: ${v.rule}.`, subtle: true });
+  return blocks;
+}
+
+function partnerBlocks(v: PartnerBriefView): CardBlock[] {
+  const t = v.incidents.total;
+  const themes = Object.entries(v.exceptionThemes);
+  const kinds = Object.entries(v.forwardLook);
+  return [
+    { type: 'heading', text: `Partner brief: ${v.unit.name}, ${v.localDate}` },
+    {
+      type: 'text',
+      text: `${v.window.hours} hours to ${v.window.end.slice(0, 16).replace('T', ' ')} UTC`,
+      subtle: true,
+    },
+    { type: 'text', text: `${t.count} incidents (28-day mean ${t.baselineMean})${flagText(t.flag)}.` },
+    ...countsTable('By type of incident', v.incidents.byChapter),
+    ...countsTable('By area', v.incidents.hotspots),
+    {
+      type: 'facts',
+      facts:
+        themes.length === 0
+          ? [{ label: 'Themes', value: 'none' }]
+          : themes.map(([theme, n]) => ({ label: theme, value: String(n) })),
+    },
+    {
+      type: 'text',
+      text: `Actions: ${v.actions.overdue} overdue, ${v.actions.dueToday} due today, ${v.actions.blocked} blocked. Decisions yesterday: ${v.decisions}.`,
+    },
+    {
+      type: 'text',
+      text: `Planned in the next 24 hours: ${kinds.length === 0 ? 'nothing' : kinds.map(([k, n]) => `${n} ${k}`).join(', ')}.`,
+    },
+    ...(v.priorities.length > 0
+      ? [
+          {
+            type: 'table' as const,
+            columns: ['priority', 'last 24 h', '28-day mean'],
+            rows: v.priorities.map((p) => [p.title, String(p.count), `${p.baselineMean}${flagText(p.flag)}`]),
+          },
+        ]
+      : []),
+  ];
+}
+
+/** The brief view (already cut to its audience and ceiling by `viewBrief`) as a card. */
+export function buildBriefCard(view: BriefView): Card {
+  return view.audience === 'partner'
+    ? { title: `Partner brief ${view.localDate}`, marking: view.marking, blocks: partnerBlocks(view) }
+    : { title: `Daily brief ${view.localDate}`, marking: view.marking, blocks: internalBlocks(view) };
+}

@@ -1,0 +1,180 @@
+/**
+ * The meeting card: status, progress through the agenda, and the current section with the data that feeds it
+ * (taken from the day's brief view, so a section never shows more than its audience may see).
+ */
+import type { BriefView } from '../services/briefs/brief.model.js';
+import type { AgendaItem, Meeting } from '../services/meetings/meeting.service.js';
+import { formatLocal } from '../services/time.js';
+import type { Card, CardAction, CardBlock } from './card.js';
+import { payload } from './card-actions.js';
+import { actionLine, countsTable, flagText } from './daily-brief.card.js';
+
+/** Exception reasons that put an incident in the threat-to-life and vulnerability section. */
+const VULNERABILITY_REASONS = [
+  'high THRIVE risk',
+  'missing person',
+  'domestic',
+  'mental health',
+  'child protection',
+];
+
+/** The blocks of one agenda section, fed by its data source. */
+export function buildAgendaSectionBlocks(item: AgendaItem, brief: BriefView | null): CardBlock[] {
+  const blocks: CardBlock[] = [{ type: 'heading', text: `${item.position}. ${item.title}` }];
+  if (!brief) return [...blocks, { type: 'text', text: 'No brief for today yet.', subtle: true }];
+  if (brief.audience === 'partner') {
+    return [...blocks, { type: 'text', text: 'Partners see the sanitised brief only.', subtle: true }];
+  }
+  const zone = brief.unit.timeZone;
+  const incidents = (keep: (reasons: readonly string[]) => boolean): CardBlock[] => {
+    const items = brief.exceptions.items.filter((e) => keep(e.reasons));
+    if (items.length === 0) return [{ type: 'text', text: 'Nothing to report.' }];
+    return [
+      {
+        type: 'table',
+        columns: ['time', 'reference', 'what', 'why'],
+        rows: items.map((e) => [
+          formatLocal(new Date(e.eventAt), zone),
+          e.reference,
+          [e.type ?? 'unknown type', e.area].filter(Boolean).join(', '),
+          e.reasons.join(', '),
+        ]),
+      },
+    ];
+  };
+  switch (item.sectionKey) {
+    case 'previous_actions': {
+      const groups = [
+        ['Overdue', brief.actions.overdue],
+        ['Blocked', brief.actions.blocked],
+        ['Due today', brief.actions.dueToday],
+      ] as const;
+      return [
+        ...blocks,
+        ...groups.map(
+          ([title, list]): CardBlock => ({
+            type: 'text',
+            text: `${title}: ${list.length === 0 ? 'none' : list.map(actionLine).join('; ')}`,
+          }),
+        ),
+      ];
+    }
+    case 'critical_incidents':
+      return [...blocks, ...incidents((r) => r.includes('G1 emergency') || r.includes('critical incident'))];
+    case 'threat_vulnerability':
+      return [...blocks, ...incidents((r) => r.some((x) => VULNERABILITY_REASONS.includes(x)))];
+    case 'demand_service': {
+      const t = brief.incidents.total;
+      return [
+        ...blocks,
+        {
+          type: 'text',
+          text: `${t.count} incidents (28-day mean ${t.baselineMean})${flagText(t.flag)}; ${brief.incidents.responseBreaches} response-target breaches.`,
+        },
+        ...countsTable('By grade', brief.incidents.byGrade),
+      ];
+    }
+    case 'priorities':
+      return [
+        ...blocks,
+        ...(brief.priorities.length === 0
+          ? [{ type: 'text' as const, text: 'No active priorities.' }]
+          : [
+              {
+                type: 'table' as const,
+                columns: ['priority', 'last 24 h', '28-day mean'],
+                rows: brief.priorities.map((p) => [
+                  p.title,
+                  String(p.count),
+                  `${p.baselineMean}${flagText(p.flag)}`,
+                ]),
+              },
+            ]),
+        ...countsTable('Hotspots', brief.incidents.hotspots),
+      ];
+    case 'next_24h':
+      return [
+        ...blocks,
+        {
+          type: 'text',
+          text:
+            brief.forwardLook.length === 0
+              ? 'Nothing planned.'
+              : brief.forwardLook
+                  .map((f) => `${formatLocal(new Date(f.startsAt), zone)} ${f.kind}: ${f.title}`)
+                  .join('\n'),
+        },
+      ];
+    default:
+      return [
+        ...blocks,
+        {
+          type: 'text',
+          text:
+            item.feed === 'generated'
+              ? 'Read back the decisions and actions recorded in this meeting, then close it.'
+              : 'Discuss and record decisions or actions; add a note with `dmm note`.',
+          subtle: true,
+        },
+      ];
+  }
+}
+
+export interface MeetingCardInput {
+  readonly meeting: Meeting;
+  readonly unitName: string;
+  readonly brief: BriefView | null;
+  /** Whether the viewer may run the meeting (the chair): shows the step buttons. */
+  readonly canRun: boolean;
+  /** Whether the viewer may record actions (every role but partner). */
+  readonly canAct: boolean;
+}
+
+/** The meeting as a card: where it is, and (to the chair) the buttons that move it on. */
+export function buildMeetingCard(input: MeetingCardInput): Card {
+  const { meeting } = input;
+  const done = meeting.agenda.filter((a) => a.status === 'done' || a.status === 'skipped').length;
+  const blocks: CardBlock[] = [
+    { type: 'heading', text: `DMM ${meeting.localDate}: ${input.unitName}` },
+    {
+      type: 'facts',
+      facts: [
+        { label: 'Status', value: meeting.status },
+        { label: 'Progress', value: `${done} of ${meeting.agenda.length} sections` },
+      ],
+    },
+  ];
+  if (meeting.status === 'open' && meeting.current) {
+    blocks.push(...buildAgendaSectionBlocks(meeting.current, input.brief));
+  } else if (meeting.status === 'closed') {
+    blocks.push({ type: 'text', text: 'The meeting is closed. `dmm minutes` shows the minutes.' });
+  }
+  const step = (verb: 'meeting.next' | 'meeting.back' | 'meeting.skip' | 'meeting.close', title: string) => ({
+    title,
+    payload: payload({ verb, meetingId: meeting.id, version: meeting.version }),
+  });
+  const buttons: CardAction[] = [];
+  if (meeting.status === 'open' && input.canRun) {
+    buttons.push(
+      { ...step('meeting.next', 'Next section'), style: 'positive' },
+      step('meeting.back', 'Back'),
+      step('meeting.skip', 'Skip'),
+      {
+        title: 'Record a decision',
+        payload: payload({ verb: 'decision.form', unitId: meeting.unitId }),
+      },
+    );
+  }
+  if (meeting.status === 'open' && input.canAct) {
+    buttons.push({ title: 'New action', payload: payload({ verb: 'action.form', unitId: meeting.unitId }) });
+  }
+  if (meeting.status === 'open' && input.canRun) {
+    buttons.push({ ...step('meeting.close', 'Close meeting'), style: 'destructive' });
+  }
+  if (buttons.length > 0) blocks.push({ type: 'actions', actions: buttons });
+  return {
+    title: `DMM ${meeting.localDate}`,
+    ...(input.brief ? { marking: input.brief.marking } : {}),
+    blocks,
+  };
+}

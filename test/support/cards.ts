@@ -1,0 +1,366 @@
+/**
+ * Card test support: the official Adaptive Cards parser (its prebuilt bundle: the package's ESM entry does not
+ * load in Node), Block Kit limit checks, and one sample of every card the product builds.
+ */
+import { createRequire } from 'node:module';
+import { parseCardPayload } from '../../cards/card-actions.js';
+import type { Card } from '../../cards/card.js';
+import { buildBriefCard } from '../../cards/daily-brief.card.js';
+import { buildMeetingCard } from '../../cards/meeting.card.js';
+import {
+  buildActionCard,
+  buildActionFormCard,
+  buildActionListCard,
+  buildActionStatusFormCard,
+  buildDecisionCard,
+  buildDecisionFormCard,
+  buildDueDateFormCard,
+  buildErrorCard,
+  buildHelpCard,
+  buildMinutesCard,
+} from '../../cards/records.card.js';
+import type { AdaptiveCardJson } from '../../cards/render/adaptive-card.js';
+import * as slack from '../../cards/render/block-kit.js';
+import type { Action } from '../../services/actions/action.service.js';
+import { TRANSITIONS } from '../../services/actions/transitions.js';
+import { type Brief, viewBrief } from '../../services/briefs/brief.model.js';
+import type { Decision } from '../../services/decisions/decision.service.js';
+import type { Meeting } from '../../services/meetings/meeting.service.js';
+import { DEFAULT_AGENDA } from '../../services/meetings/default-agenda.js';
+
+const require = createRequire(import.meta.url);
+// biome-ignore lint/suspicious/noExplicitAny: the bundle has no typings of its own at this path.
+const AC: any = require('adaptivecards/dist/adaptivecards.js');
+
+/** Every parse event and validation event the official parser reports for a card (empty when it is clean). */
+export function adaptiveCardProblems(json: AdaptiveCardJson): string[] {
+  const context = new AC.SerializationContext();
+  const card = new AC.AdaptiveCard();
+  card.parse(json, context);
+  const problems: string[] = [];
+  for (let i = 0; i < context.eventCount; i += 1) problems.push(context.getEventAt(i).message);
+  for (const e of card.validateProperties().validationEvents) problems.push(e.message);
+  return problems;
+}
+
+type Json = Record<string, unknown>;
+
+/** Every Block Kit limit we rely on, for a message; returns what is broken. */
+export function slackMessageProblems(message: slack.SlackMessage): string[] {
+  const problems: string[] = [];
+  if (message.blocks.length > slack.SLACK_MAX_MESSAGE_BLOCKS) problems.push(`${message.blocks.length} blocks`);
+  const ids = new Set<string>();
+  for (const block of message.blocks as Json[]) problems.push(...blockProblems(block, ids));
+  return problems;
+}
+
+export function slackModalProblems(modal: slack.SlackModal): string[] {
+  const problems: string[] = [];
+  if (modal.blocks.length > slack.SLACK_MAX_MODAL_BLOCKS) problems.push(`${modal.blocks.length} modal blocks`);
+  if (modal.title.text.length > slack.SLACK_MAX_MODAL_TITLE) problems.push('modal title too long');
+  if (modal.submit.text.length > slack.SLACK_MAX_MODAL_TITLE) problems.push('modal submit too long');
+  if (modal.private_metadata.length > slack.SLACK_MAX_PRIVATE_METADATA) problems.push('metadata too long');
+  if (!parseCardPayload(modal.private_metadata).ok) problems.push('metadata is not a payload');
+  const ids = new Set<string>();
+  for (const block of modal.blocks as Json[]) problems.push(...blockProblems(block, ids));
+  return problems;
+}
+
+const length = (text: unknown) => Array.from(String(text ?? '')).length;
+
+function blockProblems(block: Json, ids: Set<string>): string[] {
+  const problems: string[] = [];
+  const text = block.text as Json | undefined;
+  if (block.type === 'section' && text && length(text.text) > slack.SLACK_MAX_SECTION_TEXT)
+    problems.push(`section text ${length(text.text)}`);
+  if (block.type === 'header' && text && length(text.text) > slack.SLACK_MAX_HEADER_TEXT)
+    problems.push('header too long');
+  const fields = block.fields as Json[] | undefined;
+  if (fields && fields.length > slack.SLACK_MAX_FIELDS) problems.push(`${fields.length} fields`);
+  for (const f of fields ?? []) if (length(f.text) > slack.SLACK_MAX_FIELD_TEXT) problems.push('field too long');
+  for (const e of (block.elements as Json[] | undefined) ?? []) {
+    if (e.type !== 'button') continue;
+    const id = String(e.action_id);
+    if (ids.has(id)) problems.push(`repeated action_id ${id}`);
+    ids.add(id);
+    if (id.length > slack.SLACK_MAX_ID) problems.push('action_id too long');
+    if (length((e.text as Json).text) > slack.SLACK_MAX_BUTTON_TEXT) problems.push('button text too long');
+    if (String(e.value).length > slack.SLACK_MAX_BUTTON_VALUE) problems.push('button value too long');
+    if (!parseCardPayload(e.value).ok) problems.push(`button value is not a payload: ${String(e.value)}`);
+  }
+  if (block.type === 'actions' && (block.elements as Json[]).length > slack.SLACK_MAX_ACTION_ELEMENTS)
+    problems.push('too many buttons');
+  // Text we did not escape must never be mrkdwn: only plain_text may carry user text as typed.
+  if (text?.type === 'mrkdwn' && /<[@#!]/.test(String(text.text))) problems.push('unescaped mention');
+  return problems;
+}
+
+// ---- samples -------------------------------------------------------------------------------------------
+
+const at = new Date('2026-05-11T06:00:00Z');
+
+export const sampleBrief: Brief = {
+  version: 1,
+  unit: { id: 1, code: 'north', name: 'North BCU', timeZone: 'Europe/London' },
+  localDate: '2026-05-11',
+  window: { start: '2026-05-10T06:00:00.000Z', end: '2026-05-11T06:00:00.000Z', hours: 24 },
+  builtAt: '2026-05-11T06:00:01.000Z',
+  rule: 'high when x - mean > 2 * max(sd, sqrt(mean)) and x - mean >= 3',
+  incidents: {
+    total: { key: 'total', count: 312, baselineMean: 280.5, baselineSd: 12.1, flag: 'high' },
+    byGrade: [
+      { key: 'G1_EMERGENCY', count: 40, baselineMean: 35, baselineSd: 4, flag: null },
+      { key: 'G2_PRIORITY', count: 120, baselineMean: 110, baselineSd: 9, flag: null },
+    ],
+    byChapter: [{ key: 'crime', count: 200, baselineMean: 190, baselineSd: 10, flag: null }],
+    byType: [{ key: 'THEFT', count: 60, baselineMean: 50, baselineSd: 5, flag: null }],
+    hotspots: [{ key: 'Centre', count: 44, baselineMean: 30, baselineSd: 4, flag: 'high' }],
+    responseBreaches: 3,
+  },
+  exceptions: {
+    count: 2,
+    items: [
+      {
+        reference: 'REF-0001',
+        eventAt: '2026-05-10T20:00:00.000Z',
+        grade: 'G1_EMERGENCY',
+        type: 'ASSAULT',
+        area: 'Northside',
+        reasons: ['G1 emergency', 'domestic'],
+        marking: 'OFFICIAL',
+      },
+      {
+        reference: 'REF-0002',
+        eventAt: '2026-05-10T23:00:00.000Z',
+        grade: 'G2_PRIORITY',
+        type: 'MISPER',
+        area: 'West',
+        reasons: ['high THRIVE risk', 'missing person'],
+        marking: 'OFFICIAL-SENSITIVE',
+      },
+    ],
+  },
+  priorities: [
+    { title: 'Shoplifting', count: 12, baselineMean: 9, flag: null, marking: 'OFFICIAL' },
+    { title: 'Operation Nightjar', count: 2, baselineMean: 1, flag: null, marking: 'OFFICIAL-SENSITIVE' },
+  ],
+  actions: {
+    overdue: [
+      {
+        id: 7,
+        title: 'Visit the shop manager',
+        owner: 'Action owner',
+        dueOn: '2026-05-10',
+        status: 'open',
+        category: 'reassurance',
+        marking: 'OFFICIAL',
+      },
+    ],
+    dueToday: [],
+    blocked: [],
+    updated: [],
+  },
+  forwardLook: [
+    {
+      id: 3,
+      kind: 'event',
+      title: 'Football match',
+      startsAt: '2026-05-11T14:00:00.000Z',
+      location: 'Stadium',
+      marking: 'OFFICIAL',
+    },
+  ],
+  decisions: [
+    {
+      id: 11,
+      text: 'Patrols at the retail park',
+      decisionMaker: 'Chair',
+      decidedAt: '2026-05-10T08:10:00.000Z',
+      supersededById: null,
+      marking: 'OFFICIAL',
+    },
+  ],
+};
+
+export function sampleAction(overrides: Partial<Action> = {}): Action {
+  return {
+    id: 42,
+    unitId: 1,
+    title: 'Retrieve CCTV from the retail park',
+    description: 'Cameras at the north entrance.',
+    ownerPersonId: 3,
+    ownerPost: null,
+    actionManagerId: null,
+    dueOn: '2026-05-12',
+    category: 'intelligence',
+    status: 'open',
+    result: null,
+    meetingId: 1,
+    decisionId: null,
+    priorityId: null,
+    incidentRef: 'REF-0001',
+    marking: 'OFFICIAL',
+    version: 1,
+    createdBy: 1,
+    createdAt: at,
+    updatedAt: at,
+    ...overrides,
+  };
+}
+
+export function sampleMeeting(status: Meeting['status'], currentIndex: number | null): Meeting {
+  const agenda = DEFAULT_AGENDA.map((section, i) => ({
+    id: i + 1,
+    position: i + 1,
+    sectionKey: section.key,
+    title: section.title,
+    feed: section.feed,
+    status:
+      currentIndex === null
+        ? status === 'closed'
+          ? ('done' as const)
+          : ('pending' as const)
+        : i < currentIndex
+          ? ('done' as const)
+          : i === currentIndex
+            ? ('current' as const)
+            : ('pending' as const),
+    startedAt: null,
+    endedAt: null,
+  }));
+  return {
+    id: 1,
+    unitId: 1,
+    localDate: '2026-05-11',
+    status,
+    chairPersonId: 1,
+    startedAt: at,
+    closedAt: status === 'closed' ? at : null,
+    version: 3,
+    agenda,
+    current: currentIndex === null ? null : (agenda[currentIndex] ?? null),
+  };
+}
+
+const sampleDecision: Decision = {
+  id: 12,
+  unitId: 1,
+  meetingId: 1,
+  agendaItemId: 2,
+  text: 'Deploy a patrol to the retail park from 16:00',
+  decisionMakerId: 1,
+  decidedAt: at,
+  rationale: {
+    information: 'Shoplifting series, 12 in a week',
+    threatRisk: 'Staff threatened twice',
+    powersPolicy: 'Neighbourhood policing plan',
+    optionsConsidered: 'Patrol; CCTV review; no action',
+    chosenOption: 'Patrol: visible deterrent at the peak time',
+    reviewPoint: "Tomorrow's DMM",
+  },
+  priorityId: null,
+  incidentRef: 'REF-0001',
+  marking: 'OFFICIAL',
+  supersedesId: 9,
+  correctionReason: 'Wrong start time',
+  supersededById: null,
+};
+
+/** One sample of every card kind, by name (the names key the snapshots). */
+export function sampleCards(): Record<string, Card> {
+  const internal = viewBrief(sampleBrief, { audience: 'internal', ceiling: 'OFFICIAL' });
+  const sensitive = viewBrief(sampleBrief, { audience: 'internal', ceiling: 'OFFICIAL-SENSITIVE' });
+  const partner = viewBrief(sampleBrief, { audience: 'partner', ceiling: 'OFFICIAL' });
+  const cards: Record<string, Card> = {
+    'brief-internal-official': buildBriefCard(internal),
+    'brief-internal-sensitive': buildBriefCard(sensitive),
+    'brief-partner': buildBriefCard(partner),
+    'meeting-closed': buildMeetingCard({
+      meeting: sampleMeeting('closed', null),
+      unitName: 'North BCU',
+      brief: internal,
+      canRun: true,
+      canAct: true,
+    }),
+    'meeting-open-member': buildMeetingCard({
+      meeting: sampleMeeting('open', 0),
+      unitName: 'North BCU',
+      brief: internal,
+      canRun: false,
+      canAct: true,
+    }),
+    'meeting-open-partner': buildMeetingCard({
+      meeting: sampleMeeting('open', 1),
+      unitName: 'North BCU',
+      brief: partner,
+      canRun: false,
+      canAct: false,
+    }),
+    'decision-form': buildDecisionFormCard({ unitId: 1, sectionTitle: 'Critical and major incidents' }),
+    decision: buildDecisionCard({ decision: sampleDecision, decisionMaker: 'Chair', zoneTime: 'Mon 11 May 2026 07:10' }),
+    'action-form': buildActionFormCard({
+      unitId: 1,
+      people: [
+        { id: 3, name: 'Action owner' },
+        { id: 4, name: 'Analyst' },
+      ],
+      categories: ['prevention', 'intelligence', 'enforcement', 'reassurance'],
+      defaultDue: '2026-05-12',
+    }),
+    'action-done': buildActionCard({
+      action: sampleAction({ status: 'done', result: 'Footage obtained' }),
+      owner: 'Action owner',
+      allowed: [],
+      canChangeDue: false,
+    }),
+    'action-due-form': buildDueDateFormCard({ action: sampleAction() }),
+    'action-list-empty': buildActionListCard({ title: 'My actions', items: [], emptyText: 'You have no open actions.' }),
+    'action-list': buildActionListCard({
+      title: 'Overdue actions',
+      items: [
+        { action: sampleAction(), owner: 'Action owner' },
+        { action: sampleAction({ id: 43, status: 'blocked', marking: 'OFFICIAL-SENSITIVE' }), owner: 'Duty Inspector' },
+      ],
+      withheld: 1,
+    }),
+    minutes: buildMinutesCard({
+      localDate: '2026-05-11',
+      markdown: '# Minutes\n\n## Decisions\n\n- #12 Deploy a patrol (Chair)',
+      marking: 'OFFICIAL',
+    }),
+    help: buildHelpCard({
+      entries: [
+        { usage: 'dmm brief', description: "today's brief" },
+        { usage: 'dmm meeting start', description: "start today's meeting (chair)" },
+      ],
+    }),
+    error: buildErrorCard({
+      message: 'Only the chair can close the meeting.',
+      hint: 'Ask the chair, or type `dmm meeting` to see it.',
+      correlationId: 'c0ffee12',
+    }),
+  };
+  for (let i = 0; i < DEFAULT_AGENDA.length; i += 1) {
+    cards[`meeting-open-chair-section-${i + 1}`] = buildMeetingCard({
+      meeting: sampleMeeting('open', i),
+      unitName: 'North BCU',
+      brief: sensitive,
+      canRun: true,
+      canAct: true,
+    });
+  }
+  for (const [from, moves] of Object.entries(TRANSITIONS)) {
+    if (moves.length === 0) continue;
+    cards[`action-${from}`] = buildActionCard({
+      action: sampleAction({ status: from as Action['status'] }),
+      owner: 'Action owner',
+      allowed: moves,
+      canChangeDue: true,
+    });
+    for (const to of moves) {
+      if (to === 'done' || to === 'blocked' || to === 'escalated' || to === 'no_further_action')
+        cards[`action-status-form-${to}`] = buildActionStatusFormCard({ action: sampleAction(), status: to });
+    }
+  }
+  return cards;
+}
