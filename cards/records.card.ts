@@ -7,12 +7,18 @@ import type { Action } from '../services/actions/action.service.js';
 import { ACTION_STATUSES, type ActionStatus, REQUIREMENTS } from '../services/actions/transitions.js';
 import type { Decision } from '../services/decisions/decision.service.js';
 import type { Marking } from '../services/validation.js';
-import type { Card, CardAction, CardBlock } from './card.js';
+import type { Card, CardAction, CardBlock, CardInput } from './card.js';
 import { payload } from './card-actions.js';
 
 const MARKINGS: ReadonlyArray<{ title: string; value: Marking }> = [
   { title: 'OFFICIAL', value: 'OFFICIAL' },
   { title: 'OFFICIAL-SENSITIVE', value: 'OFFICIAL-SENSITIVE' },
+];
+
+/** The last inputs of every record form: the incident it concerns, and its marking. */
+const LINK_AND_MARKING: readonly CardInput[] = [
+  { kind: 'text', id: 'incidentRef', label: 'Linked incident reference', maxLength: 200 },
+  { kind: 'choice', id: 'marking', label: 'Marking', choices: MARKINGS, value: 'OFFICIAL', required: true },
 ];
 
 const STATUS_LABEL: Readonly<Record<ActionStatus, string>> = {
@@ -65,15 +71,7 @@ export function buildDecisionFormCard(input: { unitId: number; sectionTitle?: st
         text('optionsConsidered', 'Options considered'),
         text('chosenOption', 'Option chosen, and why'),
         { ...text('reviewPoint', 'Review point', false, false), maxLength: 500 },
-        { kind: 'text', id: 'incidentRef', label: 'Linked incident reference', maxLength: 200 },
-        {
-          kind: 'choice',
-          id: 'marking',
-          label: 'Marking',
-          choices: MARKINGS,
-          value: 'OFFICIAL',
-          required: true,
-        },
+        ...LINK_AND_MARKING,
       ],
       submit: {
         title: 'Record decision',
@@ -157,15 +155,7 @@ export function buildActionFormCard(input: {
           ...(input.categories[0] ? { value: input.categories[0] } : {}),
         },
         { kind: 'text', id: 'description', label: 'Details', multiline: true, maxLength: 4000 },
-        { kind: 'text', id: 'incidentRef', label: 'Linked incident reference', maxLength: 200 },
-        {
-          kind: 'choice',
-          id: 'marking',
-          label: 'Marking',
-          choices: MARKINGS,
-          value: 'OFFICIAL',
-          required: true,
-        },
+        ...LINK_AND_MARKING,
       ],
       submit: {
         title: 'Create action',

@@ -381,17 +381,17 @@ export function createPictureService(deps: {
         'marking',
       ] as const;
       // The lists read the window in time order and stop at MAX_LISTED; their counts come from the scan above.
-      const exceptionRows = await db
-        .selectFrom('incidents as i')
-        .select(columns)
-        .where('unit_id', '=', unit.id)
-        .where('event_at', '>=', current.start)
-        .where('event_at', '<', current.end)
-        .where(EXCEPTION_CONDITION)
-        .orderBy('event_at')
-        .orderBy('id')
-        .limit(MAX_LISTED)
-        .execute();
+      const listed = () =>
+        db
+          .selectFrom('incidents as i')
+          .select(columns)
+          .where('unit_id', '=', unit.id)
+          .where('event_at', '>=', current.start)
+          .where('event_at', '<', current.end)
+          .orderBy('event_at')
+          .orderBy('id')
+          .limit(MAX_LISTED);
+      const exceptionRows = await listed().where(EXCEPTION_CONDITION).execute();
       const exceptionItems = exceptionRows.map((r) => {
         const reasons: string[] = [];
         if (r.grade_initial === 'G1_EMERGENCY') reasons.push('G1 emergency');
@@ -405,19 +405,11 @@ export function createPictureService(deps: {
       const breachRows =
         today.breaches === 0
           ? []
-          : await db
-              .selectFrom('incidents as i')
-              .select(columns)
+          : await listed()
               .select(
                 sql<number>`round(extract(epoch from (arrived_at - opened_at)) / 60)::int`.as('minutes'),
               )
-              .where('unit_id', '=', unit.id)
-              .where('event_at', '>=', current.start)
-              .where('event_at', '<', current.end)
               .where(BREACH_CONDITION)
-              .orderBy('event_at')
-              .orderBy('id')
-              .limit(MAX_LISTED)
               .execute();
 
       return {
