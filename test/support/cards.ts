@@ -3,8 +3,8 @@
  * load in Node), Block Kit limit checks, and one sample of every card the product builds.
  */
 import { createRequire } from 'node:module';
-import { parseCardPayload } from '../../cards/card-actions.js';
 import type { Card } from '../../cards/card.js';
+import { parseCardPayload } from '../../cards/card-actions.js';
 import { buildBriefCard } from '../../cards/daily-brief.card.js';
 import { buildMeetingCard } from '../../cards/meeting.card.js';
 import {
@@ -25,8 +25,8 @@ import type { Action } from '../../services/actions/action.service.js';
 import { TRANSITIONS } from '../../services/actions/transitions.js';
 import { type Brief, viewBrief } from '../../services/briefs/brief.model.js';
 import type { Decision } from '../../services/decisions/decision.service.js';
-import type { Meeting } from '../../services/meetings/meeting.service.js';
 import { DEFAULT_AGENDA } from '../../services/meetings/default-agenda.js';
+import type { Meeting } from '../../services/meetings/meeting.service.js';
 
 const require = createRequire(import.meta.url);
 // biome-ignore lint/suspicious/noExplicitAny: the bundle has no typings of its own at this path.
@@ -48,7 +48,8 @@ type Json = Record<string, unknown>;
 /** Every Block Kit limit we rely on, for a message; returns what is broken. */
 export function slackMessageProblems(message: slack.SlackMessage): string[] {
   const problems: string[] = [];
-  if (message.blocks.length > slack.SLACK_MAX_MESSAGE_BLOCKS) problems.push(`${message.blocks.length} blocks`);
+  if (message.blocks.length > slack.SLACK_MAX_MESSAGE_BLOCKS)
+    problems.push(`${message.blocks.length} blocks`);
   const ids = new Set<string>();
   for (const block of message.blocks as Json[]) problems.push(...blockProblems(block, ids));
   return problems;
@@ -56,7 +57,8 @@ export function slackMessageProblems(message: slack.SlackMessage): string[] {
 
 export function slackModalProblems(modal: slack.SlackModal): string[] {
   const problems: string[] = [];
-  if (modal.blocks.length > slack.SLACK_MAX_MODAL_BLOCKS) problems.push(`${modal.blocks.length} modal blocks`);
+  if (modal.blocks.length > slack.SLACK_MAX_MODAL_BLOCKS)
+    problems.push(`${modal.blocks.length} modal blocks`);
   if (modal.title.text.length > slack.SLACK_MAX_MODAL_TITLE) problems.push('modal title too long');
   if (modal.submit.text.length > slack.SLACK_MAX_MODAL_TITLE) problems.push('modal submit too long');
   if (modal.private_metadata.length > slack.SLACK_MAX_PRIVATE_METADATA) problems.push('metadata too long');
@@ -77,7 +79,8 @@ function blockProblems(block: Json, ids: Set<string>): string[] {
     problems.push('header too long');
   const fields = block.fields as Json[] | undefined;
   if (fields && fields.length > slack.SLACK_MAX_FIELDS) problems.push(`${fields.length} fields`);
-  for (const f of fields ?? []) if (length(f.text) > slack.SLACK_MAX_FIELD_TEXT) problems.push('field too long');
+  for (const f of fields ?? [])
+    if (length(f.text) > slack.SLACK_MAX_FIELD_TEXT) problems.push('field too long');
   for (const e of (block.elements as Json[] | undefined) ?? []) {
     if (e.type !== 'button') continue;
     const id = String(e.action_id);
@@ -297,7 +300,11 @@ export function sampleCards(): Record<string, Card> {
       canAct: false,
     }),
     'decision-form': buildDecisionFormCard({ unitId: 1, sectionTitle: 'Critical and major incidents' }),
-    decision: buildDecisionCard({ decision: sampleDecision, decisionMaker: 'Chair', zoneTime: 'Mon 11 May 2026 07:10' }),
+    decision: buildDecisionCard({
+      decision: sampleDecision,
+      decisionMaker: 'Chair',
+      zoneTime: 'Mon 11 May 2026 07:10',
+    }),
     'action-form': buildActionFormCard({
       unitId: 1,
       people: [
@@ -314,12 +321,19 @@ export function sampleCards(): Record<string, Card> {
       canChangeDue: false,
     }),
     'action-due-form': buildDueDateFormCard({ action: sampleAction() }),
-    'action-list-empty': buildActionListCard({ title: 'My actions', items: [], emptyText: 'You have no open actions.' }),
+    'action-list-empty': buildActionListCard({
+      title: 'My actions',
+      items: [],
+      emptyText: 'You have no open actions.',
+    }),
     'action-list': buildActionListCard({
       title: 'Overdue actions',
       items: [
         { action: sampleAction(), owner: 'Action owner' },
-        { action: sampleAction({ id: 43, status: 'blocked', marking: 'OFFICIAL-SENSITIVE' }), owner: 'Duty Inspector' },
+        {
+          action: sampleAction({ id: 43, status: 'blocked', marking: 'OFFICIAL-SENSITIVE' }),
+          owner: 'Duty Inspector',
+        },
       ],
       withheld: 1,
     }),

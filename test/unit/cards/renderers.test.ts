@@ -24,11 +24,14 @@ import {
 const samples = Object.entries(sampleCards());
 
 describe('every card on both renderers', () => {
-  it.each(samples)('%s: parses with no error or warning in the official Adaptive Cards parser, under 28 KB', (_, card) => {
-    const json = renderAdaptiveCard(card);
-    expect(adaptiveCardProblems(json)).toEqual([]);
-    expect(adaptiveCardBytes(json)).toBeLessThan(TEAMS_MAX_CARD_BYTES);
-  });
+  it.each(samples)(
+    '%s: parses with no error or warning in the official Adaptive Cards parser, under 28 KB',
+    (_, card) => {
+      const json = renderAdaptiveCard(card);
+      expect(adaptiveCardProblems(json)).toEqual([]);
+      expect(adaptiveCardBytes(json)).toBeLessThan(TEAMS_MAX_CARD_BYTES);
+    },
+  );
 
   it.each(samples)('%s: keeps within every Block Kit limit, messages and modal', (_, card) => {
     for (const message of renderBlockKitMessages(card)) expect(slackMessageProblems(message)).toEqual([]);
@@ -45,7 +48,8 @@ describe('every card on both renderers', () => {
 });
 
 describe('user text is shown as typed, never as markup', () => {
-  const hostile = '<script>alert(1)</script> *bold* _it_ <@U123> <!channel> ${expression} [x](http://e.test) # h';
+  const hostile =
+    '<script>alert(1)</script> *bold* _it_ <@U123> <!channel> ${expression} [x](http://e.test) # h';
   const card = buildActionCard({
     action: sampleAction({ title: hostile, description: `1. ${hostile}\n- item` }),
     owner: hostile,
@@ -57,6 +61,7 @@ describe('user text is shown as typed, never as markup', () => {
     const json = JSON.stringify(renderAdaptiveCard(card));
     const text = escapeAdaptiveText(hostile);
     expect(text).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the literal `${expression}` must come back as typed.
       '\\<script\\>alert(1)\\</script\\> \\*bold\\* \\_it\\_ \\<@U123\\> \\<!channel\\> ${expression} \\[x\\](http://e.test) # h',
     );
     expect(json).toContain(JSON.stringify(`Action #42: ${text}`));
@@ -99,6 +104,7 @@ describe('random content never breaks a platform limit or the parser', () => {
   const text = fc.oneof(
     fc.string({ maxLength: 200 }),
     fc.string({ unit: 'grapheme', maxLength: 400 }),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal `${x}` is hostile content to render.
     fc.constantFrom('*bold*', '<@U123>', '${x}', '😀'.repeat(2000), 'x'.repeat(10_000), '\n'.repeat(50)),
   );
 
@@ -135,7 +141,8 @@ describe('random content never breaks a platform limit or the parser', () => {
         }
         // Nothing is cut silently: every title reaches Slack.
         const all = JSON.stringify(messages.flatMap((m) => m.blocks));
-        for (const t of titles.slice(0, 5)) expect(all).toContain(JSON.stringify(t).slice(1, -1).slice(0, 20));
+        for (const t of titles.slice(0, 5))
+          expect(all).toContain(JSON.stringify(t).slice(1, -1).slice(0, 20));
       }),
       { numRuns: 5 },
     );
