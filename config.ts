@@ -26,7 +26,11 @@ const envSchema = z.object({
   DMM_DEFAULT_TIME_ZONE: z.string().trim().min(1).default('Europe/London'),
   DMM_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   DMM_DEMO_INCIDENTS: z.string().trim().min(1).optional(),
+  DMM_CONSOLE: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
 });
+
+/** Hosts that only this machine can reach. */
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -43,6 +47,11 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   /** CSV of real incidents the demo imports (default: the shared Met stop-and-search file beside the checkout). */
   readonly demoIncidentsFile: string;
+  /**
+   * Serve the local console at /console. Anyone who reaches it can act as any persona of the unit, so `auto`
+   * (the default) serves it only when the service listens on loopback.
+   */
+  readonly consoleEnabled: boolean;
 }
 
 export class ConfigError extends Error {
@@ -77,6 +86,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       e.DMM_DEMO_INCIDENTS ??
         path.join(import.meta.dirname, '..', 'shared', 'data', 'uk_met_stop_and_search_2016-06.csv'),
     ),
+    consoleEnabled: e.DMM_CONSOLE === 'on' || (e.DMM_CONSOLE === 'auto' && LOOPBACK.has(e.HOST)),
   });
 }
 

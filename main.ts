@@ -4,6 +4,7 @@
  * `stop()` closes the server, waits for in-flight requests and closes the database. `stop()` is idempotent.
  */
 
+import { addConsoleRoutes } from './bot/console/console.routes.js';
 import { addHealthRoutes } from './bot/http/health.routes.js';
 import { addIngestRoutes } from './bot/http/ingest.routes.js';
 import { createHttpServer } from './bot/http/server.js';
@@ -71,6 +72,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     }
     addHealthRoutes(server, handle);
     addIngestRoutes(server, services, logger);
+    if (config.consoleEnabled) addConsoleRoutes(server, services, logger);
     url = await server.listen(config.port, config.host);
     logger.info({ url, database: handle.location }, 'listening');
     return { url };

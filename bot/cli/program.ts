@@ -63,7 +63,10 @@ export function buildProgram(io: CliIo): Command {
       try {
         const { url } = await app.start();
         io.stderr(
-          `dmm-bot is running at ${url} (health: ${url}/healthz, readiness: ${url}/readyz). Stop with Ctrl+C.\n`,
+          `dmm-bot is running at ${url} (health: ${url}/healthz, readiness: ${url}/readyz). Stop with Ctrl+C.\n` +
+            (cfg.consoleEnabled
+              ? `Local console (try the bot with no Slack or Teams): ${url}/console\n`
+              : 'Local console: off (DMM_CONSOLE=on serves it; it lets anyone who reaches it act as any person).\n'),
         );
       } catch (error) {
         await app.stop();

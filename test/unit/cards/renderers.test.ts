@@ -48,8 +48,8 @@ describe('every card on both renderers', () => {
 });
 
 describe('user text is shown as typed, never as markup', () => {
-  const hostile =
-    '<script>alert(1)</script> *bold* _it_ <@U123> <!channel> ${expression} [x](http://e.test) # h';
+  // A template literal with the `$` escaped: the text holds a literal ${expression}.
+  const hostile = `<script>alert(1)</script> *bold* _it_ <@U123> <!channel> \${expression} [x](http://e.test) # h`;
   const card = buildActionCard({
     action: sampleAction({ title: hostile, description: `1. ${hostile}\n- item` }),
     owner: hostile,

@@ -1,0 +1,121 @@
+/* The console's page script: plain browser JavaScript, no build step. It renders the cards the server sends
+   with the official Adaptive Cards renderer (window.AdaptiveCards) and posts card actions back. */
+(() => {
+  const AC = window.AdaptiveCards;
+  const log = document.getElementById('log');
+  const unitSelect = document.getElementById('unit');
+  const personSelect = document.getElementById('person');
+  const composer = document.getElementById('composer');
+  const input = document.getElementById('text');
+
+  // The server escapes user text with Markdown backslashes and never sends formatting of its own, so showing
+  // a text is: drop the escapes, then let the browser treat the result as text (never as HTML).
+  AC.AdaptiveCard.onProcessMarkdown = (text, result) => {
+    const div = document.createElement('div');
+    div.textContent = text.replace(/\\(.)/g, '$1');
+    result.outputHtml = div.innerHTML.replace(/\n/g, '<br>');
+    result.didProcess = true;
+  };
+
+  const state = { unitId: null, personId: null, people: [] };
+
+  function personLabel() {
+    const p = state.people.find((x) => x.id === state.personId);
+    return p ? `${p.name} (${p.roles.join(', ')})` : 'you';
+  }
+
+  function addEntry(kind, who, node) {
+    const entry = document.createElement('div');
+    entry.className = `entry ${kind}`;
+    const whoNode = document.createElement('div');
+    whoNode.className = 'who';
+    whoNode.textContent = who;
+    entry.append(whoNode, node);
+    log.append(entry);
+    entry.scrollIntoView({ block: 'end' });
+    return entry;
+  }
+
+  function addText(kind, who, text) {
+    const node = document.createElement('div');
+    node.className = 'text';
+    node.textContent = text;
+    return addEntry(kind, who, node);
+  }
+
+  function renderCard(json) {
+    const card = new AC.AdaptiveCard();
+    card.parse(json);
+    card.onExecuteAction = (action) => {
+      const inputs = {};
+      for (const i of card.getAllInputs()) inputs[i.id] = i.value;
+      const data = action.data && typeof action.data === 'object' ? { ...action.data } : {};
+      for (const key of Object.keys(inputs)) delete data[key];
+      send('/console/api/submit', { data, inputs }, `[${action.title}]`);
+    };
+    const node = document.createElement('div');
+    node.className = 'card';
+    node.dataset.cardTitle = json.body?.find((b) => b.style === 'heading')?.text || '';
+    node.append(card.render());
+    return node;
+  }
+
+  async function send(url, body, shown) {
+    addText('user', personLabel(), shown);
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...body, unitId: state.unitId, personId: state.personId }),
+      });
+      const reply = await res.json();
+      if (!res.ok) {
+        addText(
+          'error',
+          'dmm',
+          reply.message ||
+            `The server answered ${res.status}${reply.correlationId ? ` (reference ${reply.correlationId})` : ''}.`,
+        );
+        return;
+      }
+      const wrap = document.createElement('div');
+      for (const json of reply.cards) wrap.append(renderCard(json));
+      addEntry('bot', 'dmm', wrap);
+    } catch (error) {
+      addText('error', 'dmm', `Could not reach the service: ${error.message}. Is it still running?`);
+    }
+  }
+
+  async function loadPeople(unitId) {
+    const res = await fetch(`/console/api/people${unitId ? `?unit=${unitId}` : ''}`);
+    const data = await res.json();
+    if (!res.ok) {
+      addText('error', 'dmm', data.message);
+      return;
+    }
+    state.unitId = data.unit.id;
+    state.people = data.people;
+    unitSelect.replaceChildren(
+      ...data.units.map((u) => new Option(u.name, String(u.id), false, u.id === data.unit.id)),
+    );
+    personSelect.replaceChildren(
+      ...data.people.map((p) => new Option(`${p.name} (${p.roles.join(', ')})`, String(p.id))),
+    );
+    state.personId = data.people[0] ? data.people[0].id : null;
+  }
+
+  unitSelect.addEventListener('change', () => loadPeople(Number(unitSelect.value)));
+  personSelect.addEventListener('change', () => {
+    state.personId = Number(personSelect.value);
+    addText('notice', 'console', `You are now ${personLabel()}.`);
+  });
+  composer.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = '';
+    send('/console/api/message', { text }, text);
+  });
+
+  loadPeople().then(() => addText('notice', 'console', 'Type dmm help to see the commands.'));
+})();

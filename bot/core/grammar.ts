@@ -1,0 +1,188 @@
+/**
+ * The command grammar, one for every channel (Slack `/dmm …`, a Teams message, the console): text in, one typed
+ * `Command` out, or help for the verb the text was nearest to.
+ */
+import { ACTION_STATUSES, type ActionStatus } from '../../services/actions/transitions.js';
+
+export type ActionsFilter = 'mine' | 'overdue' | 'due_today' | 'open' | 'all';
+
+export type Command =
+  | { readonly verb: 'help' }
+  | { readonly verb: 'whoami' }
+  | { readonly verb: 'brief'; readonly date?: string }
+  | { readonly verb: 'meeting'; readonly step: 'show' | 'start' | 'next' | 'back' | 'skip' | 'close' }
+  | { readonly verb: 'decide' }
+  | { readonly verb: 'action.new' }
+  | { readonly verb: 'actions'; readonly filter: ActionsFilter }
+  | { readonly verb: 'action.show'; readonly actionId: number }
+  | {
+      readonly verb: 'action.status';
+      readonly actionId: number;
+      readonly status: ActionStatus;
+      readonly note?: string;
+    }
+  | { readonly verb: 'action.due'; readonly actionId: number; readonly dueOn: string; readonly note?: string }
+  | { readonly verb: 'minutes'; readonly date?: string };
+
+export interface HelpEntry {
+  readonly usage: string;
+  readonly description: string;
+}
+
+/** Every command with what it does: the help text, in the order people need them in a DMM. */
+export const HELP: Readonly<Record<string, readonly HelpEntry[]>> = {
+  help: [{ usage: 'dmm help', description: 'this list' }],
+  whoami: [{ usage: 'dmm whoami', description: 'who the bot thinks you are, and your roles' }],
+  brief: [{ usage: 'dmm brief [YYYY-MM-DD]', description: "today's daily brief (or another day's)" }],
+  meeting: [
+    { usage: 'dmm meeting', description: "today's meeting and where it is" },
+    { usage: 'dmm meeting start', description: "open today's meeting (chair)" },
+    { usage: 'dmm meeting next | back | skip', description: 'move through the agenda (chair)' },
+    { usage: 'dmm meeting close', description: 'close the meeting and write the minutes (chair)' },
+  ],
+  decide: [{ usage: 'dmm decide', description: 'record a decision with its rationale (chair)' }],
+  action: [
+    { usage: 'dmm action new', description: 'create an action' },
+    { usage: 'dmm action 42', description: 'show action 42' },
+    {
+      usage: 'dmm action 42 start | block | done | nfa | escalate | reopen [note]',
+      description: 'change its status; done needs a result, block/escalate/nfa a reason',
+    },
+    { usage: 'dmm action 42 due YYYY-MM-DD [note]', description: 'change its due date' },
+  ],
+  actions: [
+    {
+      usage: 'dmm actions [mine | overdue | today | open | all]',
+      description: 'list actions (default: mine)',
+    },
+  ],
+  minutes: [
+    { usage: 'dmm minutes [YYYY-MM-DD]', description: 'minutes of a closed meeting (default: the latest)' },
+  ],
+};
+
+export const ALL_HELP: readonly HelpEntry[] = Object.values(HELP).flat();
+
+/** Words people use for each status. */
+const STATUS_WORDS: Readonly<Record<string, ActionStatus>> = {
+  start: 'in_progress',
+  started: 'in_progress',
+  progress: 'in_progress',
+  block: 'blocked',
+  done: 'done',
+  complete: 'done',
+  nfa: 'no_further_action',
+  escalate: 'escalated',
+  reopen: 'open',
+  ...Object.fromEntries(ACTION_STATUSES.map((s) => [s, s])),
+};
+
+const FILTER_WORDS: Readonly<Record<string, ActionsFilter>> = {
+  mine: 'mine',
+  overdue: 'overdue',
+  today: 'due_today',
+  due: 'due_today',
+  due_today: 'due_today',
+  open: 'open',
+  all: 'all',
+};
+
+export type ParseResult =
+  | { readonly ok: true; readonly command: Command }
+  | { readonly ok: false; readonly message: string; readonly help: readonly HelpEntry[] };
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    let diagonal = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const above = row[j] as number;
+      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length] as number;
+}
+
+function refuse(message: string, verb?: string): ParseResult {
+  return { ok: false, message, help: (verb && HELP[verb]) || ALL_HELP };
+}
+
+/** Parses one command line (`dmm` or `/dmm` in front is optional). */
+export function parseCommand(input: string): ParseResult {
+  const words = input
+    .trim()
+    .replace(/^\/?dmm\b/i, '')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean);
+  const [first, ...rest] = words;
+  const verb = (first ?? 'help').toLowerCase();
+  const arg = rest[0]?.toLowerCase();
+  switch (verb) {
+    case 'help':
+    case 'whoami':
+      return { ok: true, command: { verb } };
+    case 'brief':
+    case 'minutes':
+      if (arg === undefined) return { ok: true, command: { verb } };
+      if (DATE.test(arg)) return { ok: true, command: { verb, date: arg } };
+      return refuse(`'${rest[0]}' is not a date: use YYYY-MM-DD, e.g. 2026-11-22.`, verb);
+    case 'meeting': {
+      const step = arg ?? 'show';
+      if (step === 'agenda') return { ok: true, command: { verb, step: 'show' } };
+      if (['show', 'start', 'next', 'back', 'skip', 'close'].includes(step))
+        return { ok: true, command: { verb, step: step as 'show' } };
+      return refuse(`'meeting ${rest[0]}' is not a meeting command.`, 'meeting');
+    }
+    case 'decide':
+    case 'decision':
+      return { ok: true, command: { verb: 'decide' } };
+    case 'actions': {
+      const filter = FILTER_WORDS[arg ?? 'mine'];
+      if (filter) return { ok: true, command: { verb, filter } };
+      return refuse(`'${rest[0]}' is not a list: use mine, overdue, today, open or all.`, 'actions');
+    }
+    case 'action': {
+      if (arg === 'new' || arg === 'create') return { ok: true, command: { verb: 'action.new' } };
+      const id = Number(arg?.replace(/^#/, ''));
+      if (!arg || !Number.isSafeInteger(id) || id <= 0)
+        return refuse(
+          arg ? `'${rest[0]}' is not an action number.` : 'Which action? Give its number.',
+          'action',
+        );
+      const what = rest[1]?.toLowerCase();
+      if (what === undefined) return { ok: true, command: { verb: 'action.show', actionId: id } };
+      const note = rest.slice(2).join(' ') || undefined;
+      if (what === 'due') {
+        const date = rest[2];
+        if (!date || !DATE.test(date)) return refuse('Give the new due date as YYYY-MM-DD.', 'action');
+        const dueNote = rest.slice(3).join(' ') || undefined;
+        return {
+          ok: true,
+          command: { verb: 'action.due', actionId: id, dueOn: date, ...(dueNote ? { note: dueNote } : {}) },
+        };
+      }
+      const status = STATUS_WORDS[what];
+      if (!status)
+        return refuse(
+          `'${rest[1]}' is not a status: use start, block, done, nfa, escalate or reopen.`,
+          'action',
+        );
+      return {
+        ok: true,
+        command: { verb: 'action.status', actionId: id, status, ...(note ? { note } : {}) },
+      };
+    }
+    default: {
+      const known = Object.keys(HELP);
+      const nearest = known.map((k) => ({ k, d: editDistance(verb, k) })).sort((a, b) => a.d - b.d)[0];
+      if (nearest && nearest.d <= 2)
+        return refuse(`Unknown command '${first}'. Did you mean '${nearest.k}'?`, nearest.k);
+      return refuse(`Unknown command '${first}'. These are the commands:`);
+    }
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The local console over real HTTP: a whole DMM driven through the API its page uses (commands and card
+ * submissions), every reply an Adaptive Card from the shared router; the partner sees the sanitised brief only
+ * and cannot open forms that write.
+ */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config.js';
+import { type App, createApp } from '../../main.js';
+import { createFixedClock } from '../../services/clock.js';
+import type { Services } from '../../services/index.js';
+import { createLogger } from '../../services/logger.js';
+import { adaptiveCardProblems } from '../support/cards.js';
+import { BACKENDS, createThrowawayPostgresDatabase } from '../support/database.js';
+import { createUnitFixture, type UnitFixture } from '../support/fixtures.js';
+
+type Json = Record<string, unknown>;
+
+/** Every Action.Execute on a card, in order. */
+function actionsOf(card: Json): Json[] {
+  const found: Json[] = [];
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) node.forEach(walk);
+    else if (node && typeof node === 'object') {
+      const n = node as Json;
+      if (n.type === 'Action.Execute') found.push(n);
+      for (const [key, value] of Object.entries(n)) if (key !== 'fallback') walk(value);
+    }
+  };
+  walk(card);
+  return found;
+}
+
+const textOf = (cards: Json[]) => JSON.stringify(cards).replace(/\\\\/g, '');
+
+describe.each(BACKENDS)('the local console on %s', (backend) => {
+  const clock = createFixedClock('2026-05-11T08:00:00Z');
+  let dir: string;
+  let app: App;
+  let url: string;
+  let f: UnitFixture;
+  let drop: (() => Promise<void>) | undefined;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-console-'));
+    const env: Record<string, string> = { DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent' };
+    if (backend === 'postgres') {
+      const db = await createThrowawayPostgresDatabase();
+      env.DATABASE_URL = db.url;
+      drop = db.drop;
+    }
+    app = createApp(loadConfig(env), { logger: createLogger('silent'), clock });
+    url = (await app.start()).url;
+    f = await createUnitFixture(app.services as Services, { code: 'console' });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await drop?.();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  async function post(route: string, personId: number, body: Json): Promise<Json[]> {
+    const res = await fetch(`${url}/console/api/${route}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ unitId: f.unit.id, personId, ...body }),
+    });
+    expect(res.status).toBe(200);
+    const { cards } = (await res.json()) as { cards: Json[] };
+    for (const card of cards) expect(adaptiveCardProblems(card as never)).toEqual([]);
+    return cards;
+  }
+  const say = (personId: number, text: string) => post('message', personId, { text });
+  const press = (personId: number, action: Json, inputs: Json = {}) =>
+    post('submit', personId, { data: action.data, inputs });
+  const button = (cards: Json[], title: string) => {
+    const found = cards.flatMap(actionsOf).find((a) => a.title === title);
+    if (!found) throw new Error(`no button '${title}' in ${textOf(cards).slice(0, 400)}`);
+    return found;
+  };
+
+  it('serves the page, the official renderer and the unit people', async () => {
+    const page = await fetch(`${url}/console`);
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(await page.text()).toContain('dmm-bot console');
+    const renderer = await fetch(`${url}/console/adaptivecards.js`);
+    expect(renderer.status).toBe(200);
+    expect((await renderer.text()).length).toBeGreaterThan(100_000);
+    const people = (await (await fetch(`${url}/console/api/people?unit=${f.unit.id}`)).json()) as {
+      people: Array<{ name: string; roles: string[] }>;
+    };
+    expect(people.people.map((p) => p.roles[0])).toEqual(
+      expect.arrayContaining(['chair', 'member', 'partner', 'action_manager']),
+    );
+  });
+
+  it('runs a whole DMM: every section, a decision, an action done by its owner, the minutes', async () => {
+    const chair = f.chair.personId;
+    const owner = f.owner.personId;
+    let cards = await say(chair, 'dmm meeting start');
+    expect(textOf(cards)).toContain('1. Previous actions');
+    for (let section = 2; section <= 10; section += 1) {
+      cards = await press(chair, button(cards, 'Next section'));
+      expect(textOf(cards)).toContain(`${section}. `);
+    }
+    expect(textOf(cards)).toContain('Read-back of decisions and actions');
+
+    const form = await press(chair, button(cards, 'Record a decision'));
+    const decision = await press(chair, button(form, 'Record decision'), {
+      text: 'Patrol the retail park from 16:00',
+      information: 'Shoplifting series',
+      threatRisk: 'Staff threatened',
+      powersPolicy: 'Neighbourhood plan',
+      optionsConsidered: 'Patrol; CCTV; nothing',
+      chosenOption: 'Patrol: visible deterrent',
+      marking: 'OFFICIAL',
+    });
+    expect(textOf(decision)).toMatch(/Decision #\d+/);
+
+    const actionForm = await press(chair, button(cards, 'New action'));
+    let action = await press(chair, button(actionForm, 'Create action'), {
+      title: 'Visit the shop manager',
+      ownerPersonId: String(owner),
+      dueOn: '2026-05-12',
+      category: 'reassurance',
+      marking: 'OFFICIAL',
+    });
+    const id = /Action #(\d+)/.exec(textOf(action))?.[1];
+    expect(id).toBeDefined();
+
+    // The owner finds it among their actions and moves it on from the card.
+    expect(textOf(await say(owner, 'dmm actions mine'))).toContain('Visit the shop manager');
+    action = await say(owner, `dmm action ${id}`);
+    action = await press(owner, button(action, 'Start'));
+    expect(textOf(action)).toContain('In progress');
+    const doneForm = await press(owner, button(action, 'Done…'));
+    action = await press(owner, button(doneForm, 'Done'), { result: 'Manager visited; CCTV offered' });
+    expect(textOf(action)).toContain('Manager visited; CCTV offered');
+    expect(actionsOf(action[0] as Json)).toEqual([]);
+
+    const closed = await press(chair, button(await say(chair, 'dmm meeting'), 'Close meeting'));
+    const minutes = textOf(closed);
+    expect(minutes).toContain('Minutes of the DMM, 2026-05-11');
+    expect(minutes).toContain('Patrol the retail park from 16:00');
+    expect(minutes).toContain('Visit the shop manager');
+  });
+
+  it('shows a stale button press as a conflict with the action as it is now', async () => {
+    const created = await say(f.manager.personId, 'dmm action new');
+    const action = await press(f.manager.personId, button(created, 'Create action'), {
+      title: 'Check the CCTV',
+      ownerPersonId: String(f.owner.personId),
+      dueOn: '2026-05-12',
+      category: 'intelligence',
+      marking: 'OFFICIAL',
+    });
+    const start = button(action, 'Start');
+    await press(f.owner.personId, start);
+    const again = await press(f.owner.personId, start);
+    expect(textOf(again)).toMatch(/changed|version/i);
+    expect(textOf(again)).toContain('In progress');
+  });
+
+  it('gives the partner the sanitised brief only, and no form that writes', async () => {
+    const partner = f.partner.personId;
+    const brief = textOf(await say(partner, 'dmm brief'));
+    expect(brief).toContain('Partner brief');
+    const refusals: Array<[string, RegExp]> = [
+      ['dmm decide', /only the chair records decisions/],
+      ['dmm action new', /partners cannot create actions/],
+      ['dmm actions all', /read decisions and actions/],
+    ];
+    for (const [text, why] of refusals) {
+      const reply = await say(partner, text);
+      expect(textOf(reply)).toMatch(why);
+      expect(reply.flatMap(actionsOf)).toEqual([]);
+      expect(JSON.stringify(reply).includes('Input.')).toBe(false);
+    }
+    const forged = await post('submit', partner, {
+      data: { v: 1, verb: 'action.form', unitId: f.unit.id },
+      inputs: {},
+    });
+    expect(textOf(forged)).toContain('partners cannot create actions');
+  });
+
+  it('answers nonsense with help, and bad requests with 400', async () => {
+    const reply = textOf(await say(f.member.personId, 'dmm meetnig start'));
+    expect(reply).toContain("Did you mean 'meeting'?");
+    const bad = await fetch(`${url}/console/api/message`, { method: 'POST', body: 'not json' });
+    expect(bad.status).toBe(400);
+    const stranger = await fetch(`${url}/console/api/message`, {
+      method: 'POST',
+      body: JSON.stringify({ unitId: f.unit.id, personId: 999_999, text: 'dmm help' }),
+    });
+    expect(stranger.status).toBe(400);
+  });
+});
