@@ -6,7 +6,7 @@
   const unitSelect = document.getElementById('unit');
   const personSelect = document.getElementById('person');
   const composer = document.getElementById('composer');
-  const input = document.getElementById('text');
+  const input = document.getElementById('command');
 
   // The server escapes user text with Markdown backslashes and never sends formatting of its own, so showing
   // a text is: drop the escapes, then let the browser treat the result as text (never as HTML).

@@ -1,0 +1,154 @@
+/**
+ * The console in a real browser: Debian's Chromium (never a downloaded one), driven by playwright-core. A whole
+ * DMM through the page: open the meeting, step through every section, record a decision with its rationale,
+ * create an action for another person, switch to that person and take it to done with a result, close the
+ * meeting and read the minutes. Screenshots of the brief, a decision form and the minutes are kept in
+ * test-artifacts/console/. CI installs Chromium (.ci/run); without it this file is skipped, saying so.
+ */
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../config.js';
+import { type App, createApp } from '../../main.js';
+import { createFixedClock } from '../../services/clock.js';
+import type { Services } from '../../services/index.js';
+import { createLogger } from '../../services/logger.js';
+import { createUnitFixture, type UnitFixture } from '../support/fixtures.js';
+import { ROOT } from '../support/paths.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'console');
+// A template literal with the `$` escaped: the text holds a literal ${expression}.
+const HOSTILE = `<script>window.pwned=1</script> *bold* <@U123> \${expression}`;
+
+describe.runIf(existsSync(CHROMIUM))('the console in headless Chromium', () => {
+  const clock = createFixedClock('2026-05-11T08:00:00Z');
+  let dir: string;
+  let app: App;
+  let url: string;
+  let f: UnitFixture;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-browser-'));
+    await fs.mkdir(ARTIFACTS, { recursive: true });
+    app = createApp(loadConfig({ DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent' }), {
+      logger: createLogger('silent'),
+      clock,
+    });
+    url = (await app.start()).url;
+    f = await createUnitFixture(app.services as Services, { code: 'browser' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      // Flags for a closed network: no background fetches, no sandbox as root, no GPU.
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    await page.goto(`${url}/console`);
+    await page.locator('#person option').first().waitFor({ state: 'attached' });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const lastReply = () => page.locator('.entry.bot').last();
+
+  async function as(label: string) {
+    const option = page.locator('#person option', { hasText: label }).first();
+    await page.selectOption('#person', (await option.getAttribute('value')) as string);
+  }
+
+  async function say(text: string) {
+    const replies = await page.locator('.entry.bot, .entry.error').count();
+    await page.fill('#command', text);
+    await page.press('#command', 'Enter');
+    await page.locator('.entry.bot, .entry.error').nth(replies).waitFor();
+  }
+
+  async function press(title: string) {
+    const replies = await page.locator('.entry.bot, .entry.error').count();
+    await lastReply().getByRole('button', { name: title, exact: true }).last().click();
+    await page.locator('.entry.bot, .entry.error').nth(replies).waitFor();
+  }
+
+  it('runs a whole DMM in the page and keeps screenshots of the brief, a decision form and the minutes', async () => {
+    await as('Chair');
+    await say('dmm brief');
+    await expect.poll(() => lastReply().textContent()).toContain('Daily brief');
+    await lastReply().screenshot({ path: path.join(ARTIFACTS, 'brief.png') });
+
+    await say('dmm meeting start');
+    await expect.poll(() => lastReply().textContent()).toContain('1. Previous actions');
+    for (let section = 2; section <= 10; section += 1) {
+      await press('Next section');
+      await expect.poll(() => lastReply().textContent()).toContain(`${section}. `);
+    }
+
+    await press('Record a decision');
+    const form = lastReply();
+    await form.getByLabel(/^Decision\b/).fill('Patrol the retail park from 16:00');
+    await form.getByLabel('Information and intelligence').fill('Shoplifting series');
+    await form.getByLabel('Threat, harm and risk').fill('Staff threatened');
+    await form.getByLabel('Powers and policy').fill('Neighbourhood plan');
+    await form.getByLabel('Options considered').fill('Patrol; CCTV; nothing');
+    await form.getByLabel('Option chosen, and why').fill('Patrol: visible deterrent');
+    await form.screenshot({ path: path.join(ARTIFACTS, 'decision-form.png') });
+    await press('Record decision');
+    await expect.poll(() => lastReply().textContent()).toMatch(/Decision #\d+/);
+
+    await say('dmm action new');
+    const actionForm = lastReply();
+    await actionForm.getByRole('textbox', { name: /^Action\b/ }).fill(HOSTILE);
+    await actionForm.getByRole('combobox', { name: /^Owner/ }).selectOption({ label: f.owner.label });
+    await actionForm.locator('input[type=date]').fill('2026-05-12');
+    await press('Create action');
+    const created = (await lastReply().textContent()) ?? '';
+    const id = /Action #(\d+)/.exec(created)?.[1];
+    expect(id).toBeDefined();
+    // User text is shown as typed: no script ran, the markup characters are on screen.
+    expect(created).toContain(HOSTILE);
+    expect(await page.evaluate('typeof globalThis.pwned')).toBe('undefined');
+
+    await as('Action owner');
+    await say('dmm actions mine');
+    await expect.poll(() => lastReply().textContent()).toContain('*bold*');
+    await say(`dmm action ${id}`);
+    await press('Start');
+    await expect.poll(() => lastReply().textContent()).toContain('In progress');
+    await press('Done…');
+    await lastReply().getByLabel('Result').fill('Manager visited; CCTV offered');
+    await press('Done');
+    await expect.poll(() => lastReply().textContent()).toContain('Manager visited; CCTV offered');
+
+    await as('Chair');
+    await say('dmm meeting');
+    await press('Close meeting');
+    const minutes = lastReply();
+    await expect.poll(() => minutes.textContent()).toContain('Minutes of the DMM, 2026-05-11');
+    expect(await minutes.textContent()).toContain('Patrol the retail park from 16:00');
+    await minutes.screenshot({ path: path.join(ARTIFACTS, 'minutes.png') });
+  }, 120_000);
+
+  it('shows the partner only the sanitised brief and no form that writes', async () => {
+    await as('Partner');
+    await say('dmm brief');
+    await expect.poll(() => lastReply().textContent()).toContain('Partner brief');
+    await say('dmm action new');
+    await expect.poll(() => lastReply().textContent()).toContain('partners cannot create actions');
+    expect(await lastReply().locator('input, select, textarea').count()).toBe(0);
+  }, 60_000);
+});
