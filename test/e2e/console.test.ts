@@ -3,17 +3,11 @@
  * submissions), every reply an Adaptive Card from the shared router; the partner sees the sanitised brief only
  * and cannot open forms that write.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../config.js';
-import { type App, createApp } from '../../main.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../services/clock.js';
-import type { Services } from '../../services/index.js';
-import { createLogger } from '../../services/logger.js';
+import { useApp } from '../support/app.js';
 import { adaptiveCardProblems } from '../support/cards.js';
-import { BACKENDS, createThrowawayPostgresDatabase } from '../support/database.js';
+import { BACKENDS } from '../support/database.js';
 import { createUnitFixture, type UnitFixture } from '../support/fixtures.js';
 
 type Json = Record<string, unknown>;
@@ -37,32 +31,15 @@ const textOf = (cards: Json[]) => JSON.stringify(cards).replace(/\\\\/g, '');
 
 describe.each(BACKENDS)('the local console on %s', (backend) => {
   const clock = createFixedClock('2026-05-11T08:00:00Z');
-  let dir: string;
-  let app: App;
-  let url: string;
+  const ctx = useApp(backend, clock);
   let f: UnitFixture;
-  let drop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-console-'));
-    const env: Record<string, string> = { DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent' };
-    if (backend === 'postgres') {
-      const db = await createThrowawayPostgresDatabase();
-      env.DATABASE_URL = db.url;
-      drop = db.drop;
-    }
-    app = createApp(loadConfig(env), { logger: createLogger('silent'), clock });
-    url = (await app.start()).url;
-    f = await createUnitFixture(app.services as Services, { code: 'console' });
-  });
-  afterAll(async () => {
-    await app?.stop();
-    await drop?.();
-    await fs.rm(dir, { recursive: true, force: true });
+    f = await createUnitFixture(ctx.services, { code: 'console' });
   });
 
   async function post(route: string, personId: number, body: Json): Promise<Json[]> {
-    const res = await fetch(`${url}/console/api/${route}`, {
+    const res = await fetch(`${ctx.url}/console/api/${route}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ unitId: f.unit.id, personId, ...body }),
@@ -82,13 +59,13 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
   };
 
   it('serves the page, the official renderer and the unit people', async () => {
-    const page = await fetch(`${url}/console`);
+    const page = await fetch(`${ctx.url}/console`);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
     expect(await page.text()).toContain('dmm-bot console');
-    const renderer = await fetch(`${url}/console/adaptivecards.js`);
+    const renderer = await fetch(`${ctx.url}/console/adaptivecards.js`);
     expect(renderer.status).toBe(200);
     expect((await renderer.text()).length).toBeGreaterThan(100_000);
-    const people = (await (await fetch(`${url}/console/api/people?unit=${f.unit.id}`)).json()) as {
+    const people = (await (await fetch(`${ctx.url}/console/api/people?unit=${f.unit.id}`)).json()) as {
       people: Array<{ name: string; roles: string[] }>;
     };
     expect(people.people.map((p) => p.roles[0])).toEqual(
@@ -188,9 +165,9 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
   it('answers nonsense with help, and bad requests with 400', async () => {
     const reply = textOf(await say(f.member.personId, 'dmm meetnig start'));
     expect(reply).toContain("Did you mean 'meeting'?");
-    const bad = await fetch(`${url}/console/api/message`, { method: 'POST', body: 'not json' });
+    const bad = await fetch(`${ctx.url}/console/api/message`, { method: 'POST', body: 'not json' });
     expect(bad.status).toBe(400);
-    const stranger = await fetch(`${url}/console/api/message`, {
+    const stranger = await fetch(`${ctx.url}/console/api/message`, {
       method: 'POST',
       body: JSON.stringify({ unitId: f.unit.id, personId: 999_999, text: 'dmm help' }),
     });

@@ -1,16 +1,10 @@
 /** The ingest API over real HTTP on loopback: tokens, per-record results, limits and refusals. */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_RECORDS } from '../../bot/http/ingest.routes.js';
-import { loadConfig } from '../../config.js';
-import { type App, createApp } from '../../main.js';
 import { createSystemActor } from '../../services/access/actor.js';
 import { createFixedClock } from '../../services/clock.js';
-import type { Services } from '../../services/index.js';
-import { createLogger } from '../../services/logger.js';
-import { BACKENDS, createThrowawayPostgresDatabase } from '../support/database.js';
+import { useApp } from '../support/app.js';
+import { BACKENDS } from '../support/database.js';
 
 const operator = createSystemActor('test:operator');
 
@@ -26,38 +20,23 @@ const record = (ref: string, over: Record<string, unknown> = {}) => ({
 
 describe.each(BACKENDS)('ingest API on %s', (backend) => {
   const clock = createFixedClock('2026-04-10T09:00:00Z');
-  let dir: string;
-  let app: App;
-  let url: string;
-  let services: Services;
+  const ctx = useApp(backend, clock);
   let token: string;
-  let drop: (() => Promise<void>) | undefined;
 
   beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-ingest-'));
-    const env: Record<string, string> = { DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent' };
-    if (backend === 'postgres') {
-      const db = await createThrowawayPostgresDatabase();
-      env.DATABASE_URL = db.url;
-      drop = db.drop;
-    }
-    app = createApp(loadConfig(env), { logger: createLogger('silent'), clock });
-    url = (await app.start()).url;
-    services = app.services as Services;
-    const north = await services.units.create(operator, { code: 'north', name: 'North' });
-    await services.units.create(operator, { code: 'south', name: 'South' });
+    const north = await ctx.services.units.create(operator, { code: 'north', name: 'North' });
+    await ctx.services.units.create(operator, { code: 'south', name: 'South' });
     token = (
-      await services.tokens.create(operator, { name: 'cad-export', unitIds: [north.id], expiresInDays: 1 })
+      await ctx.services.tokens.create(operator, {
+        name: 'cad-export',
+        unitIds: [north.id],
+        expiresInDays: 1,
+      })
     ).token;
-  });
-  afterAll(async () => {
-    await app?.stop();
-    await drop?.();
-    await fs.rm(dir, { recursive: true, force: true });
   });
 
   const post = (query: string, body: string, headers: Record<string, string> = {}) =>
-    fetch(`${url}/api/v1/incidents${query}`, {
+    fetch(`${ctx.url}/api/v1/incidents${query}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
       body,
@@ -94,7 +73,7 @@ describe.each(BACKENDS)('ingest API on %s', (backend) => {
     ]);
     const again = (await (await post('?unit=north', body)).json()) as { results: Array<{ status: string }> };
     expect(again.results.map((r) => r.status)).toEqual(['unchanged', 'rejected', 'unchanged']);
-    const stored = await services.db
+    const stored = await ctx.services.db
       .selectFrom('incidents')
       .select(['reference', 'raw'])
       .where('reference', '=', 'API-1')
@@ -107,7 +86,7 @@ describe.each(BACKENDS)('ingest API on %s', (backend) => {
     const res = await post('?unit=north', body, { 'content-type': 'application/x-ndjson' });
     const json = (await res.json()) as { summary: { batchId: number }; results: Array<{ status: string }> };
     expect(json.results.map((r) => r.status)).toEqual(['inserted', 'rejected', 'inserted']);
-    const rejects = await services.incidentImports.listRejects(operator, json.summary.batchId);
+    const rejects = await ctx.services.incidentImports.listRejects(operator, json.summary.batchId);
     expect(rejects).toEqual([
       {
         rowNumber: 2,
@@ -120,11 +99,11 @@ describe.each(BACKENDS)('ingest API on %s', (backend) => {
   });
 
   it('refuses a missing or unknown token with 401 and changes nothing', async () => {
-    const before = await services.db
+    const before = await ctx.services.db
       .selectFrom('incidents')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
-    const none = await fetch(`${url}/api/v1/incidents?unit=north`, {
+    const none = await fetch(`${ctx.url}/api/v1/incidents?unit=north`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify([record('NO-1')]),
@@ -136,7 +115,7 @@ describe.each(BACKENDS)('ingest API on %s', (backend) => {
       authorization: 'Bearer dmm_not-a-real-token',
     });
     expect(wrong.status).toBe(401);
-    const after = await services.db
+    const after = await ctx.services.db
       .selectFrom('incidents')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
@@ -162,7 +141,7 @@ describe.each(BACKENDS)('ingest API on %s', (backend) => {
   });
 
   it('refuses an expired token and a revoked one', async () => {
-    const { token: shortLived, record: rec } = await services.tokens.create(operator, {
+    const { token: shortLived, record: rec } = await ctx.services.tokens.create(operator, {
       name: 'temp',
       unitIds: [1],
       expiresInDays: 1,
@@ -177,7 +156,7 @@ describe.each(BACKENDS)('ingest API on %s', (backend) => {
     } finally {
       clock.set('2026-04-10T09:00:00Z');
     }
-    await services.tokens.revoke(operator, rec.id);
+    await ctx.services.tokens.revoke(operator, rec.id);
     const revoked = await post('?unit=north', JSON.stringify([record('E-2')]), {
       authorization: `Bearer ${shortLived}`,
     });
@@ -186,13 +165,13 @@ describe.each(BACKENDS)('ingest API on %s', (backend) => {
   });
 
   it('stores only the token hash, never the token', async () => {
-    const rows = await services.db.selectFrom('api_tokens').selectAll().execute();
+    const rows = await ctx.services.db.selectFrom('api_tokens').selectAll().execute();
     expect(JSON.stringify(rows)).not.toContain(token);
     expect(rows[0]?.token_hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('adds and lists forward-look items through the API', async () => {
-    const created = await fetch(`${url}/api/v1/forward-look?unit=north`, {
+    const created = await fetch(`${ctx.url}/api/v1/forward-look?unit=north`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({
@@ -202,7 +181,7 @@ describe.each(BACKENDS)('ingest API on %s', (backend) => {
       }),
     });
     expect(created.status).toBe(201);
-    const bad = await fetch(`${url}/api/v1/forward-look?unit=north`, {
+    const bad = await fetch(`${ctx.url}/api/v1/forward-look?unit=north`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ kind: 'party', title: 'x', startsAt: 'soon' }),
@@ -212,7 +191,9 @@ describe.each(BACKENDS)('ingest API on %s', (backend) => {
       /kind: must be one of event, operation/,
     );
     const list = (await (
-      await fetch(`${url}/api/v1/forward-look?unit=north`, { headers: { authorization: `Bearer ${token}` } })
+      await fetch(`${ctx.url}/api/v1/forward-look?unit=north`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
     ).json()) as {
       items: Array<{ title: string }>;
     };
