@@ -44,7 +44,7 @@ export const cardPayloadSchema = z.discriminatedUnion('verb', [
     v: z.literal(1),
     verb: z.literal('actions.list'),
     unitId: id,
-    filter: z.enum(['mine', 'overdue', 'due_today', 'open', 'all']),
+    filter: z.enum(['mine', 'overdue', 'due_today', 'open', 'all', 'by_owner']),
   }),
 ]);
 

@@ -281,6 +281,8 @@ export function buildActionListCard(input: {
   /** Actions not listed because of their marking. */
   withheld?: number;
   emptyText?: string;
+  /** Group by owner (one table each) instead of one table. */
+  byOwner?: boolean;
 }): Card {
   const blocks: CardBlock[] = [{ type: 'heading', text: input.title }];
   if (input.withheld) {
@@ -294,17 +296,33 @@ export function buildActionListCard(input: {
     blocks.push({ type: 'text', text: input.emptyText ?? 'No actions.' });
     return { title: input.title, blocks };
   }
-  blocks.push({
-    type: 'table',
-    columns: ['#', 'action', 'owner', 'due', 'status'],
-    rows: input.items.map(({ action: a, owner }) => [
-      String(a.id),
-      a.title,
-      owner,
-      a.dueOn ?? '',
-      STATUS_LABEL[a.status],
-    ]),
-  });
+  if (input.byOwner) {
+    // One table per owner, owners in alphabetical order: the action manager's chasing list.
+    const owners = [...new Set(input.items.map((i) => i.owner))].sort((a, b) => a.localeCompare(b));
+    for (const owner of owners) {
+      const theirs = input.items.filter((i) => i.owner === owner);
+      blocks.push(
+        { type: 'text', text: `${owner} (${theirs.length})`, strong: true },
+        {
+          type: 'table',
+          columns: ['#', 'action', 'due', 'status'],
+          rows: theirs.map(({ action: a }) => [String(a.id), a.title, a.dueOn ?? '', STATUS_LABEL[a.status]]),
+        },
+      );
+    }
+  } else {
+    blocks.push({
+      type: 'table',
+      columns: ['#', 'action', 'owner', 'due', 'status'],
+      rows: input.items.map(({ action: a, owner }) => [
+        String(a.id),
+        a.title,
+        owner,
+        a.dueOn ?? '',
+        STATUS_LABEL[a.status],
+      ]),
+    });
+  }
   blocks.push({
     type: 'actions',
     actions: input.items.slice(0, 10).map(({ action: a }) => ({

@@ -4,7 +4,7 @@
  */
 import { ACTION_STATUSES, type ActionStatus } from '../../services/actions/transitions.js';
 
-export type ActionsFilter = 'mine' | 'overdue' | 'due_today' | 'open' | 'all';
+export type ActionsFilter = 'mine' | 'overdue' | 'due_today' | 'open' | 'all' | 'by_owner';
 
 export type Command =
   | { readonly verb: 'help' }
@@ -85,6 +85,10 @@ const FILTER_WORDS: Readonly<Record<string, ActionsFilter>> = {
   due_today: 'due_today',
   open: 'open',
   all: 'all',
+  owner: 'by_owner',
+  owners: 'by_owner',
+  'by-owner': 'by_owner',
+  by_owner: 'by_owner',
 };
 
 export type ParseResult =
@@ -144,7 +148,10 @@ export function parseCommand(input: string): ParseResult {
     case 'actions': {
       const filter = FILTER_WORDS[arg ?? 'mine'];
       if (filter) return { ok: true, command: { verb, filter } };
-      return refuse(`'${rest[0]}' is not a list: use mine, overdue, today, open or all.`, 'actions');
+      return refuse(
+        `'${rest[0]}' is not a list: use mine, overdue, today, open, all or by-owner.`,
+        'actions',
+      );
     }
     case 'action': {
       if (arg === 'new' || arg === 'create') return { ok: true, command: { verb: 'action.new' } };

@@ -120,7 +120,13 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     });
   }
 
-  async function actionList(c: Conversation, title: string, actions: readonly Action[], empty: string) {
+  async function actionList(
+    c: Conversation,
+    title: string,
+    actions: readonly Action[],
+    empty: string,
+    byOwner = false,
+  ) {
     const ceilingRank = c.ceiling === 'OFFICIAL-SENSITIVE' ? 1 : 0;
     const shown = actions.filter((a) => (a.marking === 'OFFICIAL-SENSITIVE' ? 1 : 0) <= ceilingRank);
     const names = new Map<string, string>();
@@ -130,7 +136,13 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
       if (!names.has(key)) names.set(key, await personName(action.ownerPersonId, action.ownerPost));
       items.push({ action, owner: names.get(key) as string });
     }
-    return buildActionListCard({ title, items, withheld: actions.length - shown.length, emptyText: empty });
+    return buildActionListCard({
+      title,
+      items,
+      withheld: actions.length - shown.length,
+      emptyText: empty,
+      byOwner,
+    });
   }
 
   async function todaysMeeting(c: Conversation): Promise<Meeting> {
@@ -186,16 +198,12 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           due_today: 'Actions due today',
           open: 'Open actions',
           all: 'All actions',
+          by_owner: 'Open actions by owner',
         };
-        const actions = await services.actions.list(c.actor, c.unitId, command.filter);
-        return [
-          await actionList(
-            c,
-            titles[command.filter],
-            actions,
-            command.filter === 'mine' ? 'You have no open actions.' : 'No actions.',
-          ),
-        ];
+        const byOwner = command.filter === 'by_owner';
+        const actions = await services.actions.list(c.actor, c.unitId, byOwner ? 'open' : command.filter);
+        const empty = command.filter === 'mine' ? 'You have no open actions.' : 'No actions.';
+        return [await actionList(c, titles[command.filter], actions, empty, byOwner)];
       }
       case 'action.show':
         return [await actionCard(c, await services.actions.get(c.actor, command.actionId))];

@@ -107,6 +107,10 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     const id = /Action #(\d+)/.exec(textOf(action))?.[1];
     expect(id).toBeDefined();
 
+    // The action manager's chasing list groups open actions by owner.
+    const byOwner = textOf(await say(f.manager.personId, 'dmm actions by-owner'));
+    expect(byOwner).toContain('Open actions by owner');
+    expect(byOwner).toContain(`${f.owner.label} (1)`);
     // The owner finds it among their actions and moves it on from the card.
     expect(textOf(await say(owner, 'dmm actions mine'))).toContain('Visit the shop manager');
     action = await say(owner, `dmm action ${id}`);

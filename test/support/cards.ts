@@ -337,6 +337,15 @@ export function sampleCards(): Record<string, Card> {
       ],
       withheld: 1,
     }),
+    'action-list-by-owner': buildActionListCard({
+      title: 'Open actions by owner',
+      byOwner: true,
+      items: [
+        { action: sampleAction(), owner: 'Action owner' },
+        { action: sampleAction({ id: 43, status: 'blocked' }), owner: 'Duty Inspector' },
+        { action: sampleAction({ id: 44, status: 'in_progress' }), owner: 'Action owner' },
+      ],
+    }),
     minutes: buildMinutesCard({
       localDate: '2026-05-11',
       markdown: '# Minutes\n\n## Decisions\n\n- #12 Deploy a patrol (Chair)',

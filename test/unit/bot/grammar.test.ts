@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { parseCommand } from '../../../bot/core/grammar.js';
+
+describe('the command grammar', () => {
+  it.each([
+    ['dmm help', { verb: 'help' }],
+    ['/dmm brief 2026-11-22', { verb: 'brief', date: '2026-11-22' }],
+    ['meeting', { verb: 'meeting', step: 'show' }],
+    ['dmm meeting agenda', { verb: 'meeting', step: 'show' }],
+    ['DMM Meeting Next', { verb: 'meeting', step: 'next' }],
+    ['dmm decide', { verb: 'decide' }],
+    ['dmm action new', { verb: 'action.new' }],
+    ['dmm actions', { verb: 'actions', filter: 'mine' }],
+    ['dmm actions today', { verb: 'actions', filter: 'due_today' }],
+    ['dmm actions by-owner', { verb: 'actions', filter: 'by_owner' }],
+    ['dmm action #42', { verb: 'action.show', actionId: 42 }],
+    ['dmm action 42 start', { verb: 'action.status', actionId: 42, status: 'in_progress' }],
+    [
+      'dmm action 42 done Suspect arrested',
+      { verb: 'action.status', actionId: 42, status: 'done', note: 'Suspect arrested' },
+    ],
+    ['dmm action 42 nfa', { verb: 'action.status', actionId: 42, status: 'no_further_action' }],
+    [
+      'dmm action 42 due 2026-12-01 waiting for CCTV',
+      {
+        verb: 'action.due',
+        actionId: 42,
+        dueOn: '2026-12-01',
+        note: 'waiting for CCTV',
+      },
+    ],
+    ['dmm minutes', { verb: 'minutes' }],
+    ['', { verb: 'help' }],
+  ])('reads "%s"', (text, command) => {
+    expect(parseCommand(text)).toEqual({ ok: true, command });
+  });
+
+  it('answers a misspelt verb with the nearest one and its help', () => {
+    const result = parseCommand('dmm meetnig start');
+    expect(result).toMatchObject({
+      ok: false,
+      message: "Unknown command 'meetnig'. Did you mean 'meeting'?",
+    });
+    if (!result.ok) expect(result.help.map((h) => h.usage)).toContain('dmm meeting start');
+  });
+
+  it('says what is wrong with a bad argument, naming what is allowed', () => {
+    expect(parseCommand('dmm brief yesterday')).toMatchObject({
+      ok: false,
+      message: /not a date: use YYYY-MM-DD/,
+    });
+    expect(parseCommand('dmm action forty-two')).toMatchObject({
+      ok: false,
+      message: /not an action number/,
+    });
+    expect(parseCommand('dmm action 42 finish')).toMatchObject({
+      ok: false,
+      message: /use start, block, done/,
+    });
+    expect(parseCommand('dmm action 42 due soon')).toMatchObject({ ok: false, message: /YYYY-MM-DD/ });
+    expect(parseCommand('dmm actions everything')).toMatchObject({ ok: false, message: /by-owner/ });
+  });
+
+  it('never throws and always gives a command or help, whatever is typed', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 300 }), (text) => {
+        const result = parseCommand(text);
+        if (!result.ok) expect(result.help.length).toBeGreaterThan(0);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
