@@ -26,7 +26,7 @@ import { can } from '../../services/access/permissions.js';
 import type { Action } from '../../services/actions/action.service.js';
 import { REQUIREMENTS, TRANSITIONS } from '../../services/actions/transitions.js';
 import { type Audience, viewBrief } from '../../services/briefs/brief.model.js';
-import { isDomainError, ValidationError } from '../../services/errors.js';
+import { ForbiddenError, isDomainError, ValidationError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
 import type { Meeting } from '../../services/meetings/meeting.service.js';
@@ -92,7 +92,12 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
 
   async function meetingCard(c: Conversation, meeting: Meeting): Promise<Card> {
     const unit = await services.units.get(c.unitId);
-    const brief = await briefView(c).catch(() => null);
+    // No brief to show (a partner before the first import, say) is not an error for the meeting card; a
+    // failure of the database is, and goes on to the error card.
+    const brief = await briefView(c).catch((error: unknown) => {
+      if (isDomainError(error)) return null;
+      throw error;
+    });
     return buildMeetingCard({
       meeting,
       unitName: unit.name,
@@ -185,7 +190,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
       }
       case 'decide': {
         if (!can(c.actor, 'decision.record', c.unitId))
-          throw new ValidationError([{ field: 'decision', message: 'only the chair records decisions' }]);
+          throw new ForbiddenError('Only the chair records decisions.', { permission: 'decision.record' });
         const meeting = await services.meetings.findForDate(c.actor, c.unitId);
         return [buildDecisionFormCard({ unitId: c.unitId, sectionTitle: meeting?.current?.title ?? null })];
       }
@@ -249,7 +254,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
 
   async function actionForm(c: Conversation): Promise<Card> {
     if (!can(c.actor, 'action.create', c.unitId))
-      throw new ValidationError([{ field: 'action', message: 'partners cannot create actions' }]);
+      throw new ForbiddenError('Partners cannot create actions.', { permission: 'action.create' });
     const unit = await services.units.get(c.unitId);
     const members = await services.people.membersOf(c.unitId);
     return buildActionFormCard({

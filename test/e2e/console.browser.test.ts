@@ -148,7 +148,7 @@ describe.runIf(existsSync(CHROMIUM))('the console in headless Chromium', () => {
     await say('dmm brief');
     await expect.poll(() => lastReply().textContent()).toContain('Partner brief');
     await say('dmm action new');
-    await expect.poll(() => lastReply().textContent()).toContain('partners cannot create actions');
+    await expect.poll(() => lastReply().textContent()).toContain('Partners cannot create actions');
     expect(await lastReply().locator('input, select, textarea').count()).toBe(0);
   }, 60_000);
 });

@@ -149,8 +149,8 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     const brief = textOf(await say(partner, 'dmm brief'));
     expect(brief).toContain('Partner brief');
     const refusals: Array<[string, RegExp]> = [
-      ['dmm decide', /only the chair records decisions/],
-      ['dmm action new', /partners cannot create actions/],
+      ['dmm decide', /Only the chair records decisions/],
+      ['dmm action new', /Partners cannot create actions/],
       ['dmm actions all', /read decisions and actions/],
     ];
     for (const [text, why] of refusals) {
@@ -163,7 +163,7 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
       data: { v: 1, verb: 'action.form', unitId: f.unit.id },
       inputs: {},
     });
-    expect(textOf(forged)).toContain('partners cannot create actions');
+    expect(textOf(forged)).toContain('Partners cannot create actions');
   });
 
   it('answers nonsense with help, and bad requests with 400', async () => {
