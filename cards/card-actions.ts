@@ -14,6 +14,7 @@ export const cardPayloadSchema = z.discriminatedUnion('verb', [
   z.object({ v: z.literal(1), verb: z.literal('help') }),
   z.object({ v: z.literal(1), verb: z.literal('brief.show'), date: z.string().optional() }),
   z.object({ v: z.literal(1), verb: z.literal('meeting.show'), meetingId: id }),
+  z.object({ v: z.literal(1), verb: z.literal('meeting.start'), unitId: id }),
   z.object({ v: z.literal(1), verb: z.literal('meeting.next'), meetingId: id, version: z.number().int() }),
   z.object({ v: z.literal(1), verb: z.literal('meeting.back'), meetingId: id, version: z.number().int() }),
   z.object({ v: z.literal(1), verb: z.literal('meeting.skip'), meetingId: id, version: z.number().int() }),

@@ -154,6 +154,13 @@ export function buildMeetingCard(input: MeetingCardInput): Card {
     payload: payload({ verb, meetingId: meeting.id, version: meeting.version }),
   });
   const buttons: CardAction[] = [];
+  if (meeting.status === 'scheduled' && input.canRun) {
+    buttons.push({
+      title: 'Start meeting',
+      payload: payload({ verb: 'meeting.start', unitId: meeting.unitId }),
+      style: 'positive',
+    });
+  }
   if (meeting.status === 'open' && input.canRun) {
     buttons.push(
       { ...step('meeting.next', 'Next section'), style: 'positive' },

@@ -85,7 +85,13 @@ export function addConsoleRoutes(server: HttpServer, services: Services, logger:
       });
       return;
     }
-    const people = await services.people.membersOf(unit.id);
+    // The chair first: the person who runs the meeting is the one a visitor most likely wants to try.
+    const order = ['chair', 'action_manager', 'member', 'analyst', 'partner', 'admin'];
+    const rank = (roles: readonly string[]) =>
+      Math.min(...roles.map((r) => order.indexOf(r)).filter((i) => i >= 0), 99);
+    const people = (await services.people.membersOf(unit.id)).sort(
+      (a, b) => rank(a.roles) - rank(b.roles) || a.displayName.localeCompare(b.displayName),
+    );
     sendJson(res, 200, {
       unit: { id: unit.id, name: unit.name },
       units: units.map((u) => ({ id: u.id, name: u.name })),

@@ -279,6 +279,8 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         return run(c, { verb: 'brief', ...(p.date ? { date: p.date } : {}) });
       case 'meeting.show':
         return [await meetingCard(c, await services.meetings.get(c.actor, p.meetingId))];
+      case 'meeting.start':
+        return run(c, { verb: 'meeting', step: 'start' });
       case 'meeting.next':
       case 'meeting.back':
       case 'meeting.skip': {

@@ -71,12 +71,15 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     expect(people.people.map((p) => p.roles[0])).toEqual(
       expect.arrayContaining(['chair', 'member', 'partner', 'action_manager']),
     );
+    // The chair comes first, so a visitor starts as the person who runs the meeting.
+    expect(people.people[0]?.roles).toEqual(['chair']);
   });
 
   it('runs a whole DMM: every section, a decision, an action done by its owner, the minutes', async () => {
     const chair = f.chair.personId;
     const owner = f.owner.personId;
-    let cards = await say(chair, 'dmm meeting start');
+    await ctx.services.meetings.schedule(f.chair, f.unit.id);
+    let cards = await press(chair, button(await say(chair, 'dmm meeting'), 'Start meeting'));
     expect(textOf(cards)).toContain('1. Previous actions');
     for (let section = 2; section <= 10; section += 1) {
       cards = await press(chair, button(cards, 'Next section'));

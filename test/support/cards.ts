@@ -285,6 +285,13 @@ export function sampleCards(): Record<string, Card> {
       canRun: true,
       canAct: true,
     }),
+    'meeting-scheduled-chair': buildMeetingCard({
+      meeting: sampleMeeting('scheduled', null),
+      unitName: 'North BCU',
+      brief: internal,
+      canRun: true,
+      canAct: true,
+    }),
     'meeting-open-member': buildMeetingCard({
       meeting: sampleMeeting('open', 0),
       unitName: 'North BCU',
