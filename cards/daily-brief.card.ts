@@ -4,6 +4,8 @@
  */
 import type {
   BriefAction,
+  BriefIncident,
+  BriefPriority,
   BriefView,
   InternalBriefView,
   PartnerBriefView,
@@ -25,6 +27,35 @@ export function countsTable(title: string, rows: readonly CountWithBaseline[]): 
       type: 'table',
       columns: ['', 'last 24 h', '28-day mean'],
       rows: rows.map((r) => [r.key, String(r.count), `${r.baselineMean}${flagText(r.flag)}`]),
+    },
+  ];
+}
+
+/** Exceptions as a table (time, reference, what, why); `empty` when there are none. */
+export function exceptionsTable(items: readonly BriefIncident[], zone: string, empty: string): CardBlock[] {
+  if (items.length === 0) return [{ type: 'text', text: empty }];
+  return [
+    {
+      type: 'table',
+      columns: ['time', 'reference', 'what', 'why'],
+      rows: items.map((e) => [
+        formatLocal(new Date(e.eventAt), zone),
+        e.reference,
+        [e.type ?? 'unknown type', e.area].filter(Boolean).join(', '),
+        e.reasons.join(', '),
+      ]),
+    },
+  ];
+}
+
+/** Priorities against their baseline as a table; `empty` (or nothing) when there are none. */
+export function prioritiesTable(priorities: readonly BriefPriority[], empty?: string): CardBlock[] {
+  if (priorities.length === 0) return empty ? [{ type: 'text', text: empty }] : [];
+  return [
+    {
+      type: 'table',
+      columns: ['priority', 'last 24 h', '28-day mean'],
+      rows: priorities.map((p) => [p.title, String(p.count), `${p.baselineMean}${flagText(p.flag)}`]),
     },
   ];
 }
@@ -57,26 +88,9 @@ function internalBlocks(v: InternalBriefView): CardBlock[] {
     ...countsTable('Hotspots', v.incidents.hotspots),
     { type: 'heading', text: `Exceptions (${v.exceptions.count})` },
   );
-  if (v.exceptions.items.length === 0) blocks.push({ type: 'text', text: 'None.' });
-  else
-    blocks.push({
-      type: 'table',
-      columns: ['time', 'reference', 'what', 'why'],
-      rows: v.exceptions.items.map((e) => [
-        formatLocal(new Date(e.eventAt), zone),
-        e.reference,
-        [e.type ?? 'unknown type', e.area].filter(Boolean).join(', '),
-        e.reasons.join(', '),
-      ]),
-    });
+  blocks.push(...exceptionsTable(v.exceptions.items, zone, 'None.'));
   blocks.push({ type: 'heading', text: 'Control-strategy priorities' });
-  if (v.priorities.length === 0) blocks.push({ type: 'text', text: 'No active priorities.' });
-  else
-    blocks.push({
-      type: 'table',
-      columns: ['priority', 'last 24 h', '28-day mean'],
-      rows: v.priorities.map((p) => [p.title, String(p.count), `${p.baselineMean}${flagText(p.flag)}`]),
-    });
+  blocks.push(...prioritiesTable(v.priorities, 'No active priorities.'));
   const actionGroups: Array<[string, readonly BriefAction[]]> = [
     ['Overdue', v.actions.overdue],
     ['Due today', v.actions.dueToday],
@@ -149,15 +163,7 @@ function partnerBlocks(v: PartnerBriefView): CardBlock[] {
       type: 'text',
       text: `Planned in the next 24 hours: ${kinds.length === 0 ? 'nothing' : kinds.map(([k, n]) => `${n} ${k}`).join(', ')}.`,
     },
-    ...(v.priorities.length > 0
-      ? [
-          {
-            type: 'table' as const,
-            columns: ['priority', 'last 24 h', '28-day mean'],
-            rows: v.priorities.map((p) => [p.title, String(p.count), `${p.baselineMean}${flagText(p.flag)}`]),
-          },
-        ]
-      : []),
+    ...prioritiesTable(v.priorities),
   ];
 }
 

@@ -7,7 +7,7 @@ import type { AgendaItem, Meeting } from '../services/meetings/meeting.service.j
 import { formatLocal } from '../services/time.js';
 import type { Card, CardAction, CardBlock } from './card.js';
 import { payload } from './card-actions.js';
-import { actionLine, countsTable, flagText } from './daily-brief.card.js';
+import { actionLine, countsTable, exceptionsTable, flagText, prioritiesTable } from './daily-brief.card.js';
 
 /** Exception reasons that put an incident in the threat-to-life and vulnerability section. */
 const VULNERABILITY_REASONS = [
@@ -26,22 +26,12 @@ export function buildAgendaSectionBlocks(item: AgendaItem, brief: BriefView | nu
     return [...blocks, { type: 'text', text: 'Partners see the sanitised brief only.', subtle: true }];
   }
   const zone = brief.unit.timeZone;
-  const incidents = (keep: (reasons: readonly string[]) => boolean): CardBlock[] => {
-    const items = brief.exceptions.items.filter((e) => keep(e.reasons));
-    if (items.length === 0) return [{ type: 'text', text: 'Nothing to report.' }];
-    return [
-      {
-        type: 'table',
-        columns: ['time', 'reference', 'what', 'why'],
-        rows: items.map((e) => [
-          formatLocal(new Date(e.eventAt), zone),
-          e.reference,
-          [e.type ?? 'unknown type', e.area].filter(Boolean).join(', '),
-          e.reasons.join(', '),
-        ]),
-      },
-    ];
-  };
+  const incidents = (keep: (reasons: readonly string[]) => boolean): CardBlock[] =>
+    exceptionsTable(
+      brief.exceptions.items.filter((e) => keep(e.reasons)),
+      zone,
+      'Nothing to report.',
+    );
   switch (item.sectionKey) {
     case 'previous_actions': {
       const groups = [
@@ -77,19 +67,7 @@ export function buildAgendaSectionBlocks(item: AgendaItem, brief: BriefView | nu
     case 'priorities':
       return [
         ...blocks,
-        ...(brief.priorities.length === 0
-          ? [{ type: 'text' as const, text: 'No active priorities.' }]
-          : [
-              {
-                type: 'table' as const,
-                columns: ['priority', 'last 24 h', '28-day mean'],
-                rows: brief.priorities.map((p) => [
-                  p.title,
-                  String(p.count),
-                  `${p.baselineMean}${flagText(p.flag)}`,
-                ]),
-              },
-            ]),
+        ...prioritiesTable(brief.priorities, 'No active priorities.'),
         ...countsTable('Hotspots', brief.incidents.hotspots),
       ];
     case 'next_24h':
