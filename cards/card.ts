@@ -79,4 +79,11 @@ export interface Card {
    * users opens it, so each sees their own buttons. At most 60 user ids (Teams' limit).
    */
   readonly refresh?: { readonly payload: CardPayload; readonly userIds: readonly string[] };
+  /**
+   * What the card is, for the platform adapters: an error or help goes to the person alone (ephemeral in Slack);
+   * anything else may go to the channel.
+   */
+  readonly kind?: 'error' | 'help';
+  /** The record the card shows, so a message showing it can be updated wherever it was posted. */
+  readonly subject?: { readonly type: 'action'; readonly id: number; readonly version: number };
 }

@@ -173,3 +173,63 @@ export function buildBriefCard(view: BriefView): Card {
     ? { title: `Partner brief ${view.localDate}`, marking: view.marking, blocks: partnerBlocks(view) }
     : { title: `Daily brief ${view.localDate}`, marking: view.marking, blocks: internalBlocks(view) };
 }
+
+/** Keeps rows whose key names the filter word (case-insensitive); every row without a filter. */
+function matching<T>(rows: readonly T[], filter: string | undefined, text: (row: T) => string): T[] {
+  if (!filter) return [...rows];
+  const needle = filter.toLowerCase();
+  return rows.filter((r) => text(r).toLowerCase().includes(needle));
+}
+
+/** `dmm incidents [word]`: the last 24 hours against the baseline, from the brief view of this audience. */
+export function buildIncidentsCard(view: BriefView, filter?: string): Card {
+  const key = (r: CountWithBaseline) => r.key;
+  const t = view.incidents.total;
+  const blocks: CardBlock[] = [
+    { type: 'heading', text: `Incidents, last ${view.window.hours} hours${filter ? `: '${filter}'` : ''}` },
+    { type: 'text', text: `${t.count} incidents in all (28-day mean ${t.baselineMean})${flagText(t.flag)}.` },
+  ];
+  if (view.audience === 'partner') {
+    blocks.push(
+      ...countsTable('By type of incident', matching(view.incidents.byChapter, filter, key)),
+      ...countsTable('By area', matching(view.incidents.hotspots, filter, key)),
+    );
+  } else {
+    const zone = view.unit.timeZone;
+    if (view.withheld.pointer) blocks.push({ type: 'notice', tone: 'warning', text: view.withheld.pointer });
+    blocks.push(
+      ...countsTable('By grade', matching(view.incidents.byGrade, filter, key)),
+      ...countsTable('By type', matching(view.incidents.byType, filter, key)),
+      ...countsTable('Hotspots', matching(view.incidents.hotspots, filter, key)),
+      { type: 'heading', text: 'Exceptions' },
+      ...exceptionsTable(
+        matching(view.exceptions.items, filter, (e) =>
+          [e.reference, e.type, e.area, e.grade, ...e.reasons].join(' '),
+        ),
+        zone,
+        filter ? `No exceptions naming '${filter}'.` : 'None.',
+      ),
+    );
+  }
+  if (filter && blocks.every((b) => b.type !== 'table'))
+    blocks.push({
+      type: 'text',
+      text: `Nothing in the last 24 hours names '${filter}'. Try \`dmm incidents\`.`,
+    });
+  return { title: `Incidents ${view.localDate}`, marking: view.marking, blocks };
+}
+
+/** `dmm priorities`: the control-strategy priorities against their baseline. */
+export function buildPrioritiesCard(view: BriefView): Card {
+  return {
+    title: `Priorities ${view.localDate}`,
+    marking: view.marking,
+    blocks: [
+      { type: 'heading', text: 'Control-strategy priorities, last 24 hours' },
+      ...(view.audience === 'internal' && view.withheld.pointer
+        ? [{ type: 'notice' as const, tone: 'warning' as const, text: view.withheld.pointer }]
+        : []),
+      ...prioritiesTable(view.priorities, 'No active priorities.'),
+    ],
+  };
+}

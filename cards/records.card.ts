@@ -192,6 +192,7 @@ export function buildActionCard(input: ActionCardInput): Card {
   return {
     title: `Action #${a.id}`,
     marking: a.marking,
+    subject: { type: 'action', id: a.id, version: a.version },
     blocks: [
       { type: 'heading', text: `Action #${a.id}: ${a.title}` },
       ...(a.description ? [{ type: 'text' as const, text: a.description }] : []),
@@ -377,6 +378,7 @@ export interface HelpEntry {
 export function buildHelpCard(input: { entries: readonly HelpEntry[]; intro?: string }): Card {
   return {
     title: 'dmm help',
+    kind: 'help',
     blocks: [
       { type: 'heading', text: 'dmm: the Daily Management Meeting bot' },
       ...(input.intro ? [{ type: 'text' as const, text: input.intro }] : []),
@@ -388,6 +390,7 @@ export function buildHelpCard(input: { entries: readonly HelpEntry[]; intro?: st
 export function buildErrorCard(input: { message: string; hint?: string; correlationId?: string }): Card {
   return {
     title: 'Something went wrong',
+    kind: 'error',
     blocks: [
       { type: 'text', text: input.message, tone: 'attention', strong: true },
       ...(input.hint ? [{ type: 'text' as const, text: input.hint }] : []),

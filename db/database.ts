@@ -299,6 +299,22 @@ export interface PictureWindowCountsTable {
   computed_at: Timestamp;
 }
 
+export interface ChannelBindingTable {
+  id: Generated<number>;
+  platform: string;
+  tenant_id: string;
+  conversation_id: string;
+  kind: string;
+  person_id: number | null;
+  unit_id: number | null;
+  audience: ColumnType<string, string | undefined, string>;
+  ceiling: ColumnType<string, string | undefined, string>;
+  reference: ColumnType<unknown, string | null, string | null>;
+  linked_by: number | null;
+  linked_at: Timestamp | null;
+  seen_at: Timestamp;
+}
+
 export interface Database {
   units: UnitTable;
   people: PersonTable;
@@ -321,6 +337,7 @@ export interface Database {
   brief_runs: BriefRunTable;
   api_tokens: ApiTokenTable;
   picture_window_counts: PictureWindowCountsTable;
+  channel_bindings: ChannelBindingTable;
 }
 
 export type UnitRow = Selectable<UnitTable>;

@@ -7,6 +7,7 @@ import type { Database } from '../db/database.js';
 import { type ActionService, createActionService, selectActionsWithOwner } from './actions/action.service.js';
 import { type AuditService, createAuditService } from './audit/audit.service.js';
 import { type BriefService, createBriefService } from './briefs/brief.service.js';
+import { type ChannelService, createChannelService } from './channels/channel.service.js';
 import { type Clock, systemClock } from './clock.js';
 import {
   createDecisionService,
@@ -41,6 +42,7 @@ export interface Services {
   readonly forwardLook: ForwardLookService;
   readonly briefs: BriefService;
   readonly tokens: TokenService;
+  readonly channels: ChannelService;
 }
 
 /** Decisions and actions of a meeting, with names resolved, for its minutes. */
@@ -103,6 +105,7 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
   const forwardLook = createForwardLookService({ db, audit, clock });
   const briefs = createBriefService({ db, audit, clock, units, pictures, forwardLook });
   const tokens = createTokenService({ db, audit, clock });
+  const channels = createChannelService({ db, audit, clock });
   return Object.freeze({
     db,
     clock,
@@ -119,5 +122,6 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
     forwardLook,
     briefs,
     tokens,
+    channels,
   });
 }

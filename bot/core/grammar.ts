@@ -22,7 +22,16 @@ export type Command =
       readonly note?: string;
     }
   | { readonly verb: 'action.due'; readonly actionId: number; readonly dueOn: string; readonly note?: string }
-  | { readonly verb: 'minutes'; readonly date?: string };
+  | { readonly verb: 'minutes'; readonly date?: string }
+  | { readonly verb: 'incidents'; readonly filter?: string }
+  | { readonly verb: 'priorities' }
+  | {
+      readonly verb: 'link';
+      readonly unitCode: string;
+      readonly audience: 'internal' | 'partner';
+      readonly ceiling: 'OFFICIAL' | 'OFFICIAL-SENSITIVE';
+    }
+  | { readonly verb: 'unlink' };
 
 export interface HelpEntry {
   readonly usage: string;
@@ -58,6 +67,24 @@ export const HELP: Readonly<Record<string, readonly HelpEntry[]>> = {
   ],
   minutes: [
     { usage: 'dmm minutes [YYYY-MM-DD]', description: 'minutes of a closed meeting (default: the latest)' },
+  ],
+  incidents: [
+    {
+      usage: 'dmm incidents [24h] [word]',
+      description:
+        'incidents of the last 24 hours against the baseline, optionally only rows naming the word',
+    },
+  ],
+  priorities: [
+    { usage: 'dmm priorities', description: 'control-strategy priorities against their baseline' },
+  ],
+  link: [
+    {
+      usage: 'dmm link <unit code> [partner] [sensitive]',
+      description:
+        'bind this channel to a unit (admin); partner = sanitised brief only, sensitive = may carry OFFICIAL-SENSITIVE',
+    },
+    { usage: 'dmm unlink', description: 'remove the binding of this channel (admin)' },
   ],
 };
 
@@ -129,7 +156,38 @@ export function parseCommand(input: string): ParseResult {
   switch (verb) {
     case 'help':
     case 'whoami':
+    case 'priorities':
+    case 'unlink':
+      if (rest.length > 0 && verb !== 'help')
+        return refuse(`'${verb}' takes nothing after it.`, verb === 'unlink' ? 'link' : verb);
       return { ok: true, command: { verb } };
+    case 'priority':
+      return { ok: true, command: { verb: 'priorities' } };
+    case 'incidents': {
+      const words = rest[0]?.toLowerCase() === '24h' ? rest.slice(1) : rest;
+      const filter = words.join(' ').slice(0, 100);
+      return { ok: true, command: { verb, ...(filter ? { filter } : {}) } };
+    }
+    case 'link': {
+      const code = rest[0];
+      if (!code) return refuse('Which unit? Give its code, e.g. `dmm link DEMO`.', 'link');
+      let audience: 'internal' | 'partner' = 'internal';
+      let ceiling: 'OFFICIAL' | 'OFFICIAL-SENSITIVE' = 'OFFICIAL';
+      for (const word of rest.slice(1).map((w) => w.toLowerCase())) {
+        if (word === 'partner') audience = 'partner';
+        else if (word === 'internal') audience = 'internal';
+        else if (word === 'sensitive' || word === 'official-sensitive') ceiling = 'OFFICIAL-SENSITIVE';
+        else if (word === 'official') ceiling = 'OFFICIAL';
+        else
+          return refuse(
+            `'${word}' is not a link option: use partner, internal, sensitive or official.`,
+            'link',
+          );
+      }
+      if (audience === 'partner' && ceiling !== 'OFFICIAL')
+        return refuse('A partner channel carries OFFICIAL only: drop `sensitive`.', 'link');
+      return { ok: true, command: { verb, unitCode: code, audience, ceiling } };
+    }
     case 'brief':
     case 'minutes':
       if (arg === undefined) return { ok: true, command: { verb } };

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Card } from '../../cards/card.js';
 import { type CardPayload, parseCardPayload } from '../../cards/card-actions.js';
-import { buildBriefCard } from '../../cards/daily-brief.card.js';
+import { buildBriefCard, buildIncidentsCard, buildPrioritiesCard } from '../../cards/daily-brief.card.js';
 import { buildMeetingCard } from '../../cards/meeting.card.js';
 import {
   buildActionCard,
@@ -41,10 +41,34 @@ export interface Conversation {
   readonly unitId: number;
   readonly audience: Audience;
   readonly ceiling: Marking;
+  /**
+   * The reply goes to a channel that others see (not the person's own screen): cards offer every move the
+   * record allows, since whoever presses is checked by the services then.
+   */
+  readonly shared?: boolean;
+}
+
+/** A card for someone other than the person acting (the new owner of an action). */
+export interface Notification {
+  readonly personId: number;
+  readonly unitId: number;
+  readonly text: string;
+  readonly card: Card;
 }
 
 export interface Reply {
   readonly cards: readonly Card[];
+  /** People to tell, each on their own (a DM on the platform). */
+  readonly notify?: readonly Notification[];
+  /** For a rejected form: the message for each input that was wrong, by input id. */
+  readonly fieldErrors?: Readonly<Record<string, string>>;
+  /** Records this command changed, so messages showing them elsewhere can be brought up to date. */
+  readonly changed?: ReadonlyArray<{ readonly type: 'action'; readonly id: number }>;
+}
+
+interface Effects {
+  notify: Notification[];
+  changed: Array<{ type: 'action'; id: number }>;
 }
 
 export interface Router {
@@ -110,6 +134,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
   function allowedMoves(c: Conversation, action: Action) {
     const manager = can(c.actor, 'action.manage', action.unitId);
     const mine = action.ownerPersonId === c.actor.personId || action.actionManagerId === c.actor.personId;
+    if (c.shared && can(c.actor, 'records.read', action.unitId)) return TRANSITIONS[action.status];
     if (!manager && !mine) return [];
     if (action.status === 'escalated' && !manager) return [];
     return TRANSITIONS[action.status];
@@ -162,7 +187,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     return meeting;
   }
 
-  async function run(c: Conversation, command: Command): Promise<Card[]> {
+  async function runCommand(c: Conversation, command: Command, fx: Effects): Promise<Card[]> {
     switch (command.verb) {
       case 'help':
         return [
@@ -220,22 +245,31 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           status: command.status,
           ...(needs === 'result' ? { result: command.note } : { note: command.note }),
         });
+        fx.changed.push({ type: 'action', id: changed.id });
         return [await actionCard(c, changed)];
       }
-      case 'action.due':
-        return [
-          await actionCard(
-            c,
-            await services.actions.changeDue(c.actor, command.actionId, {
-              dueOn: command.dueOn,
-              ...(command.note ? { note: command.note } : {}),
-            }),
-          ),
-        ];
+      case 'action.due': {
+        const changed = await services.actions.changeDue(c.actor, command.actionId, {
+          dueOn: command.dueOn,
+          ...(command.note ? { note: command.note } : {}),
+        });
+        fx.changed.push({ type: 'action', id: changed.id });
+        return [await actionCard(c, changed)];
+      }
       case 'minutes': {
         const { localDate, minutes } = await services.meetings.getMinutes(c.actor, c.unitId, command.date);
         return [buildMinutesCard({ localDate, markdown: minutes, marking: minutesMarking(minutes) })];
       }
+      case 'incidents':
+        return [buildIncidentsCard(await briefView(c), command.filter)];
+      case 'priorities':
+        return [buildPrioritiesCard(await briefView(c))];
+      case 'link':
+      case 'unlink':
+        throw ValidationError.field(
+          'channel',
+          'linking binds a Slack channel or Teams conversation: type it there, in the channel to bind',
+        );
     }
   }
 
@@ -271,7 +305,9 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     c: Conversation,
     p: CardPayload,
     inputs: Readonly<Record<string, unknown>>,
+    fx: Effects,
   ): Promise<Card[]> {
+    const run = (c: Conversation, command: Command) => runCommand(c, command, fx);
     switch (p.verb) {
       case 'help':
         return run(c, { verb: 'help' });
@@ -324,6 +360,15 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           incidentRef: text(inputs.incidentRef) ?? null,
           marking: (text(inputs.marking) ?? 'OFFICIAL') as Marking,
         });
+        if (action.ownerPersonId !== null && action.ownerPersonId !== c.actor.personId) {
+          fx.notify.push({
+            personId: action.ownerPersonId,
+            unitId: action.unitId,
+            text: `${c.actor.label} gave you action #${action.id}: ${action.title}`,
+            // The owner's own copy: the moves are theirs.
+            card: await actionCard({ ...c, shared: false }, action),
+          });
+        }
         return [await actionCard(c, action)];
       }
       case 'action.show':
@@ -339,6 +384,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           ...(text(inputs.result) ? { result: text(inputs.result) } : {}),
           ...(text(inputs.note) ? { note: text(inputs.note) } : {}),
         });
+        fx.changed.push({ type: 'action', id: changed.id });
         return [await actionCard(c, changed)];
       }
       case 'action.due_form':
@@ -349,6 +395,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           expectedVersion: p.version,
           ...(text(inputs.note) ? { note: text(inputs.note) } : {}),
         });
+        fx.changed.push({ type: 'action', id: changed.id });
         return [await actionCard(c, changed)];
       }
       case 'actions.list':
@@ -389,8 +436,10 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         return {
           cards: [buildErrorCard({ message: parsed.message }), buildHelpCard({ entries: parsed.help })],
         };
+      const fx: Effects = { notify: [], changed: [] };
       try {
-        return { cards: await run(c, parsed.command) };
+        const cards = await runCommand(c, parsed.command, fx);
+        return { cards, notify: fx.notify, changed: fx.changed };
       } catch (error) {
         return { cards: [errorCard(error, c)] };
       }
@@ -401,10 +450,21 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         return {
           cards: [buildErrorCard({ message: parsed.error, hint: 'Type `dmm help` to start again.' })],
         };
+      const fx: Effects = { notify: [], changed: [] };
       try {
-        return { cards: await submit(c, parsed.payload, inputs) };
+        const cards = await submit(c, parsed.payload, inputs, fx);
+        return { cards, notify: fx.notify, changed: fx.changed };
       } catch (error) {
         const cards = [errorCard(error, c)];
+        if (error instanceof ValidationError) {
+          // Field paths are dotted (`rationale.information`); the form's input ids are their last part.
+          const fieldErrors: Record<string, string> = {};
+          for (const issue of error.issues) {
+            const id = issue.field.split('.').pop() as string;
+            fieldErrors[id] ??= issue.message;
+          }
+          return { cards, fieldErrors };
+        }
         // After a conflict, show the record as it is now so the next press works on fresh data.
         if (isDomainError(error) && error.code === 'CONFLICT' && 'actionId' in parsed.payload) {
           cards.push(await actionCard(c, await services.actions.get(c.actor, parsed.payload.actionId)));

@@ -41,6 +41,13 @@ export interface PeopleService {
   get(personId: number): Promise<Person>;
   linkIdentity(actor: Actor, input: z.input<typeof identitySchema>): Promise<void>;
   findByIdentity(platform: Platform, tenantId: string, externalId: string): Promise<Person | undefined>;
+  /** The person's identities on a platform (a Slack user id per workspace, a Teams AAD id per tenant). */
+  identitiesOf(
+    personId: number,
+    platform: Platform,
+  ): Promise<Array<{ readonly tenantId: string; readonly externalId: string }>>;
+  /** The units the person has a role on, by unit id. */
+  unitsOf(personId: number): Promise<number[]>;
   addMembership(actor: Actor, input: z.input<typeof membershipSchema>): Promise<Membership>;
   removeMembership(actor: Actor, input: z.input<typeof membershipSchema>): Promise<void>;
   rolesOn(personId: number, unitId: number): Promise<Role[]>;
@@ -135,6 +142,28 @@ export function createPeopleService(deps: { db: Kysely<Database>; audit: AuditSe
           after: data,
         });
       });
+    },
+
+    async identitiesOf(personId, platform) {
+      const rows = await db
+        .selectFrom('identities')
+        .select(['tenant_id', 'external_id'])
+        .where('person_id', '=', personId)
+        .where('platform', '=', platform)
+        .orderBy('id')
+        .execute();
+      return rows.map((r) => ({ tenantId: r.tenant_id, externalId: r.external_id }));
+    },
+
+    async unitsOf(personId) {
+      const rows = await db
+        .selectFrom('memberships')
+        .select('unit_id')
+        .distinct()
+        .where('person_id', '=', personId)
+        .orderBy('unit_id')
+        .execute();
+      return rows.map((r) => r.unit_id);
     },
 
     async findByIdentity(platform, tenantId, externalId) {
