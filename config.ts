@@ -7,6 +7,15 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** Hosts that only this machine can reach. */
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -27,10 +36,26 @@ const envSchema = z.object({
   DMM_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   DMM_DEMO_INCIDENTS: z.string().trim().min(1).optional(),
   DMM_CONSOLE: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_APP_TOKEN: optionalText,
+  SLACK_API_URL: z
+    .string()
+    .trim()
+    .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  MicrosoftAppId: optionalText,
+  MicrosoftAppPassword: optionalText,
+  MicrosoftAppTenantId: optionalText,
+  MicrosoftAppType: z
+    .enum(['SingleTenant', 'MultiTenant', 'UserAssignedMSI'], {
+      error: 'must be SingleTenant, MultiTenant or UserAssignedMSI',
+    })
+    .default('SingleTenant'),
+  DMM_TEAMS: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
 });
 
-/** Hosts that only this machine can reach. */
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -52,6 +77,25 @@ export interface Config {
    * (the default) serves it only when the service listens on loopback.
    */
   readonly consoleEnabled: boolean;
+  /** Slack, when its settings are present: HTTP events (signing secret) or Socket Mode (app token). */
+  readonly slack:
+    | {
+        readonly mode: 'http' | 'socket';
+        readonly signingSecret: string;
+        readonly botToken: string;
+        readonly appToken: string | undefined;
+        readonly apiUrl: string | undefined;
+      }
+    | undefined;
+  /** Teams, when an app id is configured (or DMM_TEAMS=on on loopback, with no token validation). */
+  readonly teams:
+    | {
+        readonly appId: string;
+        readonly appPassword: string;
+        readonly tenantId: string;
+        readonly appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
+      }
+    | undefined;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +116,43 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (!isValidTimeZone(e.DMM_DEFAULT_TIME_ZONE)) {
     throw new ConfigError([`DMM_DEFAULT_TIME_ZONE: '${e.DMM_DEFAULT_TIME_ZONE}' is not an IANA time zone`]);
   }
+  const problems: string[] = [];
+  let slack: Config['slack'];
+  if (e.SLACK_BOT_TOKEN || e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN) {
+    if (!e.SLACK_BOT_TOKEN) problems.push('SLACK_BOT_TOKEN: is required when any Slack setting is given');
+    if (!e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET)
+      problems.push(
+        'SLACK_SIGNING_SECRET: is required for Slack over HTTP (or give SLACK_APP_TOKEN for Socket Mode)',
+      );
+    if (e.SLACK_BOT_TOKEN)
+      slack = {
+        mode: e.SLACK_APP_TOKEN ? 'socket' : 'http',
+        signingSecret: e.SLACK_SIGNING_SECRET ?? '',
+        botToken: e.SLACK_BOT_TOKEN,
+        appToken: e.SLACK_APP_TOKEN,
+        apiUrl: e.SLACK_API_URL,
+      };
+  }
+  let teams: Config['teams'];
+  if (e.DMM_TEAMS !== 'off' && (e.MicrosoftAppId || e.DMM_TEAMS === 'on')) {
+    if (e.MicrosoftAppId) {
+      if (e.MicrosoftAppType !== 'UserAssignedMSI' && !e.MicrosoftAppPassword)
+        problems.push('MicrosoftAppPassword: is required with MicrosoftAppId (the client secret of the bot)');
+      if (e.MicrosoftAppType !== 'MultiTenant' && !e.MicrosoftAppTenantId)
+        problems.push(`MicrosoftAppTenantId: is required when MicrosoftAppType is ${e.MicrosoftAppType}`);
+    } else if (!LOOPBACK.has(e.HOST)) {
+      problems.push(
+        'MicrosoftAppId: is required to serve Teams beyond loopback (without it no Bot Framework token is checked)',
+      );
+    }
+    teams = {
+      appId: e.MicrosoftAppId ?? '',
+      appPassword: e.MicrosoftAppPassword ?? '',
+      tenantId: e.MicrosoftAppTenantId ?? '',
+      appType: e.MicrosoftAppType,
+    };
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = path.resolve(e.DATA_DIR);
   return Object.freeze({
     databaseUrl: e.DATABASE_URL,
@@ -87,6 +168,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         path.join(import.meta.dirname, '..', 'shared', 'data', 'uk_met_stop_and_search_2016-06.csv'),
     ),
     consoleEnabled: e.DMM_CONSOLE === 'on' || (e.DMM_CONSOLE === 'auto' && LOOPBACK.has(e.HOST)),
+    slack,
+    teams,
   });
 }
 
@@ -106,6 +189,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     host: config.host,
     port: config.port,
     logLevel: config.logLevel,
+    slack: config.slack ? config.slack.mode : 'off',
+    teams: config.teams ? (config.teams.appId ? 'on' : 'on, no token validation') : 'off',
   };
 }
 

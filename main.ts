@@ -5,9 +5,13 @@
  */
 
 import { addConsoleRoutes } from './bot/console/console.routes.js';
+import { createChatCore } from './bot/core/chat.js';
+import type { Ports } from './bot/core/outbound.js';
 import { addHealthRoutes } from './bot/http/health.routes.js';
 import { addIngestRoutes } from './bot/http/ingest.routes.js';
 import { createHttpServer } from './bot/http/server.js';
+import { createSlackBot, type SlackBot } from './bot/slack/slack.app.js';
+import { createTeamsBot } from './bot/teams/teams.app.js';
 import type { Config } from './config.js';
 import { describeConfig } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/connect.js';
@@ -32,6 +36,8 @@ export interface App {
   stop(): Promise<void>;
   /** The services, once started. */
   readonly services: Services | undefined;
+  /** The outbound ports of the platforms that were started (jobs post through them). */
+  readonly ports: Ports;
   readonly url: string | undefined;
 }
 
@@ -41,6 +47,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let handle: DatabaseHandle | undefined;
   let services: Services | undefined;
   let url: string | undefined;
+  let slack: SlackBot | undefined;
+  const ports: Ports = {};
   let stopping: Promise<void> | undefined;
   const server = createHttpServer(logger);
 
@@ -73,6 +81,24 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     addHealthRoutes(server, handle);
     addIngestRoutes(server, services, logger);
     if (config.consoleEnabled) addConsoleRoutes(server, services, logger);
+    const core = createChatCore({ services, logger });
+    if (config.slack) {
+      slack = createSlackBot({
+        settings: config.slack,
+        server,
+        services,
+        core,
+        ports,
+        logger,
+      });
+      ports.slack = slack.port;
+      await slack.start();
+    }
+    if (config.teams) {
+      ports.teams = createTeamsBot({ settings: config.teams, server, services, core, ports, logger }).port;
+      if (!config.teams.appId)
+        logger.warn('Teams is on without MicrosoftAppId: Bot Framework tokens are not checked (loopback only)');
+    }
     url = await server.listen(config.port, config.host);
     logger.info({ url, database: handle.location }, 'listening');
     return { url };
@@ -82,6 +108,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     stopping ??= (async () => {
       logger.info('stopping');
       await server.close(config.shutdownTimeoutMs);
+      await slack?.stop();
       await handle?.close();
       logger.info('stopped');
     })();
@@ -97,5 +124,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     get url() {
       return url;
     },
+    ports,
   };
 }

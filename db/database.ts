@@ -315,6 +315,17 @@ export interface ChannelBindingTable {
   seen_at: Timestamp;
 }
 
+export interface PostedMessageTable {
+  id: Generated<number>;
+  platform: string;
+  tenant_id: string;
+  conversation_id: string;
+  message_id: string;
+  subject_type: string;
+  subject_id: number;
+  posted_at: Timestamp;
+}
+
 export interface Database {
   units: UnitTable;
   people: PersonTable;
@@ -338,6 +349,7 @@ export interface Database {
   api_tokens: ApiTokenTable;
   picture_window_counts: PictureWindowCountsTable;
   channel_bindings: ChannelBindingTable;
+  posted_messages: PostedMessageTable;
 }
 
 export type UnitRow = Selectable<UnitTable>;

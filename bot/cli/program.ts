@@ -66,7 +66,15 @@ export function buildProgram(io: CliIo): Command {
           `dmm-bot is running at ${url} (health: ${url}/healthz, readiness: ${url}/readyz). Stop with Ctrl+C.\n` +
             (cfg.consoleEnabled
               ? `Local console (try the bot with no Slack or Teams): ${url}/console\n`
-              : 'Local console: off (DMM_CONSOLE=on serves it; it lets anyone who reaches it act as any person).\n'),
+              : 'Local console: off (DMM_CONSOLE=on serves it; it lets anyone who reaches it act as any person).\n') +
+            (cfg.slack
+              ? cfg.slack.mode === 'socket'
+                ? 'Slack: on, Socket Mode.\n'
+                : `Slack: on, events at ${url}/slack/events.\n`
+              : 'Slack: not started (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode).\n') +
+            (cfg.teams
+              ? `Teams: on, messages at ${url}/api/messages${cfg.teams.appId ? '' : ' (no MicrosoftAppId: tokens not checked, loopback only)'}.\n`
+              : 'Teams: not started (set MicrosoftAppId, MicrosoftAppPassword and MicrosoftAppTenantId).\n'),
         );
       } catch (error) {
         await app.stop();

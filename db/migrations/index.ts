@@ -9,6 +9,7 @@ import * as m0003 from './0003-forward-look-and-briefs.js';
 import * as m0004 from './0004-api-tokens.js';
 import * as m0005 from './0005-picture-window-counts.js';
 import * as m0006 from './0006-channel-bindings.js';
+import * as m0007 from './0007-posted-messages.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '0004-api-tokens': m0004,
   '0005-picture-window-counts': m0005,
   '0006-channel-bindings': m0006,
+  '0007-posted-messages': m0007,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -78,6 +78,20 @@ export interface ChannelService {
   forUnit(unitId: number): Promise<ChannelBinding[]>;
   /** The person's personal chat with the bot on a platform, if the bot knows one. */
   personalChat(personId: number, platform: ChatPlatform): Promise<ChannelBinding | undefined>;
+  /** Remembers that a message in a conversation shows a record, so later changes can update it. */
+  recordPost(key: ConversationKey, messageId: string, subject: PostSubject): Promise<void>;
+  /** Every message that shows the record, with its conversation's binding. */
+  postsOf(subject: PostSubject): Promise<PostedMessage[]>;
+}
+
+export interface PostSubject {
+  readonly type: 'action';
+  readonly id: number;
+}
+
+export interface PostedMessage {
+  readonly messageId: string;
+  readonly binding: ChannelBinding;
 }
 
 function toBinding(row: Selectable<ChannelBindingTable>): ChannelBinding {
@@ -247,6 +261,41 @@ export function createChannelService(deps: {
         .orderBy('id')
         .execute();
       return rows.map(toBinding);
+    },
+
+    async recordPost(rawKey, messageId, subject) {
+      const key = parseInput(keySchema, rawKey);
+      await db
+        .insertInto('posted_messages')
+        .values({
+          platform: key.platform,
+          tenant_id: key.tenantId,
+          conversation_id: key.conversationId,
+          message_id: messageId,
+          subject_type: subject.type,
+          subject_id: subject.id,
+          posted_at: clock.now(),
+        })
+        .onConflict((oc) => oc.columns(['platform', 'tenant_id', 'conversation_id', 'message_id']).doNothing())
+        .execute();
+    },
+
+    async postsOf(subject) {
+      const rows = await db
+        .selectFrom('posted_messages as p')
+        .innerJoin('channel_bindings as b', (join) =>
+          join
+            .onRef('b.platform', '=', 'p.platform')
+            .onRef('b.tenant_id', '=', 'p.tenant_id')
+            .onRef('b.conversation_id', '=', 'p.conversation_id'),
+        )
+        .selectAll('b')
+        .select('p.message_id')
+        .where('p.subject_type', '=', subject.type)
+        .where('p.subject_id', '=', subject.id)
+        .orderBy('p.id')
+        .execute();
+      return rows.map((r) => ({ messageId: r.message_id, binding: toBinding(r) }));
     },
 
     async personalChat(personId, platform) {

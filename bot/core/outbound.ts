@@ -1,0 +1,76 @@
+/**
+ * The outbound conversation port: how the product speaks first on a platform (a DM to an action's new owner,
+ * an update to a card posted elsewhere, and, for the jobs, the morning brief). Slack and Teams each implement
+ * it in their own folder, so nothing outside `bot/slack` or `bot/teams` knows a platform SDK.
+ */
+import type { Card } from '../../cards/card.js';
+import type { ChannelBinding, ChatPlatform } from '../../services/channels/channel.service.js';
+import type { Logger } from '../../services/logger.js';
+import type { ChatCore } from './chat.js';
+import type { Reply } from './router.js';
+
+export interface OutboundPort {
+  readonly platform: ChatPlatform;
+  /** Posts a card to a conversation the bot knows; returns the platform's message id. */
+  post(binding: ChannelBinding, card: Card): Promise<string>;
+  /** Replaces a message the bot posted. */
+  update(binding: ChannelBinding, messageId: string, card: Card): Promise<void>;
+  /** Sends a card to a person on their own; false when this platform has no way to reach them (yet). */
+  direct(personId: number, text: string, card: Card): Promise<boolean>;
+}
+
+export type Ports = Partial<Record<ChatPlatform, OutboundPort>>;
+
+/** Where a reply was answered in place, so the follow-ups leave that message alone. */
+export interface Origin {
+  readonly platform: ChatPlatform;
+  readonly conversationId?: string;
+  readonly messageId?: string;
+}
+
+/**
+ * After a command: tells the people it concerns (on the platform it came from first, then any other) and
+ * brings every other posted copy of a changed record up to date. Never throws: a failed follow-up is logged
+ * and the command's own reply stands.
+ */
+export async function followUp(
+  deps: { core: ChatCore; ports: Ports; logger: Logger },
+  reply: Reply,
+  origin: Origin,
+): Promise<void> {
+  const { core, ports, logger } = deps;
+  const order = [ports[origin.platform], ...Object.values(ports).filter((p) => p && p.platform !== origin.platform)];
+  for (const n of reply.notify ?? []) {
+    let reached = false;
+    for (const port of order) {
+      if (!port || reached) continue;
+      try {
+        reached = await port.direct(n.personId, n.text, n.card);
+      } catch (error) {
+        logger.warn({ err: error, personId: n.personId, platform: port.platform }, 'direct message failed');
+      }
+    }
+    if (!reached) logger.info({ personId: n.personId }, 'no platform could reach the person directly');
+  }
+  if (!reply.changed?.length) return;
+  try {
+    for (const stale of await core.staleMessages(reply.changed)) {
+      const { binding, messageId } = stale.post;
+      if (
+        binding.platform === origin.platform &&
+        binding.conversationId === origin.conversationId &&
+        messageId === origin.messageId
+      )
+        continue;
+      const port = ports[binding.platform];
+      if (!port) continue;
+      await port
+        .update(binding, messageId, stale.card)
+        .catch((error: unknown) =>
+          logger.warn({ err: error, messageId, platform: binding.platform }, 'could not update a posted card'),
+        );
+    }
+  } catch (error) {
+    logger.warn({ err: error }, 'could not bring posted cards up to date');
+  }
+}

@@ -1,0 +1,323 @@
+/**
+ * Slack: the `/dmm` slash command, button presses, modals and the App Home tab, on Bolt. Every handler acks
+ * first (Slack allows 3 s) and does the work after, except a modal submission, whose ack carries the field
+ * errors. Replies: shared views (brief, meeting, decisions, action cards) go to the channel and are updated in
+ * place when a button on them is pressed; personal views (help, lists, errors) are ephemeral; forms open as
+ * modals; an action's new owner gets a DM. Only this folder imports Bolt.
+ */
+import { App, type webApi } from '@slack/bolt';
+import type { Card } from '../../cards/card.js';
+import { type SlackMessage, renderBlockKitMessages, renderBlockKitModal } from '../../cards/render/block-kit.js';
+import type { ChannelBinding, ConversationKind } from '../../services/channels/channel.service.js';
+import type { Services } from '../../services/index.js';
+import type { Logger } from '../../services/logger.js';
+import type { ChatContext, ChatCore, ChatReply } from '../core/chat.js';
+import { followUp, type OutboundPort, type Ports } from '../core/outbound.js';
+import type { HttpServer } from '../http/server.js';
+import { boltLogger } from './bolt-logger.js';
+import { DmmSlackReceiver } from './slack.receiver.js';
+
+export interface SlackSettings {
+  readonly signingSecret: string;
+  readonly botToken: string;
+  /** Socket Mode (no public URL needed): the app-level token. */
+  readonly appToken?: string | undefined;
+  /** Base URL of the Web API (tests and fakes); Slack's own when absent. */
+  readonly apiUrl?: string | undefined;
+}
+
+export interface SlackBot {
+  readonly port: OutboundPort;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Home tab: at most 100 blocks. */
+const HOME_MAX_BLOCKS = 100;
+
+/** Where a modal's result goes: the form's payload plus the channel it was opened from. */
+interface ModalMetadata {
+  readonly p: unknown;
+  readonly c: string;
+}
+
+function kindOf(channelId: string, channelName?: string): ConversationKind {
+  if (channelName === 'directmessage' || channelId.startsWith('D')) return 'personal';
+  if (channelName === 'privategroup' || channelId.startsWith('G')) return 'group';
+  return 'channel';
+}
+
+const isPersonal = (card: Card, reply: ChatReply) =>
+  card.kind === 'error' || card.kind === 'help' || reply.placement === 'person';
+
+/** The inputs of a submitted modal, by input id (block ids are the input ids). */
+function modalInputs(values: Record<string, Record<string, Record<string, unknown>>>): Record<string, unknown> {
+  const inputs: Record<string, unknown> = {};
+  for (const [blockId, elements] of Object.entries(values ?? {})) {
+    for (const element of Object.values(elements ?? {})) {
+      const e = element as {
+        value?: string | null;
+        selected_date?: string | null;
+        selected_option?: { value?: string } | null;
+      };
+      inputs[blockId] = e.value ?? e.selected_date ?? e.selected_option?.value ?? null;
+    }
+  }
+  return inputs;
+}
+
+export function createSlackBot(deps: {
+  settings: SlackSettings;
+  server: HttpServer;
+  services: Services;
+  core: ChatCore;
+  ports: Ports;
+  logger: Logger;
+}): SlackBot {
+  const { settings, server, services, core, ports, logger } = deps;
+  const log = boltLogger(logger);
+  const clientOptions = settings.apiUrl ? { slackApiUrl: settings.apiUrl.replace(/\/?$/, '/') } : {};
+  const app = settings.appToken
+    ? new App({
+        token: settings.botToken,
+        appToken: settings.appToken,
+        socketMode: true,
+        logger: log,
+        clientOptions,
+        deferInitialization: true,
+      })
+    : new App({
+        token: settings.botToken,
+        receiver: new DmmSlackReceiver({ server, signingSecret: settings.signingSecret, logger: log }),
+        logger: log,
+        clientOptions,
+        deferInitialization: true,
+      });
+  const client: webApi.WebClient = app.client;
+
+  async function postMessages(channel: string, messages: SlackMessage[]): Promise<string> {
+    let first = '';
+    for (const m of messages) {
+      const result = await client.chat.postMessage({ channel, text: m.text, blocks: m.blocks as never });
+      first ||= String(result.ts ?? '');
+    }
+    return first;
+  }
+
+  async function postEphemeral(channel: string, user: string, card: Card) {
+    for (const m of renderBlockKitMessages(card))
+      await client.chat.postEphemeral({ channel, user, text: m.text, blocks: m.blocks as never });
+  }
+
+  /** Posts a card to the channel and remembers the message if it shows a record. */
+  async function postCard(ctx: ChatContext, card: Card): Promise<void> {
+    const ts = await postMessages(ctx.conversationId, renderBlockKitMessages(card));
+    if (ts) await core.recordPost({ ...ctx }, ts, card);
+  }
+
+  /** Delivers a reply to where the person is: ephemeral for personal cards, the channel for the rest. */
+  async function deliver(ctx: ChatContext, reply: ChatReply, opts: { triggerId?: string } = {}) {
+    for (const card of reply.cards) {
+      if (card.form && opts.triggerId) {
+        const view = renderBlockKitModal(card);
+        const metadata: ModalMetadata = { p: JSON.parse(view.private_metadata), c: ctx.conversationId };
+        await client.views.open({
+          trigger_id: opts.triggerId,
+          view: { ...view, private_metadata: JSON.stringify(metadata) } as never,
+        });
+        continue;
+      }
+      if (isPersonal(card, reply)) await postEphemeral(ctx.conversationId, ctx.userId, card);
+      else await postCard(ctx, card);
+    }
+  }
+
+  function after(ctx: ChatContext, reply: ChatReply, messageTs?: string) {
+    return followUp({ core, ports, logger }, reply, {
+      platform: 'slack',
+      conversationId: ctx.conversationId,
+      ...(messageTs ? { messageId: messageTs } : {}),
+    });
+  }
+
+  /** Tells the person something went wrong on our side, with a reference, instead of leaving them waiting. */
+  async function failed(ctx: ChatContext, error: unknown) {
+    const reference = Math.random().toString(36).slice(2, 10);
+    logger.error({ err: error, reference, user: ctx.userId }, 'slack handler failed');
+    await client.chat
+      .postEphemeral({
+        channel: ctx.conversationId,
+        user: ctx.userId,
+        text: `Something went wrong on our side; nothing was changed by the part that failed. Reference for support: ${reference}`,
+      })
+      .catch(() => undefined);
+  }
+
+  app.command('/dmm', async ({ command, ack }) => {
+    await ack();
+    const ctx: ChatContext = {
+      platform: 'slack',
+      tenantId: command.team_id,
+      userId: command.user_id,
+      conversationId: command.channel_id,
+      kind: kindOf(command.channel_id, command.channel_name),
+    };
+    try {
+      const reply = await core.text(ctx, command.text ?? '');
+      await deliver(ctx, reply, { triggerId: command.trigger_id });
+      await after(ctx, reply);
+    } catch (error) {
+      await failed(ctx, error);
+    }
+  });
+
+  app.action(/#\d+$/, async ({ ack, body, action, respond }) => {
+    await ack();
+    if (body.type !== 'block_actions' || action.type !== 'button') return;
+    const channelId = body.channel?.id ?? body.user.id;
+    const ctx: ChatContext = {
+      platform: 'slack',
+      tenantId: body.team?.id ?? body.user.team_id ?? '',
+      userId: body.user.id,
+      conversationId: channelId,
+      kind: kindOf(channelId, body.channel?.name),
+    };
+    try {
+      let data: unknown;
+      try {
+        data = JSON.parse(action.value ?? '');
+      } catch {
+        data = action.value;
+      }
+      const reply = await core.submit(ctx, data, {});
+      const container = body.container as { is_ephemeral?: boolean; message_ts?: string } | undefined;
+      const messageTs = body.message?.ts ?? container?.message_ts;
+      let updated = false;
+      for (const card of reply.cards) {
+        if (card.form) {
+          await deliver(ctx, { ...reply, cards: [card] }, { triggerId: body.trigger_id });
+        } else if (isPersonal(card, reply)) {
+          await postEphemeral(ctx.conversationId, ctx.userId, card);
+        } else if (!updated && messageTs && !container?.is_ephemeral) {
+          // The pressed card becomes its next state, where everyone in the channel sees it.
+          const [first] = renderBlockKitMessages(card);
+          await client.chat.update({
+            channel: ctx.conversationId,
+            ts: messageTs,
+            text: first?.text ?? card.title,
+            blocks: (first?.blocks ?? []) as never,
+          });
+          await core.recordPost(ctx, messageTs, card);
+          updated = true;
+        } else if (!updated && container?.is_ephemeral) {
+          const [first] = renderBlockKitMessages(card);
+          await respond({ replace_original: true, text: first?.text ?? card.title, blocks: first?.blocks as never });
+          updated = true;
+        } else {
+          await postCard(ctx, card);
+        }
+      }
+      await after(ctx, reply, messageTs);
+    } catch (error) {
+      await failed(ctx, error);
+    }
+  });
+
+  app.view(/.*/, async ({ ack, body, view }) => {
+    const ctx0 = { platform: 'slack' as const, tenantId: body.team?.id ?? body.user.team_id ?? '', userId: body.user.id };
+    let metadata: ModalMetadata;
+    try {
+      metadata = JSON.parse(view.private_metadata) as ModalMetadata;
+      if (typeof metadata?.c !== 'string') throw new Error('no channel');
+    } catch {
+      await ack({
+        response_action: 'errors',
+        errors: { [view.blocks.find((b) => b.type === 'input')?.block_id ?? 'form']: 'This form is out of date: close it and start again with /dmm.' },
+      });
+      return;
+    }
+    const ctx: ChatContext = { ...ctx0, conversationId: metadata.c, kind: kindOf(metadata.c) };
+    let reply: ChatReply;
+    try {
+      reply = await core.submit(ctx, metadata.p, modalInputs(view.state.values as never));
+    } catch (error) {
+      await ack();
+      await failed(ctx, error);
+      return;
+    }
+    const inputIds = view.blocks.filter((b) => b.type === 'input').map((b) => b.block_id as string);
+    if (reply.fieldErrors) {
+      // Show each problem under its field; one that names no field of this form goes under the first.
+      const errors: Record<string, string> = {};
+      for (const [field, message] of Object.entries(reply.fieldErrors)) {
+        const target = inputIds.includes(field) ? field : inputIds[0];
+        if (target) errors[target] = errors[target] ? `${errors[target]}; ${field}: ${message}` : inputIds.includes(field) ? message : `${field}: ${message}`;
+      }
+      await ack({ response_action: 'errors', errors });
+      return;
+    }
+    await ack();
+    try {
+      await deliver(ctx, reply);
+      await after(ctx, reply);
+    } catch (error) {
+      await failed(ctx, error);
+    }
+  });
+
+  app.event('app_home_opened', async ({ event, body }) => {
+    if (event.tab !== 'home') return;
+    const cards = await core.myActions('slack', String(body.team_id ?? ''), event.user);
+    const blocks = cards.flatMap((c) => renderBlockKitMessages(c).flatMap((m) => m.blocks));
+    const shown =
+      blocks.length > HOME_MAX_BLOCKS
+        ? [
+            ...blocks.slice(0, HOME_MAX_BLOCKS - 1),
+            { type: 'context', elements: [{ type: 'plain_text', text: 'More: type /dmm actions mine' }] },
+          ]
+        : blocks;
+    await client.views.publish({ user_id: event.user, view: { type: 'home', blocks: shown as never } });
+  });
+
+  app.error(async (error) => {
+    logger.error({ err: error }, 'slack app error');
+  });
+
+  const port: OutboundPort = {
+    platform: 'slack',
+    async post(binding: ChannelBinding, card: Card) {
+      const ts = await postMessages(binding.conversationId, renderBlockKitMessages(card));
+      if (ts) await core.recordPost(binding, ts, card);
+      return ts;
+    },
+    async update(binding, messageId, card) {
+      const [first] = renderBlockKitMessages(card);
+      await client.chat.update({
+        channel: binding.conversationId,
+        ts: messageId,
+        text: first?.text ?? card.title,
+        blocks: (first?.blocks ?? []) as never,
+      });
+    },
+    async direct(personId, text, card) {
+      const [identity] = await services.people.identitiesOf(personId, 'slack');
+      if (!identity) return false;
+      // Posting to a user id opens (or reuses) the bot's DM with them.
+      const messages = renderBlockKitMessages(card);
+      const [first, ...rest] = messages;
+      await postMessages(identity.externalId, [{ text, blocks: first?.blocks ?? [] }, ...rest]);
+      return true;
+    },
+  };
+
+  return {
+    port,
+    async start() {
+      await app.init();
+      if (settings.appToken) await app.start();
+    },
+    async stop() {
+      if (settings.appToken) await app.stop();
+    },
+  };
+}

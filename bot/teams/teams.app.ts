@@ -1,0 +1,325 @@
+/**
+ * Teams: messages (an @mention in a channel, plain text in a personal chat), Adaptive Card Universal Actions
+ * (`adaptiveCard/action` invokes, answered with the refreshed card), install events (the conversation reference
+ * is stored so jobs can post later) and proactive sends, on botbuilder's CloudAdapter at `/api/messages`.
+ * botbuilder is archived upstream: every import of it stays in this folder, behind the outbound port Slack
+ * implements too, so moving to the Microsoft 365 Agents SDK touches this folder only.
+ */
+import { randomUUID } from 'node:crypto';
+import type http from 'node:http';
+import {
+  type Activity,
+  ActivityTypes,
+  CardFactory,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  type ConversationReference,
+  TurnContext,
+} from 'botbuilder';
+import type { Card } from '../../cards/card.js';
+import { renderAdaptiveCard } from '../../cards/render/adaptive-card.js';
+import type { ConversationKind } from '../../services/channels/channel.service.js';
+import type { Services } from '../../services/index.js';
+import type { Logger } from '../../services/logger.js';
+import type { ChatContext, ChatCore, ChatReply } from '../core/chat.js';
+import { followUp, type OutboundPort, type Ports } from '../core/outbound.js';
+import type { HttpServer } from '../http/server.js';
+import { sendJson } from '../http/server.js';
+
+export interface TeamsSettings {
+  /** Empty: no token validation and no outbound credentials (the local emulator and tests). */
+  readonly appId: string;
+  readonly appPassword: string;
+  readonly tenantId: string;
+  readonly appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
+}
+
+export interface TeamsBot {
+  readonly port: OutboundPort;
+}
+
+/** A Bot Framework activity is a few KB; a card submission at most ~30 KB. */
+const MAX_BODY_BYTES = 256 * 1024;
+
+const ADAPTIVE_CARD = 'application/vnd.microsoft.card.adaptive';
+const MESSAGE = 'application/vnd.microsoft.activity.message';
+
+function kindOf(conversationType: string | undefined): ConversationKind {
+  if (conversationType === 'personal') return 'personal';
+  if (conversationType === 'groupChat') return 'group';
+  return 'channel';
+}
+
+/** A channel thread's id is the channel's id plus `;messageid=…`: bindings are per channel. */
+const baseConversationId = (id: string) => id.split(';')[0] as string;
+
+function contextOf(activity: Activity): ChatContext {
+  const reference = TurnContext.getConversationReference(activity);
+  const conversationId = baseConversationId(activity.conversation?.id ?? '');
+  const channelData = activity.channelData as { tenant?: { id?: string } } | undefined;
+  return {
+    platform: 'teams',
+    tenantId: activity.conversation?.tenantId ?? channelData?.tenant?.id ?? '',
+    userId: activity.from?.aadObjectId ?? activity.from?.id ?? '',
+    conversationId,
+    kind: kindOf(activity.conversation?.conversationType),
+    // Stored for proactive sends: to the conversation itself, not to one message in it.
+    reference: {
+      serviceUrl: reference.serviceUrl,
+      channelId: reference.channelId,
+      bot: reference.bot,
+      conversation: { ...reference.conversation, id: conversationId },
+    },
+  };
+}
+
+const attachment = (card: Card) => CardFactory.adaptiveCard(renderAdaptiveCard(card));
+
+/** The card's words as one line, for the short message Teams shows when a press answers with text. */
+function plainText(card: Card): string {
+  return card.blocks
+    .map((b) => (b.type === 'text' || b.type === 'heading' || b.type === 'notice' ? b.text : ''))
+    .filter(Boolean)
+    .join(' ');
+}
+
+async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  try {
+    const value = JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createTeamsBot(deps: {
+  settings: TeamsSettings;
+  server: HttpServer;
+  services: Services;
+  core: ChatCore;
+  ports: Ports;
+  logger: Logger;
+}): TeamsBot {
+  const { settings, server, services, core, ports, logger } = deps;
+  const log = logger.child({ component: 'teams' });
+  const auth = new ConfigurationBotFrameworkAuthentication(
+    settings.appId
+      ? {
+          MicrosoftAppId: settings.appId,
+          MicrosoftAppPassword: settings.appPassword,
+          MicrosoftAppTenantId: settings.tenantId,
+          MicrosoftAppType: settings.appType,
+        }
+      : {},
+  );
+  const adapter = new CloudAdapter(auth);
+  adapter.onTurnError = async (_context, error) => {
+    log.error({ err: error }, 'teams turn failed');
+  };
+
+  async function send(context: TurnContext, ctx: ChatContext, card: Card, text?: string): Promise<void> {
+    const response = await context.sendActivity({
+      type: ActivityTypes.Message,
+      ...(text ? { text } : {}),
+      attachments: [attachment(card)],
+    });
+    if (response?.id) await core.recordPost(ctx, response.id, card);
+  }
+
+  async function sorry(context: TurnContext, error: unknown) {
+    const reference = randomUUID().slice(0, 8);
+    log.error({ err: error, reference }, 'teams handler failed');
+    await context
+      .sendActivity(
+        `Something went wrong on our side; nothing was changed by the part that failed. Reference for support: ${reference}`,
+      )
+      .catch(() => undefined);
+  }
+
+  async function onMessage(context: TurnContext) {
+    const activity = context.activity;
+    const ctx = contextOf(activity);
+    let reply: ChatReply;
+    if (activity.value && typeof activity.value === 'object') {
+      // A press on a card in a client without Universal Actions (Action.Submit): payload and inputs together.
+      reply = await core.submit(ctx, activity.value, activity.value as Record<string, unknown>);
+    } else {
+      const text = (TurnContext.removeRecipientMention(activity) ?? activity.text ?? '').trim();
+      reply = await core.text(ctx, text);
+    }
+    for (const card of reply.cards) await send(context, ctx, card);
+    await followUp({ core, ports, logger }, reply, { platform: 'teams', conversationId: ctx.conversationId });
+  }
+
+  async function onCardAction(context: TurnContext) {
+    const activity = context.activity;
+    const ctx = contextOf(activity);
+    const value = activity.value as { action?: { data?: unknown } } | undefined;
+    const data = value?.action?.data;
+    const inputs = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
+    const reply = await core.submit(ctx, data, inputs);
+    const errors = reply.cards.filter((c) => c.kind === 'error');
+    const others = reply.cards.filter((c) => c.kind !== 'error');
+    const [first, ...rest] = others;
+    let body: unknown;
+    if (first && !first.form) {
+      // The pressed card becomes its next state.
+      body = { statusCode: 200, type: ADAPTIVE_CARD, value: renderAdaptiveCard(first) };
+      if (activity.replyToId) await core.recordPost(ctx, activity.replyToId, first);
+      for (const card of rest) await send(context, ctx, card);
+      for (const card of errors) await send(context, ctx, card);
+    } else if (first?.form) {
+      // A form opens below the card it came from, which stays as it was.
+      await send(context, ctx, first);
+      body = { statusCode: 200, type: MESSAGE, value: `${first.title}: fill in the form below.` };
+    } else {
+      // Only an error: said in place, the card keeps its buttons.
+      body = {
+        statusCode: 200,
+        type: MESSAGE,
+        value: errors.map(plainText).join(' ') || 'Nothing to show.',
+      };
+    }
+    await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body } });
+    await followUp({ core, ports, logger }, reply, {
+      platform: 'teams',
+      conversationId: ctx.conversationId,
+      ...(activity.replyToId ? { messageId: activity.replyToId } : {}),
+    });
+  }
+
+  /** Installed in a team, a chat or a personal scope: remember the conversation and say how to link it. */
+  async function onInstalled(context: TurnContext) {
+    const ctx = contextOf(context.activity);
+    const person =
+      ctx.kind === 'personal' ? await services.people.findByIdentity('teams', ctx.tenantId, ctx.userId) : undefined;
+    await services.channels.seen(ctx, {
+      kind: ctx.kind,
+      personId: person?.id ?? null,
+      reference: ctx.reference,
+    });
+    const reply = await core.text(ctx, 'help');
+    const intro =
+      ctx.kind === 'personal'
+        ? 'Hello. I am the DMM bot: type `help` to see what I do.'
+        : 'Hello. I am the DMM bot. An admin of the unit links this conversation with `@DMM link <unit code>`.';
+    await context.sendActivity(intro);
+    for (const card of reply.cards) await send(context, ctx, card);
+  }
+
+  async function logic(context: TurnContext) {
+    const activity = context.activity;
+    try {
+      if (activity.type === ActivityTypes.Message) await onMessage(context);
+      else if (activity.type === ActivityTypes.Invoke && activity.name === 'adaptiveCard/action')
+        await onCardAction(context);
+      else if (
+        (activity.type === ActivityTypes.ConversationUpdate &&
+          activity.membersAdded?.some((m) => m.id === activity.recipient?.id)) ||
+        (activity.type === ActivityTypes.InstallationUpdate && activity.action === 'add')
+      )
+        await onInstalled(context);
+      else if (activity.type === ActivityTypes.Invoke)
+        await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200 } });
+    } catch (error) {
+      if (activity.type === ActivityTypes.Invoke) {
+        await context.sendActivity({
+          type: ActivityTypes.InvokeResponse,
+          value: {
+            status: 200,
+            body: { statusCode: 200, type: MESSAGE, value: 'Something went wrong on our side; try again.' },
+          },
+        });
+      }
+      await sorry(context, error);
+    }
+  }
+
+  server.route('POST', '/api/messages', async (req, res) => {
+    const body = await readJson(req);
+    if (!body) {
+      sendJson(res, 400, { error: 'bad_request', message: 'The body must be one JSON activity.' });
+      return;
+    }
+    if (settings.appId && !/^Bearer\s+\S+/i.test(String(req.headers.authorization ?? ''))) {
+      sendJson(res, 401, { error: 'unauthorized', message: 'A Bot Framework token is required.' });
+      return;
+    }
+    let ran = false;
+    let status = 200;
+    const response = {
+      socket: req.socket,
+      status(code: number) {
+        status = code;
+      },
+      header(name: string, value: unknown) {
+        res.setHeader(name, String(value));
+      },
+      send(payload?: unknown) {
+        // A request whose token could not be checked never reached the bot: it is refused, not failed.
+        if (status >= 500 && !ran && settings.appId) status = 401;
+        if (payload === undefined) {
+          res.statusCode = status;
+          return;
+        }
+        const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+        res.writeHead(status, {
+          'content-type': typeof payload === 'string' ? 'text/plain; charset=utf-8' : 'application/json',
+          'content-length': Buffer.byteLength(text),
+        });
+        res.end(text);
+      },
+      end() {
+        if (res.writableEnded) return;
+        if (status >= 500 && !ran && settings.appId) status = 401;
+        res.statusCode = status;
+        res.end();
+      },
+    };
+    await adapter.process({ body, headers: req.headers, method: req.method ?? 'POST' }, response, async (ctx) => {
+      ran = true;
+      await logic(ctx);
+    });
+  });
+
+  async function inConversation(reference: unknown, fn: (context: TurnContext) => Promise<void>) {
+    await adapter.continueConversationAsync(settings.appId, reference as Partial<ConversationReference>, fn);
+  }
+
+  const port: OutboundPort = {
+    platform: 'teams',
+    async post(binding, card) {
+      let id = '';
+      await inConversation(binding.reference, async (context) => {
+        const response = await context.sendActivity({ type: ActivityTypes.Message, attachments: [attachment(card)] });
+        id = response?.id ?? '';
+      });
+      if (id) await core.recordPost(binding, id, card);
+      return id;
+    },
+    async update(binding, messageId, card) {
+      await inConversation(binding.reference, async (context) => {
+        await context.updateActivity({ type: ActivityTypes.Message, id: messageId, attachments: [attachment(card)] });
+      });
+    },
+    async direct(personId, text, card) {
+      const chat = await services.channels.personalChat(personId, 'teams');
+      if (!chat?.reference) return false;
+      await inConversation(chat.reference, async (context) => {
+        await context.sendActivity({ type: ActivityTypes.Message, text, attachments: [attachment(card)] });
+      });
+      return true;
+    },
+  };
+
+  return { port };
+}
