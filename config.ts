@@ -56,7 +56,6 @@ const envSchema = z.object({
   DMM_TEAMS: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
 });
 
-
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface Config {

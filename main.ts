@@ -97,7 +97,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     if (config.teams) {
       ports.teams = createTeamsBot({ settings: config.teams, server, services, core, ports, logger }).port;
       if (!config.teams.appId)
-        logger.warn('Teams is on without MicrosoftAppId: Bot Framework tokens are not checked (loopback only)');
+        logger.warn(
+          'Teams is on without MicrosoftAppId: Bot Framework tokens are not checked (loopback only)',
+        );
     }
     url = await server.listen(config.port, config.host);
     logger.info({ url, database: handle.location }, 'listening');

@@ -58,6 +58,11 @@ export interface ChatCore {
   recordPost(key: ConversationKey, messageId: string, card: Card): Promise<void>;
 }
 
+/** A short confirmation everyone in the conversation sees (help cards go to the person alone). */
+function notice(title: string, text: string): Card {
+  return { title, blocks: [{ type: 'text', text }] };
+}
+
 /** Commands whose answer is for the person alone, even in a channel. */
 const PERSONAL_VERBS = new Set(['help', 'whoami', 'actions', 'action.show']);
 
@@ -124,7 +129,8 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
   async function resolve(
     ctx: ChatContext,
   ): Promise<
-    { ok: true; conversation: Conversation; binding: ChannelBinding; personId: number } | { ok: false; reply: ChatReply }
+    | { ok: true; conversation: Conversation; binding: ChannelBinding; personId: number }
+    | { ok: false; reply: ChatReply }
   > {
     const person = await services.people.findByIdentity(ctx.platform, ctx.tenantId, ctx.userId);
     if (!person) return { ok: false, reply: unknownPerson(ctx) };
@@ -166,7 +172,10 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
     return { ok: true, conversation, binding, personId: person.id };
   }
 
-  async function link(ctx: ChatContext, command: Extract<ReturnType<typeof parseCommand>, { ok: true }>['command']) {
+  async function link(
+    ctx: ChatContext,
+    command: Extract<ReturnType<typeof parseCommand>, { ok: true }>['command'],
+  ) {
     const person = await services.people.findByIdentity(ctx.platform, ctx.tenantId, ctx.userId);
     if (!person) return unknownPerson(ctx);
     try {
@@ -180,10 +189,10 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
         return {
           placement: 'conversation' as const,
           cards: [
-            buildHelpCard({
-              intro: `This conversation is no longer linked to ${unit.name}. Link it again with \`dmm link ${unit.code}\`.`,
-              entries: [],
-            }),
+            notice(
+              'Unlinked',
+              `This conversation is no longer linked to ${unit.name}. Link it again with \`dmm link ${unit.code}\`.`,
+            ),
           ],
         };
       }
@@ -206,7 +215,10 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
             reference: ctx.reference,
           });
         return personOnly([
-          buildHelpCard({ intro: `This chat is now for ${unit.name}. Type \`dmm help\` to start.`, entries: [] }),
+          buildHelpCard({
+            intro: `This chat is now for ${unit.name}. Type \`dmm help\` to start.`,
+            entries: [],
+          }),
         ]);
       }
       await services.channels.link(actor, keyOf(ctx), {
@@ -223,10 +235,10 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
       return {
         placement: 'conversation' as const,
         cards: [
-          buildHelpCard({
-            intro: `Linked to ${unit.name} (${unit.code}) as ${what}. The morning brief will be posted here. To undo, type \`dmm unlink\`.`,
-            entries: [],
-          }),
+          notice(
+            'Linked',
+            `Linked to ${unit.name} (${unit.code}) as ${what}. The morning brief will be posted here. To undo, type \`dmm unlink\`.`,
+          ),
         ],
       };
     } catch (error) {
@@ -283,7 +295,8 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
       if (!resolved.ok) return resolved.reply;
       const reply = await router.handleSubmit(resolved.conversation, data, inputs);
       const verb = typeof data === 'object' && data !== null ? String((data as { verb?: unknown }).verb) : '';
-      const personal = verb === 'actions.list' || verb === 'help' || verb.endsWith('_form') || verb.endsWith('.form');
+      const personal =
+        verb === 'actions.list' || verb === 'help' || verb.endsWith('_form') || verb.endsWith('.form');
       return {
         ...reply,
         placement: reply.cards.some((c) => c.kind === 'error') || personal ? 'person' : 'conversation',
@@ -292,7 +305,9 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
 
     async myActions(platform, tenantId, userId) {
       const person = await services.people.findByIdentity(platform, tenantId, userId);
-      if (!person) return unknownPerson({ platform, tenantId, userId, conversationId: '-', kind: 'personal' }).cards as Card[];
+      if (!person)
+        return unknownPerson({ platform, tenantId, userId, conversationId: '-', kind: 'personal' })
+          .cards as Card[];
       const cards: Card[] = [];
       for (const unitId of await services.people.unitsOf(person.id)) {
         const actor = await services.people.actorFor(person.id, unitId);
@@ -305,7 +320,9 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
         cards.push(...reply.cards.map((c) => ({ ...c, title: `${c.title}: ${unit.name}` })));
       }
       if (cards.length === 0)
-        cards.push(buildHelpCard({ intro: 'You have no units with actions yet.', entries: HELP.actions ?? [] }));
+        cards.push(
+          buildHelpCard({ intro: 'You have no units with actions yet.', entries: HELP.actions ?? [] }),
+        );
       return cards;
     },
 
@@ -318,7 +335,8 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
         const card = await sharedActionCard(action);
         for (const post of posts) {
           // A message in a conversation whose ceiling is below the record's marking never showed it.
-          if (action.marking === 'OFFICIAL-SENSITIVE' && post.binding.ceiling !== 'OFFICIAL-SENSITIVE') continue;
+          if (action.marking === 'OFFICIAL-SENSITIVE' && post.binding.ceiling !== 'OFFICIAL-SENSITIVE')
+            continue;
           out.push({ post, card });
         }
       }

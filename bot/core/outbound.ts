@@ -39,7 +39,10 @@ export async function followUp(
   origin: Origin,
 ): Promise<void> {
   const { core, ports, logger } = deps;
-  const order = [ports[origin.platform], ...Object.values(ports).filter((p) => p && p.platform !== origin.platform)];
+  const order = [
+    ports[origin.platform],
+    ...Object.values(ports).filter((p) => p && p.platform !== origin.platform),
+  ];
   for (const n of reply.notify ?? []) {
     let reached = false;
     for (const port of order) {
@@ -67,7 +70,10 @@ export async function followUp(
       await port
         .update(binding, messageId, stale.card)
         .catch((error: unknown) =>
-          logger.warn({ err: error, messageId, platform: binding.platform }, 'could not update a posted card'),
+          logger.warn(
+            { err: error, messageId, platform: binding.platform },
+            'could not update a posted card',
+          ),
         );
     }
   } catch (error) {

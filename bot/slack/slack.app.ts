@@ -7,7 +7,11 @@
  */
 import { App, type webApi } from '@slack/bolt';
 import type { Card } from '../../cards/card.js';
-import { type SlackMessage, renderBlockKitMessages, renderBlockKitModal } from '../../cards/render/block-kit.js';
+import {
+  renderBlockKitMessages,
+  renderBlockKitModal,
+  type SlackMessage,
+} from '../../cards/render/block-kit.js';
 import type { ChannelBinding, ConversationKind } from '../../services/channels/channel.service.js';
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
@@ -51,7 +55,9 @@ const isPersonal = (card: Card, reply: ChatReply) =>
   card.kind === 'error' || card.kind === 'help' || reply.placement === 'person';
 
 /** The inputs of a submitted modal, by input id (block ids are the input ids). */
-function modalInputs(values: Record<string, Record<string, Record<string, unknown>>>): Record<string, unknown> {
+function modalInputs(
+  values: Record<string, Record<string, Record<string, unknown>>>,
+): Record<string, unknown> {
   const inputs: Record<string, unknown> = {};
   for (const [blockId, elements] of Object.entries(values ?? {})) {
     for (const element of Object.values(elements ?? {})) {
@@ -211,7 +217,11 @@ export function createSlackBot(deps: {
           updated = true;
         } else if (!updated && container?.is_ephemeral) {
           const [first] = renderBlockKitMessages(card);
-          await respond({ replace_original: true, text: first?.text ?? card.title, blocks: first?.blocks as never });
+          await respond({
+            replace_original: true,
+            text: first?.text ?? card.title,
+            blocks: first?.blocks as never,
+          });
           updated = true;
         } else {
           await postCard(ctx, card);
@@ -224,7 +234,11 @@ export function createSlackBot(deps: {
   });
 
   app.view(/.*/, async ({ ack, body, view }) => {
-    const ctx0 = { platform: 'slack' as const, tenantId: body.team?.id ?? body.user.team_id ?? '', userId: body.user.id };
+    const ctx0 = {
+      platform: 'slack' as const,
+      tenantId: body.team?.id ?? body.user.team_id ?? '',
+      userId: body.user.id,
+    };
     let metadata: ModalMetadata;
     try {
       metadata = JSON.parse(view.private_metadata) as ModalMetadata;
@@ -232,7 +246,10 @@ export function createSlackBot(deps: {
     } catch {
       await ack({
         response_action: 'errors',
-        errors: { [view.blocks.find((b) => b.type === 'input')?.block_id ?? 'form']: 'This form is out of date: close it and start again with /dmm.' },
+        errors: {
+          [view.blocks.find((b) => b.type === 'input')?.block_id ?? 'form']:
+            'This form is out of date: close it and start again with /dmm.',
+        },
       });
       return;
     }
@@ -251,7 +268,12 @@ export function createSlackBot(deps: {
       const errors: Record<string, string> = {};
       for (const [field, message] of Object.entries(reply.fieldErrors)) {
         const target = inputIds.includes(field) ? field : inputIds[0];
-        if (target) errors[target] = errors[target] ? `${errors[target]}; ${field}: ${message}` : inputIds.includes(field) ? message : `${field}: ${message}`;
+        if (target)
+          errors[target] = errors[target]
+            ? `${errors[target]}; ${field}: ${message}`
+            : inputIds.includes(field)
+              ? message
+              : `${field}: ${message}`;
       }
       await ack({ response_action: 'errors', errors });
       return;

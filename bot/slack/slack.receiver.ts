@@ -5,7 +5,7 @@
  * Slack's URL and SSL checks, and hands the event to the app with an ack that answers the HTTP request.
  */
 import type { App, Receiver, ReceiverEvent } from '@slack/bolt';
-import { HTTPModuleFunctions as http, HTTPResponseAck } from '@slack/bolt';
+import { HTTPResponseAck, HTTPModuleFunctions as http } from '@slack/bolt';
 import type { HttpServer } from '../http/server.js';
 import type { BoltLogger } from './bolt-logger.js';
 

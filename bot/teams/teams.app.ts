@@ -201,7 +201,9 @@ export function createTeamsBot(deps: {
   async function onInstalled(context: TurnContext) {
     const ctx = contextOf(context.activity);
     const person =
-      ctx.kind === 'personal' ? await services.people.findByIdentity('teams', ctx.tenantId, ctx.userId) : undefined;
+      ctx.kind === 'personal'
+        ? await services.people.findByIdentity('teams', ctx.tenantId, ctx.userId)
+        : undefined;
     await services.channels.seen(ctx, {
       kind: ctx.kind,
       personId: person?.id ?? null,
@@ -285,10 +287,14 @@ export function createTeamsBot(deps: {
         res.end();
       },
     };
-    await adapter.process({ body, headers: req.headers, method: req.method ?? 'POST' }, response, async (ctx) => {
-      ran = true;
-      await logic(ctx);
-    });
+    await adapter.process(
+      { body, headers: req.headers, method: req.method ?? 'POST' },
+      response,
+      async (ctx) => {
+        ran = true;
+        await logic(ctx);
+      },
+    );
   });
 
   async function inConversation(reference: unknown, fn: (context: TurnContext) => Promise<void>) {
@@ -300,7 +306,10 @@ export function createTeamsBot(deps: {
     async post(binding, card) {
       let id = '';
       await inConversation(binding.reference, async (context) => {
-        const response = await context.sendActivity({ type: ActivityTypes.Message, attachments: [attachment(card)] });
+        const response = await context.sendActivity({
+          type: ActivityTypes.Message,
+          attachments: [attachment(card)],
+        });
         id = response?.id ?? '';
       });
       if (id) await core.recordPost(binding, id, card);
@@ -308,7 +317,11 @@ export function createTeamsBot(deps: {
     },
     async update(binding, messageId, card) {
       await inConversation(binding.reference, async (context) => {
-        await context.updateActivity({ type: ActivityTypes.Message, id: messageId, attachments: [attachment(card)] });
+        await context.updateActivity({
+          type: ActivityTypes.Message,
+          id: messageId,
+          attachments: [attachment(card)],
+        });
       });
     },
     async direct(personId, text, card) {

@@ -276,7 +276,9 @@ export function createChannelService(deps: {
           subject_id: subject.id,
           posted_at: clock.now(),
         })
-        .onConflict((oc) => oc.columns(['platform', 'tenant_id', 'conversation_id', 'message_id']).doNothing())
+        .onConflict((oc) =>
+          oc.columns(['platform', 'tenant_id', 'conversation_id', 'message_id']).doNothing(),
+        )
         .execute();
     },
 

@@ -20,13 +20,22 @@ export interface AppContext {
   services: Services;
 }
 
-export function useApp(backend: Backend, clock: Clock, env: Record<string, string> = {}): AppContext {
+export function useApp(
+  backend: Backend,
+  clock: Clock,
+  env: Record<string, string> | (() => Record<string, string>) = {},
+): AppContext {
   const ctx = {} as AppContext;
   let dir: string | undefined;
   let drop: (() => Promise<void>) | undefined;
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-app-'));
-    const settings: Record<string, string> = { DATA_DIR: dir, PORT: '0', LOG_LEVEL: 'silent', ...env };
+    const settings: Record<string, string> = {
+      DATA_DIR: dir,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      ...(typeof env === 'function' ? env() : env),
+    };
     if (backend === 'postgres') {
       const db = await createThrowawayPostgresDatabase();
       settings.DATABASE_URL = db.url;

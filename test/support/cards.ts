@@ -62,7 +62,16 @@ export function slackModalProblems(modal: slack.SlackModal): string[] {
   if (modal.title.text.length > slack.SLACK_MAX_MODAL_TITLE) problems.push('modal title too long');
   if (modal.submit.text.length > slack.SLACK_MAX_MODAL_TITLE) problems.push('modal submit too long');
   if (modal.private_metadata.length > slack.SLACK_MAX_PRIVATE_METADATA) problems.push('metadata too long');
-  if (!parseCardPayload(modal.private_metadata).ok) problems.push('metadata is not a payload');
+  // The renderer stores the payload; the Slack adapter wraps it with the channel the modal came from.
+  const wrapped = (() => {
+    try {
+      const value = JSON.parse(modal.private_metadata) as { p?: unknown; c?: unknown };
+      return typeof value.c === 'string' ? value.p : undefined;
+    } catch {
+      return undefined;
+    }
+  })();
+  if (!parseCardPayload(wrapped ?? modal.private_metadata).ok) problems.push('metadata is not a payload');
   const ids = new Set<string>();
   for (const block of modal.blocks as Json[]) problems.push(...blockProblems(block, ids));
   return problems;

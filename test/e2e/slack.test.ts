@@ -1,0 +1,339 @@
+/**
+ * Slack over real HTTP: signed slash commands, button presses and modal submissions drive a whole DMM, and the
+ * app's calls to a fake Slack Web API on loopback are what the people in the channel would see.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createFixedClock } from '../../services/clock.js';
+import { useApp } from '../support/app.js';
+import { slackMessageProblems, slackModalProblems } from '../support/cards.js';
+import { BACKENDS } from '../support/database.js';
+import type { SlackCall } from '../support/fakes/fake-slack.js';
+import { type FakeSlack, slackSignature, TEAM_ID, useFakeSlack } from '../support/fakes/fake-slack.js';
+import { createUnitFixture, operator, type UnitFixture } from '../support/fixtures.js';
+import {
+  blocksText,
+  buttonsIn,
+  SIGNING_SECRET,
+  type SlackUser,
+  signedPost,
+  slackPost,
+  slackUser,
+  waitFor,
+} from '../support/slack-client.js';
+
+const CHANNEL = 'C0DMM';
+
+function button(calls: SlackCall[] | unknown, title: string) {
+  const found = buttonsIn(calls).find((b) => b.text === title);
+  if (!found) throw new Error(`no button '${title}' in ${blocksText(calls).slice(0, 600)}`);
+  return found;
+}
+
+const only = (calls: SlackCall[], method: string) => calls.filter((c) => c.method === method);
+
+describe.each(BACKENDS)('Slack on %s', (backend) => {
+  const clock = createFixedClock('2026-05-11T08:00:00Z');
+  const fake = useFakeSlack();
+  const ctx = useApp(backend, clock, () => ({
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_BOT_TOKEN: 'xoxb-test',
+    SLACK_API_URL: fake.current.apiUrl,
+  }));
+  let f: UnitFixture;
+  let users: Record<'chair' | 'owner' | 'member' | 'partner' | 'admin' | 'manager', SlackUser>;
+  let slack: FakeSlack;
+
+  beforeAll(async () => {
+    slack = fake.current;
+    f = await createUnitFixture(ctx.services, { code: 'slack' });
+    const made: Record<string, SlackUser> = {};
+    for (const [role, actor] of Object.entries({
+      chair: f.chair,
+      owner: f.owner,
+      member: f.member,
+      partner: f.partner,
+      admin: f.admin,
+      manager: f.manager,
+    })) {
+      const userId = `U0${role.toUpperCase()}`;
+      await ctx.services.people.linkIdentity(operator, {
+        personId: actor.personId,
+        platform: 'slack',
+        tenantId: TEAM_ID,
+        externalId: userId,
+      });
+      made[role] = slackUser(() => ctx.url, slack, userId);
+    }
+    users = made as typeof users;
+  });
+
+  it('checks the bot token with auth.test at start', () => {
+    expect(slack.callsOf('auth.test').length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('answers help to anyone, ephemerally, and asks for a link in an unbound channel', async () => {
+    const help = await users.member.command('help');
+    expect(only(help, 'chat.postEphemeral')).toHaveLength(1);
+    expect(blocksText(help)).toContain('dmm brief');
+    const brief = await users.member.command('brief');
+    expect(blocksText(brief)).toContain('not linked to a unit');
+    expect(only(brief, 'chat.postMessage')).toHaveLength(0);
+  });
+
+  /** The channel message a call posted: where to press its buttons. */
+  const at = (call: SlackCall | undefined) => {
+    if (!call) throw new Error('no such call');
+    return { channel: String(call.args.channel), ts: String(call.result?.ts ?? call.args.ts) };
+  };
+
+  it('refuses a link from a non-admin, and links the channel for the admin (audited)', async () => {
+    const refused = await users.chair.command(`link ${f.unit.code}`);
+    expect(blocksText(refused)).toContain('admin');
+    const before = await ctx.services.channels.find({
+      platform: 'slack',
+      tenantId: TEAM_ID,
+      conversationId: CHANNEL,
+    });
+    expect(before?.unitId ?? null).toBeNull();
+    const linked = await users.admin.command(`link ${f.unit.code} sensitive`);
+    expect(blocksText(only(linked, 'chat.postMessage'))).toContain('Linked to');
+    const binding = await ctx.services.channels.find({
+      platform: 'slack',
+      tenantId: TEAM_ID,
+      conversationId: CHANNEL,
+    });
+    expect(binding).toMatchObject({ unitId: f.unit.id, audience: 'internal', ceiling: 'OFFICIAL-SENSITIVE' });
+    const events = await ctx.services.audit.list({ entityType: 'channel_binding' });
+    expect(events.at(-1)).toMatchObject({ actorPersonId: f.admin.personId, after: { unitId: f.unit.id } });
+  });
+
+  it('runs a whole DMM: every section, a decision, an action done by its owner, the minutes', async () => {
+    await ctx.services.meetings.schedule(f.chair, f.unit.id);
+    // The chair opens the meeting; the card goes to the channel for everyone.
+    let calls = await users.chair.command('meeting');
+    const meeting = at(only(calls, 'chat.postMessage')[0]);
+    calls = await users.chair.press(button(calls, 'Start meeting'), meeting);
+    // Pressing a button on the card updates that card in place.
+    expect(only(calls, 'chat.update')).toHaveLength(1);
+    expect(blocksText(slack.messages.get(`${meeting.channel}/${meeting.ts}`)?.blocks)).toContain(
+      '1. Previous actions',
+    );
+    for (let section = 2; section <= 10; section += 1) {
+      calls = await users.chair.press(
+        button(slack.messages.get(`${meeting.channel}/${meeting.ts}`)?.blocks, 'Next section'),
+        meeting,
+      );
+      expect(blocksText(only(calls, 'chat.update'))).toContain(`${section}. `);
+    }
+    for (const m of slack.messages.values()) expect(slackMessageProblems(m as never)).toEqual([]);
+
+    // A decision: the form opens as a modal; a missing rationale is shown under its field.
+    calls = await users.chair.press(
+      button(slack.messages.get(`${meeting.channel}/${meeting.ts}`)?.blocks, 'Record a decision'),
+      meeting,
+    );
+    const decisionView = only(calls, 'views.open')[0]?.args.view as Record<string, unknown>;
+    expect(slackModalProblems(decisionView as never)).toEqual([]);
+    const partial = await users.chair.submit(decisionView, {
+      text: 'Patrol the retail park from 16:00',
+      marking: 'OFFICIAL',
+    });
+    expect(partial.body.response_action).toBe('errors');
+    expect(Object.keys(partial.body.errors as object)).toContain('information');
+    expect(only(partial.calls, 'chat.postMessage')).toHaveLength(0);
+    const recorded = await users.chair.submit(decisionView, {
+      text: 'Patrol the retail park from 16:00',
+      information: 'Shoplifting series',
+      threatRisk: 'Staff threatened',
+      powersPolicy: 'Neighbourhood plan',
+      optionsConsidered: 'Patrol; CCTV; nothing',
+      chosenOption: 'Patrol: visible deterrent',
+      marking: 'OFFICIAL',
+    });
+    expect(recorded.status).toBe(200);
+    expect(blocksText(only(recorded.calls, 'chat.postMessage'))).toMatch(/Decision #\d+/);
+
+    // An action for the owner: posted in the channel, and the owner gets a DM.
+    calls = await users.member.press(
+      button(slack.messages.get(`${meeting.channel}/${meeting.ts}`)?.blocks, 'New action'),
+      meeting,
+    );
+    const actionView = only(calls, 'views.open')[0]?.args.view as Record<string, unknown>;
+    const created = await users.member.submit(actionView, {
+      title: 'Visit the shop manager',
+      ownerPersonId: String(f.owner.personId),
+      dueOn: '2026-05-12',
+      category: 'reassurance',
+      marking: 'OFFICIAL',
+    });
+    const posts = only(created.calls, 'chat.postMessage');
+    const inChannel = posts.find((c) => c.args.channel === CHANNEL);
+    const dm = posts.find((c) => c.args.channel === users.owner.userId);
+    expect(blocksText(inChannel)).toContain('Visit the shop manager');
+    expect(String(dm?.args.text)).toContain('gave you action');
+    const actionMessage = at(inChannel);
+    const id = /Action #(\d+)/.exec(blocksText(inChannel))?.[1];
+
+    // The owner lists their actions (ephemeral) and moves the action on from the channel card.
+    const mine = await users.owner.command('actions mine');
+    expect(only(mine, 'chat.postEphemeral')).toHaveLength(1);
+    expect(blocksText(mine)).toContain('Visit the shop manager');
+    calls = await users.owner.press(button(inChannel, 'Start'), actionMessage);
+    expect(blocksText(slack.messages.get(`${CHANNEL}/${actionMessage.ts}`)?.blocks)).toContain('In progress');
+    calls = await users.owner.press(
+      button(slack.messages.get(`${CHANNEL}/${actionMessage.ts}`)?.blocks, 'Done…'),
+      actionMessage,
+    );
+    const doneView = only(calls, 'views.open')[0]?.args.view as Record<string, unknown>;
+    const done = await users.owner.submit(doneView, { result: 'Manager visited; CCTV offered' });
+    expect(blocksText(done.calls)).toContain('Manager visited; CCTV offered');
+    // The card in the channel shows the new state too, with no buttons left.
+    const card = slack.messages.get(`${CHANNEL}/${actionMessage.ts}`);
+    expect(blocksText(card?.blocks)).toContain('Manager visited; CCTV offered');
+    expect(buttonsIn(card?.blocks)).toEqual([]);
+    expect((await ctx.services.actions.get(operator, Number(id))).status).toBe('done');
+
+    // The chair closes the meeting: the card says so and the minutes are posted.
+    calls = await users.chair.press(
+      button(slack.messages.get(`${meeting.channel}/${meeting.ts}`)?.blocks, 'Close meeting'),
+      meeting,
+    );
+    const minutes = blocksText(only(calls, 'chat.postMessage'));
+    expect(minutes).toContain('Minutes of the DMM, 2026-05-11');
+    expect(minutes).toContain('Patrol the retail park from 16:00');
+    expect(minutes).toContain('Visit the shop manager');
+  });
+});
+
+describe('Slack request checks', () => {
+  const clock = createFixedClock('2026-05-11T08:00:00Z');
+  const fake = useFakeSlack();
+  const ctx = useApp('pglite', clock, () => ({
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_BOT_TOKEN: 'xoxb-test',
+    SLACK_API_URL: fake.current.apiUrl,
+  }));
+  let f: UnitFixture;
+  let chair: SlackUser;
+  let slack: FakeSlack;
+
+  beforeAll(async () => {
+    slack = fake.current;
+    f = await createUnitFixture(ctx.services, { code: 'slack-checks' });
+    for (const [actor, userId] of [
+      [f.chair, 'U0CHAIR'],
+      [f.admin, 'U0ADMIN'],
+    ] as const)
+      await ctx.services.people.linkIdentity(operator, {
+        personId: actor.personId,
+        platform: 'slack',
+        tenantId: TEAM_ID,
+        externalId: userId,
+      });
+    await slackUser(() => ctx.url, slack, 'U0ADMIN').command(`link ${f.unit.code}`);
+    chair = slackUser(() => ctx.url, slack, 'U0CHAIR');
+  });
+
+  const startBody = new URLSearchParams({
+    team_id: TEAM_ID,
+    channel_id: CHANNEL,
+    channel_name: 'dmm',
+    user_id: 'U0CHAIR',
+    command: '/dmm',
+    text: 'meeting start',
+    trigger_id: 't',
+    response_url: 'http://127.0.0.1:9/none',
+  }).toString();
+
+  it('refuses a forged signature and a stale timestamp with 401, and changes nothing', async () => {
+    const calls = slack.calls.length;
+    const forged = await slackPost(ctx.url, startBody, slackSignature('not-the-secret', startBody));
+    expect(forged.status).toBe(401);
+    const stale = await slackPost(
+      ctx.url,
+      startBody,
+      slackSignature(SIGNING_SECRET, startBody, Math.floor(Date.now() / 1000) - 6 * 60),
+    );
+    expect(stale.status).toBe(401);
+    const unsigned = await slackPost(ctx.url, startBody);
+    expect(unsigned.status).toBe(401);
+    // A correctly signed body that was changed after signing is forged too.
+    const headers = slackSignature(SIGNING_SECRET, startBody);
+    const tampered = await slackPost(ctx.url, startBody.replace('meeting+start', 'meeting+close'), headers);
+    expect(tampered.status).toBe(401);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(slack.calls.length).toBe(calls);
+    expect(await ctx.services.meetings.findForDate(f.chair, f.unit.id)).toBeUndefined();
+    // The same request, signed, works.
+    const ok = await signedPost(ctx.url, startBody);
+    expect(ok.status).toBe(200);
+    await waitFor(() => slack.callsOf('chat.postMessage').length > 0, 'the meeting card');
+    expect((await ctx.services.meetings.findForDate(f.chair, f.unit.id))?.status).toBe('open');
+  });
+
+  it('answers Slack URL verification', async () => {
+    const body = JSON.stringify({ type: 'url_verification', challenge: 'abc123', token: 'x' });
+    const res = await fetch(`${ctx.url}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...slackSignature(SIGNING_SECRET, body) },
+      body,
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ challenge: 'abc123' });
+  });
+
+  it('publishes "my actions" on the App Home tab', async () => {
+    await ctx.services.actions.create(f.chair, {
+      unitId: f.unit.id,
+      title: 'Review the hotspot plan',
+      ownerPersonId: f.chair.personId,
+      dueOn: '2026-05-12',
+      category: 'prevention',
+    });
+    const body = JSON.stringify({
+      type: 'event_callback',
+      team_id: TEAM_ID,
+      api_app_id: 'A0DMM',
+      event: { type: 'app_home_opened', user: 'U0CHAIR', channel: 'D0CHAIR', tab: 'home' },
+      event_id: 'Ev1',
+      event_time: 1,
+    });
+    const res = await fetch(`${ctx.url}/slack/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...slackSignature(SIGNING_SECRET, body) },
+      body,
+    });
+    expect(res.status).toBe(200);
+    const publish = await waitFor(() => slack.callsOf('views.publish').at(-1), 'views.publish');
+    expect(publish.args.user_id).toBe('U0CHAIR');
+    expect(blocksText(publish.args.view)).toContain('Review the hotspot plan');
+  });
+
+  it('tells an unknown Slack user how to be linked, naming their user id', async () => {
+    const stranger = await slackUser(() => ctx.url, slack, 'U0STRANGER').command('brief');
+    const text = blocksText(stranger);
+    expect(text).toContain("I don't know you yet");
+    expect(text).toContain('U0STRANGER');
+    expect(only(stranger, 'chat.postEphemeral')).toHaveLength(1);
+  });
+
+  it('waits out a 429 with Retry-After and delivers the reply once', async () => {
+    slack.rateLimit('chat.postEphemeral', 1, 1);
+    const started = Date.now();
+    const before = slack.callsOf('chat.postEphemeral').length;
+    await chair.command('whoami');
+    const attempts = await waitFor(
+      () => {
+        const tries = slack.callsOf('chat.postEphemeral').slice(before);
+        return tries.length >= 2 ? tries : undefined;
+      },
+      'the retry',
+      5_000,
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    expect(slack.callsOf('chat.postEphemeral').slice(before)).toHaveLength(2);
+    expect(attempts.map((c) => c.result?.ok)).toEqual([false, true]);
+    expect((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)).toBeGreaterThanOrEqual(900);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * A fake Bot Framework connector (the `serviceUrl` of the activities a test sends): it takes replies, updates
+ * and proactive sends, gives each new activity an id, and keeps the latest version of each so a test can read
+ * the conversation.
+ */
+import { type FakeServer, startFakeServer } from './http.js';
+
+export interface ConnectorActivity {
+  id: string;
+  conversationId: string;
+  replyToId: string | undefined;
+  activity: Record<string, unknown>;
+  updates: number;
+}
+
+export interface FakeConnector {
+  readonly url: string;
+  readonly requests: FakeServer['requests'];
+  /** Activities the bot sent, by id, as last updated. */
+  readonly activities: Map<string, ConnectorActivity>;
+  close(): Promise<void>;
+}
+
+export async function startFakeConnector(): Promise<FakeConnector> {
+  const activities = new Map<string, ConnectorActivity>();
+  let seq = 0;
+  const server = await startFakeServer((req) => {
+    const m = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(req.path);
+    if (req.method === 'POST' && req.path === '/v3/conversations') return { body: { id: `conv-${++seq}` } };
+    if (!m) return { status: 404, body: { error: 'not found' } };
+    const conversationId = decodeURIComponent(m[1] as string);
+    const second = m[2] ? decodeURIComponent(m[2]) : undefined;
+    const activity = (req.body ?? {}) as Record<string, unknown>;
+    if (req.method === 'PUT' && second) {
+      const existing = activities.get(second);
+      if (!existing) return { status: 404, body: { error: 'not found' } };
+      existing.activity = activity;
+      existing.updates += 1;
+      return { body: { id: second } };
+    }
+    if (req.method === 'POST') {
+      const id = `act-${++seq}`;
+      activities.set(id, { id, conversationId, replyToId: second, activity, updates: 0 });
+      return { body: { id } };
+    }
+    return { status: 405, body: {} };
+  });
+  return { url: server.url, requests: server.requests, activities, close: () => server.close() };
+}

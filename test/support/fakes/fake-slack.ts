@@ -1,0 +1,136 @@
+/**
+ * A fake Slack Web API on loopback: the app's WebClient is pointed at it with SLACK_API_URL. It answers the
+ * methods the app calls (auth.test, chat.postMessage, chat.update, chat.postEphemeral, views.open,
+ * views.publish), keeps every message by channel and ts so a test can read the channel as a person would, takes
+ * `response_url` posts at /response/<id>, and can answer 429 with Retry-After.
+ */
+import { createHmac } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
+import { type FakeRequest, type FakeServer, startFakeServer } from './http.js';
+
+export interface SlackCall {
+  readonly method: string;
+  readonly args: Record<string, unknown>;
+  readonly at: number;
+  /** What the fake answered (ts of a posted message, errors…). */
+  result?: Record<string, unknown>;
+}
+
+export interface StoredMessage {
+  channel: string;
+  ts: string;
+  text: string;
+  blocks: unknown[];
+  updates: number;
+}
+
+export interface FakeSlack {
+  readonly apiUrl: string;
+  readonly url: string;
+  readonly calls: SlackCall[];
+  /** Messages posted to channels and DMs, by `${channel}/${ts}`, as last updated. */
+  readonly messages: Map<string, StoredMessage>;
+  /** Answer the next `count` calls of `method` with 429 and `Retry-After: seconds`. */
+  rateLimit(method: string, count: number, seconds: number): void;
+  callsOf(method: string): SlackCall[];
+  close(): Promise<void>;
+}
+
+export const TEAM_ID = 'T0FAKE';
+export const BOT_USER_ID = 'U0BOT';
+
+export async function startFakeSlack(): Promise<FakeSlack> {
+  const calls: SlackCall[] = [];
+  const messages = new Map<string, StoredMessage>();
+  const limits = new Map<string, { count: number; seconds: number }>();
+  let seq = 0;
+  const nextTs = () => `${1_700_000_000 + Math.floor(seq / 1000)}.${String(++seq).padStart(6, '0')}`;
+
+  function answer(method: string, args: Record<string, unknown>) {
+    switch (method) {
+      case 'auth.test':
+        return {
+          ok: true,
+          url: 'https://fake.slack/',
+          team: 'Fake',
+          user: 'dmm',
+          team_id: TEAM_ID,
+          user_id: BOT_USER_ID,
+          bot_id: 'B0BOT',
+        };
+      case 'chat.postMessage': {
+        const ts = nextTs();
+        const channel = String(args.channel);
+        messages.set(`${channel}/${ts}`, {
+          channel,
+          ts,
+          text: String(args.text ?? ''),
+          blocks: (args.blocks as unknown[]) ?? [],
+          updates: 0,
+        });
+        return { ok: true, channel, ts };
+      }
+      case 'chat.update': {
+        const key = `${args.channel}/${args.ts}`;
+        const m = messages.get(key);
+        if (!m) return { ok: false, error: 'message_not_found' };
+        m.text = String(args.text ?? '');
+        m.blocks = (args.blocks as unknown[]) ?? [];
+        m.updates += 1;
+        return { ok: true, channel: args.channel, ts: args.ts };
+      }
+      case 'chat.postEphemeral':
+        return { ok: true, message_ts: nextTs() };
+      case 'views.open':
+        return { ok: true, view: { id: `V${++seq}` } };
+      case 'views.publish':
+        return { ok: true, view: { id: `V${++seq}` } };
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  const server: FakeServer = await startFakeServer((req: FakeRequest) => {
+    if (req.path.startsWith('/response/')) return { body: { ok: true } };
+    const method = req.path.replace(/^\/api\//, '');
+    const args = (req.body ?? {}) as Record<string, unknown>;
+    const call: SlackCall = { method, args, at: req.at };
+    calls.push(call);
+    const limit = limits.get(method);
+    if (limit && limit.count > 0) {
+      limit.count -= 1;
+      call.result = { ok: false, error: 'ratelimited' };
+      return { status: 429, headers: { 'retry-after': String(limit.seconds) }, body: call.result };
+    }
+    call.result = answer(method, args);
+    return { body: call.result };
+  });
+
+  return {
+    apiUrl: `${server.url}/api/`,
+    url: server.url,
+    calls,
+    messages,
+    rateLimit(method, count, seconds) {
+      limits.set(method, { count, seconds });
+    },
+    callsOf: (method) => calls.filter((c) => c.method === method),
+    close: () => server.close(),
+  };
+}
+
+/** Headers of a correctly signed Slack request (`v0=` HMAC-SHA256 of `v0:{ts}:{body}`). */
+export function slackSignature(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)) {
+  const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature };
+}
+
+/** A fake Slack for a test file: started before the app (register it first), closed after. */
+export function useFakeSlack(): { readonly current: FakeSlack } {
+  const holder = {} as { current: FakeSlack };
+  beforeAll(async () => {
+    holder.current = await startFakeSlack();
+  });
+  afterAll(async () => holder.current?.close());
+  return holder;
+}
