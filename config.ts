@@ -16,6 +16,13 @@ const optionalText = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 
+const optionalUrl = z
+  .string()
+  .trim()
+  .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
+  .optional()
+  .or(z.literal('').transform(() => undefined));
+
 const envSchema = z.object({
   DATABASE_URL: z
     .string()
@@ -39,12 +46,7 @@ const envSchema = z.object({
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_BOT_TOKEN: optionalText,
   SLACK_APP_TOKEN: optionalText,
-  SLACK_API_URL: z
-    .string()
-    .trim()
-    .regex(/^https?:\/\//, 'must be an http:// or https:// URL')
-    .optional()
-    .or(z.literal('').transform(() => undefined)),
+  SLACK_API_URL: optionalUrl,
   MicrosoftAppId: optionalText,
   MicrosoftAppPassword: optionalText,
   MicrosoftAppTenantId: optionalText,
@@ -53,6 +55,8 @@ const envSchema = z.object({
       error: 'must be SingleTenant, MultiTenant or UserAssignedMSI',
     })
     .default('SingleTenant'),
+  ToBotFromChannelOpenIdMetadataUrl: optionalUrl,
+  ToBotFromEmulatorOpenIdMetadataUrl: optionalUrl,
   DMM_TEAMS: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
 });
 
@@ -93,6 +97,9 @@ export interface Config {
         readonly appPassword: string;
         readonly tenantId: string;
         readonly appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
+        /** Where Bot Framework signing keys are published (sovereign clouds; tests): botbuilder's own names. */
+        readonly openIdMetadataUrl: string | undefined;
+        readonly emulatorOpenIdMetadataUrl: string | undefined;
       }
     | undefined;
 }
@@ -149,6 +156,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       appPassword: e.MicrosoftAppPassword ?? '',
       tenantId: e.MicrosoftAppTenantId ?? '',
       appType: e.MicrosoftAppType,
+      openIdMetadataUrl: e.ToBotFromChannelOpenIdMetadataUrl,
+      emulatorOpenIdMetadataUrl: e.ToBotFromEmulatorOpenIdMetadataUrl,
     };
   }
   if (problems.length > 0) throw new ConfigError(problems);

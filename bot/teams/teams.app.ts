@@ -32,6 +32,8 @@ export interface TeamsSettings {
   readonly appPassword: string;
   readonly tenantId: string;
   readonly appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
+  readonly openIdMetadataUrl?: string | undefined;
+  readonly emulatorOpenIdMetadataUrl?: string | undefined;
 }
 
 export interface TeamsBot {
@@ -118,6 +120,20 @@ export function createTeamsBot(deps: {
           MicrosoftAppPassword: settings.appPassword,
           MicrosoftAppTenantId: settings.tenantId,
           MicrosoftAppType: settings.appType,
+          // A custom key endpoint (sovereign cloud, tests) makes botbuilder take every endpoint from settings:
+          // the public cloud's, as botbuilder's AuthenticationConstants name them.
+          ...(settings.openIdMetadataUrl
+            ? {
+                ToBotFromChannelOpenIdMetadataUrl: settings.openIdMetadataUrl,
+                ToBotFromEmulatorOpenIdMetadataUrl:
+                  settings.emulatorOpenIdMetadataUrl ?? settings.openIdMetadataUrl,
+                ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
+                ToChannelFromBotLoginUrl: `https://login.microsoftonline.com/${settings.tenantId || 'botframework.com'}`,
+                ToChannelFromBotOAuthScope: 'https://api.botframework.com',
+                OAuthUrl: 'https://api.botframework.com',
+                ValidateAuthority: true,
+              }
+            : {}),
         }
       : {},
   );

@@ -8,7 +8,8 @@ import { useApp } from '../support/app.js';
 import { slackMessageProblems, slackModalProblems } from '../support/cards.js';
 import { BACKENDS } from '../support/database.js';
 import type { SlackCall } from '../support/fakes/fake-slack.js';
-import { type FakeSlack, slackSignature, TEAM_ID, useFakeSlack } from '../support/fakes/fake-slack.js';
+import { type FakeSlack, slackSignature, TEAM_ID } from '../support/fakes/fake-slack.js';
+import { useFakeSlack } from '../support/fakes/use-fakes.js';
 import { createUnitFixture, operator, type UnitFixture } from '../support/fixtures.js';
 import {
   blocksText,

@@ -5,7 +5,6 @@
  * `response_url` posts at /response/<id>, and can answer 429 with Retry-After.
  */
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll } from 'vitest';
 import { type FakeRequest, type FakeServer, startFakeServer } from './http.js';
 
 export interface SlackCall {
@@ -123,14 +122,4 @@ export async function startFakeSlack(): Promise<FakeSlack> {
 export function slackSignature(secret: string, body: string, timestamp = Math.floor(Date.now() / 1000)) {
   const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
   return { 'x-slack-request-timestamp': String(timestamp), 'x-slack-signature': signature };
-}
-
-/** A fake Slack for a test file: started before the app (register it first), closed after. */
-export function useFakeSlack(): { readonly current: FakeSlack } {
-  const holder = {} as { current: FakeSlack };
-  beforeAll(async () => {
-    holder.current = await startFakeSlack();
-  });
-  afterAll(async () => holder.current?.close());
-  return holder;
 }

@@ -1,0 +1,263 @@
+/**
+ * Teams over real HTTP: Bot Framework activities POSTed to /api/messages drive a whole DMM, with a fake Bot
+ * Connector on loopback as the activities' serviceUrl; Action.Execute presses are answered with the updated
+ * card. With an app id configured, an activity without a valid token is refused with 401 and changes nothing.
+ */
+import { createSign, generateKeyPairSync } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createFixedClock } from '../../services/clock.js';
+import { useApp } from '../support/app.js';
+import { adaptiveCardProblems } from '../support/cards.js';
+import { BACKENDS } from '../support/database.js';
+import type { ConnectorActivity, FakeConnector } from '../support/fakes/fake-connector.js';
+import { useFakeConnector, useFakeOpenId } from '../support/fakes/use-fakes.js';
+import { createUnitFixture, operator, type UnitFixture } from '../support/fixtures.js';
+import {
+  cardOf,
+  executeActions,
+  postActivity,
+  TENANT_ID,
+  type TeamsConversation,
+  type TeamsUser,
+  teamsUser,
+} from '../support/teams-client.js';
+
+type Json = Record<string, unknown>;
+
+const CHANNEL: TeamsConversation = { id: '19:dmm-channel@thread.tacv2', type: 'channel' };
+const text = (value: unknown) => JSON.stringify(value ?? null).replace(/\\\\/g, '');
+
+function button(card: unknown, title: string): Json {
+  const found = executeActions(card).find((a) => a.title === title);
+  if (!found) throw new Error(`no button '${title}' in ${text(card).slice(0, 600)}`);
+  return found;
+}
+
+describe.each(BACKENDS)('Teams on %s', (backend) => {
+  const clock = createFixedClock('2026-05-11T08:00:00Z');
+  const fake = useFakeConnector();
+  const ctx = useApp(backend, clock, { DMM_TEAMS: 'on' });
+  let f: UnitFixture;
+  let connector: FakeConnector;
+  let users: Record<'chair' | 'owner' | 'member' | 'admin', TeamsUser>;
+
+  beforeAll(async () => {
+    connector = fake.current;
+    f = await createUnitFixture(ctx.services, { code: 'teams' });
+    const made: Record<string, TeamsUser> = {};
+    for (const [role, actor] of Object.entries({
+      chair: f.chair,
+      owner: f.owner,
+      member: f.member,
+      admin: f.admin,
+    })) {
+      const aad = `00000000-0000-4000-8000-0000000${String(actor.personId).padStart(5, '0')}`;
+      await ctx.services.people.linkIdentity(operator, {
+        personId: actor.personId,
+        platform: 'teams',
+        tenantId: TENANT_ID,
+        externalId: aad,
+      });
+      made[role] = teamsUser(() => ctx.url, connector, aad);
+    }
+    users = made as typeof users;
+  });
+
+  it('greets on install, stores the conversation reference, and links the channel for an admin', async () => {
+    const install = await postActivity(ctx.url, {
+      type: 'conversationUpdate',
+      id: 'install-1',
+      serviceUrl: connector.url,
+      channelId: 'msteams',
+      from: { id: `29:${users.admin.aadObjectId}`, aadObjectId: users.admin.aadObjectId },
+      recipient: { id: '28:dmm-bot', name: 'DMM' },
+      conversation: { id: CHANNEL.id, conversationType: 'channel', tenantId: TENANT_ID },
+      channelData: { tenant: { id: TENANT_ID } },
+      membersAdded: [{ id: '28:dmm-bot' }],
+    });
+    expect(install.status).toBe(200);
+    const key = { platform: 'teams' as const, tenantId: TENANT_ID, conversationId: CHANNEL.id };
+    expect(await ctx.services.channels.find(key)).toMatchObject({
+      unitId: null,
+      reference: { serviceUrl: connector.url, conversation: { id: CHANNEL.id } },
+    });
+    const refused = await users.chair.say(`link ${f.unit.code}`, CHANNEL);
+    expect(text(refused.sent)).toContain('admin');
+    const linked = await users.admin.say(`link ${f.unit.code} sensitive`, CHANNEL);
+    expect(linked.status).toBe(200);
+    expect(text(linked.sent)).toContain('Linked to');
+    expect(await ctx.services.channels.find(key)).toMatchObject({
+      unitId: f.unit.id,
+      ceiling: 'OFFICIAL-SENSITIVE',
+    });
+  });
+
+  it('runs a whole DMM: every section, a decision, an action done by its owner, the minutes', async () => {
+    await ctx.services.meetings.schedule(f.chair, f.unit.id);
+    const shown = await users.chair.say('meeting', CHANNEL);
+    const meetingMessage = shown.sent[0] as ConnectorActivity;
+    // The reply goes to the thread of the message that asked.
+    expect(meetingMessage.replyToId).toMatch(/^in-/);
+    let answer = await users.chair.press(
+      button(cardOf(meetingMessage), 'Start meeting'),
+      CHANNEL,
+      meetingMessage.id,
+    );
+    expect(answer.body.type).toBe('application/vnd.microsoft.card.adaptive');
+    expect(text(answer.body.value)).toContain('1. Previous actions');
+    for (let section = 2; section <= 10; section += 1) {
+      answer = await users.chair.press(button(answer.body.value, 'Next section'), CHANNEL, meetingMessage.id);
+      expect(text(answer.body.value)).toContain(`${section}. `);
+      expect(adaptiveCardProblems(answer.body.value as never)).toEqual([]);
+    }
+    const meetingCard = answer.body.value;
+
+    // The decision form opens below the card; the card keeps its buttons.
+    answer = await users.chair.press(button(meetingCard, 'Record a decision'), CHANNEL, meetingMessage.id);
+    expect(answer.body.type).toBe('application/vnd.microsoft.activity.message');
+    const formMessage = answer.sent[0] as ConnectorActivity;
+    const recorded = await users.chair.press(
+      button(cardOf(formMessage), 'Record decision'),
+      CHANNEL,
+      formMessage.id,
+      {
+        text: 'Patrol the retail park from 16:00',
+        information: 'Shoplifting series',
+        threatRisk: 'Staff threatened',
+        powersPolicy: 'Neighbourhood plan',
+        optionsConsidered: 'Patrol; CCTV; nothing',
+        chosenOption: 'Patrol: visible deterrent',
+        marking: 'OFFICIAL',
+      },
+    );
+    expect(text(recorded.body.value)).toMatch(/Decision #\d+/);
+
+    answer = await users.member.press(button(meetingCard, 'New action'), CHANNEL, meetingMessage.id);
+    const actionForm = answer.sent[0] as ConnectorActivity;
+    const created = await users.member.press(
+      button(cardOf(actionForm), 'Create action'),
+      CHANNEL,
+      actionForm.id,
+      {
+        title: 'Visit the shop manager',
+        ownerPersonId: String(f.owner.personId),
+        dueOn: '2026-05-12',
+        category: 'reassurance',
+        marking: 'OFFICIAL',
+      },
+    );
+    const actionCard = created.body.value;
+    expect(text(actionCard)).toContain('Visit the shop manager');
+    const id = /Action #(\d+)/.exec(text(actionCard))?.[1];
+
+    answer = await users.owner.press(button(actionCard, 'Start'), CHANNEL, actionForm.id);
+    expect(text(answer.body.value)).toContain('In progress');
+    answer = await users.owner.press(button(answer.body.value, 'Done…'), CHANNEL, actionForm.id);
+    const doneForm = answer.sent[0] as ConnectorActivity;
+    const done = await users.owner.press(button(cardOf(doneForm), 'Done'), CHANNEL, doneForm.id, {
+      result: 'Manager visited; CCTV offered',
+    });
+    expect(text(done.body.value)).toContain('Manager visited; CCTV offered');
+    expect(executeActions(done.body.value)).toEqual([]);
+    expect((await ctx.services.actions.get(operator, Number(id))).status).toBe('done');
+    // The card the action was created on was replaced in place by the press; the message posted for it is
+    // brought up to date by an update to the connector.
+    const updates = connector.requests.filter((r) => r.method === 'PUT');
+    expect(updates.length).toBeGreaterThan(0);
+    expect(text(updates.at(-1)?.body)).toContain('Manager visited; CCTV offered');
+
+    const closed = await users.chair.press(button(meetingCard, 'Close meeting'), CHANNEL, meetingMessage.id);
+    expect(text(closed.body.value)).toContain('closed');
+    const minutes = text(closed.sent.map((a) => cardOf(a)));
+    expect(minutes).toContain('Minutes of the DMM, 2026-05-11');
+    expect(minutes).toContain('Visit the shop manager');
+  });
+
+  it('answers plain text in a personal chat, and a stranger with how to be linked', async () => {
+    const personal: TeamsConversation = { id: 'a:personal-owner', type: 'personal' };
+    const mine = await users.owner.say('actions mine', personal);
+    expect(mine.status).toBe(200);
+    expect(text(mine.sent)).toContain('My actions');
+    expect(await ctx.services.channels.personalChat(f.owner.personId, 'teams')).toMatchObject({
+      conversationId: personal.id,
+    });
+    const stranger = teamsUser(() => ctx.url, connector, '00000000-0000-4000-8000-00000000dead');
+    const reply = await stranger.say('brief', { id: 'a:personal-stranger', type: 'personal' });
+    expect(text(reply.sent)).toContain("I don't know you yet");
+    expect(text(reply.sent)).toContain('00000000-0000-4000-8000-00000000dead');
+  });
+});
+
+/** A JWT shaped like a Bot Framework token for `appId`, naming the fake's key, signed with a different key. */
+function forgeToken(appId: string): string {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const now = Math.floor(Date.now() / 1000);
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${part({ alg: 'RS256', typ: 'JWT', kid: 'fake-key' })}.${part({
+    iss: 'https://api.botframework.com',
+    aud: appId,
+    serviceurl: 'http://127.0.0.1:9',
+    nbf: now - 60,
+    exp: now + 3600,
+  })}`;
+  return `${unsigned}.${createSign('RSA-SHA256').update(unsigned).sign(privateKey).toString('base64url')}`;
+}
+
+describe('Teams with an app id configured', () => {
+  const clock = createFixedClock('2026-05-11T08:00:00Z');
+  const fake = useFakeConnector();
+  // Signing keys are looked up at a local OpenID endpoint (which publishes no key the forged token names), so
+  // the check runs for real and nothing leaves the machine.
+  const openId = useFakeOpenId();
+  const ctx = useApp('pglite', clock, () => ({
+    MicrosoftAppId: '11111111-2222-4333-8444-555555555555',
+    MicrosoftAppPassword: 'not-a-real-secret',
+    MicrosoftAppTenantId: TENANT_ID,
+    MicrosoftAppType: 'SingleTenant',
+    ToBotFromChannelOpenIdMetadataUrl: `${openId.current.url}/.well-known/openidconfiguration`,
+    ToBotFromEmulatorOpenIdMetadataUrl: `${openId.current.url}/.well-known/openidconfiguration`,
+  }));
+  let f: UnitFixture;
+
+  beforeAll(async () => {
+    f = await createUnitFixture(ctx.services, { code: 'teams-auth' });
+    await ctx.services.people.linkIdentity(operator, {
+      personId: f.chair.personId,
+      platform: 'teams',
+      tenantId: TENANT_ID,
+      externalId: 'aad-chair',
+    });
+    await ctx.services.channels.link(
+      operator,
+      { platform: 'teams', tenantId: TENANT_ID, conversationId: 'a:chair' },
+      {
+        unitId: f.unit.id,
+        kind: 'personal',
+      },
+    );
+  });
+
+  it('refuses an activity without a valid token with 401, and changes nothing', async () => {
+    const activity = {
+      type: 'message',
+      id: 'm1',
+      serviceUrl: fake.current.url,
+      channelId: 'msteams',
+      from: { id: '29:aad-chair', aadObjectId: 'aad-chair' },
+      recipient: { id: '28:dmm-bot' },
+      conversation: { id: 'a:chair', conversationType: 'personal', tenantId: TENANT_ID },
+      text: 'meeting start',
+    };
+    await ctx.services.meetings.schedule(f.chair, f.unit.id);
+    const none = await postActivity(ctx.url, activity);
+    expect(none.status).toBe(401);
+    // A token in the right shape, for this bot, naming the published key, but signed with another key.
+    const forgedToken = forgeToken('11111111-2222-4333-8444-555555555555');
+    const forged = await postActivity(ctx.url, activity, { authorization: `Bearer ${forgedToken}` });
+    expect(forged.status).toBe(401);
+    // The key lookup went to the local endpoint, and nothing was sent to the connector.
+    expect(openId.current.requests.map((r) => r.path)).toContain('/.well-known/openidconfiguration');
+    expect(fake.current.requests).toEqual([]);
+    expect((await ctx.services.meetings.findForDate(f.chair, f.unit.id))?.status).toBe('scheduled');
+  });
+});
