@@ -32,6 +32,7 @@ import {
   withServices,
 } from './context.js';
 import { addImportCommands } from './import.commands.js';
+import { addManifestCommands } from './manifest.commands.js';
 
 export type { CliIo };
 
@@ -299,6 +300,7 @@ export function buildProgram(io: CliIo): Command {
 
   addAdminCommands(program, { io, config });
   addImportCommands(program, { io, config });
+  addManifestCommands(program, { io });
   addBriefCommands(program, { io, config });
   return program;
 }

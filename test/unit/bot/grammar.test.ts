@@ -10,6 +10,23 @@ describe('the command grammar', () => {
     ['dmm meeting agenda', { verb: 'meeting', step: 'show' }],
     ['DMM Meeting Next', { verb: 'meeting', step: 'next' }],
     ['dmm decide', { verb: 'decide' }],
+    ['dmm incidents', { verb: 'incidents' }],
+    ['dmm incidents 24h', { verb: 'incidents' }],
+    ['dmm incidents 24h Burglary dwelling', { verb: 'incidents', filter: 'Burglary dwelling' }],
+    ['dmm priorities', { verb: 'priorities' }],
+    [
+      'dmm link NPT-NORTH',
+      { verb: 'link', unitCode: 'NPT-NORTH', audience: 'internal', ceiling: 'OFFICIAL' },
+    ],
+    [
+      'dmm link NPT-NORTH sensitive',
+      { verb: 'link', unitCode: 'NPT-NORTH', audience: 'internal', ceiling: 'OFFICIAL-SENSITIVE' },
+    ],
+    [
+      'dmm link NPT-NORTH partner',
+      { verb: 'link', unitCode: 'NPT-NORTH', audience: 'partner', ceiling: 'OFFICIAL' },
+    ],
+    ['dmm unlink', { verb: 'unlink' }],
     ['dmm action new', { verb: 'action.new' }],
     ['dmm actions', { verb: 'actions', filter: 'mine' }],
     ['dmm actions today', { verb: 'actions', filter: 'due_today' }],
@@ -34,6 +51,22 @@ describe('the command grammar', () => {
     ['', { verb: 'help' }],
   ])('reads "%s"', (text, command) => {
     expect(parseCommand(text)).toEqual({ ok: true, command });
+  });
+
+  it('refuses a link without a unit, with an unknown option, or a sensitive partner channel', () => {
+    for (const [input, why] of [
+      ['dmm link', /Which unit/],
+      ['dmm link NPT loud', /'loud' is not a link option/],
+      ['dmm link NPT partner sensitive', /partner channel carries OFFICIAL only/],
+      ['dmm unlink now', /takes nothing after it/],
+    ] as const) {
+      const parsed = parseCommand(input);
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) {
+        expect(parsed.message).toMatch(why);
+        expect(parsed.help.some((h) => h.usage.startsWith('dmm link'))).toBe(true);
+      }
+    }
   });
 
   it('answers a misspelt verb with the nearest one and its help', () => {
