@@ -9,14 +9,17 @@ import path from 'node:path';
 import type { Figure } from './figure.js';
 import { runFoundationBench } from './foundation.bench.js';
 import { runIncidentBench } from './incidents.bench.js';
+import { runSlackBench } from './slack.bench.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 // PostgreSQL figures first: the PGlite instances of the foundation bench would otherwise inflate the import's
 // peak RSS (WebAssembly memory is not handed back to the OS when PGlite closes).
 const figures: Figure[] = [];
-if (url) figures.push(...(await runIncidentBench(url)));
-else console.log('(PostgreSQL figures skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
-figures.push(...(await runFoundationBench()));
+const only = process.env.BENCH_ONLY;
+if (url && (!only || only === 'slack')) figures.push(...(await runSlackBench(url)));
+if (url && (!only || only === 'incidents')) figures.push(...(await runIncidentBench(url)));
+if (!url) console.log('(PostgreSQL figures skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
+if (!only || only === 'foundation') figures.push(...(await runFoundationBench()));
 
 const line = (f: Figure) =>
   `[${f.backend}] ${f.name}: ${f.value.toLocaleString('en-GB')} ${f.unit}` +

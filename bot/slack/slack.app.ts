@@ -5,6 +5,7 @@
  * place when a button on them is pressed; personal views (help, lists, errors) are ephemeral; forms open as
  * modals; an action's new owner gets a DM. Only this folder imports Bolt.
  */
+import { randomUUID } from 'node:crypto';
 import { App, type webApi } from '@slack/bolt';
 import type { Card } from '../../cards/card.js';
 import {
@@ -148,7 +149,7 @@ export function createSlackBot(deps: {
 
   /** Tells the person something went wrong on our side, with a reference, instead of leaving them waiting. */
   async function failed(ctx: ChatContext, error: unknown) {
-    const reference = Math.random().toString(36).slice(2, 10);
+    const reference = randomUUID().slice(0, 8);
     logger.error({ err: error, reference, user: ctx.userId }, 'slack handler failed');
     await client.chat
       .postEphemeral({

@@ -169,6 +169,19 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     expect(textOf(forged)).toContain('Partners cannot create actions');
   });
 
+  it('shows the incidents and priorities of the last 24 hours, filtered by a word', async () => {
+    const incidents = textOf(await say(f.analyst.personId, 'dmm incidents'));
+    expect(incidents).toContain('Incidents, last 24 hours');
+    expect(incidents).toContain('incidents in all');
+    const filtered = textOf(await say(f.analyst.personId, 'dmm incidents 24h zzz-no-such-thing'));
+    expect(filtered).toContain("Nothing in the last 24 hours names 'zzz-no-such-thing'");
+    expect(textOf(await say(f.analyst.personId, 'dmm priorities'))).toContain('Control-strategy priorities');
+    // Linking is for a Slack or Teams channel, not the console.
+    expect(textOf(await say(f.admin.personId, `dmm link ${f.unit.code}`))).toContain(
+      'Slack channel or Teams',
+    );
+  });
+
   it('answers nonsense with help, and bad requests with 400', async () => {
     const reply = textOf(await say(f.member.personId, 'dmm meetnig start'));
     expect(reply).toContain("Did you mean 'meeting'?");
