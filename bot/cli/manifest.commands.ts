@@ -44,7 +44,13 @@ export function addManifestCommands(program: Command, deps: { io: CliIo }): void
       } catch (error) {
         throw new ExitError(2, (error as Error).message);
       }
-      await fs.writeFile(opts.out, zip);
+      try {
+        await fs.writeFile(opts.out, zip, { flag: 'wx' });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+          throw new ExitError(2, `${opts.out} already exists: give another --out, or remove it first.`);
+        throw error;
+      }
       io.stderr(
         `Wrote ${opts.out} (${zip.length} bytes): upload it in Teams (Apps > Manage your apps > Upload).\n`,
       );

@@ -73,6 +73,12 @@ function modalInputs(
   return inputs;
 }
 
+/** Slack's answer when the bot posts to a conversation it is not a member of. */
+function notInChannel(error: unknown): boolean {
+  const code = (error as { data?: { error?: string } } | undefined)?.data?.error;
+  return code === 'not_in_channel' || code === 'channel_not_found';
+}
+
 export function createSlackBot(deps: {
   settings: SlackSettings;
   server: HttpServer;
@@ -160,7 +166,7 @@ export function createSlackBot(deps: {
       .catch(() => undefined);
   }
 
-  app.command('/dmm', async ({ command, ack }) => {
+  app.command('/dmm', async ({ command, ack, respond }) => {
     await ack();
     const ctx: ChatContext = {
       platform: 'slack',
@@ -174,6 +180,14 @@ export function createSlackBot(deps: {
       await deliver(ctx, reply, { triggerId: command.trigger_id });
       await after(ctx, reply);
     } catch (error) {
+      if (notInChannel(error)) {
+        // The command's response URL works where the bot is not a member: say how to add it.
+        await respond({
+          response_type: 'ephemeral',
+          text: 'I am not in this channel yet: add me with `/invite @DMM`, then try again.',
+        }).catch((e: unknown) => failed(ctx, e));
+        return;
+      }
       await failed(ctx, error);
     }
   });

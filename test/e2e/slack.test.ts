@@ -318,6 +318,20 @@ describe('Slack request checks', () => {
     expect(only(stranger, 'chat.postEphemeral')).toHaveLength(1);
   });
 
+  it('asks to be invited when it is not in the channel', async () => {
+    await ctx.services.channels.link(
+      operator,
+      { platform: 'slack', tenantId: TEAM_ID, conversationId: 'C0NOTIN1' },
+      {
+        unitId: f.unit.id,
+      },
+    );
+    const calls = await slackUser(() => ctx.url, slack, 'U0CHAIR', 'C0NOTIN1').command('brief');
+    const answer = calls.find((c) => c.method === 'response_url');
+    expect(String(answer?.args.text)).toContain('/invite @DMM');
+    expect(answer?.args.response_type).toBe('ephemeral');
+  });
+
   it('waits out a 429 with Retry-After and delivers the reply once', async () => {
     slack.rateLimit('chat.postEphemeral', 1, 1);
     const started = Date.now();

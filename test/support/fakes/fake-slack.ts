@@ -46,6 +46,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const nextTs = () => `${1_700_000_000 + Math.floor(seq / 1000)}.${String(++seq).padStart(6, '0')}`;
 
   function answer(method: string, args: Record<string, unknown>) {
+    // Channels named C0NOTIN… are ones the bot was never invited to.
+    if (method.startsWith('chat.') && String(args.channel).startsWith('C0NOTIN'))
+      return { ok: false, error: 'not_in_channel' };
     switch (method) {
       case 'auth.test':
         return {
@@ -90,7 +93,10 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   }
 
   const server: FakeServer = await startFakeServer((req: FakeRequest) => {
-    if (req.path.startsWith('/response/')) return { body: { ok: true } };
+    if (req.path.startsWith('/response/')) {
+      calls.push({ method: 'response_url', args: (req.body ?? {}) as Record<string, unknown>, at: req.at });
+      return { body: { ok: true } };
+    }
     const method = req.path.replace(/^\/api\//, '');
     const args = (req.body ?? {}) as Record<string, unknown>;
     const call: SlackCall = { method, args, at: req.at };
