@@ -117,6 +117,17 @@ export function createSlackBot(deps: {
     return first;
   }
 
+  /** Replaces a posted message with the card (its first message: a card that needs more is rare here). */
+  async function updateMessage(channel: string, ts: string, card: Card) {
+    const [first] = renderBlockKitMessages(card);
+    await client.chat.update({
+      channel,
+      ts,
+      text: first?.text ?? card.title,
+      blocks: (first?.blocks ?? []) as never,
+    });
+  }
+
   async function postEphemeral(channel: string, user: string, card: Card) {
     for (const m of renderBlockKitMessages(card))
       await client.chat.postEphemeral({ channel, user, text: m.text, blocks: m.blocks as never });
@@ -221,13 +232,7 @@ export function createSlackBot(deps: {
           await postEphemeral(ctx.conversationId, ctx.userId, card);
         } else if (!updated && messageTs && !container?.is_ephemeral) {
           // The pressed card becomes its next state, where everyone in the channel sees it.
-          const [first] = renderBlockKitMessages(card);
-          await client.chat.update({
-            channel: ctx.conversationId,
-            ts: messageTs,
-            text: first?.text ?? card.title,
-            blocks: (first?.blocks ?? []) as never,
-          });
+          await updateMessage(ctx.conversationId, messageTs, card);
           await core.recordPost(ctx, messageTs, card);
           updated = true;
         } else if (!updated && container?.is_ephemeral) {
@@ -327,15 +332,7 @@ export function createSlackBot(deps: {
       if (ts) await core.recordPost(binding, ts, card);
       return ts;
     },
-    async update(binding, messageId, card) {
-      const [first] = renderBlockKitMessages(card);
-      await client.chat.update({
-        channel: binding.conversationId,
-        ts: messageId,
-        text: first?.text ?? card.title,
-        blocks: (first?.blocks ?? []) as never,
-      });
-    },
+    update: (binding, messageId, card) => updateMessage(binding.conversationId, messageId, card),
     async direct(personId, text, card) {
       const [identity] = await services.people.identitiesOf(personId, 'slack');
       if (!identity) return false;

@@ -9,23 +9,11 @@ import { useApp } from '../support/app.js';
 import { adaptiveCardProblems } from '../support/cards.js';
 import { BACKENDS } from '../support/database.js';
 import { createUnitFixture, type UnitFixture } from '../support/fixtures.js';
+import { actionInputs, DECISION_INPUTS, executeActions } from '../support/scenario.js';
 
 type Json = Record<string, unknown>;
 
-/** Every Action.Execute on a card, in order. */
-function actionsOf(card: Json): Json[] {
-  const found: Json[] = [];
-  const walk = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (node && typeof node === 'object') {
-      const n = node as Json;
-      if (n.type === 'Action.Execute') found.push(n);
-      for (const [key, value] of Object.entries(n)) if (key !== 'fallback') walk(value);
-    }
-  };
-  walk(card);
-  return found;
-}
+const actionsOf = (card: Json) => executeActions(card);
 
 const textOf = (cards: Json[]) => JSON.stringify(cards).replace(/\\\\/g, '');
 
@@ -88,25 +76,11 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     expect(textOf(cards)).toContain('Read-back of decisions and actions');
 
     const form = await press(chair, button(cards, 'Record a decision'));
-    const decision = await press(chair, button(form, 'Record decision'), {
-      text: 'Patrol the retail park from 16:00',
-      information: 'Shoplifting series',
-      threatRisk: 'Staff threatened',
-      powersPolicy: 'Neighbourhood plan',
-      optionsConsidered: 'Patrol; CCTV; nothing',
-      chosenOption: 'Patrol: visible deterrent',
-      marking: 'OFFICIAL',
-    });
+    const decision = await press(chair, button(form, 'Record decision'), DECISION_INPUTS);
     expect(textOf(decision)).toMatch(/Decision #\d+/);
 
     const actionForm = await press(chair, button(cards, 'New action'));
-    let action = await press(chair, button(actionForm, 'Create action'), {
-      title: 'Visit the shop manager',
-      ownerPersonId: String(owner),
-      dueOn: '2026-05-12',
-      category: 'reassurance',
-      marking: 'OFFICIAL',
-    });
+    let action = await press(chair, button(actionForm, 'Create action'), actionInputs(owner));
     const id = /Action #(\d+)/.exec(textOf(action))?.[1];
     expect(id).toBeDefined();
 

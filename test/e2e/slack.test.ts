@@ -11,6 +11,7 @@ import type { SlackCall } from '../support/fakes/fake-slack.js';
 import { type FakeSlack, slackSignature, TEAM_ID } from '../support/fakes/fake-slack.js';
 import { useFakeSlack } from '../support/fakes/use-fakes.js';
 import { createUnitFixture, operator, type UnitFixture } from '../support/fixtures.js';
+import { actionInputs, DECISION_INPUTS, linkPlatformUsers } from '../support/scenario.js';
 import {
   blocksText,
   buttonsIn,
@@ -47,25 +48,21 @@ describe.each(BACKENDS)('Slack on %s', (backend) => {
   beforeAll(async () => {
     slack = fake.current;
     f = await createUnitFixture(ctx.services, { code: 'slack' });
-    const made: Record<string, SlackUser> = {};
-    for (const [role, actor] of Object.entries({
-      chair: f.chair,
-      owner: f.owner,
-      member: f.member,
-      partner: f.partner,
-      admin: f.admin,
-      manager: f.manager,
-    })) {
-      const userId = `U0${role.toUpperCase()}`;
-      await ctx.services.people.linkIdentity(operator, {
-        personId: actor.personId,
-        platform: 'slack',
-        tenantId: TEAM_ID,
-        externalId: userId,
-      });
-      made[role] = slackUser(() => ctx.url, slack, userId);
-    }
-    users = made as typeof users;
+    users = await linkPlatformUsers(
+      ctx.services,
+      {
+        chair: f.chair,
+        owner: f.owner,
+        member: f.member,
+        partner: f.partner,
+        admin: f.admin,
+        manager: f.manager,
+      },
+      'slack',
+      TEAM_ID,
+      (role) => `U0${role.toUpperCase()}`,
+      (userId) => slackUser(() => ctx.url, slack, userId),
+    );
   });
 
   it('checks the bot token with auth.test at start', () => {
@@ -142,15 +139,7 @@ describe.each(BACKENDS)('Slack on %s', (backend) => {
     expect(partial.body.response_action).toBe('errors');
     expect(Object.keys(partial.body.errors as object)).toContain('information');
     expect(only(partial.calls, 'chat.postMessage')).toHaveLength(0);
-    const recorded = await users.chair.submit(decisionView, {
-      text: 'Patrol the retail park from 16:00',
-      information: 'Shoplifting series',
-      threatRisk: 'Staff threatened',
-      powersPolicy: 'Neighbourhood plan',
-      optionsConsidered: 'Patrol; CCTV; nothing',
-      chosenOption: 'Patrol: visible deterrent',
-      marking: 'OFFICIAL',
-    });
+    const recorded = await users.chair.submit(decisionView, DECISION_INPUTS);
     expect(recorded.status).toBe(200);
     expect(blocksText(only(recorded.calls, 'chat.postMessage'))).toMatch(/Decision #\d+/);
 
@@ -160,13 +149,7 @@ describe.each(BACKENDS)('Slack on %s', (backend) => {
       meeting,
     );
     const actionView = only(calls, 'views.open')[0]?.args.view as Record<string, unknown>;
-    const created = await users.member.submit(actionView, {
-      title: 'Visit the shop manager',
-      ownerPersonId: String(f.owner.personId),
-      dueOn: '2026-05-12',
-      category: 'reassurance',
-      marking: 'OFFICIAL',
-    });
+    const created = await users.member.submit(actionView, actionInputs(f.owner.personId));
     const posts = only(created.calls, 'chat.postMessage');
     const inChannel = posts.find((c) => c.args.channel === CHANNEL);
     const dm = posts.find((c) => c.args.channel === users.owner.userId);

@@ -12,6 +12,7 @@ import { BACKENDS } from '../support/database.js';
 import type { ConnectorActivity, FakeConnector } from '../support/fakes/fake-connector.js';
 import { useFakeConnector, useFakeOpenId } from '../support/fakes/use-fakes.js';
 import { createUnitFixture, operator, type UnitFixture } from '../support/fixtures.js';
+import { actionInputs, DECISION_INPUTS, linkPlatformUsers } from '../support/scenario.js';
 import {
   cardOf,
   executeActions,
@@ -44,23 +45,14 @@ describe.each(BACKENDS)('Teams on %s', (backend) => {
   beforeAll(async () => {
     connector = fake.current;
     f = await createUnitFixture(ctx.services, { code: 'teams' });
-    const made: Record<string, TeamsUser> = {};
-    for (const [role, actor] of Object.entries({
-      chair: f.chair,
-      owner: f.owner,
-      member: f.member,
-      admin: f.admin,
-    })) {
-      const aad = `00000000-0000-4000-8000-0000000${String(actor.personId).padStart(5, '0')}`;
-      await ctx.services.people.linkIdentity(operator, {
-        personId: actor.personId,
-        platform: 'teams',
-        tenantId: TENANT_ID,
-        externalId: aad,
-      });
-      made[role] = teamsUser(() => ctx.url, connector, aad);
-    }
-    users = made as typeof users;
+    users = await linkPlatformUsers(
+      ctx.services,
+      { chair: f.chair, owner: f.owner, member: f.member, admin: f.admin },
+      'teams',
+      TENANT_ID,
+      (_role, actor) => `00000000-0000-4000-8000-0000000${String(actor.personId).padStart(5, '0')}`,
+      (aad) => teamsUser(() => ctx.url, connector, aad),
+    );
   });
 
   it('greets on install, stores the conversation reference, and links the channel for an admin', async () => {
@@ -120,15 +112,7 @@ describe.each(BACKENDS)('Teams on %s', (backend) => {
       button(cardOf(formMessage), 'Record decision'),
       CHANNEL,
       formMessage.id,
-      {
-        text: 'Patrol the retail park from 16:00',
-        information: 'Shoplifting series',
-        threatRisk: 'Staff threatened',
-        powersPolicy: 'Neighbourhood plan',
-        optionsConsidered: 'Patrol; CCTV; nothing',
-        chosenOption: 'Patrol: visible deterrent',
-        marking: 'OFFICIAL',
-      },
+      DECISION_INPUTS,
     );
     expect(text(recorded.body.value)).toMatch(/Decision #\d+/);
 
@@ -138,13 +122,7 @@ describe.each(BACKENDS)('Teams on %s', (backend) => {
       button(cardOf(actionForm), 'Create action'),
       CHANNEL,
       actionForm.id,
-      {
-        title: 'Visit the shop manager',
-        ownerPersonId: String(f.owner.personId),
-        dueOn: '2026-05-12',
-        category: 'reassurance',
-        marking: 'OFFICIAL',
-      },
+      actionInputs(f.owner.personId),
     );
     const actionCard = created.body.value;
     expect(text(actionCard)).toContain('Visit the shop manager');

@@ -16,20 +16,7 @@ export interface TeamsConversation {
   readonly type: 'channel' | 'personal' | 'groupChat';
 }
 
-/** Every Action.Execute on a card, in order. */
-export function executeActions(card: unknown): Json[] {
-  const found: Json[] = [];
-  const walk = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach(walk);
-    else if (node && typeof node === 'object') {
-      const n = node as Json;
-      if (n.type === 'Action.Execute') found.push(n);
-      for (const [key, value] of Object.entries(n)) if (key !== 'fallback') walk(value);
-    }
-  };
-  walk(card);
-  return found;
-}
+export { executeActions } from './scenario.js';
 
 /** The Adaptive Card of an activity the bot sent. */
 export const cardOf = (a: ConnectorActivity | Json | undefined): Json | undefined => {
