@@ -7,7 +7,7 @@
  */
 import type { Card } from '../../cards/card.js';
 import { buildActionCard, buildErrorCard, buildHelpCard } from '../../cards/records.card.js';
-import { createSystemActor } from '../../services/access/actor.js';
+import { createSystemActor, type PersonActor } from '../../services/access/actor.js';
 import type { Action } from '../../services/actions/action.service.js';
 import { TRANSITIONS } from '../../services/actions/transitions.js';
 import type {
@@ -141,8 +141,11 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
     });
     const unit = await unitFor(ctx, binding, person.id);
     if (typeof unit !== 'number') return { ok: false, reply: unit };
-    const roles = await services.people.rolesOn(person.id, unit);
-    if (roles.length === 0) {
+    let actor: PersonActor;
+    try {
+      actor = await services.people.actorFor(person.id, unit);
+    } catch (error) {
+      if (!isDomainError(error) || error.code !== 'FORBIDDEN') throw error;
       const u = await services.units.get(unit);
       return {
         ok: false,
@@ -154,7 +157,6 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
         ]),
       };
     }
-    const actor = await services.people.actorFor(person.id, unit);
     const partnerOnly = actor.roles.every((r) => r === 'partner');
     const personal = ctx.kind === 'personal';
     // A partner sees the sanitised view everywhere; a channel shows what its binding allows; a personal chat is

@@ -301,6 +301,29 @@ describe('Slack request checks', () => {
     expect(only(stranger, 'chat.postEphemeral')).toHaveLength(1);
   });
 
+  it('tells someone with no role on the channel unit so, and changes nothing', async () => {
+    const other = await createUnitFixture(ctx.services, { code: 'slack-other' });
+    await ctx.services.people.linkIdentity(operator, {
+      personId: other.chair.personId,
+      platform: 'slack',
+      tenantId: TEAM_ID,
+      externalId: 'U0OTHERCHAIR',
+    });
+    const before = (await ctx.services.audit.list()).length;
+    const calls = await slackUser(() => ctx.url, slack, 'U0OTHERCHAIR').command('meeting start');
+    expect(blocksText(calls)).toContain(`You have no role on ${f.unit.name}`);
+    expect(only(calls, 'chat.postEphemeral')).toHaveLength(1);
+    expect((await ctx.services.audit.list()).length).toBe(before);
+  });
+
+  it('unlinks for an admin, after which the channel asks to be linked again', async () => {
+    await slackUser(() => ctx.url, slack, 'U0ADMIN', 'C0TEMP').command(`link ${f.unit.code}`);
+    const unlinked = await slackUser(() => ctx.url, slack, 'U0ADMIN', 'C0TEMP').command('unlink');
+    expect(blocksText(only(unlinked, 'chat.postMessage'))).toContain('no longer linked');
+    const after = await slackUser(() => ctx.url, slack, 'U0CHAIR', 'C0TEMP').command('brief');
+    expect(blocksText(after)).toContain('not linked to a unit');
+  });
+
   it('asks to be invited when it is not in the channel', async () => {
     await ctx.services.channels.link(
       operator,
