@@ -245,7 +245,7 @@ describe('Slack request checks', () => {
     const headers = slackSignature(SIGNING_SECRET, startBody);
     const tampered = await slackPost(ctx.url, startBody.replace('meeting+start', 'meeting+close'), headers);
     expect(tampered.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 100));
+    // A refused request is answered before any handler runs, so nothing can follow it.
     expect(slack.calls.length).toBe(calls);
     expect(await ctx.services.meetings.findForDate(f.chair, f.unit.id)).toBeUndefined();
     // The same request, signed, works.
@@ -351,7 +351,6 @@ describe('Slack request checks', () => {
       'the retry',
       5_000,
     );
-    await new Promise((r) => setTimeout(r, 100));
     expect(slack.callsOf('chat.postEphemeral').slice(before)).toHaveLength(2);
     expect(attempts.map((c) => c.result?.ok)).toEqual([false, true]);
     expect((attempts[1]?.at ?? 0) - (attempts[0]?.at ?? 0)).toBeGreaterThanOrEqual(900);
