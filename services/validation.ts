@@ -9,6 +9,11 @@ import { ValidationError } from './errors.js';
 export const MARKINGS = ['OFFICIAL', 'OFFICIAL-SENSITIVE'] as const;
 export type Marking = (typeof MARKINGS)[number];
 
+/** Whether an item marked `marking` may be shown where at most `ceiling` may be (MARKINGS is in rank order). */
+export function withinCeiling(marking: Marking | undefined, ceiling: Marking): boolean {
+  return MARKINGS.indexOf(marking ?? 'OFFICIAL') <= MARKINGS.indexOf(ceiling);
+}
+
 // Control characters other than tab/newline/carriage return are refused: PostgreSQL cannot store NUL in text
 // or jsonb, and the others only ever arrive by mistake or malice.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point of this pattern is to find control characters.

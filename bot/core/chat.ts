@@ -20,6 +20,7 @@ import type {
 import { isDomainError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
+import { withinCeiling } from '../../services/validation.js';
 import { ALL_HELP, HELP, parseCommand } from './grammar.js';
 import { type Conversation, createRouter, type Reply } from './router.js';
 
@@ -61,6 +62,41 @@ export interface ChatCore {
 /** A short confirmation everyone in the conversation sees (help cards go to the person alone). */
 function notice(title: string, text: string): Card {
   return { title, blocks: [{ type: 'text', text }] };
+}
+
+/**
+ * A card marked above what the conversation may carry (an OFFICIAL-SENSITIVE decision recorded in an OFFICIAL
+ * channel, say) is never posted there: the conversation gets a pointer, the person gets the card directly.
+ */
+function withinChannelCeiling(c: Conversation, reply: Reply): Reply {
+  const over = reply.cards.filter((card) => !withinCeiling(card.marking, c.ceiling));
+  if (over.length === 0) return reply;
+  return {
+    ...reply,
+    cards: reply.cards.map((card) =>
+      withinCeiling(card.marking, c.ceiling)
+        ? card
+        : {
+            title: `${card.title} (withheld here)`,
+            blocks: [
+              {
+                type: 'notice' as const,
+                tone: 'warning' as const,
+                text: `1 item withheld: ${card.marking} is above what this channel may carry (${c.ceiling}). It was sent to you directly.`,
+              },
+            ],
+          },
+    ),
+    notify: [
+      ...(reply.notify ?? []),
+      ...over.map((card) => ({
+        personId: c.actor.personId,
+        unitId: c.unitId,
+        text: `${card.title} (${card.marking}): not shown in the channel, which may carry ${c.ceiling} only.`,
+        card,
+      })),
+    ],
+  };
 }
 
 /** Commands whose answer is for the person alone, even in a channel. */
@@ -287,7 +323,10 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
         // Help still works for someone not yet linked, so they can see what they will be able to do.
         return resolved.reply;
       }
-      const reply = await router.handleText(resolved.conversation, input);
+      const reply = withinChannelCeiling(
+        resolved.conversation,
+        await router.handleText(resolved.conversation, input),
+      );
       const verb = parsed.ok ? parsed.command.verb : 'help';
       return { ...reply, placement: placementOf(verb, reply) };
     },
@@ -295,7 +334,10 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
     async submit(ctx, data, inputs) {
       const resolved = await resolve(ctx);
       if (!resolved.ok) return resolved.reply;
-      const reply = await router.handleSubmit(resolved.conversation, data, inputs);
+      const reply = withinChannelCeiling(
+        resolved.conversation,
+        await router.handleSubmit(resolved.conversation, data, inputs),
+      );
       const verb = typeof data === 'object' && data !== null ? String((data as { verb?: unknown }).verb) : '';
       const personal =
         verb === 'actions.list' || verb === 'help' || verb.endsWith('_form') || verb.endsWith('.form');

@@ -32,7 +32,7 @@ import type { Logger } from '../../services/logger.js';
 import type { Meeting } from '../../services/meetings/meeting.service.js';
 import { formatLocal, localDateOf } from '../../services/time.js';
 import { CATEGORY_SCHEMES } from '../../services/units/unit.service.js';
-import type { Marking } from '../../services/validation.js';
+import { type Marking, withinCeiling } from '../../services/validation.js';
 import { ALL_HELP, type Command, HELP, parseCommand } from './grammar.js';
 
 /** Where a command came from: who, on which unit, and what the channel may show. */
@@ -157,8 +157,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     empty: string,
     byOwner = false,
   ) {
-    const ceilingRank = c.ceiling === 'OFFICIAL-SENSITIVE' ? 1 : 0;
-    const shown = actions.filter((a) => (a.marking === 'OFFICIAL-SENSITIVE' ? 1 : 0) <= ceilingRank);
+    const shown = actions.filter((a) => withinCeiling(a.marking, c.ceiling));
     const names = new Map<string, string>();
     const items = [];
     for (const action of shown) {

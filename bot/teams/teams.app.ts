@@ -187,16 +187,19 @@ export function createTeamsBot(deps: {
     const others = reply.cards.filter((c) => c.kind !== 'error');
     const [first, ...rest] = others;
     let body: unknown;
-    if (first && !first.form) {
+    if (first && !first.form && reply.placement === 'conversation') {
       // The pressed card becomes its next state.
       body = { statusCode: 200, type: ADAPTIVE_CARD, value: renderAdaptiveCard(first) };
       if (activity.replyToId) await core.recordPost(ctx, activity.replyToId, first);
-      for (const card of rest) await send(context, ctx, card);
-      for (const card of errors) await send(context, ctx, card);
-    } else if (first?.form) {
-      // A form opens below the card it came from, which stays as it was.
-      await send(context, ctx, first);
-      body = { statusCode: 200, type: MESSAGE, value: `${first.title}: fill in the form below.` };
+      for (const card of [...rest, ...errors]) await send(context, ctx, card);
+    } else if (first) {
+      // A form, or a view of its own (a list): it opens below the card it came from, which stays as it was.
+      for (const card of [...others, ...errors]) await send(context, ctx, card);
+      body = {
+        statusCode: 200,
+        type: MESSAGE,
+        value: first.form ? `${first.title}: fill in the form below.` : `${first.title}: see below.`,
+      };
     } else {
       // Only an error: said in place, the card keeps its buttons.
       body = {

@@ -324,6 +324,26 @@ describe('Slack request checks', () => {
     expect(blocksText(after)).toContain('not linked to a unit');
   });
 
+  it('never posts an OFFICIAL-SENSITIVE decision to an OFFICIAL channel: a pointer there, the card by DM', async () => {
+    const form = await chair.command('decide');
+    const view = only(form, 'views.open')[0]?.args.view as Record<string, unknown>;
+    const secret = 'Covert deployment to the Eastfield address';
+    const done = await chair.submit(view, {
+      ...DECISION_INPUTS,
+      text: secret,
+      marking: 'OFFICIAL-SENSITIVE',
+    });
+    const inChannel = only(done.calls, 'chat.postMessage').filter((c) => c.args.channel === CHANNEL);
+    expect(blocksText(inChannel)).toContain('1 item withheld: OFFICIAL-SENSITIVE');
+    expect(blocksText(inChannel)).not.toContain(secret);
+    const dm = only(done.calls, 'chat.postMessage').find((c) => c.args.channel === 'U0CHAIR');
+    expect(blocksText(dm)).toContain(secret);
+    expect(blocksText(dm)).toContain('OFFICIAL-SENSITIVE');
+    // Nothing anywhere in the channel carries it.
+    for (const m of slack.messages.values())
+      if (m.channel === CHANNEL) expect(blocksText(m.blocks)).not.toContain(secret);
+  });
+
   it('asks to be invited when it is not in the channel', async () => {
     await ctx.services.channels.link(
       operator,
