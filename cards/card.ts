@@ -84,6 +84,8 @@ export interface Card {
    * anything else may go to the channel.
    */
   readonly kind?: 'error' | 'help';
+  /** Built from the partner view only (aggregates and themes): fit for a partner channel. */
+  readonly sanitised?: boolean;
   /** The record the card shows, so a message showing it can be updated wherever it was posted. */
   readonly subject?: { readonly type: 'action'; readonly id: number; readonly version: number };
 }

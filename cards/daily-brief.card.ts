@@ -170,7 +170,12 @@ function partnerBlocks(v: PartnerBriefView): CardBlock[] {
 /** The brief view (already cut to its audience and ceiling by `viewBrief`) as a card. */
 export function buildBriefCard(view: BriefView): Card {
   return view.audience === 'partner'
-    ? { title: `Partner brief ${view.localDate}`, marking: view.marking, blocks: partnerBlocks(view) }
+    ? {
+        title: `Partner brief ${view.localDate}`,
+        marking: view.marking,
+        blocks: partnerBlocks(view),
+        sanitised: true,
+      }
     : { title: `Daily brief ${view.localDate}`, marking: view.marking, blocks: internalBlocks(view) };
 }
 
@@ -216,7 +221,12 @@ export function buildIncidentsCard(view: BriefView, filter?: string): Card {
       type: 'text',
       text: `Nothing in the last 24 hours names '${filter}'. Try \`dmm incidents\`.`,
     });
-  return { title: `Incidents ${view.localDate}`, marking: view.marking, blocks };
+  return {
+    title: `Incidents ${view.localDate}`,
+    marking: view.marking,
+    blocks,
+    ...(view.audience === 'partner' ? { sanitised: true } : {}),
+  };
 }
 
 /** `dmm priorities`: the control-strategy priorities against their baseline. */
@@ -224,6 +234,7 @@ export function buildPrioritiesCard(view: BriefView): Card {
   return {
     title: `Priorities ${view.localDate}`,
     marking: view.marking,
+    ...(view.audience === 'partner' ? { sanitised: true } : {}),
     blocks: [
       { type: 'heading', text: 'Control-strategy priorities, last 24 hours' },
       ...(view.audience === 'internal' && view.withheld.pointer

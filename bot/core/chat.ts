@@ -65,36 +65,50 @@ function notice(title: string, text: string): Card {
 }
 
 /**
- * A card marked above what the conversation may carry (an OFFICIAL-SENSITIVE decision recorded in an OFFICIAL
- * channel, say) is never posted there: the conversation gets a pointer, the person gets the card directly.
+ * What a conversation may carry: nothing marked above its ceiling (an OFFICIAL-SENSITIVE decision in an OFFICIAL
+ * channel, say) and, in a partner channel, nothing but the sanitised views (no records, lists or forms). A card
+ * that does not fit leaves a pointer in the conversation and goes to the person directly.
  */
-function withinChannelCeiling(c: Conversation, reply: Reply): Reply {
-  const over = reply.cards.filter((card) => !withinCeiling(card.marking, c.ceiling));
+function fitForConversation(c: Conversation, reply: Reply): Reply {
+  const why = (card: Card): string | null => {
+    if (!withinCeiling(card.marking, c.ceiling))
+      return `${card.marking} is above what this channel may carry (${c.ceiling})`;
+    if (c.audience === 'partner' && c.shared && !card.sanitised && !card.kind)
+      return 'this is a partner channel, which carries the sanitised summary only';
+    return null;
+  };
+  const over = reply.cards.filter((card) => why(card) !== null);
   if (over.length === 0) return reply;
+  const direct = c.actor.roles.some((r) => r !== 'partner');
   return {
     ...reply,
-    cards: reply.cards.map((card) =>
-      withinCeiling(card.marking, c.ceiling)
-        ? card
-        : {
-            title: `${card.title} (withheld here)`,
-            blocks: [
-              {
-                type: 'notice' as const,
-                tone: 'warning' as const,
-                text: `1 item withheld: ${card.marking} is above what this channel may carry (${c.ceiling}). It was sent to you directly.`,
-              },
-            ],
-          },
-    ),
+    cards: reply.cards.map((card) => {
+      const reason = why(card);
+      if (reason === null) return card;
+      const next = card.form
+        ? ' Open it in your own chat with the bot, or in an internal channel.'
+        : direct
+          ? ' It was sent to you directly.'
+          : '';
+      return {
+        title: `${card.title} (withheld here)`,
+        blocks: [
+          { type: 'notice' as const, tone: 'warning' as const, text: `1 item withheld: ${reason}.${next}` },
+        ],
+      };
+    }),
     notify: [
       ...(reply.notify ?? []),
-      ...over.map((card) => ({
-        personId: c.actor.personId,
-        unitId: c.unitId,
-        text: `${card.title} (${card.marking}): not shown in the channel, which may carry ${c.ceiling} only.`,
-        card,
-      })),
+      ...(direct
+        ? over
+            .filter((card) => !card.form)
+            .map((card) => ({
+              personId: c.actor.personId,
+              unitId: c.unitId,
+              text: `${card.title}: not shown in the channel (${why(card)}).`,
+              card,
+            }))
+        : []),
     ],
   };
 }
@@ -323,7 +337,7 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
         // Help still works for someone not yet linked, so they can see what they will be able to do.
         return resolved.reply;
       }
-      const reply = withinChannelCeiling(
+      const reply = fitForConversation(
         resolved.conversation,
         await router.handleText(resolved.conversation, input),
       );
@@ -334,7 +348,7 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
     async submit(ctx, data, inputs) {
       const resolved = await resolve(ctx);
       if (!resolved.ok) return resolved.reply;
-      const reply = withinChannelCeiling(
+      const reply = fitForConversation(
         resolved.conversation,
         await router.handleSubmit(resolved.conversation, data, inputs),
       );

@@ -344,6 +344,40 @@ describe('Slack request checks', () => {
       if (m.channel === CHANNEL) expect(blocksText(m.blocks)).not.toContain(secret);
   });
 
+  it('keeps a partner channel to the sanitised views: records are withheld there and sent to the person', async () => {
+    await ctx.services.people.linkIdentity(operator, {
+      personId: f.partner.personId,
+      platform: 'slack',
+      tenantId: TEAM_ID,
+      externalId: 'U0PARTNER',
+    });
+    await slackUser(() => ctx.url, slack, 'U0ADMIN', 'C0PARTNER').command(`link ${f.unit.code} partner`);
+    const partner = slackUser(() => ctx.url, slack, 'U0PARTNER', 'C0PARTNER');
+    const brief = await partner.command('brief');
+    expect(blocksText(only(brief, 'chat.postMessage'))).toContain('Partner brief');
+    // The chair, internal, asks for a record there: a pointer in the channel, the record by DM.
+    const chairHere = slackUser(() => ctx.url, slack, 'U0CHAIR', 'C0PARTNER');
+    const action = await ctx.services.actions.create(f.chair, {
+      unitId: f.unit.id,
+      title: 'Brief the licensing team',
+      ownerPersonId: f.chair.personId,
+      dueOn: '2026-05-13',
+      category: 'enforcement',
+    });
+    const shown = await chairHere.command(`action ${action.id}`);
+    const here = [...only(shown, 'chat.postMessage'), ...only(shown, 'chat.postEphemeral')].filter(
+      (c) => c.args.channel === 'C0PARTNER',
+    );
+    expect(blocksText(here)).toContain('partner channel, which carries the sanitised summary only');
+    expect(blocksText(here)).not.toContain('Brief the licensing team');
+    const dm = only(shown, 'chat.postMessage').find((c) => c.args.channel === 'U0CHAIR');
+    expect(blocksText(dm)).toContain('Brief the licensing team');
+    // A form is not opened there at all.
+    const form = await chairHere.command('decide');
+    expect(only(form, 'views.open')).toHaveLength(0);
+    expect(blocksText(form)).toContain('Open it in your own chat with the bot');
+  });
+
   it('asks to be invited when it is not in the channel', async () => {
     await ctx.services.channels.link(
       operator,
