@@ -10,8 +10,7 @@ import type { Ports } from './bot/core/outbound.js';
 import { addHealthRoutes } from './bot/http/health.routes.js';
 import { addIngestRoutes } from './bot/http/ingest.routes.js';
 import { createHttpServer } from './bot/http/server.js';
-import { createSlackBot, type SlackBot } from './bot/slack/slack.app.js';
-import { createTeamsBot } from './bot/teams/teams.app.js';
+import type { SlackBot } from './bot/slack/slack.app.js';
 import type { Config } from './config.js';
 import { describeConfig } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/connect.js';
@@ -82,7 +81,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     addIngestRoutes(server, services, logger);
     if (config.consoleEnabled) addConsoleRoutes(server, services, logger);
     const core = createChatCore({ services, logger });
+    // Each platform's SDK is loaded only when the platform is configured (Bolt and botbuilder are large).
     if (config.slack) {
+      const { createSlackBot } = await import('./bot/slack/slack.app.js');
       slack = createSlackBot({
         settings: config.slack,
         server,
@@ -95,6 +96,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       await slack.start();
     }
     if (config.teams) {
+      const { createTeamsBot } = await import('./bot/teams/teams.app.js');
       ports.teams = createTeamsBot({ settings: config.teams, server, services, core, ports, logger }).port;
       if (!config.teams.appId)
         logger.warn(

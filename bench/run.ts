@@ -9,7 +9,6 @@ import path from 'node:path';
 import type { Figure } from './figure.js';
 import { runFoundationBench } from './foundation.bench.js';
 import { runIncidentBench } from './incidents.bench.js';
-import { runSlackBench } from './slack.bench.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
 // PostgreSQL figures first: the PGlite instances of the foundation bench would otherwise inflate the import's
@@ -18,7 +17,10 @@ const figures: Figure[] = [];
 const only = process.env.BENCH_ONLY;
 if (url && (!only || only === 'incidents')) figures.push(...(await runIncidentBench(url)));
 // After the import, whose peak RSS it would otherwise inflate (the app, Bolt and botbuilder stay loaded).
-if (url && (!only || only === 'slack')) figures.push(...(await runSlackBench(url)));
+if (url && (!only || only === 'slack')) {
+  const { runSlackBench } = await import('./slack.bench.js');
+  figures.push(...(await runSlackBench(url)));
+}
 if (!url) console.log('(PostgreSQL figures skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
 if (!only || only === 'foundation') figures.push(...(await runFoundationBench()));
 

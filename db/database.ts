@@ -326,6 +326,38 @@ export interface PostedMessageTable {
   posted_at: Timestamp;
 }
 
+export interface JobRunTable {
+  id: Generated<number>;
+  job: string;
+  unit_id: number;
+  local_date: CalendarDate;
+  due_at: Timestamp;
+  claimed_at: Timestamp;
+  claimed_by: string;
+  late: ColumnType<boolean, boolean | undefined, boolean>;
+  deliveries: ColumnType<number, number | undefined, number>;
+}
+
+export interface DeliveryTable {
+  id: Generated<number>;
+  job_run_id: number | null;
+  unit_id: number;
+  binding_id: number | null;
+  person_id: number | null;
+  kind: string;
+  payload: ColumnType<unknown, string, string>;
+  marking: string;
+  status: ColumnType<string, string | undefined, string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_at: Timestamp;
+  locked_until: Timestamp | null;
+  locked_by: string | null;
+  last_error: string | null;
+  message_id: string | null;
+  created_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+
 export interface Database {
   units: UnitTable;
   people: PersonTable;
@@ -350,6 +382,8 @@ export interface Database {
   picture_window_counts: PictureWindowCountsTable;
   channel_bindings: ChannelBindingTable;
   posted_messages: PostedMessageTable;
+  job_runs: JobRunTable;
+  deliveries: DeliveryTable;
 }
 
 export type UnitRow = Selectable<UnitTable>;

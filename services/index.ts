@@ -14,6 +14,7 @@ import {
   type DecisionService,
   selectDecisions,
 } from './decisions/decision.service.js';
+import { createDeliveryService, type DeliveryService } from './deliveries/delivery.service.js';
 import { createExportService, type ExportService } from './exports/export.service.js';
 import { createForwardLookService, type ForwardLookService } from './forward-look/forward-look.service.js';
 import { createIncidentImportService, type IncidentImportService } from './incidents/import.service.js';
@@ -43,6 +44,7 @@ export interface Services {
   readonly briefs: BriefService;
   readonly tokens: TokenService;
   readonly channels: ChannelService;
+  readonly deliveries: DeliveryService;
 }
 
 /** Decisions and actions of a meeting, with names resolved, for its minutes. */
@@ -106,6 +108,7 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
   const briefs = createBriefService({ db, audit, clock, units, pictures, forwardLook });
   const tokens = createTokenService({ db, audit, clock });
   const channels = createChannelService({ db, audit, clock });
+  const deliveries = createDeliveryService({ db, audit, clock });
   return Object.freeze({
     db,
     clock,
@@ -123,5 +126,6 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
     briefs,
     tokens,
     channels,
+    deliveries,
   });
 }

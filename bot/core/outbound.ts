@@ -21,6 +21,17 @@ export interface OutboundPort {
 
 export type Ports = Partial<Record<ChatPlatform, OutboundPort>>;
 
+/** The platform asked us to slow down (HTTP 429): try again no sooner than `retryAfterMs`. */
+export class RateLimitedError extends Error {
+  constructor(
+    readonly platform: ChatPlatform,
+    readonly retryAfterMs: number,
+  ) {
+    super(`${platform} rate limit: retry after ${Math.round(retryAfterMs / 1000)} s`);
+    this.name = 'RateLimitedError';
+  }
+}
+
 /** Where a reply was answered in place, so the follow-ups leave that message alone. */
 export interface Origin {
   readonly platform: ChatPlatform;

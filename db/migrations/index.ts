@@ -10,6 +10,7 @@ import * as m0004 from './0004-api-tokens.js';
 import * as m0005 from './0005-picture-window-counts.js';
 import * as m0006 from './0006-channel-bindings.js';
 import * as m0007 from './0007-posted-messages.js';
+import * as m0008 from './0008-jobs-and-deliveries.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -19,6 +20,7 @@ const migrations: Record<string, Migration> = {
   '0005-picture-window-counts': m0005,
   '0006-channel-bindings': m0006,
   '0007-posted-messages': m0007,
+  '0008-jobs-and-deliveries': m0008,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -66,6 +66,7 @@ export interface ChannelService {
   /** Notes that the bot is in a conversation, refreshing its reference when it changed. Returns the binding. */
   seen(key: ConversationKey, input: SeenInput): Promise<ChannelBinding>;
   find(key: ConversationKey): Promise<ChannelBinding | undefined>;
+  get(id: number): Promise<ChannelBinding>;
   /** Binds the conversation to a unit (admin of that unit only); re-linking changes it, audited either way. */
   link(
     actor: Actor,
@@ -141,6 +142,12 @@ export function createChannelService(deps: {
 
   return {
     find: (key) => find(parseInput(keySchema, key)),
+
+    async get(id) {
+      const row = await db.selectFrom('channel_bindings').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw new NotFoundError('Channel binding', id);
+      return toBinding(row);
+    },
 
     async seen(rawKey, input) {
       const key = parseInput(keySchema, rawKey);

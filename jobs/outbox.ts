@@ -1,0 +1,107 @@
+/**
+ * The outbox sender: leases due deliveries (`FOR UPDATE SKIP LOCKED`, so replicas share the work and never send
+ * the same row at once), posts each through its platform's outbound port, keeps the message id the moment the
+ * platform answers, and marks the row sent with a disclosure in the audit log. A failure is retried with
+ * exponential backoff and full jitter, never sooner than the platform's Retry-After; after `maxAttempts` the
+ * row ends as `failed` with the reason (`dmm deliveries --failed`, `dmm deliveries retry`). A row that already
+ * has a message id (its sender died after posting) is updated, not posted again.
+ */
+import { type OutboundPort, type Ports, RateLimitedError } from '../bot/core/outbound.js';
+import type { Card } from '../cards/card.js';
+import { createSystemActor } from '../services/access/actor.js';
+import type { Clock } from '../services/clock.js';
+import type { Delivery } from '../services/deliveries/delivery.service.js';
+import type { Services } from '../services/index.js';
+import type { Logger } from '../services/logger.js';
+
+const sender = createSystemActor('job:outbox');
+
+export interface OutboxOptions {
+  readonly worker: string;
+  /** Rows leased per round. */
+  readonly batch: number;
+  /** How long a leased row is ours; past it another replica may take it (we died or hung). */
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  /** For tests: the jitter's source. */
+  readonly random?: () => number;
+}
+
+export const DEFAULT_OUTBOX_OPTIONS: Omit<OutboxOptions, 'worker'> = {
+  batch: 50,
+  leaseMs: 60_000,
+  maxAttempts: 8,
+  baseDelayMs: 2_000,
+  maxDelayMs: 10 * 60_000,
+};
+
+export interface DrainResult {
+  readonly sent: number;
+  readonly retried: number;
+  readonly failed: number;
+}
+
+/** Exponential backoff with full jitter, at least the platform's Retry-After. */
+export function nextDelayMs(attempts: number, options: OutboxOptions, retryAfterMs = 0): number {
+  const ceiling = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** Math.max(0, attempts - 1));
+  const jittered = Math.round(ceiling * (0.5 + (options.random ?? Math.random)() * 0.5));
+  return Math.max(retryAfterMs, jittered);
+}
+
+export async function drainOutboxOnce(
+  deps: { services: Services; ports: Ports; clock: Clock; logger: Logger },
+  options: OutboxOptions,
+): Promise<DrainResult> {
+  const { services, ports, clock, logger } = deps;
+  const leased = await services.deliveries.claimDue(options.worker, options.batch, options.leaseMs);
+  const result = { sent: 0, retried: 0, failed: 0 };
+  await Promise.all(
+    leased.map(async (delivery: Delivery) => {
+      try {
+        if (!delivery.bindingId)
+          throw new Error('a delivery to a person needs a personal chat (not supported yet)');
+        const binding = await services.channels.get(delivery.bindingId);
+        const port: OutboundPort | undefined = ports[binding.platform];
+        if (!port) throw new Error(`${binding.platform} is not configured on this replica`);
+        const card = delivery.payload as Card;
+        if (delivery.messageId) {
+          await port.update(binding, delivery.messageId, card);
+        } else {
+          const messageId = await port.post(binding, card);
+          await services.deliveries.recordMessageId(delivery.id, options.worker, messageId);
+        }
+        const marked = await services.deliveries.markSent(delivery.id, options.worker, {
+          actor: sender,
+          recipients: [`${binding.platform}:${binding.tenantId}:${binding.conversationId}`],
+          channel: binding.platform,
+        });
+        if (marked) result.sent += 1;
+      } catch (error) {
+        const attempts = delivery.attempts + 1;
+        const retryAfter = error instanceof RateLimitedError ? error.retryAfterMs : 0;
+        const last = attempts >= options.maxAttempts;
+        const nextAttemptAt = last
+          ? null
+          : new Date(clock.now().getTime() + nextDelayMs(attempts, options, retryAfter));
+        const message = error instanceof Error ? error.message : String(error);
+        await services.deliveries.markAttemptFailed(delivery.id, options.worker, {
+          error: message,
+          nextAttemptAt,
+        });
+        if (last) {
+          result.failed += 1;
+          logger.error({ deliveryId: delivery.id, attempts, err: error }, 'delivery failed for good');
+        } else {
+          result.retried += 1;
+          logger.warn(
+            { deliveryId: delivery.id, attempts, nextAttemptAt, err: message },
+            'delivery will be retried',
+          );
+        }
+      }
+    }),
+  );
+  return result;
+}

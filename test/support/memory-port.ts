@@ -1,0 +1,42 @@
+/** An outbound port that keeps what it was asked to send, for job tests below the platform adapters. */
+import type { OutboundPort } from '../../bot/core/outbound.js';
+import type { Card } from '../../cards/card.js';
+import type { ChannelBinding, ChatPlatform } from '../../services/channels/channel.service.js';
+
+export interface MemoryPort extends OutboundPort {
+  readonly posts: Array<{ conversationId: string; messageId: string; card: Card }>;
+  readonly updates: Array<{ conversationId: string; messageId: string; card: Card }>;
+  /** Makes the next calls throw this error, once each. */
+  failNext(...errors: Error[]): void;
+}
+
+export function createMemoryPort(platform: ChatPlatform = 'slack'): MemoryPort {
+  const posts: MemoryPort['posts'] = [];
+  const updates: MemoryPort['updates'] = [];
+  const failures: Error[] = [];
+  let seq = 0;
+  const maybeFail = () => {
+    const error = failures.shift();
+    if (error) throw error;
+  };
+  return {
+    platform,
+    posts,
+    updates,
+    failNext: (...errors) => failures.push(...errors),
+    async post(binding: ChannelBinding, card: Card) {
+      maybeFail();
+      const messageId = `m${++seq}`;
+      posts.push({ conversationId: binding.conversationId, messageId, card });
+      return messageId;
+    },
+    async update(binding, messageId, card) {
+      maybeFail();
+      updates.push({ conversationId: binding.conversationId, messageId, card });
+    },
+    async direct() {
+      maybeFail();
+      return false;
+    },
+  };
+}
