@@ -1,7 +1,8 @@
 /**
  * The morning brief: for each unit, at its brief time in its own time zone, one run per local date. The due
- * instant comes from luxon (a time that does not exist on the spring-forward day moves forward with the clocks;
- * an ambiguous one on the fall-back day is the first of the two), so it fires once on every day of the year.
+ * instant comes from luxon (a time that does not exist on the spring-forward day moves forward with the clocks:
+ * 01:30 becomes 02:30 BST; an ambiguous one on the fall-back day resolves to one instant: 01:30 is taken as
+ * 01:30 GMT), and the claim is per local date, so it fires once on every day of the year.
  * After downtime a run is still made while within the catch-up window, marked late. The brief is built (or read,
  * if stored) before the claim, then the claim and one delivery per bound conversation, each with that
  * binding's audience and marking ceiling, are written in one transaction.

@@ -1,0 +1,169 @@
+/**
+ * The outbox sender with a fake clock and an in-memory port: each delivery is posted once and marked sent with a
+ * disclosure in the audit log; a 429 waits at least its Retry-After; a row whose sender died after posting is
+ * updated, not posted again; a row that keeps failing ends as failed with its reason and can be retried.
+ */
+import { describe, expect, it } from 'vitest';
+import { RateLimitedError } from '../../../bot/core/outbound.js';
+import {
+  DEFAULT_OUTBOX_OPTIONS,
+  drainOutboxOnce,
+  nextDelayMs,
+  type OutboxOptions,
+} from '../../../jobs/outbox.js';
+import { createFixedClock } from '../../../services/clock.js';
+import { createLogger } from '../../../services/logger.js';
+import { BACKENDS } from '../../support/database.js';
+import { operator } from '../../support/fixtures.js';
+import { createMemoryPort } from '../../support/memory-port.js';
+import { useServices } from '../../support/suite.js';
+
+const logger = createLogger('silent');
+const options: OutboxOptions = { ...DEFAULT_OUTBOX_OPTIONS, worker: 'w1', random: () => 1 };
+
+describe('backoff', () => {
+  it('doubles up to the cap, with jitter between half and all of it, and never under Retry-After', () => {
+    const o = { ...options, random: () => 0 };
+    expect([1, 2, 3, 4].map((n) => nextDelayMs(n, o))).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect(nextDelayMs(30, options)).toBe(options.maxDelayMs);
+    expect(nextDelayMs(1, options, 30_000)).toBe(30_000);
+  });
+});
+
+describe.each(BACKENDS)('the outbox on %s', (backend) => {
+  const clock = createFixedClock('2026-01-20T07:00:00Z');
+  const ctx = useServices(backend, clock);
+
+  async function queued(code: string, conversations: string[]) {
+    const unit = await ctx.services.units.create(operator, { code, name: `Outbox ${code}` });
+    const bindings = [];
+    for (const conversationId of conversations)
+      bindings.push(
+        await ctx.services.channels.link(
+          operator,
+          { platform: 'slack', tenantId: 'T1', conversationId },
+          { unitId: unit.id },
+        ),
+      );
+    const run = await ctx.services.deliveries.scheduleRun(
+      {
+        job: 'brief',
+        unitId: unit.id,
+        localDate: '2026-01-20',
+        dueAt: clock.now(),
+        late: false,
+        worker: 'w1',
+      },
+      bindings.map((b) => ({
+        bindingId: b.id,
+        kind: 'brief',
+        payload: { title: `Brief for ${b.conversationId}`, blocks: [] },
+        marking: 'OFFICIAL' as const,
+      })),
+    );
+    if (!run) throw new Error('not scheduled');
+    return { unit, run };
+  }
+
+  const mine = async (runId: number) =>
+    (await ctx.services.deliveries.list()).filter((d) => d.jobRunId === runId);
+
+  it('posts each delivery once, keeps its message id, and logs the disclosure', async () => {
+    const { run } = await queued('send', ['C1', 'C2', 'C3']);
+    const port = createMemoryPort();
+    const result = await drainOutboxOnce(
+      { services: ctx.services, ports: { slack: port }, clock, logger },
+      options,
+    );
+    expect(result).toEqual({ sent: 3, retried: 0, failed: 0 });
+    expect(port.posts.map((p) => p.conversationId).sort()).toEqual(['C1', 'C2', 'C3']);
+    const rows = await mine(run.id);
+    expect(rows.every((d) => d.status === 'sent' && d.messageId)).toBe(true);
+    expect(
+      await drainOutboxOnce({ services: ctx.services, ports: { slack: port }, clock, logger }, options),
+    ).toEqual({
+      sent: 0,
+      retried: 0,
+      failed: 0,
+    });
+    const disclosures = (await ctx.services.audit.list({ entityType: 'brief' })).filter(
+      (e) => e.operation === 'disclosure',
+    );
+    expect(disclosures.map((e) => e.recipients?.[0]).sort()).toEqual(
+      expect.arrayContaining(['slack:T1:C1', 'slack:T1:C2', 'slack:T1:C3']),
+    );
+    expect(disclosures.every((e) => e.channel === 'slack')).toBe(true);
+  });
+
+  it('waits out a rate limit for at least its Retry-After, then sends once', async () => {
+    const { run } = await queued('limited', ['C9']);
+    const port = createMemoryPort();
+    port.failNext(new RateLimitedError('slack', 30_000));
+    const deps = { services: ctx.services, ports: { slack: port }, clock, logger };
+    expect(await drainOutboxOnce(deps, options)).toMatchObject({ retried: 1 });
+    const [row] = await mine(run.id);
+    expect(row?.status).toBe('pending');
+    expect(row?.lastError).toMatch(/retry after 30 s/);
+    expect((row?.nextAttemptAt.getTime() ?? 0) - clock.now().getTime()).toBeGreaterThanOrEqual(30_000);
+    clock.advance(29_000);
+    expect(await drainOutboxOnce(deps, options)).toMatchObject({ sent: 0 });
+    clock.advance(1_000);
+    expect(await drainOutboxOnce(deps, options)).toMatchObject({ sent: 1 });
+    expect(port.posts).toHaveLength(1);
+  });
+
+  it('updates instead of posting again when the sender died after posting', async () => {
+    const { run } = await queued('crash', ['C5']);
+    const port = createMemoryPort();
+    // A sender leases the row, posts, keeps the message id, and dies before marking it sent.
+    const [leased] = await ctx.services.deliveries.claimDue('dead-replica', 10, 60_000);
+    if (!leased) throw new Error('nothing leased');
+    const binding = await ctx.services.channels.get(leased.bindingId as number);
+    const messageId = await port.post(binding, leased.payload as never);
+    await ctx.services.deliveries.recordMessageId(leased.id, 'dead-replica', messageId);
+    const deps = { services: ctx.services, ports: { slack: port }, clock, logger };
+    // While its lease holds nobody else touches it.
+    expect(await drainOutboxOnce(deps, options)).toMatchObject({ sent: 0 });
+    clock.advance(60_001);
+    expect(await drainOutboxOnce(deps, options)).toMatchObject({ sent: 1 });
+    expect(port.posts).toHaveLength(1);
+    expect(port.updates.map((u) => u.messageId)).toEqual([messageId]);
+    expect((await mine(run.id))[0]?.status).toBe('sent');
+  });
+
+  it('ends a delivery that keeps failing as failed with its reason, and retries it on request', async () => {
+    const { run } = await queued('failing', ['C7']);
+    const port = createMemoryPort();
+    const deps = { services: ctx.services, ports: { slack: port }, clock, logger };
+    const few = { ...options, maxAttempts: 3 };
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      port.failNext(new Error('channel_not_found'));
+      await drainOutboxOnce(deps, few);
+      clock.advance(few.maxDelayMs);
+    }
+    const [row] = await mine(run.id);
+    expect(row).toMatchObject({ status: 'failed', attempts: 3, lastError: 'channel_not_found' });
+    expect((await ctx.services.deliveries.list({ status: 'failed' })).map((d) => d.id)).toContain(row?.id);
+    expect(await ctx.services.deliveries.retry(operator, [row?.id as number])).toBe(1);
+    expect(await drainOutboxOnce(deps, few)).toMatchObject({ sent: 1 });
+    expect(port.posts).toHaveLength(1);
+  });
+
+  it('lets concurrent senders share the rows without sending any twice', async () => {
+    const conversations = Array.from({ length: 30 }, (_, i) => `CC${i}`);
+    const { run } = await queued('shared', conversations);
+    const port = createMemoryPort();
+    const results = await Promise.all(
+      ['a', 'b', 'c'].map((worker) =>
+        drainOutboxOnce(
+          { services: ctx.services, ports: { slack: port }, clock, logger },
+          { ...options, worker, batch: 12 },
+        ),
+      ),
+    );
+    expect(results.reduce((n, r) => n + r.sent, 0)).toBe(30);
+    expect(new Set(port.posts.map((p) => p.conversationId)).size).toBe(30);
+    expect(port.posts).toHaveLength(30);
+    expect((await mine(run.id)).every((d) => d.status === 'sent')).toBe(true);
+  });
+});
