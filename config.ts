@@ -2,6 +2,7 @@
  * The one place the process environment is read. `loadConfig(env)` validates every variable once and returns a
  * frozen `Config`; errors name the variable and what is allowed. Tests pass a literal environment.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -57,6 +58,15 @@ const envSchema = z.object({
     .default('SingleTenant'),
   ToBotFromChannelOpenIdMetadataUrl: optionalUrl,
   ToBotFromEmulatorOpenIdMetadataUrl: optionalUrl,
+  DMM_JOBS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
+  DMM_BRIEF_CATCH_UP_MINUTES: z.coerce
+    .number()
+    .int('must be a whole number')
+    .min(0)
+    .max(24 * 60)
+    .default(120),
+  DMM_OUTBOX_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  DMM_WORKER_ID: z.string().trim().min(1).max(100).optional(),
   DMM_TEAMS: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
 });
 
@@ -90,6 +100,15 @@ export interface Config {
         readonly apiUrl: string | undefined;
       }
     | undefined;
+  /** Scheduled jobs (morning brief) and the outbox sender run in this process. */
+  readonly jobs: {
+    readonly enabled: boolean;
+    /** How long after its time a missed brief is still sent (marked late). */
+    readonly catchUpMs: number;
+    readonly outboxIntervalMs: number;
+    /** Names this replica in job claims and delivery leases. */
+    readonly worker: string;
+  };
   /** Teams, when an app id is configured (or DMM_TEAMS=on on loopback, with no token validation). */
   readonly teams:
     | {
@@ -178,6 +197,12 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     consoleEnabled: e.DMM_CONSOLE === 'on' || (e.DMM_CONSOLE === 'auto' && LOOPBACK.has(e.HOST)),
     slack,
     teams,
+    jobs: {
+      enabled: e.DMM_JOBS === 'on',
+      catchUpMs: e.DMM_BRIEF_CATCH_UP_MINUTES * 60_000,
+      outboxIntervalMs: e.DMM_OUTBOX_INTERVAL_MS,
+      worker: e.DMM_WORKER_ID ?? `${os.hostname()}:${process.pid}`,
+    },
   });
 }
 

@@ -15,11 +15,13 @@ import type { Config } from './config.js';
 import { describeConfig } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
+import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import type { Clock } from './services/clock.js';
 import { systemClock } from './services/clock.js';
 import { seedDemo } from './services/demo/demo.seed.js';
 import { createServices, type Services } from './services/index.js';
 import { createLogger, type Logger } from './services/logger.js';
+import { createMetrics, type Metrics } from './services/metrics.js';
 
 export interface AppOptions {
   readonly logger?: Logger;
@@ -37,6 +39,9 @@ export interface App {
   readonly services: Services | undefined;
   /** The outbound ports of the platforms that were started (jobs post through them). */
   readonly ports: Ports;
+  /** This replica's scheduler (jobs and outbox), once started; absent with DMM_JOBS=off. */
+  readonly scheduler: Scheduler | undefined;
+  readonly metrics: Metrics | undefined;
   readonly url: string | undefined;
 }
 
@@ -47,6 +52,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let services: Services | undefined;
   let url: string | undefined;
   let slack: SlackBot | undefined;
+  let scheduler: Scheduler | undefined;
+  let metrics: Metrics | undefined;
   const ports: Ports = {};
   let stopping: Promise<void> | undefined;
   const server = createHttpServer(logger);
@@ -80,7 +87,15 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     addHealthRoutes(server, handle);
     addIngestRoutes(server, services, logger);
     if (config.consoleEnabled) addConsoleRoutes(server, services, logger);
-    const core = createChatCore({ services, logger });
+    const ready = services;
+    metrics = createMetrics({ outboxDepth: () => ready.deliveries.depth() });
+    const registry = metrics.registry;
+    server.route('GET', '/metrics', async (_req, res) => {
+      const body = await registry.metrics();
+      res.writeHead(200, { 'content-type': registry.contentType });
+      res.end(body);
+    });
+    const core = createChatCore({ services, logger, metrics });
     // Each platform's SDK is loaded only when the platform is configured (Bolt and botbuilder are large).
     if (config.slack) {
       const { createSlackBot } = await import('./bot/slack/slack.app.js');
@@ -104,6 +119,18 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         );
     }
     url = await server.listen(config.port, config.host);
+    if (config.jobs.enabled) {
+      scheduler = createScheduler(
+        { services, ports, clock, logger, metrics },
+        {
+          worker: config.jobs.worker,
+          catchUpMs: config.jobs.catchUpMs,
+          lateAfterMs: 5 * 60_000,
+          drainIntervalMs: config.jobs.outboxIntervalMs,
+        },
+      );
+      scheduler.start();
+    }
     logger.info({ url, database: handle.location }, 'listening');
     return { url };
   }
@@ -111,6 +138,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   async function stop() {
     stopping ??= (async () => {
       logger.info('stopping');
+      await scheduler?.stop();
       await server.close(config.shutdownTimeoutMs);
       await slack?.stop();
       await handle?.close();
@@ -129,5 +157,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       return url;
     },
     ports,
+    get scheduler() {
+      return scheduler;
+    },
+    get metrics() {
+      return metrics;
+    },
   };
 }

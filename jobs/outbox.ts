@@ -13,6 +13,7 @@ import type { Clock } from '../services/clock.js';
 import type { Delivery } from '../services/deliveries/delivery.service.js';
 import type { Services } from '../services/index.js';
 import type { Logger } from '../services/logger.js';
+import type { Metrics } from '../services/metrics.js';
 
 const sender = createSystemActor('job:outbox');
 
@@ -51,18 +52,20 @@ export function nextDelayMs(attempts: number, options: OutboxOptions, retryAfter
 }
 
 export async function drainOutboxOnce(
-  deps: { services: Services; ports: Ports; clock: Clock; logger: Logger },
+  deps: { services: Services; ports: Ports; clock: Clock; logger: Logger; metrics?: Metrics },
   options: OutboxOptions,
 ): Promise<DrainResult> {
-  const { services, ports, clock, logger } = deps;
+  const { services, ports, clock, logger, metrics } = deps;
   const leased = await services.deliveries.claimDue(options.worker, options.batch, options.leaseMs);
   const result = { sent: 0, retried: 0, failed: 0 };
   await Promise.all(
     leased.map(async (delivery: Delivery) => {
+      let platform = 'unknown';
       try {
         if (!delivery.bindingId)
           throw new Error('a delivery to a person needs a personal chat (not supported yet)');
         const binding = await services.channels.get(delivery.bindingId);
+        platform = binding.platform;
         const port: OutboundPort | undefined = ports[binding.platform];
         if (!port) throw new Error(`${binding.platform} is not configured on this replica`);
         const card = delivery.payload as Card;
@@ -77,7 +80,14 @@ export async function drainOutboxOnce(
           recipients: [`${binding.platform}:${binding.tenantId}:${binding.conversationId}`],
           channel: binding.platform,
         });
-        if (marked) result.sent += 1;
+        if (marked) {
+          result.sent += 1;
+          metrics?.deliveriesSent.inc({ platform, kind: delivery.kind });
+          metrics?.deliveryLatency.observe(
+            { kind: delivery.kind },
+            (clock.now().getTime() - delivery.createdAt.getTime()) / 1000,
+          );
+        }
       } catch (error) {
         const attempts = delivery.attempts + 1;
         const retryAfter = error instanceof RateLimitedError ? error.retryAfterMs : 0;
@@ -92,9 +102,11 @@ export async function drainOutboxOnce(
         });
         if (last) {
           result.failed += 1;
+          metrics?.deliveriesFailed.inc({ platform });
           logger.error({ deliveryId: delivery.id, attempts, err: error }, 'delivery failed for good');
         } else {
           result.retried += 1;
+          metrics?.deliveriesRetried.inc({ platform });
           logger.warn(
             { deliveryId: delivery.id, attempts, nextAttemptAt, err: message },
             'delivery will be retried',

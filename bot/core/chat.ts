@@ -20,6 +20,7 @@ import type {
 import { isDomainError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
+import type { Metrics } from '../../services/metrics.js';
 import { withinCeiling } from '../../services/validation.js';
 import { ALL_HELP, HELP, parseCommand } from './grammar.js';
 import { type Conversation, createRouter, type Reply } from './router.js';
@@ -122,8 +123,8 @@ function personOnly(cards: readonly Card[]): ChatReply {
   return { cards, placement: 'person' };
 }
 
-export function createChatCore(deps: { services: Services; logger: Logger }): ChatCore {
-  const { services, logger } = deps;
+export function createChatCore(deps: { services: Services; logger: Logger; metrics?: Metrics }): ChatCore {
+  const { services, logger, metrics } = deps;
   const router = createRouter(deps);
 
   const keyOf = (ctx: ChatContext): ConversationKey => ({
@@ -323,42 +324,64 @@ export function createChatCore(deps: { services: Services; logger: Logger }): Ch
     });
   }
 
+  async function text(ctx: ChatContext, input: string): Promise<ChatReply> {
+    const parsed = parseCommand(input);
+    if (parsed.ok && (parsed.command.verb === 'link' || parsed.command.verb === 'unlink'))
+      return link(ctx, parsed.command);
+    if (parsed.ok && parsed.command.verb === 'help')
+      return personOnly([
+        buildHelpCard({ entries: ALL_HELP, intro: 'Type a command, or use the buttons on the cards.' }),
+      ]);
+    const resolved = await resolve(ctx);
+    if (!resolved.ok) {
+      // Help still works for someone not yet linked, so they can see what they will be able to do.
+      return resolved.reply;
+    }
+    const reply = fitForConversation(
+      resolved.conversation,
+      await router.handleText(resolved.conversation, input),
+    );
+    const verb = parsed.ok ? parsed.command.verb : 'help';
+    return { ...reply, placement: placementOf(verb, reply) };
+  }
+
+  async function submit(
+    ctx: ChatContext,
+    data: unknown,
+    inputs: Readonly<Record<string, unknown>>,
+  ): Promise<ChatReply> {
+    const resolved = await resolve(ctx);
+    if (!resolved.ok) return resolved.reply;
+    const reply = fitForConversation(
+      resolved.conversation,
+      await router.handleSubmit(resolved.conversation, data, inputs),
+    );
+    const verb = typeof data === 'object' && data !== null ? String((data as { verb?: unknown }).verb) : '';
+    const personal =
+      verb === 'actions.list' || verb === 'help' || verb.endsWith('_form') || verb.endsWith('.form');
+    return {
+      ...reply,
+      placement: reply.cards.some((c) => c.kind === 'error') || personal ? 'person' : 'conversation',
+    };
+  }
+
   return {
     async text(ctx, input) {
-      const parsed = parseCommand(input);
-      if (parsed.ok && (parsed.command.verb === 'link' || parsed.command.verb === 'unlink'))
-        return link(ctx, parsed.command);
-      if (parsed.ok && parsed.command.verb === 'help')
-        return personOnly([
-          buildHelpCard({ entries: ALL_HELP, intro: 'Type a command, or use the buttons on the cards.' }),
-        ]);
-      const resolved = await resolve(ctx);
-      if (!resolved.ok) {
-        // Help still works for someone not yet linked, so they can see what they will be able to do.
-        return resolved.reply;
+      const end = metrics?.commandLatency.startTimer({ platform: ctx.platform, kind: 'command' });
+      try {
+        return await text(ctx, input);
+      } finally {
+        end?.();
       }
-      const reply = fitForConversation(
-        resolved.conversation,
-        await router.handleText(resolved.conversation, input),
-      );
-      const verb = parsed.ok ? parsed.command.verb : 'help';
-      return { ...reply, placement: placementOf(verb, reply) };
     },
 
     async submit(ctx, data, inputs) {
-      const resolved = await resolve(ctx);
-      if (!resolved.ok) return resolved.reply;
-      const reply = fitForConversation(
-        resolved.conversation,
-        await router.handleSubmit(resolved.conversation, data, inputs),
-      );
-      const verb = typeof data === 'object' && data !== null ? String((data as { verb?: unknown }).verb) : '';
-      const personal =
-        verb === 'actions.list' || verb === 'help' || verb.endsWith('_form') || verb.endsWith('.form');
-      return {
-        ...reply,
-        placement: reply.cards.some((c) => c.kind === 'error') || personal ? 'person' : 'conversation',
-      };
+      const end = metrics?.commandLatency.startTimer({ platform: ctx.platform, kind: 'press' });
+      try {
+        return await submit(ctx, data, inputs);
+      } finally {
+        end?.();
+      }
     },
 
     async myActions(platform, tenantId, userId) {

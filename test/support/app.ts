@@ -34,6 +34,8 @@ export function useApp(
       DATA_DIR: dir,
       PORT: '0',
       LOG_LEVEL: 'silent',
+      // The scheduler runs on the real minute; a test that wants it turns it on and drives it with its clock.
+      DMM_JOBS: 'off',
       ...(typeof env === 'function' ? env() : env),
     };
     if (backend === 'postgres') {

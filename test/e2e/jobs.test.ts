@@ -1,0 +1,120 @@
+/**
+ * The morning brief end to end: the real app with Slack and Teams on, bindings on both, a fake clock. At the
+ * brief time every binding gets exactly one brief in its own view (the fakes' records are counted), through a
+ * rate limit; the disclosure is in the audit log; /metrics says so; a repeated tick sends nothing more.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createFixedClock } from '../../services/clock.js';
+import { useApp } from '../support/app.js';
+import type { FakeConnector } from '../support/fakes/fake-connector.js';
+import { type FakeSlack, TEAM_ID } from '../support/fakes/fake-slack.js';
+import { useFakeConnector, useFakeSlack } from '../support/fakes/use-fakes.js';
+import { operator } from '../support/fixtures.js';
+import { SIGNING_SECRET } from '../support/slack-client.js';
+import { BOT_ID, TENANT_ID } from '../support/teams-client.js';
+
+describe('the morning brief on Slack and Teams', () => {
+  const clock = createFixedClock('2026-01-15T06:59:00Z');
+  const slackFake = useFakeSlack();
+  const connectorFake = useFakeConnector();
+  const ctx = useApp('pglite', clock, () => ({
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_BOT_TOKEN: 'xoxb-test',
+    SLACK_API_URL: slackFake.current.apiUrl,
+    DMM_TEAMS: 'on',
+    DMM_JOBS: 'on',
+    DMM_OUTBOX_INTERVAL_MS: '600000',
+  }));
+  let slack: FakeSlack;
+  let connector: FakeConnector;
+
+  beforeAll(async () => {
+    slack = slackFake.current;
+    connector = connectorFake.current;
+    const unit = await ctx.services.units.create(operator, {
+      code: 'morning',
+      name: 'Morning unit',
+      briefTime: '07:00',
+    });
+    const link = (
+      platform: 'slack' | 'teams',
+      conversationId: string,
+      audience: 'internal' | 'partner',
+      reference?: unknown,
+    ) =>
+      ctx.services.channels.link(
+        operator,
+        { platform, tenantId: platform === 'slack' ? TEAM_ID : TENANT_ID, conversationId },
+        {
+          unitId: unit.id,
+          audience,
+          ceiling: audience === 'partner' ? 'OFFICIAL' : 'OFFICIAL-SENSITIVE',
+          reference,
+        },
+      );
+    await link('slack', 'C0BRIEF', 'internal');
+    await link('slack', 'C0PARTNERS', 'partner');
+    await link('teams', '19:brief@thread.tacv2', 'internal', {
+      serviceUrl: connector.url,
+      channelId: 'msteams',
+      bot: { id: BOT_ID, name: 'DMM' },
+      conversation: { id: '19:brief@thread.tacv2', conversationType: 'channel', tenantId: TENANT_ID },
+    });
+  });
+
+  const briefPosts = () =>
+    slack.callsOf('chat.postMessage').filter((c) => /brief/i.test(String(c.args.text)));
+  const teamsPosts = () =>
+    connector.requests.filter(
+      (r) => r.method === 'POST' && r.path.startsWith('/v3/conversations/19%3Abrief'),
+    );
+
+  it('sends nothing before the brief time', async () => {
+    const scheduler = ctx.app.scheduler;
+    if (!scheduler) throw new Error('the scheduler is off');
+    await scheduler.tick();
+    expect(briefPosts()).toHaveLength(0);
+    expect(teamsPosts()).toHaveLength(0);
+    const status = (await scheduler.status()).find((s) => s.unitCode === 'morning');
+    expect(status).toMatchObject({ todayRun: 'not yet' });
+    expect(status?.nextDueAt.toISOString()).toBe('2026-01-15T07:00:00.000Z');
+  });
+
+  it('sends one brief to every binding at 07:00, in its own view, through a rate limit, and never twice', async () => {
+    const scheduler = ctx.app.scheduler;
+    if (!scheduler) throw new Error('the scheduler is off');
+    slack.rateLimit('chat.postMessage', 1, 1);
+    clock.set('2026-01-15T07:00:00Z');
+    const { claimed, drained } = await scheduler.tick();
+    expect(claimed).toBeGreaterThanOrEqual(1);
+    expect(drained.failed).toBe(0);
+    await scheduler.tick();
+    clock.set('2026-01-15T07:05:00Z');
+    await scheduler.tick();
+
+    const delivered = briefPosts().filter((c) => (c.result as { ok?: boolean } | undefined)?.ok);
+    expect(delivered.map((c) => c.args.channel).sort()).toEqual(['C0BRIEF', 'C0PARTNERS']);
+    expect(String(delivered.find((c) => c.args.channel === 'C0PARTNERS')?.args.text)).toContain(
+      'Partner brief',
+    );
+    expect(String(delivered.find((c) => c.args.channel === 'C0BRIEF')?.args.text)).toContain('Daily brief');
+    expect(teamsPosts()).toHaveLength(1);
+    expect(JSON.stringify(teamsPosts()[0]?.body)).toContain('Daily brief: Morning unit, 2026-01-15');
+    expect(await ctx.services.deliveries.depth()).toBe(0);
+    expect(await ctx.services.deliveries.list({ status: 'failed' })).toEqual([]);
+
+    const disclosures = (await ctx.services.audit.list({ entityType: 'brief' })).filter(
+      (e) => e.operation === 'disclosure',
+    );
+    expect(disclosures.map((e) => e.channel).sort()).toEqual(['slack', 'slack', 'teams']);
+    expect((await scheduler.status()).find((s) => s.unitCode === 'morning')).toMatchObject({
+      todayRun: 'done',
+    });
+
+    const metrics = await (await fetch(`${ctx.url}/metrics`)).text();
+    expect(metrics).toMatch(/dmm_deliveries_sent_total\{platform="slack",kind="brief"\} 2/);
+    expect(metrics).toMatch(/dmm_deliveries_sent_total\{platform="teams",kind="brief"\} 1/);
+    expect(metrics).toMatch(/dmm_outbox_depth 0/);
+    expect(metrics).toMatch(/dmm_briefs_built_total\{late="false"\} 1/);
+  });
+});
