@@ -43,6 +43,31 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
+/** Each unit's brief: when it is next due and whether today's ran (for `dmm jobs status`). */
+export async function jobStatus(
+  services: Services,
+  clock: Clock,
+  catchUpMs: number,
+): Promise<UnitJobStatus[]> {
+  const now = clock.now();
+  const out: UnitJobStatus[] = [];
+  for (const unit of await services.units.list()) {
+    const today = localDateOf(now, unit.timeZone);
+    const dueToday = briefDueAt(unit, today);
+    const done = await services.deliveries.hasRun(BRIEF_JOB, unit.id, today);
+    const past = now.getTime() > dueToday.getTime() + catchUpMs;
+    out.push({
+      unitId: unit.id,
+      unitCode: unit.code,
+      job: BRIEF_JOB,
+      timeZone: unit.timeZone,
+      nextDueAt: done || past ? briefDueAt(unit, addDays(today, 1)) : dueToday,
+      todayRun: done ? 'done' : past ? 'missed' : 'not yet',
+    });
+  }
+  return out;
+}
+
 export function createScheduler(
   deps: { services: Services; ports: Ports; clock: Clock; logger: Logger; metrics?: Metrics },
   options: SchedulerOptions,
@@ -103,25 +128,7 @@ export function createScheduler(
   return {
     tick,
     drain,
-    async status() {
-      const now = clock.now();
-      const out: UnitJobStatus[] = [];
-      for (const unit of await services.units.list()) {
-        const today = localDateOf(now, unit.timeZone);
-        const dueToday = briefDueAt(unit, today);
-        const done = await services.deliveries.hasRun(BRIEF_JOB, unit.id, today);
-        const past = now.getTime() > dueToday.getTime() + options.catchUpMs;
-        out.push({
-          unitId: unit.id,
-          unitCode: unit.code,
-          job: BRIEF_JOB,
-          timeZone: unit.timeZone,
-          nextDueAt: done || past ? briefDueAt(unit, addDays(today, 1)) : dueToday,
-          todayRun: done ? 'done' : past ? 'missed' : 'not yet',
-        });
-      }
-      return out;
-    },
+    status: () => jobStatus(services, clock, options.catchUpMs),
     start() {
       if (task) return;
       task = schedule('* * * * *', () => beat(tick), {

@@ -32,6 +32,7 @@ import {
   withServices,
 } from './context.js';
 import { addImportCommands } from './import.commands.js';
+import { addJobCommands } from './jobs.commands.js';
 import { addManifestCommands } from './manifest.commands.js';
 
 export type { CliIo };
@@ -301,6 +302,7 @@ export function buildProgram(io: CliIo): Command {
   addAdminCommands(program, { io, config });
   addImportCommands(program, { io, config });
   addManifestCommands(program, { io });
+  addJobCommands(program, { io, config });
   addBriefCommands(program, { io, config });
   return program;
 }
