@@ -17,7 +17,7 @@ import type { ChannelBinding, ConversationKind } from '../../services/channels/c
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
 import type { ChatContext, ChatCore, ChatReply } from '../core/chat.js';
-import { followUp, type OutboundPort, type Ports } from '../core/outbound.js';
+import { followUp, type OutboundPort, type Ports, RateLimitedError } from '../core/outbound.js';
 import type { HttpServer } from '../http/server.js';
 import { boltLogger } from './bolt-logger.js';
 import { DmmSlackReceiver } from './slack.receiver.js';
@@ -325,14 +325,27 @@ export function createSlackBot(deps: {
     logger.error({ err: error }, 'slack app error');
   });
 
+  /** The WebClient waits out 429s itself (Retry-After); once it gives up, the outbox schedules the retry. */
+  async function rateLimited<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      const e = error as { code?: string; retryAfter?: number };
+      if (e.code === 'slack_webapi_rate_limited_error')
+        throw new RateLimitedError('slack', Math.max(1, e.retryAfter ?? 1) * 1000);
+      throw error;
+    }
+  }
+
   const port: OutboundPort = {
     platform: 'slack',
     async post(binding: ChannelBinding, card: Card) {
-      const ts = await postMessages(binding.conversationId, renderBlockKitMessages(card));
+      const ts = await rateLimited(() => postMessages(binding.conversationId, renderBlockKitMessages(card)));
       if (ts) await core.recordPost(binding, ts, card);
       return ts;
     },
-    update: (binding, messageId, card) => updateMessage(binding.conversationId, messageId, card),
+    update: (binding, messageId, card) =>
+      rateLimited(() => updateMessage(binding.conversationId, messageId, card)),
     async direct(personId, text, card) {
       const [identity] = await services.people.identitiesOf(personId, 'slack');
       if (!identity) return false;

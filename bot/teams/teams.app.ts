@@ -22,7 +22,7 @@ import type { ConversationKind } from '../../services/channels/channel.service.j
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
 import type { ChatContext, ChatCore, ChatReply } from '../core/chat.js';
-import { followUp, type OutboundPort, type Ports } from '../core/outbound.js';
+import { followUp, type OutboundPort, type Ports, RateLimitedError } from '../core/outbound.js';
 import type { HttpServer } from '../http/server.js';
 import { sendJson } from '../http/server.js';
 
@@ -316,8 +316,25 @@ export function createTeamsBot(deps: {
     );
   });
 
+  /** Runs `fn` in a stored conversation; a 429 from the connector becomes a RateLimitedError with its wait. */
   async function inConversation(reference: unknown, fn: (context: TurnContext) => Promise<void>) {
-    await adapter.continueConversationAsync(settings.appId, reference as Partial<ConversationReference>, fn);
+    try {
+      await adapter.continueConversationAsync(
+        settings.appId,
+        reference as Partial<ConversationReference>,
+        fn,
+      );
+    } catch (error) {
+      const e = error as {
+        statusCode?: number;
+        response?: { headers?: { get?(name: string): string | undefined } };
+      };
+      if (e.statusCode === 429) {
+        const seconds = Number(e.response?.headers?.get?.('retry-after'));
+        throw new RateLimitedError('teams', Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1_000);
+      }
+      throw error;
+    }
   }
 
   const port: OutboundPort = {

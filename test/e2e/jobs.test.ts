@@ -84,10 +84,13 @@ describe('the morning brief on Slack and Teams', () => {
     const scheduler = ctx.app.scheduler;
     if (!scheduler) throw new Error('the scheduler is off');
     slack.rateLimit('chat.postMessage', 1, 1);
+    // Both platforms' clients wait out a short Retry-After themselves (longer waits come back to the outbox as
+    // a RateLimitedError and are scheduled: see the outbox tests).
+    connector.rateLimit(1, 1);
     clock.set('2026-01-15T07:00:00Z');
     const { claimed, drained } = await scheduler.tick();
     expect(claimed).toBeGreaterThanOrEqual(1);
-    expect(drained.failed).toBe(0);
+    expect(drained).toMatchObject({ failed: 0, sent: 3 });
     await scheduler.tick();
     clock.set('2026-01-15T07:05:00Z');
     await scheduler.tick();
@@ -98,8 +101,10 @@ describe('the morning brief on Slack and Teams', () => {
       'Partner brief',
     );
     expect(String(delivered.find((c) => c.args.channel === 'C0BRIEF')?.args.text)).toContain('Daily brief');
-    expect(teamsPosts()).toHaveLength(1);
-    expect(JSON.stringify(teamsPosts()[0]?.body)).toContain('Daily brief: Morning unit, 2026-01-15');
+    // One refused, one delivered.
+    expect(teamsPosts()).toHaveLength(2);
+    expect(connector.activities.size).toBe(1);
+    expect(JSON.stringify(teamsPosts()[1]?.body)).toContain('Daily brief: Morning unit, 2026-01-15');
     expect(await ctx.services.deliveries.depth()).toBe(0);
     expect(await ctx.services.deliveries.list({ status: 'failed' })).toEqual([]);
 

@@ -18,13 +18,24 @@ export interface FakeConnector {
   readonly requests: FakeServer['requests'];
   /** Activities the bot sent, by id, as last updated. */
   readonly activities: Map<string, ConnectorActivity>;
+  /** Answer the next `count` requests with 429 and `Retry-After: seconds`. */
+  rateLimit(count: number, seconds: number): void;
   close(): Promise<void>;
 }
 
 export async function startFakeConnector(): Promise<FakeConnector> {
   const activities = new Map<string, ConnectorActivity>();
   let seq = 0;
+  let limited = { count: 0, seconds: 1 };
   const server = await startFakeServer((req) => {
+    if (limited.count > 0) {
+      limited.count -= 1;
+      return {
+        status: 429,
+        headers: { 'retry-after': String(limited.seconds) },
+        body: { error: { code: 'Throttled' } },
+      };
+    }
     const m = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(req.path);
     if (req.method === 'POST' && req.path === '/v3/conversations') return { body: { id: `conv-${++seq}` } };
     if (!m) return { status: 404, body: { error: 'not found' } };
@@ -45,5 +56,13 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     }
     return { status: 405, body: {} };
   });
-  return { url: server.url, requests: server.requests, activities, close: () => server.close() };
+  return {
+    url: server.url,
+    requests: server.requests,
+    activities,
+    rateLimit(count, seconds) {
+      limited = { count, seconds };
+    },
+    close: () => server.close(),
+  };
 }
