@@ -65,6 +65,12 @@ const envSchema = z.object({
     .min(0)
     .max(24 * 60)
     .default(120),
+  DMM_REMINDER_TIME: z
+    .string()
+    .trim()
+    .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be a 24-hour time HH:MM')
+    .default('08:00'),
+  DMM_ESCALATE_AFTER_DAYS: z.coerce.number().int('must be a whole number').min(1).max(90).default(3),
   DMM_OUTBOX_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   DMM_WORKER_ID: z.string().trim().min(1).max(100).optional(),
   DMM_TEAMS: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
@@ -108,6 +114,10 @@ export interface Config {
     readonly outboxIntervalMs: number;
     /** Names this replica in job claims and delivery leases. */
     readonly worker: string;
+    /** Local time (per unit) of the reminders, the digest and the escalation. */
+    readonly reminderTime: string;
+    /** An action this many days overdue is escalated to the chair. */
+    readonly escalateAfterDays: number;
   };
   /** Teams, when an app id is configured (or DMM_TEAMS=on on loopback, with no token validation). */
   readonly teams:
@@ -202,6 +212,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       catchUpMs: e.DMM_BRIEF_CATCH_UP_MINUTES * 60_000,
       outboxIntervalMs: e.DMM_OUTBOX_INTERVAL_MS,
       worker: e.DMM_WORKER_ID ?? `${os.hostname()}:${process.pid}`,
+      reminderTime: e.DMM_REMINDER_TIME,
+      escalateAfterDays: e.DMM_ESCALATE_AFTER_DAYS,
     },
   });
 }

@@ -47,6 +47,12 @@ export const cardPayloadSchema = z.discriminatedUnion('verb', [
     unitId: id,
     filter: z.enum(['mine', 'overdue', 'due_today', 'open', 'all', 'by_owner']),
   }),
+  z.object({
+    v: z.literal(1),
+    verb: z.literal('action.snooze'),
+    actionId: id,
+    days: z.number().int().min(1).max(14),
+  }),
 ]);
 
 export type CardPayload = z.infer<typeof cardPayloadSchema>;

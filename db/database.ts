@@ -358,6 +358,13 @@ export interface DeliveryTable {
   sent_at: Timestamp | null;
 }
 
+export interface ReminderSnoozeTable {
+  action_id: number;
+  person_id: number;
+  until_date: CalendarDate;
+  created_at: Timestamp;
+}
+
 export interface Database {
   units: UnitTable;
   people: PersonTable;
@@ -384,6 +391,7 @@ export interface Database {
   posted_messages: PostedMessageTable;
   job_runs: JobRunTable;
   deliveries: DeliveryTable;
+  reminder_snoozes: ReminderSnoozeTable;
 }
 
 export type UnitRow = Selectable<UnitTable>;

@@ -58,17 +58,46 @@ export async function drainOutboxOnce(
   const { services, ports, clock, logger, metrics } = deps;
   const leased = await services.deliveries.claimDue(options.worker, options.batch, options.leaseMs);
   const result = { sent: 0, retried: 0, failed: 0 };
+  const sent = (delivery: Delivery, platform: string) => {
+    result.sent += 1;
+    metrics?.deliveriesSent.inc({ platform, kind: delivery.kind });
+    metrics?.deliveryLatency.observe(
+      { kind: delivery.kind },
+      (clock.now().getTime() - delivery.createdAt.getTime()) / 1000,
+    );
+  };
   await Promise.all(
     leased.map(async (delivery: Delivery) => {
       let platform = 'unknown';
       try {
-        if (!delivery.bindingId)
-          throw new Error('a delivery to a person needs a personal chat (not supported yet)');
+        const card = delivery.payload as Card;
+        if (!delivery.bindingId) {
+          // To a person: the first platform that can reach them directly (a DM, a personal chat).
+          const personId = delivery.personId as number;
+          let reached: OutboundPort | undefined;
+          for (const port of Object.values(ports)) {
+            if (port && (await port.direct(personId, card.title, card))) {
+              reached = port;
+              break;
+            }
+          }
+          if (!reached)
+            throw new Error(
+              `no platform can reach person ${personId}: link their Slack or Teams identity, or have them open a chat with the bot`,
+            );
+          platform = reached.platform;
+          const marked = await services.deliveries.markSent(delivery.id, options.worker, {
+            actor: sender,
+            recipients: [`person:${personId}`],
+            channel: reached.platform,
+          });
+          if (marked) sent(delivery, platform);
+          return;
+        }
         const binding = await services.channels.get(delivery.bindingId);
         platform = binding.platform;
         const port: OutboundPort | undefined = ports[binding.platform];
         if (!port) throw new Error(`${binding.platform} is not configured on this replica`);
-        const card = delivery.payload as Card;
         if (delivery.messageId) {
           await port.update(binding, delivery.messageId, card);
         } else {
@@ -80,14 +109,7 @@ export async function drainOutboxOnce(
           recipients: [`${binding.platform}:${binding.tenantId}:${binding.conversationId}`],
           channel: binding.platform,
         });
-        if (marked) {
-          result.sent += 1;
-          metrics?.deliveriesSent.inc({ platform, kind: delivery.kind });
-          metrics?.deliveryLatency.observe(
-            { kind: delivery.kind },
-            (clock.now().getTime() - delivery.createdAt.getTime()) / 1000,
-          );
-        }
+        if (marked) sent(delivery, platform);
       } catch (error) {
         const attempts = delivery.attempts + 1;
         const retryAfter = error instanceof RateLimitedError ? error.retryAfterMs : 0;

@@ -12,8 +12,10 @@ import type { Services } from '../services/index.js';
 import type { Logger } from '../services/logger.js';
 import type { Metrics } from '../services/metrics.js';
 import { addDays, localDateOf } from '../services/time.js';
-import { BRIEF_JOB, briefDueAt, runBriefJob } from './brief.job.js';
+import { briefJob } from './brief.job.js';
+import { type DailyJob, dueAt, runDailyJob } from './daily.js';
 import { DEFAULT_OUTBOX_OPTIONS, type DrainResult, drainOutboxOnce, type OutboxOptions } from './outbox.js';
+import { remindersJob } from './reminders.job.js';
 
 export interface SchedulerOptions {
   readonly worker: string;
@@ -21,6 +23,8 @@ export interface SchedulerOptions {
   readonly lateAfterMs: number;
   readonly drainIntervalMs: number;
   readonly outbox?: Partial<Omit<OutboxOptions, 'worker'>>;
+  /** Reminders to owners, digest to action managers, escalation to chairs: local time and threshold. */
+  readonly reminders: { readonly time: string; readonly escalateAfterDays: number };
 }
 
 export interface UnitJobStatus {
@@ -43,29 +47,41 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
-/** Each unit's brief: when it is next due and whether today's ran (for `dmm jobs status`). */
+/** Each unit's daily jobs: when each is next due and whether today's ran (for `dmm jobs status`). */
 export async function jobStatus(
   services: Services,
   clock: Clock,
+  jobs: readonly DailyJob[],
   catchUpMs: number,
 ): Promise<UnitJobStatus[]> {
   const now = clock.now();
   const out: UnitJobStatus[] = [];
   for (const unit of await services.units.list()) {
     const today = localDateOf(now, unit.timeZone);
-    const dueToday = briefDueAt(unit, today);
-    const done = await services.deliveries.hasRun(BRIEF_JOB, unit.id, today);
-    const past = now.getTime() > dueToday.getTime() + catchUpMs;
-    out.push({
-      unitId: unit.id,
-      unitCode: unit.code,
-      job: BRIEF_JOB,
-      timeZone: unit.timeZone,
-      nextDueAt: done || past ? briefDueAt(unit, addDays(today, 1)) : dueToday,
-      todayRun: done ? 'done' : past ? 'missed' : 'not yet',
-    });
+    for (const job of jobs) {
+      const dueToday = dueAt(job.time(unit), unit, today);
+      const done = await services.deliveries.hasRun(job.name, unit.id, today);
+      const past = now.getTime() > dueToday.getTime() + catchUpMs;
+      out.push({
+        unitId: unit.id,
+        unitCode: unit.code,
+        job: job.name,
+        timeZone: unit.timeZone,
+        nextDueAt: done || past ? dueAt(job.time(unit), unit, addDays(today, 1)) : dueToday,
+        todayRun: done ? 'done' : past ? 'missed' : 'not yet',
+      });
+    }
   }
   return out;
+}
+
+/** The daily jobs every replica runs. */
+export function dailyJobs(
+  services: Services,
+  clock: Clock,
+  reminders: SchedulerOptions['reminders'],
+): DailyJob[] {
+  return [briefJob(services, clock), remindersJob(services, reminders)];
 }
 
 export function createScheduler(
@@ -97,23 +113,35 @@ export function createScheduler(
     return total;
   }
 
+  const jobs = dailyJobs(services, clock, options.reminders);
+
   async function tick() {
-    const outcomes = await runBriefJob(services, clock, {
-      catchUpMs: options.catchUpMs,
-      lateAfterMs: options.lateAfterMs,
-      worker: options.worker,
-    });
+    const outcomes = [];
+    for (const job of jobs) {
+      const results = await runDailyJob(services, clock, job, {
+        catchUpMs: options.catchUpMs,
+        lateAfterMs: options.lateAfterMs,
+        worker: options.worker,
+      });
+      outcomes.push(...results.map((r) => ({ ...r, job: job.name })));
+    }
     const claimed = outcomes.filter((o) => o.outcome === 'claimed');
     for (const o of claimed) {
       if (o.outcome !== 'claimed') continue;
-      metrics?.briefsBuilt.inc({ late: String(o.run.late) });
+      if (o.job === 'brief') metrics?.briefsBuilt.inc({ late: String(o.run.late) });
       log.info(
-        { unitId: o.unitId, localDate: o.run.localDate, late: o.run.late, deliveries: o.run.deliveries },
-        'brief queued',
+        {
+          job: o.job,
+          unitId: o.unitId,
+          localDate: o.run.localDate,
+          late: o.run.late,
+          deliveries: o.run.deliveries,
+        },
+        'job queued',
       );
     }
     for (const o of outcomes.filter((x) => x.outcome === 'missed'))
-      log.debug({ unitId: o.unitId, dueAt: o.dueAt }, 'brief missed: past the catch-up window');
+      log.debug({ job: o.job, unitId: o.unitId, dueAt: o.dueAt }, 'missed: past the catch-up window');
     return { claimed: claimed.length, drained: await drain() };
   }
 
@@ -128,7 +156,7 @@ export function createScheduler(
   return {
     tick,
     drain,
-    status: () => jobStatus(services, clock, options.catchUpMs),
+    status: () => jobStatus(services, clock, jobs, options.catchUpMs),
     start() {
       if (task) return;
       task = schedule('* * * * *', () => beat(tick), {

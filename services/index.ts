@@ -23,6 +23,7 @@ import { createMeetingService, type MeetingService } from './meetings/meeting.se
 import type { MinutesInput } from './meetings/minutes.js';
 import { createPeopleService, type PeopleService } from './people/people.service.js';
 import { createPriorityService, type PriorityService } from './priorities/priority.service.js';
+import { createReminderService, type ReminderService } from './reminders/reminder.service.js';
 import { createTokenService, type TokenService } from './tokens/token.service.js';
 import { createUnitService, type UnitService } from './units/unit.service.js';
 import type { Marking } from './validation.js';
@@ -45,6 +46,7 @@ export interface Services {
   readonly tokens: TokenService;
   readonly channels: ChannelService;
   readonly deliveries: DeliveryService;
+  readonly reminders: ReminderService;
 }
 
 /** Decisions and actions of a meeting, with names resolved, for its minutes. */
@@ -109,6 +111,7 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
   const tokens = createTokenService({ db, audit, clock });
   const channels = createChannelService({ db, audit, clock });
   const deliveries = createDeliveryService({ db, audit, clock });
+  const reminders = createReminderService({ db, audit, clock, units });
   return Object.freeze({
     db,
     clock,
@@ -127,5 +130,6 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
     tokens,
     channels,
     deliveries,
+    reminders,
   });
 }

@@ -1,7 +1,7 @@
 /** `dmm jobs status`, `dmm deliveries [--failed]`, `dmm deliveries retry`: the scheduled jobs and the outbox. */
 import { type Command, Option } from 'commander';
 import type { Config } from '../../config.js';
-import { jobStatus } from '../../jobs/scheduler.js';
+import { dailyJobs, jobStatus } from '../../jobs/scheduler.js';
 import { systemClock } from '../../services/clock.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../../services/deliveries/delivery.service.js';
 import { formatLocal } from '../../services/time.js';
@@ -16,7 +16,11 @@ export function addJobCommands(program: Command, deps: { io: CliIo; config: () =
     .action(async () => {
       const cfg = config();
       await withServices(cfg, async (services) => {
-        const rows = await jobStatus(services, systemClock, cfg.jobs.catchUpMs);
+        const jobs = dailyJobs(services, systemClock, {
+          time: cfg.jobs.reminderTime,
+          escalateAfterDays: cfg.jobs.escalateAfterDays,
+        });
+        const rows = await jobStatus(services, systemClock, jobs, cfg.jobs.catchUpMs);
         if (rows.length === 0) {
           io.stdout('No units yet.\n');
           return;

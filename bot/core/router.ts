@@ -399,6 +399,21 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
       }
       case 'actions.list':
         return run(c, { verb: 'actions', filter: p.filter });
+      case 'action.snooze': {
+        const { untilDate } = await services.reminders.snooze(c.actor, p.actionId, { days: p.days });
+        return [
+          {
+            title: 'Snoozed',
+            kind: 'help',
+            blocks: [
+              {
+                type: 'text',
+                text: `No reminders of action #${p.actionId} until ${untilDate}. It stays on the lists and in the brief.`,
+              },
+            ],
+          },
+        ];
+      }
     }
   }
 

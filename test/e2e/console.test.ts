@@ -143,6 +143,23 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     expect(textOf(forged)).toContain('Partners cannot create actions');
   });
 
+  it('snoozes reminders of an action from the reminder card, for its owner only', async () => {
+    const action = await ctx.services.actions.create(f.chair, {
+      unitId: f.unit.id,
+      title: 'Call the school',
+      ownerPersonId: f.owner.personId,
+      dueOn: '2026-05-11',
+      category: 'prevention',
+    });
+    const snooze = { v: 1, verb: 'action.snooze', actionId: action.id, days: 3 };
+    const done = textOf(await post('submit', f.owner.personId, { data: snooze, inputs: {} }));
+    expect(done).toContain(`No reminders of action #${action.id} until 2026-05-14`);
+    const refused = textOf(await post('submit', f.member.personId, { data: snooze, inputs: {} }));
+    expect(refused).toContain(
+      `Only the owner, the action manager or the chair may snooze action ${action.id}`,
+    );
+  });
+
   it('shows the incidents and priorities of the last 24 hours, filtered by a word', async () => {
     const incidents = textOf(await say(f.analyst.personId, 'dmm incidents'));
     expect(incidents).toContain('Incidents, last 24 hours');

@@ -28,6 +28,13 @@ async function openPglite(): Promise<DatabaseHandle> {
   return wrapPglite(pglite, 'pglite:test');
 }
 
+/** Whether the error is another test file's schema vanishing under an introspection query. */
+function droppedMeanwhile(error: unknown, ours: string): boolean {
+  const text = `${(error as Error)?.message ?? ''} ${(error as { cause?: Error })?.cause?.message ?? ''}`;
+  const gone = /schema "(t_[0-9a-f]+)" does not exist/.exec(text)?.[1];
+  return gone !== undefined && gone !== ours;
+}
+
 async function openPostgres(): Promise<DatabaseHandle & { schema: string }> {
   const url = process.env.TEST_DATABASE_URL;
   if (!url) throw new Error('TEST_DATABASE_URL is not set');
@@ -42,12 +49,18 @@ async function openPostgres(): Promise<DatabaseHandle & { schema: string }> {
     await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(cleanup.db);
     await cleanup.close();
   };
-  try {
-    await migrateToLatest(handle.db, { schema });
-  } catch (error) {
-    // The caller never gets a handle to close, so drop the schema here rather than leave it behind.
-    await close();
-    throw error;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await migrateToLatest(handle.db, { schema });
+      break;
+    } catch (error) {
+      // Kysely's migrator introspects the tables of every schema in the database; another test file dropping
+      // its own schema at that moment makes the query fail naming that schema. Nothing of ours is wrong: again.
+      if (attempt < 5 && droppedMeanwhile(error, schema)) continue;
+      // The caller never gets a handle to close, so drop the schema here rather than leave it behind.
+      await close();
+      throw error;
+    }
   }
   return { ...handle, schema, close };
 }

@@ -6,14 +6,19 @@ import type { ChannelBinding, ChatPlatform } from '../../services/channels/chann
 export interface MemoryPort extends OutboundPort {
   readonly posts: Array<{ conversationId: string; messageId: string; card: Card }>;
   readonly updates: Array<{ conversationId: string; messageId: string; card: Card }>;
+  readonly directs: Array<{ personId: number; text: string; card: Card }>;
   /** Makes the next calls throw this error, once each. */
   failNext(...errors: Error[]): void;
+  /** People this port can reach directly (a DM); nobody by default. */
+  reach(...personIds: number[]): void;
 }
 
 export function createMemoryPort(platform: ChatPlatform = 'slack'): MemoryPort {
   const posts: MemoryPort['posts'] = [];
   const updates: MemoryPort['updates'] = [];
   const failures: Error[] = [];
+  const directs: MemoryPort['directs'] = [];
+  const reachable = new Set<number>();
   let seq = 0;
   const maybeFail = () => {
     const error = failures.shift();
@@ -23,7 +28,11 @@ export function createMemoryPort(platform: ChatPlatform = 'slack'): MemoryPort {
     platform,
     posts,
     updates,
+    directs,
     failNext: (...errors) => failures.push(...errors),
+    reach: (...ids) => {
+      for (const id of ids) reachable.add(id);
+    },
     async post(binding: ChannelBinding, card: Card) {
       maybeFail();
       const messageId = `m${++seq}`;
@@ -34,9 +43,11 @@ export function createMemoryPort(platform: ChatPlatform = 'slack'): MemoryPort {
       maybeFail();
       updates.push({ conversationId: binding.conversationId, messageId, card });
     },
-    async direct() {
+    async direct(personId, text, card) {
       maybeFail();
-      return false;
+      if (!reachable.has(personId)) return false;
+      directs.push({ personId, text, card });
+      return true;
     },
   };
 }

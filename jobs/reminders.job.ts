@@ -1,0 +1,61 @@
+/**
+ * Reminders, once a day per unit at the reminder time (default 08:00 local): each owner gets their actions due
+ * today or overdue (unless snoozed), each action manager a digest, each chair the actions overdue by at least
+ * the escalation threshold. All go to the person directly (their DM or personal chat).
+ */
+import { buildDigestCard, buildEscalationCard, buildReminderCard } from '../cards/reminders.card.js';
+import type { NewDelivery } from '../services/deliveries/delivery.service.js';
+import type { Services } from '../services/index.js';
+import type { DailyJob } from './daily.js';
+
+export const REMINDERS_JOB = 'reminders';
+
+export function remindersJob(
+  services: Services,
+  options: { time: string; escalateAfterDays: number },
+): DailyJob {
+  return {
+    name: REMINDERS_JOB,
+    time: () => options.time,
+    async build(unit, localDate) {
+      const plan = await services.reminders.plan(unit.id, localDate, options.escalateAfterDays);
+      const out: NewDelivery[] = [];
+      for (const owner of plan.owners) {
+        const card = buildReminderCard({ localDate, actions: owner.actions });
+        out.push({
+          personId: owner.personId,
+          kind: 'reminder',
+          payload: card,
+          marking: card.marking ?? 'OFFICIAL',
+        });
+      }
+      if (plan.due.length > 0)
+        for (const manager of plan.managers) {
+          const card = buildDigestCard({ localDate, unitId: unit.id, unitName: unit.name, due: plan.due });
+          out.push({
+            personId: manager.personId,
+            kind: 'digest',
+            payload: card,
+            marking: card.marking ?? 'OFFICIAL',
+          });
+        }
+      if (plan.escalated.length > 0)
+        for (const chair of plan.chairs) {
+          const card = buildEscalationCard({
+            localDate,
+            unitName: unit.name,
+            escalated: plan.escalated,
+            afterDays: options.escalateAfterDays,
+          });
+          out.push({
+            personId: chair.personId,
+            kind: 'escalation',
+            payload: card,
+            marking: card.marking ?? 'OFFICIAL',
+          });
+        }
+      // One message per person and kind: someone who is both owner and chair gets both, each once.
+      return out;
+    },
+  };
+}
