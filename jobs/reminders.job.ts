@@ -3,6 +3,7 @@
  * today or overdue (unless snoozed), each action manager a digest, each chair the actions overdue by at least
  * the escalation threshold. All go to the person directly (their DM or personal chat).
  */
+import type { Card } from '../cards/card.js';
 import { buildDigestCard, buildEscalationCard, buildReminderCard } from '../cards/reminders.card.js';
 import type { NewDelivery } from '../services/deliveries/delivery.service.js';
 import type { Services } from '../services/index.js';
@@ -20,40 +21,29 @@ export function remindersJob(
     async build(unit, localDate) {
       const plan = await services.reminders.plan(unit.id, localDate, options.escalateAfterDays);
       const out: NewDelivery[] = [];
-      for (const owner of plan.owners) {
-        const card = buildReminderCard({ localDate, actions: owner.actions });
-        out.push({
-          personId: owner.personId,
-          kind: 'reminder',
-          payload: card,
-          marking: card.marking ?? 'OFFICIAL',
-        });
-      }
+      const to = (personId: number, kind: string, card: Card) =>
+        out.push({ personId, kind, payload: card, marking: card.marking ?? 'OFFICIAL' });
+      for (const owner of plan.owners)
+        to(owner.personId, 'reminder', buildReminderCard({ localDate, actions: owner.actions }));
       if (plan.due.length > 0)
-        for (const manager of plan.managers) {
-          const card = buildDigestCard({ localDate, unitId: unit.id, unitName: unit.name, due: plan.due });
-          out.push({
-            personId: manager.personId,
-            kind: 'digest',
-            payload: card,
-            marking: card.marking ?? 'OFFICIAL',
-          });
-        }
+        for (const manager of plan.managers)
+          to(
+            manager.personId,
+            'digest',
+            buildDigestCard({ localDate, unitId: unit.id, unitName: unit.name, due: plan.due }),
+          );
       if (plan.escalated.length > 0)
-        for (const chair of plan.chairs) {
-          const card = buildEscalationCard({
-            localDate,
-            unitName: unit.name,
-            escalated: plan.escalated,
-            afterDays: options.escalateAfterDays,
-          });
-          out.push({
-            personId: chair.personId,
-            kind: 'escalation',
-            payload: card,
-            marking: card.marking ?? 'OFFICIAL',
-          });
-        }
+        for (const chair of plan.chairs)
+          to(
+            chair.personId,
+            'escalation',
+            buildEscalationCard({
+              localDate,
+              unitName: unit.name,
+              escalated: plan.escalated,
+              afterDays: options.escalateAfterDays,
+            }),
+          );
       // One message per person and kind: someone who is both owner and chair gets both, each once.
       return out;
     },

@@ -8,9 +8,8 @@ import { createFixedClock } from '../../services/clock.js';
 import { useApp } from '../support/app.js';
 import type { FakeConnector } from '../support/fakes/fake-connector.js';
 import { type FakeSlack, TEAM_ID } from '../support/fakes/fake-slack.js';
-import { useFakeConnector, useFakeSlack } from '../support/fakes/use-fakes.js';
+import { slackSettings, useFakeConnector, useFakeSlack } from '../support/fakes/use-fakes.js';
 import { operator } from '../support/fixtures.js';
-import { SIGNING_SECRET } from '../support/slack-client.js';
 import { BOT_ID, TENANT_ID } from '../support/teams-client.js';
 
 describe('the morning brief on Slack and Teams', () => {
@@ -18,9 +17,7 @@ describe('the morning brief on Slack and Teams', () => {
   const slackFake = useFakeSlack();
   const connectorFake = useFakeConnector();
   const ctx = useApp('pglite', clock, () => ({
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_BOT_TOKEN: 'xoxb-test',
-    SLACK_API_URL: slackFake.current.apiUrl,
+    ...slackSettings(slackFake),
     DMM_TEAMS: 'on',
     DMM_JOBS: 'on',
     DMM_OUTBOX_INTERVAL_MS: '600000',

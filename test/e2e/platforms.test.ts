@@ -9,12 +9,11 @@ import { createFixedClock } from '../../services/clock.js';
 import { useApp } from '../support/app.js';
 import type { ConnectorActivity, FakeConnector } from '../support/fakes/fake-connector.js';
 import { type FakeSlack, TEAM_ID } from '../support/fakes/fake-slack.js';
-import { useFakeConnector, useFakeSlack } from '../support/fakes/use-fakes.js';
+import { slackSettings, useFakeConnector, useFakeSlack } from '../support/fakes/use-fakes.js';
 import { createUnitFixture, operator, type UnitFixture } from '../support/fixtures.js';
 import {
   blocksText,
   buttonsIn,
-  SIGNING_SECRET,
   type SlackUser,
   signedPost,
   slackUser,
@@ -38,9 +37,7 @@ describe('Slack and Teams together', () => {
   const slackFake = useFakeSlack();
   const connectorFake = useFakeConnector();
   const ctx = useApp('pglite', clock, () => ({
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_BOT_TOKEN: 'xoxb-test',
-    SLACK_API_URL: slackFake.current.apiUrl,
+    ...slackSettings(slackFake),
     DMM_TEAMS: 'on',
   }));
   let f: UnitFixture;

@@ -9,7 +9,7 @@ import { slackMessageProblems, slackModalProblems } from '../support/cards.js';
 import { BACKENDS } from '../support/database.js';
 import type { SlackCall } from '../support/fakes/fake-slack.js';
 import { type FakeSlack, slackSignature, TEAM_ID } from '../support/fakes/fake-slack.js';
-import { useFakeSlack } from '../support/fakes/use-fakes.js';
+import { slackSettings, useFakeSlack } from '../support/fakes/use-fakes.js';
 import { createUnitFixture, operator, type UnitFixture } from '../support/fixtures.js';
 import { actionInputs, DECISION_INPUTS, linkPlatformUsers } from '../support/scenario.js';
 import {
@@ -37,9 +37,7 @@ describe.each(BACKENDS)('Slack on %s', (backend) => {
   const clock = createFixedClock('2026-05-11T08:00:00Z');
   const fake = useFakeSlack();
   const ctx = useApp(backend, clock, () => ({
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_BOT_TOKEN: 'xoxb-test',
-    SLACK_API_URL: fake.current.apiUrl,
+    ...slackSettings(fake),
   }));
   let f: UnitFixture;
   let users: Record<'chair' | 'owner' | 'member' | 'partner' | 'admin' | 'manager', SlackUser>;
@@ -193,9 +191,7 @@ describe('Slack request checks', () => {
   const clock = createFixedClock('2026-05-11T08:00:00Z');
   const fake = useFakeSlack();
   const ctx = useApp('pglite', clock, () => ({
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_BOT_TOKEN: 'xoxb-test',
-    SLACK_API_URL: fake.current.apiUrl,
+    ...slackSettings(fake),
   }));
   let f: UnitFixture;
   let chair: SlackUser;

@@ -1,6 +1,7 @@
 /** Fake platforms for a test file, started before the app (register them first) and closed after. */
 import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll } from 'vitest';
+import { SIGNING_SECRET } from '../slack-client.js';
 import { type FakeConnector, startFakeConnector } from './fake-connector.js';
 import { type FakeSlack, startFakeSlack } from './fake-slack.js';
 import { type FakeServer, startFakeServer } from './http.js';
@@ -42,3 +43,12 @@ export async function startFakeOpenId(): Promise<FakeServer> {
 }
 
 export const useFakeOpenId = (): { readonly current: FakeServer } => useFake(startFakeOpenId);
+
+/** The settings that point the app's Slack at a fake (signed with the tests' secret). */
+export function slackSettings(fake: { readonly current: FakeSlack }): Record<string, string> {
+  return {
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_BOT_TOKEN: 'xoxb-test',
+    SLACK_API_URL: fake.current.apiUrl,
+  };
+}
