@@ -22,6 +22,10 @@ if (url && (!only || only === 'slack')) {
   figures.push(...(await runSlackBench(url)));
 }
 if (!url) console.log('(PostgreSQL figures skipped: set BENCH_DATABASE_URL or TEST_DATABASE_URL)');
+if (url && (!only || only === 'fanout')) {
+  const { runFanoutBench } = await import('./fanout.bench.js');
+  figures.push(...(await runFanoutBench(url)));
+}
 if (!only || only === 'foundation') figures.push(...(await runFoundationBench()));
 
 const line = (f: Figure) =>

@@ -9,11 +9,13 @@
 import { type OutboundPort, type Ports, RateLimitedError } from '../bot/core/outbound.js';
 import type { Card } from '../cards/card.js';
 import { createSystemActor } from '../services/access/actor.js';
+import type { ChatPlatform } from '../services/channels/channel.service.js';
 import type { Clock } from '../services/clock.js';
 import type { Delivery } from '../services/deliveries/delivery.service.js';
 import type { Services } from '../services/index.js';
 import type { Logger } from '../services/logger.js';
 import type { Metrics } from '../services/metrics.js';
+import type { Pacer } from './pacing.js';
 
 const sender = createSystemActor('job:outbox');
 
@@ -31,7 +33,7 @@ export interface OutboxOptions {
 }
 
 export const DEFAULT_OUTBOX_OPTIONS: Omit<OutboxOptions, 'worker'> = {
-  batch: 50,
+  batch: 200,
   leaseMs: 60_000,
   maxAttempts: 8,
   baseDelayMs: 2_000,
@@ -52,10 +54,16 @@ export function nextDelayMs(attempts: number, options: OutboxOptions, retryAfter
 }
 
 export async function drainOutboxOnce(
-  deps: { services: Services; ports: Ports; clock: Clock; logger: Logger; metrics?: Metrics },
+  deps: { services: Services; ports: Ports; clock: Clock; logger: Logger; metrics?: Metrics; pacer?: Pacer },
   options: OutboxOptions,
 ): Promise<DrainResult> {
-  const { services, ports, clock, logger, metrics } = deps;
+  const { services, ports, clock, logger, metrics, pacer } = deps;
+  const paced = <T>(
+    platform: ChatPlatform,
+    tenantId: string,
+    conversationId: string,
+    fn: () => Promise<T>,
+  ) => (pacer ? pacer.run(platform, tenantId, conversationId, fn) : fn());
   const leased = await services.deliveries.claimDue(options.worker, options.batch, options.leaseMs);
   const result = { sent: 0, retried: 0, failed: 0 };
   const sent = (delivery: Delivery, platform: string) => {
@@ -98,10 +106,16 @@ export async function drainOutboxOnce(
         platform = binding.platform;
         const port: OutboundPort | undefined = ports[binding.platform];
         if (!port) throw new Error(`${binding.platform} is not configured on this replica`);
+        const { tenantId, conversationId } = binding;
         if (delivery.messageId) {
-          await port.update(binding, delivery.messageId, card);
+          const messageId = delivery.messageId;
+          await paced(binding.platform, tenantId, conversationId, () =>
+            port.update(binding, messageId, card),
+          );
         } else {
-          const messageId = await port.post(binding, card);
+          const messageId = await paced(binding.platform, tenantId, conversationId, () =>
+            port.post(binding, card),
+          );
           await services.deliveries.recordMessageId(delivery.id, options.worker, messageId);
         }
         const marked = await services.deliveries.markSent(delivery.id, options.worker, {

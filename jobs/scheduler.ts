@@ -15,6 +15,7 @@ import { addDays, localDateOf } from '../services/time.js';
 import { briefJob } from './brief.job.js';
 import { type DailyJob, dueAt, runDailyJob } from './daily.js';
 import { DEFAULT_OUTBOX_OPTIONS, type DrainResult, drainOutboxOnce, type OutboxOptions } from './outbox.js';
+import { createPacer } from './pacing.js';
 import { remindersJob } from './reminders.job.js';
 
 export interface SchedulerOptions {
@@ -85,9 +86,11 @@ export function dailyJobs(
 }
 
 export function createScheduler(
-  deps: { services: Services; ports: Ports; clock: Clock; logger: Logger; metrics?: Metrics },
+  baseDeps: { services: Services; ports: Ports; clock: Clock; logger: Logger; metrics?: Metrics },
   options: SchedulerOptions,
 ): Scheduler {
+  // One pacer per replica: every round of the outbox shares the platforms' rates.
+  const deps = { ...baseDeps, pacer: createPacer() };
   const { services, clock, logger, metrics } = deps;
   const log = logger.child({ component: 'scheduler', worker: options.worker });
   const outboxOptions: OutboxOptions = {

@@ -348,7 +348,10 @@ export function createTeamsBot(deps: {
         });
         id = response?.id ?? '';
       });
-      if (id) await core.recordPost(binding, id, card);
+      // The connector answers an accepted activity with its id. Without one it was not accepted (botbuilder
+      // hands back a throttled 429 after its own retry as if it were an answer): never count that as sent.
+      if (!id) throw new RateLimitedError('teams', 1_000);
+      await core.recordPost(binding, id, card);
       return id;
     },
     async update(binding, messageId, card) {

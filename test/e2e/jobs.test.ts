@@ -120,3 +120,46 @@ describe('the morning brief on Slack and Teams', () => {
     expect(metrics).toMatch(/dmm_briefs_built_total\{late="false"\} 1/);
   });
 });
+
+describe('a Teams send refused for longer than botbuilder retries', () => {
+  const clock = createFixedClock('2026-01-16T07:59:00Z');
+  const connectorFake = useFakeConnector();
+  const ctx = useApp('pglite', clock, { DMM_TEAMS: 'on', DMM_JOBS: 'on', DMM_OUTBOX_INTERVAL_MS: '600000' });
+
+  it('is not counted as sent until the connector accepts it, then is sent once', async () => {
+    const connector = connectorFake.current;
+    const unit = await ctx.services.units.create(operator, {
+      code: 'refused',
+      name: 'Refused unit',
+      briefTime: '08:00',
+    });
+    await ctx.services.channels.link(
+      operator,
+      { platform: 'teams', tenantId: TENANT_ID, conversationId: '19:refused@thread.tacv2' },
+      {
+        unitId: unit.id,
+        reference: {
+          serviceUrl: connector.url,
+          channelId: 'msteams',
+          bot: { id: BOT_ID, name: 'DMM' },
+          conversation: { id: '19:refused@thread.tacv2', conversationType: 'channel', tenantId: TENANT_ID },
+        },
+      },
+    );
+    const scheduler = ctx.app.scheduler;
+    if (!scheduler) throw new Error('the scheduler is off');
+    connector.rateLimit(1_000, 1);
+    clock.set('2026-01-16T08:00:00Z');
+    const first = await scheduler.tick();
+    expect(first.drained).toMatchObject({ sent: 0, retried: 1 });
+    const [row] = await ctx.services.deliveries.list({ status: 'pending' });
+    expect(row?.lastError).toMatch(/teams rate limit/);
+    expect(connector.activities.size).toBe(0);
+    // The connector accepts again; once the retry is due the brief goes out, once.
+    connector.rateLimit(0, 1);
+    clock.advance(10 * 60_000);
+    await scheduler.tick();
+    expect(connector.activities.size).toBe(1);
+    expect(await ctx.services.deliveries.list({ status: 'sent' })).toHaveLength(1);
+  });
+});
