@@ -6,19 +6,18 @@
  * against the floor those limits imply (500 Teams messages at 50/s = 10 s; Slack's per-channel limit does not
  * bind one message per channel), and the messages lost or duplicated (counted at the fakes).
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../config.js';
 import { createScheduler } from '../jobs/scheduler.js';
 import { createApp } from '../main.js';
 import { createSystemActor } from '../services/access/actor.js';
 import type { Services } from '../services/index.js';
 import { createLogger } from '../services/logger.js';
+import { throwawayDatabase } from './database.js';
 import type { Figure } from './figure.js';
 
 const SLACK_BINDINGS = 500;
@@ -80,11 +79,28 @@ function reply(
   res.end(text);
 }
 
-async function fakeSlack() {
-  const allowed = slidingWindow();
+/** What a fake accepted (by conversation), how often it refused, and when it last accepted. */
+function ledger() {
   const accepted = new Map<string, number>();
   let limited = 0;
   let last = 0;
+  return {
+    accepted,
+    accept(key: string, now: number) {
+      accepted.set(key, (accepted.get(key) ?? 0) + 1);
+      last = now;
+    },
+    refuse() {
+      limited += 1;
+    },
+    limited: () => limited,
+    last: () => last,
+  };
+}
+
+async function fakeSlack() {
+  const allowed = slidingWindow();
+  const book = ledger();
   let seq = 0;
   const server = await listen(async (req, res) => {
     const form = new URLSearchParams(await body(req));
@@ -94,21 +110,18 @@ async function fakeSlack() {
     const channel = form.get('channel') ?? '';
     const now = performance.now();
     if (!allowed(channel, SLACK_CHANNEL_RATE, now)) {
-      limited += 1;
+      book.refuse();
       return reply(res, 429, { ok: false, error: 'ratelimited' }, { 'retry-after': '1' });
     }
-    accepted.set(channel, (accepted.get(channel) ?? 0) + 1);
-    last = now;
+    book.accept(channel, now);
     return reply(res, 200, { ok: true, channel, ts: `1.${++seq}` });
   });
-  return { ...server, accepted, limited: () => limited, last: () => last };
+  return { ...server, ...book };
 }
 
 async function fakeTeams() {
   const allowed = slidingWindow();
-  const accepted = new Map<string, number>();
-  let limited = 0;
-  let last = 0;
+  const book = ledger();
   let seq = 0;
   const server = await listen(async (req, res) => {
     await body(req);
@@ -120,33 +133,13 @@ async function fakeTeams() {
     const tenantOk = allowed('tenant', TEAMS_TENANT_RATE, now);
     const conversationOk = tenantOk && allowed(conversation, TEAMS_CONVERSATION_RATE, now);
     if (!tenantOk || !conversationOk) {
-      limited += 1;
+      book.refuse();
       return reply(res, 429, { error: { code: 'Throttled' } }, { 'retry-after': '1' });
     }
-    accepted.set(conversation, (accepted.get(conversation) ?? 0) + 1);
-    last = now;
+    book.accept(conversation, now);
     return reply(res, 200, { id: `a-${++seq}` });
   });
-  return { ...server, accepted, limited: () => limited, last: () => last };
-}
-
-async function throwawayDatabase(url: string) {
-  const name = `dmm_fanout_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
+  return { ...server, ...book };
 }
 
 async function seed(services: Services, teamsUrl: string) {
@@ -180,7 +173,7 @@ async function seed(services: Services, teamsUrl: string) {
 }
 
 export async function runFanoutBench(url: string): Promise<Figure[]> {
-  const database = await throwawayDatabase(url);
+  const database = await throwawayDatabase(url, 'dmm_fanout');
   const slack = await fakeSlack();
   const teams = await fakeTeams();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-fanout-'));

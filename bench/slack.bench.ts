@@ -8,19 +8,18 @@
  * fake Slack run in a child process, so their work does not share the servers' event loop.
  */
 import { fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import bolt from '@slack/bolt';
-import pg from 'pg';
 import { loadConfig } from '../config.js';
 import { createApp } from '../main.js';
 import { createSystemActor } from '../services/access/actor.js';
 import type { Services } from '../services/index.js';
 import { createLogger } from '../services/logger.js';
+import { throwawayDatabase } from './database.js';
 import type { Figure } from './figure.js';
 
 const CLIENTS = 50;
@@ -72,25 +71,6 @@ function percentile(values: number[], p: number): number {
   return Math.round((sorted[index] ?? 0) * 10) / 10;
 }
 
-async function throwawayDatabase(url: string) {
-  const name = `dmm_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
-
 async function seed(services: Services, users: readonly string[]) {
   const unit = await services.units.create(operator, { code: 'bench-slack', name: 'Bench Slack unit' });
   for (const [i, user] of users.entries()) {
@@ -120,7 +100,7 @@ async function seed(services: Services, users: readonly string[]) {
 
 export async function runSlackBench(url: string): Promise<Figure[]> {
   const users = Array.from({ length: CLIENTS }, (_, i) => `U0BENCH${i}`);
-  const database = await throwawayDatabase(url);
+  const database = await throwawayDatabase(url, 'dmm_bench');
   const load = await startLoad();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-bench-slack-'));
   const app = createApp(
