@@ -108,7 +108,7 @@ export function slackUser(
       }
       const quiet = Date.now() - quietSince;
       if (count > before && quiet > 60) break;
-      if (count === before && Date.now() - started > 400) break;
+      if (count === before && Date.now() - started > 1_000) break;
       if (Date.now() - started > 10_000) break;
     }
     return { status: res.status, body: parsed, calls: slack.calls.slice(before) };

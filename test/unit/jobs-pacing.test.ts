@@ -14,20 +14,24 @@ describe('pacing', () => {
       });
     const started = performance.now();
     await Promise.all([
-      ...Array.from({ length: 6 }, (_, i) => call('teams', 'T1', `c${i % 2}`)),
+      ...Array.from({ length: 12 }, (_, i) => call('teams', 'T1', `c${i % 4}`)),
       ...Array.from({ length: 3 }, () => call('teams', 'T2', 'x')),
       ...Array.from({ length: 3 }, () => call('slack', 'W', 'C1')),
     ]);
+    // Timers may fire a millisecond or two early against performance.now(): windows are measured a little short.
     const within = (prefix: string, ms: number) => {
       const times = calls.filter((c) => c.key.startsWith(prefix)).map((c) => c.at);
-      return Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + ms).length));
+      return Math.max(...times.map((t) => times.filter((u) => u >= t && u < t + ms - 3).length));
     };
-    expect(calls).toHaveLength(12);
+    expect(calls).toHaveLength(18);
     expect(within('teams:T1:', 100)).toBeLessThanOrEqual(4);
     expect(within('teams:T1:c0', 100)).toBeLessThanOrEqual(3);
     expect(within('slack:W:C1', 40)).toBe(1);
-    // The other tenant was not held up behind the first: its three calls fit its own rate at once.
+    // The other tenant was not held up behind the first (whose 12 calls take 200 ms and more at 4 per 100 ms):
+    // its three calls fit its own rate at once.
     const t2 = calls.filter((c) => c.key.startsWith('teams:T2')).map((c) => c.at - started);
-    expect(Math.max(...t2)).toBeLessThan(90);
+    expect(Math.max(...t2)).toBeLessThan(150);
+    const t1 = calls.filter((c) => c.key.startsWith('teams:T1')).map((c) => c.at - started);
+    expect(Math.max(...t1)).toBeGreaterThanOrEqual(195);
   });
 });
