@@ -64,6 +64,9 @@ export async function drainOutboxOnce(
     conversationId: string,
     fn: () => Promise<T>,
   ) => (pacer ? pacer.run(platform, tenantId, conversationId, fn) : fn());
+  // A replica with no platform configured (the demo, a CLI) can deliver nothing: it leaves the rows to one that can
+  // rather than spend their attempts.
+  if (Object.values(ports).every((port) => !port)) return { sent: 0, retried: 0, failed: 0 };
   const leased = await services.deliveries.claimDue(options.worker, options.batch, options.leaseMs);
   const result = { sent: 0, retried: 0, failed: 0 };
   const sent = (delivery: Delivery, platform: string) => {

@@ -149,6 +149,19 @@ describe.each(BACKENDS)('the outbox on %s', (backend) => {
     expect(port.posts).toHaveLength(1);
   });
 
+  it('leaves the rows alone on a replica with no platform configured', async () => {
+    const { run } = await queued('no-platform', ['CX']);
+    const result = await drainOutboxOnce({ services: ctx.services, ports: {}, clock, logger }, options);
+    expect(result).toEqual({ sent: 0, retried: 0, failed: 0 });
+    expect(await mine(run.id)).toMatchObject([{ status: 'pending', attempts: 0 }]);
+    // A replica that has the platform sends it.
+    await drainOutboxOnce(
+      { services: ctx.services, ports: { slack: createMemoryPort() }, clock, logger },
+      options,
+    );
+    expect(await mine(run.id)).toMatchObject([{ status: 'sent' }]);
+  });
+
   it('lets concurrent senders share the rows without sending any twice', async () => {
     const conversations = Array.from({ length: 30 }, (_, i) => `CC${i}`);
     const { run } = await queued('shared', conversations);
