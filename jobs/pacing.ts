@@ -31,6 +31,26 @@ export interface Pacer {
   run<T>(platform: ChatPlatform, tenantId: string, conversationId: string, fn: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * The last gate before a call: at most `limit` calls actually *started* in any `interval`. p-throttle spaces the
+ * slots it hands out, but a slot's timer that fires late (a busy event loop) runs together with the next ones,
+ * so calls bunch on the wire; this gate holds a call until the window truly has room.
+ */
+function startGate(rate: Rate) {
+  const starts: number[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      const now = performance.now();
+      while (starts.length > 0 && now - (starts[0] as number) >= rate.interval) starts.shift();
+      if (starts.length < rate.limit) {
+        starts.push(now);
+        return fn();
+      }
+      await new Promise((resolve) => setTimeout(resolve, rate.interval - (now - (starts[0] as number)) + 1));
+    }
+  };
+}
+
 /** Keeps at most this many idle throttles (one per conversation seen), dropping the oldest. */
 const MAX_THROTTLES = 20_000;
 
@@ -39,7 +59,8 @@ export function createPacer(rates: Readonly<Record<ChatPlatform, PlatformRates>>
   function throttleFor(key: string, rate: Rate) {
     let t = throttles.get(key);
     if (!t) {
-      const throttled = pThrottle({ ...rate, strict: true })((fn: () => Promise<unknown>) => fn());
+      const gate = startGate(rate);
+      const throttled = pThrottle({ ...rate, strict: true })((fn: () => Promise<unknown>) => gate(fn));
       t = throttled as unknown as <T>(fn: () => Promise<T>) => Promise<T>;
       throttles.set(key, t);
       if (throttles.size > MAX_THROTTLES) throttles.delete(throttles.keys().next().value as string);
