@@ -110,14 +110,22 @@ export async function drainOutboxOnce(
         const port: OutboundPort | undefined = ports[binding.platform];
         if (!port) throw new Error(`${binding.platform} is not configured on this replica`);
         const { tenantId, conversationId } = binding;
-        if (delivery.messageId) {
+        const deliveryKey = `dmm-delivery-${delivery.id}`;
+        // A row whose sender died mid-post may already be on the platform without its id: look before posting.
+        const found =
+          !delivery.messageId && delivery.inDoubt && port.findDelivered
+            ? await port.findDelivered(binding, deliveryKey)
+            : undefined;
+        if (found) {
+          await services.deliveries.recordMessageId(delivery.id, options.worker, found);
+        } else if (delivery.messageId) {
           const messageId = delivery.messageId;
           await paced(binding.platform, tenantId, conversationId, () =>
             port.update(binding, messageId, card),
           );
         } else {
           const messageId = await paced(binding.platform, tenantId, conversationId, () =>
-            port.post(binding, card),
+            port.post(binding, card, { deliveryKey }),
           );
           await services.deliveries.recordMessageId(delivery.id, options.worker, messageId);
         }

@@ -11,8 +11,16 @@ import type { Reply } from './router.js';
 
 export interface OutboundPort {
   readonly platform: ChatPlatform;
-  /** Posts a card to a conversation the bot knows; returns the platform's message id. */
-  post(binding: ChannelBinding, card: Card): Promise<string>;
+  /**
+   * Posts a card to a conversation the bot knows; returns the platform's message id. `deliveryKey` is carried
+   * with the message where the platform allows (Slack message metadata), so `findDelivered` can find it.
+   */
+  post(binding: ChannelBinding, card: Card, options?: { readonly deliveryKey?: string }): Promise<string>;
+  /**
+   * After a sender died mid-post (in doubt): the message id of a message already posted with this delivery key,
+   * if the platform can tell. Absent where it cannot (Teams has no such look-up for bots).
+   */
+  findDelivered?(binding: ChannelBinding, deliveryKey: string): Promise<string | undefined>;
   /** Replaces a message the bot posted. */
   update(binding: ChannelBinding, messageId: string, card: Card): Promise<void>;
   /** Sends a card to a person on their own; false when this platform has no way to reach them (yet). */

@@ -14,6 +14,8 @@ export const SLACK_BOT_SCOPES = [
   'commands', // the /dmm slash command
   'chat:write', // posts and updates cards in channels it is in, DMs to action owners
   'im:write', // opens the DM with a new action owner
+  'channels:history', // finds a brief whose sender died mid-post (by its message metadata) instead of re-posting
+  'groups:history', // the same in private channels
 ] as const;
 
 export function buildSlackManifest(options: SlackManifestOptions): Record<string, unknown> {

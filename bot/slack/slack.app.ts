@@ -37,6 +37,9 @@ export interface SlackBot {
   stop(): Promise<void>;
 }
 
+/** Message metadata type that marks a message posted from the outbox. */
+const DELIVERY_EVENT = 'dmm_delivery';
+
 /** Home tab: at most 100 blocks. */
 const HOME_MAX_BLOCKS = 100;
 
@@ -108,10 +111,22 @@ export function createSlackBot(deps: {
       });
   const client: webApi.WebClient = app.client;
 
-  async function postMessages(channel: string, messages: SlackMessage[]): Promise<string> {
+  async function postMessages(
+    channel: string,
+    messages: SlackMessage[],
+    deliveryKey?: string,
+  ): Promise<string> {
     let first = '';
     for (const m of messages) {
-      const result = await client.chat.postMessage({ channel, text: m.text, blocks: m.blocks as never });
+      const result = await client.chat.postMessage({
+        channel,
+        text: m.text,
+        blocks: m.blocks as never,
+        // The outbox's key rides along as message metadata, so a retry in doubt can find this message.
+        ...(deliveryKey && !first
+          ? { metadata: { event_type: DELIVERY_EVENT, event_payload: { key: deliveryKey } } }
+          : {}),
+      });
       first ||= String(result.ts ?? '');
     }
     return first;
@@ -339,10 +354,28 @@ export function createSlackBot(deps: {
 
   const port: OutboundPort = {
     platform: 'slack',
-    async post(binding: ChannelBinding, card: Card) {
-      const ts = await rateLimited(() => postMessages(binding.conversationId, renderBlockKitMessages(card)));
+    async post(binding: ChannelBinding, card: Card, options = {}) {
+      const ts = await rateLimited(() =>
+        postMessages(binding.conversationId, renderBlockKitMessages(card), options.deliveryKey),
+      );
       if (ts) await core.recordPost(binding, ts, card);
       return ts;
+    },
+    async findDelivered(binding, deliveryKey) {
+      // The bot's recent messages in the channel, with their metadata: the one carrying the key, if any.
+      const history = await rateLimited(() =>
+        client.conversations.history({
+          channel: binding.conversationId,
+          limit: 200,
+          include_all_metadata: true,
+        }),
+      );
+      const hit = (history.messages ?? []).find(
+        (m) =>
+          (m as { metadata?: { event_payload?: { key?: string } } }).metadata?.event_payload?.key ===
+          deliveryKey,
+      );
+      return hit?.ts;
     },
     update: (binding, messageId, card) =>
       rateLimited(() => updateMessage(binding.conversationId, messageId, card)),

@@ -34,6 +34,8 @@ export interface Delivery {
   readonly messageId: string | null;
   readonly createdAt: Date;
   readonly sentAt: Date | null;
+  /** Leased again after its sender's lease ran out: a post may have reached the platform unrecorded. */
+  readonly inDoubt?: boolean;
 }
 
 export interface JobRun {
@@ -190,7 +192,7 @@ export function createDeliveryService(deps: {
         // Due pending rows, and rows whose sender's lease ran out (it died or hung mid-send).
         const due = await trx
           .selectFrom('deliveries')
-          .select('id')
+          .select(['id', 'status'])
           .where((eb) =>
             eb.or([
               eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]),
@@ -214,7 +216,10 @@ export function createDeliveryService(deps: {
           )
           .returningAll()
           .execute();
-        return rows.map(toDelivery).sort((a, b) => a.id - b.id);
+        const expired = new Set(due.filter((d) => d.status === 'sending').map((d) => d.id));
+        return rows
+          .map((row) => ({ ...toDelivery(row), ...(expired.has(row.id) ? { inDoubt: true } : {}) }))
+          .sort((a, b) => a.id - b.id);
       });
     },
 

@@ -121,6 +121,53 @@ describe('the morning brief on Slack and Teams', () => {
   });
 });
 
+describe('a Slack brief in doubt after its sender died', () => {
+  const clock = createFixedClock('2026-01-17T06:59:00Z');
+  const slackFake = useFakeSlack();
+  const ctx = useApp('pglite', clock, () => ({
+    ...slackSettings(slackFake),
+    DMM_JOBS: 'on',
+    DMM_OUTBOX_INTERVAL_MS: '600000',
+  }));
+
+  it('is found in the channel by its metadata and not posted again', async () => {
+    const slack = slackFake.current;
+    const unit = await ctx.services.units.create(operator, {
+      code: 'doubt',
+      name: 'Doubt unit',
+      briefTime: '07:00',
+    });
+    const binding = await ctx.services.channels.link(
+      operator,
+      { platform: 'slack', tenantId: TEAM_ID, conversationId: 'C0DOUBT' },
+      { unitId: unit.id },
+    );
+    const scheduler = ctx.app.scheduler;
+    const port = ctx.app.ports.slack;
+    if (!scheduler || !port) throw new Error('the scheduler or Slack is off');
+    clock.set('2026-01-17T07:00:00Z');
+    // Claim the run without sending, then play a replica that leased the row, posted it and was killed.
+    await scheduler.tick().catch(() => undefined);
+    const before = slack.callsOf('chat.postMessage').length;
+    expect(before).toBe(1);
+    // Put the row back in doubt: as if the post above had been made by a replica killed before keeping its id.
+    const [row] = await ctx.services.deliveries.list({ status: 'sent' });
+    if (!row) throw new Error('no delivery');
+    await ctx.services.db
+      .updateTable('deliveries')
+      .set({ status: 'sending', message_id: null, locked_by: 'killed', locked_until: clock.now() })
+      .where('id', '=', row.id)
+      .execute();
+    clock.advance(1_000);
+    await scheduler.tick();
+    expect(slack.callsOf('conversations.history').map((c) => c.args.channel)).toEqual(['C0DOUBT']);
+    expect(slack.callsOf('chat.postMessage')).toHaveLength(before);
+    const [after] = await ctx.services.deliveries.list({ status: 'sent' });
+    expect(after?.messageId).toBe(String(slack.callsOf('chat.postMessage')[0]?.result?.ts));
+    expect(binding.id).toBe(after?.bindingId);
+  });
+});
+
 describe('a Teams send refused for longer than botbuilder retries', () => {
   const clock = createFixedClock('2026-01-16T07:59:00Z');
   const connectorFake = useFakeConnector();

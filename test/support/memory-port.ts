@@ -4,7 +4,7 @@ import type { Card } from '../../cards/card.js';
 import type { ChannelBinding, ChatPlatform } from '../../services/channels/channel.service.js';
 
 export interface MemoryPort extends OutboundPort {
-  readonly posts: Array<{ conversationId: string; messageId: string; card: Card }>;
+  readonly posts: Array<{ conversationId: string; messageId: string; card: Card; deliveryKey?: string }>;
   readonly updates: Array<{ conversationId: string; messageId: string; card: Card }>;
   readonly directs: Array<{ personId: number; text: string; card: Card }>;
   /** Makes the next calls throw this error, once each. */
@@ -33,11 +33,20 @@ export function createMemoryPort(platform: ChatPlatform = 'slack'): MemoryPort {
     reach: (...ids) => {
       for (const id of ids) reachable.add(id);
     },
-    async post(binding: ChannelBinding, card: Card) {
+    async post(binding: ChannelBinding, card: Card, options: { deliveryKey?: string } = {}) {
       maybeFail();
       const messageId = `m${++seq}`;
-      posts.push({ conversationId: binding.conversationId, messageId, card });
+      posts.push({
+        conversationId: binding.conversationId,
+        messageId,
+        card,
+        ...(options.deliveryKey ? { deliveryKey: options.deliveryKey } : {}),
+      });
       return messageId;
+    },
+    async findDelivered(binding, deliveryKey) {
+      return posts.find((p) => p.conversationId === binding.conversationId && p.deliveryKey === deliveryKey)
+        ?.messageId;
     },
     async update(binding, messageId, card) {
       maybeFail();

@@ -131,6 +131,24 @@ describe.each(BACKENDS)('the outbox on %s', (backend) => {
     expect((await mine(run.id))[0]?.status).toBe('sent');
   });
 
+  it('finds a post whose sender died before keeping its id, instead of posting it again', async () => {
+    const { run } = await queued('in-doubt', ['C6']);
+    const port = createMemoryPort();
+    // A sender leases the row and posts it (the platform has it), then dies before keeping the id.
+    const [leased] = await ctx.services.deliveries.claimDue('dead-replica', 10, 60_000);
+    if (!leased) throw new Error('nothing leased');
+    const binding = await ctx.services.channels.get(leased.bindingId as number);
+    const messageId = await port.post(binding, leased.payload as never, {
+      deliveryKey: `dmm-delivery-${leased.id}`,
+    });
+    clock.advance(60_001);
+    const deps = { services: ctx.services, ports: { slack: port }, clock, logger };
+    expect(await drainOutboxOnce(deps, options)).toMatchObject({ sent: 1 });
+    expect(port.posts).toHaveLength(1);
+    expect(port.updates).toHaveLength(0);
+    expect((await mine(run.id))[0]).toMatchObject({ status: 'sent', messageId });
+  });
+
   it('ends a delivery that keeps failing as failed with its reason, and retries it on request', async () => {
     const { run } = await queued('failing', ['C7']);
     const port = createMemoryPort();

@@ -21,6 +21,7 @@ export interface StoredMessage {
   text: string;
   blocks: unknown[];
   updates: number;
+  metadata?: unknown;
 }
 
 export interface FakeSlack {
@@ -69,6 +70,7 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           text: String(args.text ?? ''),
           blocks: (args.blocks as unknown[]) ?? [],
           updates: 0,
+          ...(args.metadata ? { metadata: args.metadata } : {}),
         });
         return { ok: true, channel, ts };
       }
@@ -85,6 +87,19 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         return { ok: true, message_ts: nextTs() };
       case 'views.open':
         return { ok: true, view: { id: `V${++seq}` } };
+      case 'conversations.history': {
+        const channel = String(args.channel);
+        const found = [...messages.values()]
+          .filter((m) => m.channel === channel)
+          .reverse()
+          .map((m) => ({
+            type: 'message',
+            ts: m.ts,
+            text: m.text,
+            ...(m.metadata ? { metadata: m.metadata } : {}),
+          }));
+        return { ok: true, messages: found, has_more: false };
+      }
       case 'views.publish':
         return { ok: true, view: { id: `V${++seq}` } };
       default:
