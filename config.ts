@@ -58,6 +58,8 @@ const envSchema = z.object({
     .default('SingleTenant'),
   ToBotFromChannelOpenIdMetadataUrl: optionalUrl,
   ToBotFromEmulatorOpenIdMetadataUrl: optionalUrl,
+  /** Microsoft Graph, where a Teams post whose sender died is looked for before posting again (tests: a fake). */
+  DMM_TEAMS_GRAPH_URL: z.string().url().default('https://graph.microsoft.com'),
   DMM_JOBS: z.enum(['on', 'off'], { error: 'must be on or off' }).default('on'),
   DMM_BRIEF_CATCH_UP_MINUTES: z.coerce
     .number()
@@ -72,6 +74,8 @@ const envSchema = z.object({
     .default('08:00'),
   DMM_ESCALATE_AFTER_DAYS: z.coerce.number().int('must be a whole number').min(1).max(90).default(3),
   DMM_OUTBOX_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  /** How long a replica holds a delivery it took; past it another replica takes it (the holder died or hung). */
+  DMM_OUTBOX_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   DMM_WORKER_ID: z.string().trim().min(1).max(100).optional(),
   DMM_TEAMS: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
 });
@@ -112,6 +116,7 @@ export interface Config {
     /** How long after its time a missed brief is still sent (marked late). */
     readonly catchUpMs: number;
     readonly outboxIntervalMs: number;
+    readonly outboxLeaseMs: number;
     /** Names this replica in job claims and delivery leases. */
     readonly worker: string;
     /** Local time (per unit) of the reminders, the digest and the escalation. */
@@ -129,6 +134,7 @@ export interface Config {
         /** Where Bot Framework signing keys are published (sovereign clouds; tests): botbuilder's own names. */
         readonly openIdMetadataUrl: string | undefined;
         readonly emulatorOpenIdMetadataUrl: string | undefined;
+        readonly graphUrl: string;
       }
     | undefined;
 }
@@ -187,6 +193,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       appType: e.MicrosoftAppType,
       openIdMetadataUrl: e.ToBotFromChannelOpenIdMetadataUrl,
       emulatorOpenIdMetadataUrl: e.ToBotFromEmulatorOpenIdMetadataUrl,
+      graphUrl: e.DMM_TEAMS_GRAPH_URL.replace(/\/+$/, ''),
     };
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -211,6 +218,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       enabled: e.DMM_JOBS === 'on',
       catchUpMs: e.DMM_BRIEF_CATCH_UP_MINUTES * 60_000,
       outboxIntervalMs: e.DMM_OUTBOX_INTERVAL_MS,
+      outboxLeaseMs: e.DMM_OUTBOX_LEASE_MS,
       worker: e.DMM_WORKER_ID ?? `${os.hostname()}:${process.pid}`,
       reminderTime: e.DMM_REMINDER_TIME,
       escalateAfterDays: e.DMM_ESCALATE_AFTER_DAYS,

@@ -127,6 +127,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           catchUpMs: config.jobs.catchUpMs,
           lateAfterMs: 5 * 60_000,
           drainIntervalMs: config.jobs.outboxIntervalMs,
+          outbox: { leaseMs: config.jobs.outboxLeaseMs },
           reminders: { time: config.jobs.reminderTime, escalateAfterDays: config.jobs.escalateAfterDays },
         },
       );

@@ -13,12 +13,13 @@ export interface OutboundPort {
   readonly platform: ChatPlatform;
   /**
    * Posts a card to a conversation the bot knows; returns the platform's message id. `deliveryKey` is carried
-   * with the message where the platform allows (Slack message metadata), so `findDelivered` can find it.
+   * with the message (Slack: message metadata; Teams: an invisible element's id in the card), so
+   * `findDelivered` can find it.
    */
   post(binding: ChannelBinding, card: Card, options?: { readonly deliveryKey?: string }): Promise<string>;
   /**
    * After a sender died mid-post (in doubt): the message id of a message already posted with this delivery key,
-   * if the platform can tell. Absent where it cannot (Teams has no such look-up for bots).
+   * if the platform can tell (Slack: conversations.history; Teams: Microsoft Graph); undefined when it cannot.
    */
   findDelivered?(binding: ChannelBinding, deliveryKey: string): Promise<string | undefined>;
   /** Replaces a message the bot posted. */

@@ -70,6 +70,17 @@ export function buildTeamsManifest(options: TeamsManifestOptions): Record<string
     ],
     permissions: ['identity', 'messageTeamMembers'],
     validDomains: [],
+    // Resource-specific consent to read the bot's conversations through Microsoft Graph: after a replica dies
+    // mid-post, the next one looks for the post (by the delivery key in its card) instead of posting it twice.
+    webApplicationInfo: { id: options.appId, resource: `api://botid-${options.appId}` },
+    authorization: {
+      permissions: {
+        resourceSpecific: [
+          { name: 'ChannelMessage.Read.Group', type: 'Application' },
+          { name: 'ChatMessage.Read.Chat', type: 'Application' },
+        ],
+      },
+    },
   };
 }
 

@@ -16,6 +16,7 @@ import {
   type ConversationReference,
   TurnContext,
 } from 'botbuilder';
+import { MicrosoftAppCredentials } from 'botframework-connector';
 import type { Card } from '../../cards/card.js';
 import { renderAdaptiveCard } from '../../cards/render/adaptive-card.js';
 import type { ConversationKind } from '../../services/channels/channel.service.js';
@@ -34,6 +35,8 @@ export interface TeamsSettings {
   readonly appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
   readonly openIdMetadataUrl?: string | undefined;
   readonly emulatorOpenIdMetadataUrl?: string | undefined;
+  /** Microsoft Graph's base URL, for finding a post whose sender died before keeping its id. */
+  readonly graphUrl?: string | undefined;
 }
 
 export interface TeamsBot {
@@ -58,7 +61,9 @@ const baseConversationId = (id: string) => id.split(';')[0] as string;
 function contextOf(activity: Activity): ChatContext {
   const reference = TurnContext.getConversationReference(activity);
   const conversationId = baseConversationId(activity.conversation?.id ?? '');
-  const channelData = activity.channelData as { tenant?: { id?: string } } | undefined;
+  const channelData = activity.channelData as
+    | { tenant?: { id?: string }; team?: { aadGroupId?: string } }
+    | undefined;
   return {
     platform: 'teams',
     tenantId: activity.conversation?.tenantId ?? channelData?.tenant?.id ?? '',
@@ -71,8 +76,36 @@ function contextOf(activity: Activity): ChatContext {
       channelId: reference.channelId,
       bot: reference.bot,
       conversation: { ...reference.conversation, id: conversationId },
+      // The team's Microsoft 365 group: Graph names a channel by it (for finding a post in doubt).
+      ...(channelData?.team?.aadGroupId ? { aadGroupId: channelData.team.aadGroupId } : {}),
     },
   };
+}
+
+/**
+ * The card, carrying the outbox's delivery key as the id of an invisible element when there is one: the card
+ * content is what Graph hands back for a message, so a post in doubt can be recognised by it.
+ */
+function attachmentWithKey(card: Card, deliveryKey: string | undefined) {
+  const rendered = renderAdaptiveCard(card) as { body?: unknown[] };
+  if (!deliveryKey) return CardFactory.adaptiveCard(rendered);
+  return CardFactory.adaptiveCard({
+    ...rendered,
+    body: [...(rendered.body ?? []), { type: 'TextBlock', id: deliveryKey, text: ' ', isVisible: false }],
+  });
+}
+
+/** Whether a Graph chat message carries a card with the delivery key (see `attachmentWithKey`). */
+function carriesKey(message: { attachments?: { content?: string | null }[] }, deliveryKey: string): boolean {
+  return (message.attachments ?? []).some((a) => {
+    if (typeof a.content !== 'string' || !a.content.includes(deliveryKey)) return false;
+    try {
+      const body = (JSON.parse(a.content) as { body?: { id?: unknown }[] }).body ?? [];
+      return body.some((element) => element?.id === deliveryKey);
+    } catch {
+      return false;
+    }
+  });
 }
 
 const attachment = (card: Card) => CardFactory.adaptiveCard(renderAdaptiveCard(card));
@@ -337,14 +370,64 @@ export function createTeamsBot(deps: {
     }
   }
 
+  const graphCredentials = settings.appId
+    ? new MicrosoftAppCredentials(
+        settings.appId,
+        settings.appPassword,
+        settings.tenantId || undefined,
+        'https://graph.microsoft.com',
+      )
+    : undefined;
+
+  /**
+   * Reads the conversation's latest messages through Microsoft Graph (the app's resource-specific consent:
+   * ChannelMessage.Read.Group, ChatMessage.Read.Chat): undefined when Graph cannot tell (no team id stored, no
+   * consent, unknown conversation), so the caller posts again; a 429 or a server error is thrown (retried later).
+   */
+  async function recentMessages(binding: Parameters<OutboundPort['post']>[0]) {
+    const reference = (binding.reference ?? {}) as { aadGroupId?: string };
+    const base = settings.graphUrl ?? 'https://graph.microsoft.com';
+    const conversation = encodeURIComponent(binding.conversationId);
+    let url: string;
+    if (binding.kind === 'channel') {
+      if (!reference.aadGroupId) return undefined;
+      url = `${base}/v1.0/teams/${encodeURIComponent(reference.aadGroupId)}/channels/${conversation}/messages?$top=50`;
+    } else {
+      url = `${base}/v1.0/chats/${conversation}/messages?$top=50&$orderby=createdDateTime%20desc`;
+    }
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (graphCredentials) headers.authorization = `Bearer ${await graphCredentials.getToken()}`;
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+    if (response.status === 429) {
+      const seconds = Number(response.headers.get('retry-after'));
+      throw new RateLimitedError('teams', Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1_000);
+    }
+    if (response.status >= 500) throw new Error(`Microsoft Graph answered ${response.status}`);
+    if (!response.ok) {
+      log.warn(
+        { status: response.status, conversationId: binding.conversationId },
+        'cannot read the conversation through Microsoft Graph (is resource-specific consent granted?): posting again',
+      );
+      return undefined;
+    }
+    const page = (await response.json()) as {
+      value?: { id?: string; attachments?: { content?: string }[] }[];
+    };
+    return page.value ?? [];
+  }
+
   const port: OutboundPort = {
     platform: 'teams',
-    async post(binding, card) {
+    async findDelivered(binding, deliveryKey) {
+      const messages = await recentMessages(binding);
+      return messages?.find((m) => carriesKey(m, deliveryKey))?.id;
+    },
+    async post(binding, card, options) {
       let id = '';
       await inConversation(binding.reference, async (context) => {
         const response = await context.sendActivity({
           type: ActivityTypes.Message,
-          attachments: [attachment(card)],
+          attachments: [attachmentWithKey(card, options?.deliveryKey)],
         });
         id = response?.id ?? '';
       });

@@ -210,3 +210,85 @@ describe('a Teams send refused for longer than botbuilder retries', () => {
     expect(await ctx.services.deliveries.list({ status: 'sent' })).toHaveLength(1);
   });
 });
+
+describe('a Teams brief in doubt after its sender died', () => {
+  const clock = createFixedClock('2026-01-18T07:59:00Z');
+  const connectorFake = useFakeConnector();
+  const ctx = useApp('pglite', clock, () => ({
+    DMM_TEAMS: 'on',
+    DMM_TEAMS_GRAPH_URL: connectorFake.current.url,
+    DMM_JOBS: 'on',
+    DMM_OUTBOX_INTERVAL_MS: '600000',
+  }));
+
+  /**
+   * Posts a unit's brief at `at`, then puts its row back as a replica killed after posting, before keeping the id,
+   * would have left it, and lets the next beat take it.
+   */
+  async function postThenForget(at: string, conversationId: string, aadGroupId?: string) {
+    const connector = connectorFake.current;
+    const code = conversationId.replace(/\W/g, '').slice(2, 12);
+    const unit = await ctx.services.units.create(operator, {
+      code,
+      name: `${code} unit`,
+      briefTime: at.slice(11, 16),
+    });
+    await ctx.services.channels.link(
+      operator,
+      { platform: 'teams', tenantId: TENANT_ID, conversationId },
+      {
+        unitId: unit.id,
+        reference: {
+          serviceUrl: connector.url,
+          channelId: 'msteams',
+          bot: { id: BOT_ID, name: 'DMM' },
+          conversation: { id: conversationId, conversationType: 'channel', tenantId: TENANT_ID },
+          ...(aadGroupId ? { aadGroupId } : {}),
+        },
+      },
+    );
+    const scheduler = ctx.app.scheduler;
+    if (!scheduler) throw new Error('the scheduler is off');
+    clock.set(at);
+    await scheduler.tick();
+    const [row] = (await ctx.services.deliveries.list({ status: 'sent' })).filter(
+      (d) => d.payload && JSON.stringify(d.payload).includes(`${code} unit`),
+    );
+    if (!row) throw new Error('no delivery');
+    await ctx.services.db
+      .updateTable('deliveries')
+      .set({ status: 'sending', message_id: null, locked_by: 'killed', locked_until: clock.now() })
+      .where('id', '=', row.id)
+      .execute();
+    const before = { gets: graphGets().length, posts: connector.activities.size };
+    clock.advance(1_000);
+    await scheduler.tick();
+    return { row, before };
+  }
+  const graphGets = () =>
+    connectorFake.current.requests.filter((r) => r.method === 'GET').map((r) => decodeURIComponent(r.path));
+
+  it('is found through Microsoft Graph by the key in its card and not posted again', async () => {
+    const connector = connectorFake.current;
+    const { row, before } = await postThenForget('2026-01-18T08:00:00Z', '19:doubt@thread.tacv2', 'group-1');
+    const posted = [...connector.activities.values()];
+    expect(posted).toHaveLength(before.posts);
+    // The key rides in the card as an invisible element; Graph was asked for the channel's messages.
+    expect(JSON.stringify(posted.at(-1)?.activity)).toContain(`"id":"dmm-delivery-${row.id}"`);
+    expect(graphGets().slice(before.gets)).toEqual([
+      '/v1.0/teams/group-1/channels/19:doubt@thread.tacv2/messages',
+    ]);
+    const after = (await ctx.services.deliveries.list({ status: 'sent' })).find((d) => d.id === row.id);
+    expect(after?.messageId).toBe(posted.at(-1)?.id);
+    expect(await ctx.services.deliveries.depth()).toBe(0);
+  });
+
+  it('is posted again rather than lost where Graph cannot look (no team id stored for the channel)', async () => {
+    const connector = connectorFake.current;
+    const { row, before } = await postThenForget('2026-01-18T09:00:00Z', '19:nogroup@thread.tacv2');
+    expect(graphGets()).toHaveLength(before.gets);
+    expect(connector.activities.size).toBe(before.posts + 1);
+    const after = (await ctx.services.deliveries.list({ status: 'sent' })).find((d) => d.id === row.id);
+    expect(after?.messageId).toBe([...connector.activities.keys()].at(-1));
+  });
+});

@@ -64,14 +64,15 @@ describe.each(BACKENDS)('Teams on %s', (backend) => {
       from: { id: `29:${users.admin.aadObjectId}`, aadObjectId: users.admin.aadObjectId },
       recipient: { id: '28:dmm-bot', name: 'DMM' },
       conversation: { id: CHANNEL.id, conversationType: 'channel', tenantId: TENANT_ID },
-      channelData: { tenant: { id: TENANT_ID } },
+      channelData: { tenant: { id: TENANT_ID }, team: { id: CHANNEL.id, aadGroupId: 'group-aad-1' } },
       membersAdded: [{ id: '28:dmm-bot' }],
     });
     expect(install.status).toBe(200);
     const key = { platform: 'teams' as const, tenantId: TENANT_ID, conversationId: CHANNEL.id };
     expect(await ctx.services.channels.find(key)).toMatchObject({
       unitId: null,
-      reference: { serviceUrl: connector.url, conversation: { id: CHANNEL.id } },
+      // The team's group id too: Graph names the channel by it when a post is in doubt.
+      reference: { serviceUrl: connector.url, conversation: { id: CHANNEL.id }, aadGroupId: 'group-aad-1' },
     });
     const refused = await users.chair.say(`link ${f.unit.code}`, CHANNEL);
     expect(text(refused.sent)).toContain('admin');

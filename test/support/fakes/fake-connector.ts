@@ -1,7 +1,8 @@
 /**
  * A fake Bot Framework connector (the `serviceUrl` of the activities a test sends): it takes replies, updates
  * and proactive sends, gives each new activity an id, and keeps the latest version of each so a test can read
- * the conversation.
+ * the conversation. It also answers Microsoft Graph's message lists for those conversations (newest first, each
+ * card as its JSON content), as `DMM_TEAMS_GRAPH_URL` for finding a post in doubt.
  */
 import { type FakeServer, startFakeServer } from './http.js';
 
@@ -35,6 +36,21 @@ export async function startFakeConnector(): Promise<FakeConnector> {
         headers: { 'retry-after': String(limited.seconds) },
         body: { error: { code: 'Throttled' } },
       };
+    }
+    const graph =
+      /^\/v1\.0\/(?:teams\/[^/]+\/channels|chats)\/([^/]+)\/messages$/.exec(req.path) ?? undefined;
+    if (req.method === 'GET' && graph) {
+      const conversation = decodeURIComponent(graph[1] as string);
+      const value = [...activities.values()]
+        .filter((a) => a.conversationId === conversation)
+        .reverse()
+        .map((a) => ({
+          id: a.id,
+          attachments: ((a.activity.attachments ?? []) as { contentType?: string; content?: unknown }[]).map(
+            (x) => ({ contentType: x.contentType, content: JSON.stringify(x.content) }),
+          ),
+        }));
+      return { body: { value } };
     }
     const m = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(req.path);
     if (req.method === 'POST' && req.path === '/v3/conversations') return { body: { id: `conv-${++seq}` } };

@@ -66,6 +66,18 @@ describe('Teams app package', () => {
     expect(pngSize(files['outline.png'] as Uint8Array)).toEqual([32, 32]);
   });
 
+  it('asks for resource-specific consent to read its own conversations (to find a post in doubt)', () => {
+    const manifest = buildTeamsManifest({ appId: APP_ID }) as {
+      webApplicationInfo: { id: string };
+      authorization: { permissions: { resourceSpecific: Array<{ name: string; type: string }> } };
+    };
+    expect(manifest.webApplicationInfo.id).toBe(APP_ID);
+    expect(manifest.authorization.permissions.resourceSpecific).toEqual([
+      { name: 'ChannelMessage.Read.Group', type: 'Application' },
+      { name: 'ChatMessage.Read.Chat', type: 'Application' },
+    ]);
+  });
+
   it('refuses an app id that is not a GUID', () => {
     expect(() => buildTeamsManifest({ appId: 'dmm' })).toThrow(/GUID/);
   });
