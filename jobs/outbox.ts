@@ -5,6 +5,10 @@
  * exponential backoff and full jitter, never sooner than the platform's Retry-After; after `maxAttempts` the
  * row ends as `failed` with the reason (`dmm deliveries --failed`, `dmm deliveries retry`). A row that already
  * has a message id (its sender died after posting) is updated, not posted again.
+ *
+ * Fencing: every platform call renews the row's lease first and keeps renewing it while the call is in flight.
+ * A row whose lease ran out (it waited too long in the pacing queue, this replica stalled) may have been taken by
+ * another replica, so it is dropped here instead of sent a second time.
  */
 import { type OutboundPort, type Ports, RateLimitedError } from '../bot/core/outbound.js';
 import type { Card } from '../cards/card.js';
@@ -18,6 +22,14 @@ import type { Metrics } from '../services/metrics.js';
 import type { Pacer } from './pacing.js';
 
 const sender = createSystemActor('job:outbox');
+
+/** This replica's lease on a row ran out before its platform call: another replica may be sending it. */
+class LeaseLostError extends Error {
+  constructor(readonly deliveryId: number) {
+    super(`lease on delivery ${deliveryId} ran out before sending`);
+    this.name = 'LeaseLostError';
+  }
+}
 
 export interface OutboxOptions {
   readonly worker: string;
@@ -67,6 +79,23 @@ export async function drainOutboxOnce(
   // A replica with no platform configured (the demo, a CLI) can deliver nothing: it leaves the rows to one that can
   // rather than spend their attempts.
   if (Object.values(ports).every((port) => !port)) return { sent: 0, retried: 0, failed: 0 };
+  /** Runs a platform call for a leased row only while the lease holds, and keeps it alive during the call. */
+  const holding = async <T>(delivery: Delivery, call: () => Promise<T>): Promise<T> => {
+    const renew = () => services.deliveries.renewLease(delivery.id, options.worker, options.leaseMs);
+    if (!(await renew())) throw new LeaseLostError(delivery.id);
+    const heartbeat = setInterval(
+      () =>
+        void renew().catch((error: unknown) =>
+          logger.warn({ err: error, deliveryId: delivery.id }, 'could not renew a delivery lease'),
+        ),
+      Math.max(100, Math.floor(options.leaseMs / 3)),
+    );
+    try {
+      return await call();
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
   const leased = await services.deliveries.claimDue(options.worker, options.batch, options.leaseMs);
   const result = { sent: 0, retried: 0, failed: 0 };
   const sent = (delivery: Delivery, platform: string) => {
@@ -87,7 +116,7 @@ export async function drainOutboxOnce(
           const personId = delivery.personId as number;
           let reached: OutboundPort | undefined;
           for (const port of Object.values(ports)) {
-            if (port && (await port.direct(personId, card.title, card))) {
+            if (port && (await holding(delivery, () => port.direct(personId, card.title, card)))) {
               reached = port;
               break;
             }
@@ -114,18 +143,21 @@ export async function drainOutboxOnce(
         // A row whose sender died mid-post may already be on the platform without its id: look before posting.
         const found =
           !delivery.messageId && delivery.inDoubt && port.findDelivered
-            ? await port.findDelivered(binding, deliveryKey)
+            ? await holding(
+                delivery,
+                () => port.findDelivered?.(binding, deliveryKey) ?? Promise.resolve(undefined),
+              )
             : undefined;
         if (found) {
           await services.deliveries.recordMessageId(delivery.id, options.worker, found);
         } else if (delivery.messageId) {
           const messageId = delivery.messageId;
           await paced(binding.platform, tenantId, conversationId, () =>
-            port.update(binding, messageId, card),
+            holding(delivery, () => port.update(binding, messageId, card)),
           );
         } else {
           const messageId = await paced(binding.platform, tenantId, conversationId, () =>
-            port.post(binding, card, { deliveryKey }),
+            holding(delivery, () => port.post(binding, card, { deliveryKey })),
           );
           await services.deliveries.recordMessageId(delivery.id, options.worker, messageId);
         }
@@ -136,6 +168,10 @@ export async function drainOutboxOnce(
         });
         if (marked) sent(delivery, platform);
       } catch (error) {
+        if (error instanceof LeaseLostError) {
+          logger.info({ deliveryId: delivery.id }, 'delivery left to the replica that took it over');
+          return;
+        }
         const attempts = delivery.attempts + 1;
         const retryAfter = error instanceof RateLimitedError ? error.retryAfterMs : 0;
         const last = attempts >= options.maxAttempts;

@@ -6,7 +6,7 @@
  * modals; an action's new owner gets a DM. Only this folder imports Bolt.
  */
 import { randomUUID } from 'node:crypto';
-import { App, type webApi } from '@slack/bolt';
+import { App, webApi } from '@slack/bolt';
 import type { Card } from '../../cards/card.js';
 import {
   renderBlockKitMessages,
@@ -110,15 +110,27 @@ export function createSlackBot(deps: {
         deferInitialization: true,
       });
   const client: webApi.WebClient = app.client;
+  /**
+   * For the outbound port (the outbox, follow-ups): a 429 comes straight back as a RateLimitedError instead of
+   * being waited out inside the client, so the outbox schedules the retry and a delivery's lease never outlives
+   * a call that is still quietly retrying.
+   */
+  const outbound = new webApi.WebClient(settings.botToken, {
+    ...clientOptions,
+    logger: log,
+    rejectRateLimitedCalls: true,
+    timeout: 15_000,
+  });
 
   async function postMessages(
     channel: string,
     messages: SlackMessage[],
     deliveryKey?: string,
+    via: webApi.WebClient = client,
   ): Promise<string> {
     let first = '';
     for (const m of messages) {
-      const result = await client.chat.postMessage({
+      const result = await via.chat.postMessage({
         channel,
         text: m.text,
         blocks: m.blocks as never,
@@ -133,9 +145,9 @@ export function createSlackBot(deps: {
   }
 
   /** Replaces a posted message with the card (its first message: a card that needs more is rare here). */
-  async function updateMessage(channel: string, ts: string, card: Card) {
+  async function updateMessage(channel: string, ts: string, card: Card, via: webApi.WebClient = client) {
     const [first] = renderBlockKitMessages(card);
-    await client.chat.update({
+    await via.chat.update({
       channel,
       ts,
       text: first?.text ?? card.title,
@@ -340,7 +352,7 @@ export function createSlackBot(deps: {
     logger.error({ err: error }, 'slack app error');
   });
 
-  /** The WebClient waits out 429s itself (Retry-After); once it gives up, the outbox schedules the retry. */
+  /** A 429 from the outbound client becomes a RateLimitedError with its Retry-After: the outbox schedules the retry. */
   async function rateLimited<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -356,7 +368,7 @@ export function createSlackBot(deps: {
     platform: 'slack',
     async post(binding: ChannelBinding, card: Card, options = {}) {
       const ts = await rateLimited(() =>
-        postMessages(binding.conversationId, renderBlockKitMessages(card), options.deliveryKey),
+        postMessages(binding.conversationId, renderBlockKitMessages(card), options.deliveryKey, outbound),
       );
       if (ts) await core.recordPost(binding, ts, card);
       return ts;
@@ -364,7 +376,7 @@ export function createSlackBot(deps: {
     async findDelivered(binding, deliveryKey) {
       // The bot's recent messages in the channel, with their metadata: the one carrying the key, if any.
       const history = await rateLimited(() =>
-        client.conversations.history({
+        outbound.conversations.history({
           channel: binding.conversationId,
           limit: 200,
           include_all_metadata: true,
@@ -378,14 +390,21 @@ export function createSlackBot(deps: {
       return hit?.ts;
     },
     update: (binding, messageId, card) =>
-      rateLimited(() => updateMessage(binding.conversationId, messageId, card)),
+      rateLimited(() => updateMessage(binding.conversationId, messageId, card, outbound)),
     async direct(personId, text, card) {
       const [identity] = await services.people.identitiesOf(personId, 'slack');
       if (!identity) return false;
       // Posting to a user id opens (or reuses) the bot's DM with them.
       const messages = renderBlockKitMessages(card);
       const [first, ...rest] = messages;
-      await postMessages(identity.externalId, [{ text, blocks: first?.blocks ?? [] }, ...rest]);
+      await rateLimited(() =>
+        postMessages(
+          identity.externalId,
+          [{ text, blocks: first?.blocks ?? [] }, ...rest],
+          undefined,
+          outbound,
+        ),
+      );
       return true;
     },
   };

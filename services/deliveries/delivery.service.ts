@@ -76,6 +76,11 @@ export interface DeliveryService {
   claimDue(worker: string, limit: number, leaseMs: number): Promise<Delivery[]>;
   /** Keeps the platform's message id the moment it is known (before anything else can fail). */
   recordMessageId(id: number, worker: string, messageId: string): Promise<void>;
+  /**
+   * Extends `worker`'s lease on a delivery it is sending, only while that lease still holds: false once it ran
+   * out (another replica may have taken the row), and then the worker must not send it.
+   */
+  renewLease(id: number, worker: string, leaseMs: number): Promise<boolean>;
   /** Marks a leased delivery sent and logs the disclosure (who received what, on which platform). */
   markSent(
     id: number,
@@ -221,6 +226,20 @@ export function createDeliveryService(deps: {
           .map((row) => ({ ...toDelivery(row), ...(expired.has(row.id) ? { inDoubt: true } : {}) }))
           .sort((a, b) => a.id - b.id);
       });
+    },
+
+    async renewLease(id, worker, leaseMs) {
+      const now = clock.now();
+      const row = await db
+        .updateTable('deliveries')
+        .set({ locked_until: new Date(now.getTime() + leaseMs) })
+        .where('id', '=', id)
+        .where('status', '=', 'sending')
+        .where('locked_by', '=', worker)
+        .where('locked_until', '>=', now)
+        .returning('id')
+        .executeTakeFirst();
+      return row !== undefined;
     },
 
     async recordMessageId(id, worker, messageId) {

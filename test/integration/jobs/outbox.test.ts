@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RateLimitedError } from '../../../bot/core/outbound.js';
+import type { Card } from '../../../cards/card.js';
 import {
   DEFAULT_OUTBOX_OPTIONS,
   drainOutboxOnce,
@@ -178,6 +179,96 @@ describe.each(BACKENDS)('the outbox on %s', (backend) => {
       options,
     );
     expect(await mine(run.id)).toMatchObject([{ status: 'sent' }]);
+  });
+
+  it('drops a row whose lease ran out before its turn came (another replica took it and sent it once)', async () => {
+    const { run } = await queued('lapsed', ['CL1']);
+    const port = createMemoryPort();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let waiting: () => void = () => {};
+    const queuedUp = new Promise<void>((resolve) => {
+      waiting = resolve;
+    });
+    // Replica a leases the row, then its pacer holds the call (a long queue, a stalled process) past the lease.
+    const stalled = drainOutboxOnce(
+      {
+        services: ctx.services,
+        ports: { slack: port },
+        clock,
+        logger,
+        pacer: {
+          async run(_platform, _tenant, _conversation, fn) {
+            waiting();
+            await held;
+            return fn();
+          },
+        },
+      },
+      { ...options, worker: 'a' },
+    );
+    await queuedUp;
+    clock.advance(options.leaseMs + 1);
+    const taken = await drainOutboxOnce(
+      { services: ctx.services, ports: { slack: port }, clock, logger },
+      { ...options, worker: 'b' },
+    );
+    expect(taken).toMatchObject({ sent: 1 });
+    release();
+    expect(await stalled).toEqual({ sent: 0, retried: 0, failed: 0 });
+    expect(port.posts).toHaveLength(1);
+    expect(await mine(run.id)).toMatchObject([{ status: 'sent', attempts: 0 }]);
+  });
+
+  it('keeps the lease alive while a slow call is in flight, so no other replica takes the row', async () => {
+    const { run } = await queued('slow', ['CS1']);
+    const port = createMemoryPort();
+    let finish: () => void = () => {};
+    const slowPort = {
+      ...port,
+      async post(...args: Parameters<typeof port.post>) {
+        await new Promise<void>((resolve) => {
+          finish = resolve;
+        });
+        return port.post(...args);
+      },
+    };
+    const lease = { ...options, leaseMs: 300 };
+    const lockedUntil = async () =>
+      (
+        await ctx.services.db
+          .selectFrom('deliveries')
+          .select('locked_until')
+          .where('job_run_id', '=', run.id)
+          .executeTakeFirstOrThrow()
+      ).locked_until?.getTime() ?? 0;
+    const sending = drainOutboxOnce(
+      { services: ctx.services, ports: { slack: slowPort }, clock, logger },
+      { ...lease, worker: 'a' },
+    );
+    /** Polls the row's lease until it reads `expected` (or gives up after 2 s, and the expectation fails). */
+    const leaseReaches = async (expected: number) => {
+      const deadline = Date.now() + 2_000;
+      while ((await lockedUntil()) !== expected && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await lockedUntil()).toBe(expected);
+    };
+    await leaseReaches(clock.now().getTime() + 300);
+    // The call is in flight past the lease it started with: the heartbeat has renewed it from the clock's now.
+    clock.advance(250);
+    await leaseReaches(clock.now().getTime() + 300);
+    clock.advance(250);
+    const other = await drainOutboxOnce(
+      { services: ctx.services, ports: { slack: port }, clock, logger },
+      { ...lease, worker: 'b' },
+    );
+    expect(other).toEqual({ sent: 0, retried: 0, failed: 0 });
+    finish();
+    expect(await sending).toMatchObject({ sent: 1 });
+    expect(port.posts).toHaveLength(1);
+    expect((port.posts[0]?.card as Card).title).toBe('Brief for CS1');
   });
 
   it('lets concurrent senders share the rows without sending any twice', async () => {

@@ -21,6 +21,8 @@ export interface FakeConnector {
   readonly activities: Map<string, ConnectorActivity>;
   /** Answer the next `count` requests with 429 and `Retry-After: seconds`. */
   rateLimit(count: number, seconds: number): void;
+  /** Hold every answer this long (after the call took effect): a sender can die with its call in flight. */
+  delay(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -28,6 +30,11 @@ export async function startFakeConnector(): Promise<FakeConnector> {
   const activities = new Map<string, ConnectorActivity>();
   let seq = 0;
   let limited = { count: 0, seconds: 1 };
+  let delayMs = 0;
+  const slow = async <T>(reply: T): Promise<T> => {
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    return reply;
+  };
   const server = await startFakeServer((req) => {
     if (limited.count > 0) {
       limited.count -= 1;
@@ -68,7 +75,7 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     if (req.method === 'POST') {
       const id = `act-${++seq}`;
       activities.set(id, { id, conversationId, replyToId: second, activity, updates: 0 });
-      return { body: { id } };
+      return slow({ body: { id } });
     }
     return { status: 405, body: {} };
   });
@@ -78,6 +85,9 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     activities,
     rateLimit(count, seconds) {
       limited = { count, seconds };
+    },
+    delay(ms) {
+      delayMs = ms;
     },
     close: () => server.close(),
   };

@@ -2,7 +2,8 @@
  * A fake Slack Web API on loopback: the app's WebClient is pointed at it with SLACK_API_URL. It answers the
  * methods the app calls (auth.test, chat.postMessage, chat.update, chat.postEphemeral, views.open,
  * views.publish), keeps every message by channel and ts so a test can read the channel as a person would, takes
- * `response_url` posts at /response/<id>, and can answer 429 with Retry-After.
+ * `response_url` posts at /response/<id>, and can answer 429 with Retry-After (the next few calls, or every
+ * n-th), answer slowly, and tell a test about each call before answering it.
  */
 import { createHmac } from 'node:crypto';
 import { type FakeRequest, type FakeServer, startFakeServer } from './http.js';
@@ -11,6 +12,8 @@ export interface SlackCall {
   readonly method: string;
   readonly args: Record<string, unknown>;
   readonly at: number;
+  /** The bot token the call was made with. */
+  readonly token?: string | undefined;
   /** What the fake answered (ts of a posted message, errors…). */
   result?: Record<string, unknown>;
 }
@@ -32,6 +35,12 @@ export interface FakeSlack {
   readonly messages: Map<string, StoredMessage>;
   /** Answer the next `count` calls of `method` with 429 and `Retry-After: seconds`. */
   rateLimit(method: string, count: number, seconds: number): void;
+  /** Answer every `n`-th call of `method` with 429 and `Retry-After: seconds` (a share of the calls). */
+  rateLimitEvery(method: string, n: number, seconds: number): void;
+  /** Hold every answer this long (after the call took effect): a sender can die with its call in flight. */
+  delay(ms: number): void;
+  /** Called with each call once it took effect, before it is answered. */
+  observe(fn: (call: SlackCall) => void): void;
   callsOf(method: string): SlackCall[];
   close(): Promise<void>;
 }
@@ -43,6 +52,9 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   const calls: SlackCall[] = [];
   const messages = new Map<string, StoredMessage>();
   const limits = new Map<string, { count: number; seconds: number }>();
+  const every = new Map<string, { n: number; seconds: number; seen: number }>();
+  let delayMs = 0;
+  let observer: ((call: SlackCall) => void) | undefined;
   let seq = 0;
   const nextTs = () => `${1_700_000_000 + Math.floor(seq / 1000)}.${String(++seq).padStart(6, '0')}`;
 
@@ -107,22 +119,31 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     }
   }
 
-  const server: FakeServer = await startFakeServer((req: FakeRequest) => {
+  const server: FakeServer = await startFakeServer(async (req: FakeRequest) => {
     if (req.path.startsWith('/response/')) {
       calls.push({ method: 'response_url', args: (req.body ?? {}) as Record<string, unknown>, at: req.at });
       return { body: { ok: true } };
     }
     const method = req.path.replace(/^\/api\//, '');
     const args = (req.body ?? {}) as Record<string, unknown>;
-    const call: SlackCall = { method, args, at: req.at };
+    const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
+    const call: SlackCall = { method, args, at: req.at, token };
     calls.push(call);
     const limit = limits.get(method);
+    const share = every.get(method);
+    if (share) share.seen += 1;
+    let refusedFor: number | undefined;
     if (limit && limit.count > 0) {
       limit.count -= 1;
+      refusedFor = limit.seconds;
+    } else if (share && share.seen % share.n === 0) refusedFor = share.seconds;
+    if (refusedFor !== undefined) {
       call.result = { ok: false, error: 'ratelimited' };
-      return { status: 429, headers: { 'retry-after': String(limit.seconds) }, body: call.result };
+      return { status: 429, headers: { 'retry-after': String(refusedFor) }, body: call.result };
     }
     call.result = answer(method, args);
+    observer?.(call);
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     return { body: call.result };
   });
 
@@ -133,6 +154,15 @@ export async function startFakeSlack(): Promise<FakeSlack> {
     messages,
     rateLimit(method, count, seconds) {
       limits.set(method, { count, seconds });
+    },
+    rateLimitEvery(method, n, seconds) {
+      every.set(method, { n, seconds, seen: 0 });
+    },
+    delay(ms) {
+      delayMs = ms;
+    },
+    observe(fn) {
+      observer = fn;
     },
     callsOf: (method) => calls.filter((c) => c.method === method),
     close: () => server.close(),
