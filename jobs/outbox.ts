@@ -15,7 +15,7 @@ import type { Card } from '../cards/card.js';
 import { createSystemActor } from '../services/access/actor.js';
 import type { ChatPlatform } from '../services/channels/channel.service.js';
 import type { Clock } from '../services/clock.js';
-import type { Delivery } from '../services/deliveries/delivery.service.js';
+import type { Delivery, DeliveryLane } from '../services/deliveries/delivery.service.js';
 import type { Services } from '../services/index.js';
 import type { Logger } from '../services/logger.js';
 import type { Metrics } from '../services/metrics.js';
@@ -96,7 +96,6 @@ export async function drainOutboxOnce(
       clearInterval(heartbeat);
     }
   };
-  const leased = await services.deliveries.claimDue(options.worker, options.batch, options.leaseMs);
   const result = { sent: 0, retried: 0, failed: 0 };
   const sent = (delivery: Delivery, platform: string) => {
     result.sent += 1;
@@ -106,96 +105,104 @@ export async function drainOutboxOnce(
       (clock.now().getTime() - delivery.createdAt.getTime()) / 1000,
     );
   };
-  await Promise.all(
-    leased.map(async (delivery: Delivery) => {
-      let platform = 'unknown';
-      try {
-        const card = delivery.payload as Card;
-        if (!delivery.bindingId) {
-          // To a person: the first platform that can reach them directly (a DM, a personal chat).
-          const personId = delivery.personId as number;
-          let reached: OutboundPort | undefined;
-          for (const port of Object.values(ports)) {
-            if (port && (await holding(delivery, () => port.direct(personId, card.title, card)))) {
-              reached = port;
-              break;
-            }
+  const sendOne = async (delivery: Delivery) => {
+    let platform = 'unknown';
+    try {
+      const card = delivery.payload as Card;
+      if (!delivery.bindingId) {
+        // To a person: the first platform that can reach them directly (a DM, a personal chat).
+        const personId = delivery.personId as number;
+        let reached: OutboundPort | undefined;
+        for (const port of Object.values(ports)) {
+          if (port && (await holding(delivery, () => port.direct(personId, card.title, card)))) {
+            reached = port;
+            break;
           }
-          if (!reached)
-            throw new Error(
-              `no platform can reach person ${personId}: link their Slack or Teams identity, or have them open a chat with the bot`,
-            );
-          platform = reached.platform;
-          const marked = await services.deliveries.markSent(delivery.id, options.worker, {
-            actor: sender,
-            recipients: [`person:${personId}`],
-            channel: reached.platform,
-          });
-          if (marked) sent(delivery, platform);
-          return;
         }
-        const binding = await services.channels.get(delivery.bindingId);
-        platform = binding.platform;
-        const port: OutboundPort | undefined = ports[binding.platform];
-        if (!port) throw new Error(`${binding.platform} is not configured on this replica`);
-        const { tenantId, conversationId } = binding;
-        const deliveryKey = `dmm-delivery-${delivery.id}`;
-        // A row whose sender died mid-post may already be on the platform without its id: look before posting.
-        const found =
-          !delivery.messageId && delivery.inDoubt && port.findDelivered
-            ? await holding(
-                delivery,
-                () => port.findDelivered?.(binding, deliveryKey) ?? Promise.resolve(undefined),
-              )
-            : undefined;
-        if (found) {
-          await services.deliveries.recordMessageId(delivery.id, options.worker, found);
-        } else if (delivery.messageId) {
-          const messageId = delivery.messageId;
-          await paced(binding.platform, tenantId, conversationId, () =>
-            holding(delivery, () => port.update(binding, messageId, card)),
+        if (!reached)
+          throw new Error(
+            `no platform can reach person ${personId}: link their Slack or Teams identity, or have them open a chat with the bot`,
           );
-        } else {
-          const messageId = await paced(binding.platform, tenantId, conversationId, () =>
-            holding(delivery, () => port.post(binding, card, { deliveryKey })),
-          );
-          await services.deliveries.recordMessageId(delivery.id, options.worker, messageId);
-        }
+        platform = reached.platform;
         const marked = await services.deliveries.markSent(delivery.id, options.worker, {
           actor: sender,
-          recipients: [`${binding.platform}:${binding.tenantId}:${binding.conversationId}`],
-          channel: binding.platform,
+          recipients: [`person:${personId}`],
+          channel: reached.platform,
         });
         if (marked) sent(delivery, platform);
-      } catch (error) {
-        if (error instanceof LeaseLostError) {
-          logger.info({ deliveryId: delivery.id }, 'delivery left to the replica that took it over');
-          return;
-        }
-        const attempts = delivery.attempts + 1;
-        const retryAfter = error instanceof RateLimitedError ? error.retryAfterMs : 0;
-        const last = attempts >= options.maxAttempts;
-        const nextAttemptAt = last
-          ? null
-          : new Date(clock.now().getTime() + nextDelayMs(attempts, options, retryAfter));
-        const message = error instanceof Error ? error.message : String(error);
-        await services.deliveries.markAttemptFailed(delivery.id, options.worker, {
-          error: message,
-          nextAttemptAt,
-        });
-        if (last) {
-          result.failed += 1;
-          metrics?.deliveriesFailed.inc({ platform });
-          logger.error({ deliveryId: delivery.id, attempts, err: error }, 'delivery failed for good');
-        } else {
-          result.retried += 1;
-          metrics?.deliveriesRetried.inc({ platform });
-          logger.warn(
-            { deliveryId: delivery.id, attempts, nextAttemptAt, err: message },
-            'delivery will be retried',
-          );
-        }
+        return;
       }
+      const binding = await services.channels.get(delivery.bindingId);
+      platform = binding.platform;
+      const port: OutboundPort | undefined = ports[binding.platform];
+      if (!port) throw new Error(`${binding.platform} is not configured on this replica`);
+      const { tenantId, conversationId } = binding;
+      const deliveryKey = `dmm-delivery-${delivery.id}`;
+      // A row whose sender died mid-post may already be on the platform without its id: look before posting.
+      const found =
+        !delivery.messageId && delivery.inDoubt && port.findDelivered
+          ? await holding(
+              delivery,
+              () => port.findDelivered?.(binding, deliveryKey) ?? Promise.resolve(undefined),
+            )
+          : undefined;
+      if (found) {
+        await services.deliveries.recordMessageId(delivery.id, options.worker, found);
+      } else if (delivery.messageId) {
+        const messageId = delivery.messageId;
+        await paced(binding.platform, tenantId, conversationId, () =>
+          holding(delivery, () => port.update(binding, messageId, card)),
+        );
+      } else {
+        const messageId = await paced(binding.platform, tenantId, conversationId, () =>
+          holding(delivery, () => port.post(binding, card, { deliveryKey })),
+        );
+        await services.deliveries.recordMessageId(delivery.id, options.worker, messageId);
+      }
+      const marked = await services.deliveries.markSent(delivery.id, options.worker, {
+        actor: sender,
+        recipients: [`${binding.platform}:${binding.tenantId}:${binding.conversationId}`],
+        channel: binding.platform,
+      });
+      if (marked) sent(delivery, platform);
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        logger.info({ deliveryId: delivery.id }, 'delivery left to the replica that took it over');
+        return;
+      }
+      const attempts = delivery.attempts + 1;
+      const retryAfter = error instanceof RateLimitedError ? error.retryAfterMs : 0;
+      const last = attempts >= options.maxAttempts;
+      const nextAttemptAt = last
+        ? null
+        : new Date(clock.now().getTime() + nextDelayMs(attempts, options, retryAfter));
+      const message = error instanceof Error ? error.message : String(error);
+      await services.deliveries.markAttemptFailed(delivery.id, options.worker, {
+        error: message,
+        nextAttemptAt,
+      });
+      if (last) {
+        result.failed += 1;
+        metrics?.deliveriesFailed.inc({ platform });
+        logger.error({ deliveryId: delivery.id, attempts, err: error }, 'delivery failed for good');
+      } else {
+        result.retried += 1;
+        metrics?.deliveriesRetried.inc({ platform });
+        logger.warn(
+          { deliveryId: delivery.id, attempts, nextAttemptAt, err: message },
+          'delivery will be retried',
+        );
+      }
+    }
+  };
+  // Lanes: each configured platform's channel posts, and the messages to people, leased and sent side by side,
+  // so a slow platform (Teams at its tenant rate) does not hold a fast one's rows in the same round. A binding on
+  // a platform this replica does not serve is left to a replica that does.
+  const lanes: DeliveryLane[] = [...(Object.keys(ports) as ChatPlatform[]).filter((p) => ports[p]), 'person'];
+  await Promise.all(
+    lanes.map(async (lane) => {
+      const leased = await services.deliveries.claimDue(options.worker, options.batch, options.leaseMs, lane);
+      await Promise.all(leased.map(sendOne));
     }),
   );
   return result;

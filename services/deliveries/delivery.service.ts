@@ -11,12 +11,16 @@ import { type Kysely, type Selectable, sql } from 'kysely';
 import type { Database, DeliveryTable } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
 import type { AuditService } from '../audit/audit.service.js';
+import type { ChatPlatform } from '../channels/channel.service.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
 import type { Marking } from '../validation.js';
 
 export const DELIVERY_STATUSES = ['pending', 'sending', 'sent', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** A share of the outbox drained on its own: one platform's channel posts, or the messages to people. */
+export type DeliveryLane = ChatPlatform | 'person';
 
 export interface Delivery {
   readonly id: number;
@@ -72,8 +76,11 @@ export interface DeliveryService {
   hasRun(job: string, unitId: number, localDate: string): Promise<boolean>;
   /** Claims the run and queues its deliveries atomically; `null` when it was already claimed. */
   scheduleRun(input: ScheduleRunInput, deliveries: readonly NewDelivery[]): Promise<JobRun | null>;
-  /** Leases up to `limit` due deliveries for `leaseMs` to `worker`. */
-  claimDue(worker: string, limit: number, leaseMs: number): Promise<Delivery[]>;
+  /**
+   * Leases up to `limit` due deliveries for `leaseMs` to `worker`: all of them, or one lane's (the channel
+   * posts of one platform, or the messages to people), so a fast platform's rows never queue behind a slow one's.
+   */
+  claimDue(worker: string, limit: number, leaseMs: number, lane?: DeliveryLane): Promise<Delivery[]>;
   /** Keeps the platform's message id the moment it is known (before anything else can fail). */
   recordMessageId(id: number, worker: string, messageId: string): Promise<void>;
   /**
@@ -190,22 +197,31 @@ export function createDeliveryService(deps: {
       });
     },
 
-    async claimDue(worker, limit, leaseMs) {
+    async claimDue(worker, limit, leaseMs, lane) {
       const now = clock.now();
       const until = new Date(now.getTime() + leaseMs);
       return db.transaction().execute(async (trx) => {
         // Due pending rows, and rows whose sender's lease ran out (it died or hung mid-send).
-        const due = await trx
+        let query = trx
           .selectFrom('deliveries')
-          .select(['id', 'status'])
+          .select(['deliveries.id', 'deliveries.status'])
           .where((eb) =>
             eb.or([
-              eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]),
-              eb.and([eb('status', '=', 'sending'), eb('locked_until', '<', now)]),
+              eb.and([eb('deliveries.status', '=', 'pending'), eb('deliveries.next_attempt_at', '<=', now)]),
+              eb.and([eb('deliveries.status', '=', 'sending'), eb('deliveries.locked_until', '<', now)]),
             ]),
-          )
-          .orderBy('next_attempt_at')
-          .orderBy('id')
+          );
+        if (lane === 'person') query = query.where('deliveries.binding_id', 'is', null);
+        else if (lane)
+          query = query.where('deliveries.binding_id', 'in', (eb) =>
+            eb
+              .selectFrom('channel_bindings')
+              .select('channel_bindings.id')
+              .where('channel_bindings.platform', '=', lane),
+          );
+        const due = await query
+          .orderBy('deliveries.next_attempt_at')
+          .orderBy('deliveries.id')
           .limit(limit)
           .forUpdate()
           .skipLocked()

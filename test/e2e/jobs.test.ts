@@ -81,13 +81,15 @@ describe('the morning brief on Slack and Teams', () => {
     const scheduler = ctx.app.scheduler;
     if (!scheduler) throw new Error('the scheduler is off');
     slack.rateLimit('chat.postMessage', 1, 1);
-    // Both platforms' clients wait out a short Retry-After themselves (longer waits come back to the outbox as
-    // a RateLimitedError and are scheduled: see the outbox tests).
+    // Slack's 429 comes back to the outbox, which schedules the retry after Retry-After (a lease never outlives
+    // a call still waiting inside the client); botbuilder waits out a short Retry-After itself.
     connector.rateLimit(1, 1);
     clock.set('2026-01-15T07:00:00Z');
     const { claimed, drained } = await scheduler.tick();
     expect(claimed).toBeGreaterThanOrEqual(1);
-    expect(drained).toMatchObject({ failed: 0, sent: 3 });
+    expect(drained).toMatchObject({ failed: 0, sent: 2, retried: 1 });
+    const [waiting] = await ctx.services.deliveries.list({ status: 'pending' });
+    expect(waiting?.lastError).toMatch(/slack rate limit: retry after 1 s/);
     await scheduler.tick();
     clock.set('2026-01-15T07:05:00Z');
     await scheduler.tick();

@@ -271,6 +271,71 @@ describe.each(BACKENDS)('the outbox on %s', (backend) => {
     expect((port.posts[0]?.card as Card).title).toBe('Brief for CS1');
   });
 
+  it('drains each platform in its own lane: one platform never takes another platform turn; a missing one is left', async () => {
+    const unit = await ctx.services.units.create(operator, { code: 'lanes', name: 'Outbox lanes' });
+    const slackIds = ['CLA', 'CLB'];
+    const teamsIds = ['19:la@thread.tacv2', '19:lb@thread.tacv2'];
+    const bindings = [];
+    // Teams rows first, so a single lease in id order would hand this replica only Teams rows.
+    for (const conversationId of teamsIds)
+      bindings.push(
+        await ctx.services.channels.link(
+          operator,
+          { platform: 'teams', tenantId: 'TT', conversationId },
+          { unitId: unit.id },
+        ),
+      );
+    for (const conversationId of slackIds)
+      bindings.push(
+        await ctx.services.channels.link(
+          operator,
+          { platform: 'slack', tenantId: 'T1', conversationId },
+          { unitId: unit.id },
+        ),
+      );
+    const run = await ctx.services.deliveries.scheduleRun(
+      {
+        job: 'brief',
+        unitId: unit.id,
+        localDate: '2026-01-20',
+        dueAt: clock.now(),
+        late: false,
+        worker: 'w1',
+      },
+      bindings.map((b) => ({
+        bindingId: b.id,
+        kind: 'brief',
+        payload: { title: `Brief for ${b.conversationId}`, blocks: [] },
+        marking: 'OFFICIAL' as const,
+      })),
+    );
+    if (!run) throw new Error('not scheduled');
+    const slackPort = createMemoryPort('slack');
+    // A replica with Slack only: its Slack rows go (even with a batch of 1 per lane), the Teams rows wait for a
+    // replica with Teams, their attempts unspent.
+    const slackOnly = await drainOutboxOnce(
+      { services: ctx.services, ports: { slack: slackPort }, clock, logger },
+      { ...options, batch: 1 },
+    );
+    expect(slackOnly).toEqual({ sent: 1, retried: 0, failed: 0 });
+    await drainOutboxOnce(
+      { services: ctx.services, ports: { slack: slackPort }, clock, logger },
+      { ...options, batch: 1 },
+    );
+    expect(slackPort.posts.map((p) => p.conversationId).sort()).toEqual(slackIds);
+    const rows = await mine(run.id);
+    expect(rows.filter((d) => d.status === 'pending').map((d) => d.attempts)).toEqual([0, 0]);
+    // A replica with Teams sends them.
+    const teamsPort = createMemoryPort('teams');
+    expect(
+      await drainOutboxOnce(
+        { services: ctx.services, ports: { slack: slackPort, teams: teamsPort }, clock, logger },
+        options,
+      ),
+    ).toEqual({ sent: 2, retried: 0, failed: 0 });
+    expect(teamsPort.posts.map((p) => p.conversationId).sort()).toEqual(teamsIds);
+  });
+
   it('lets concurrent senders share the rows without sending any twice', async () => {
     const conversations = Array.from({ length: 30 }, (_, i) => `CC${i}`);
     const { run } = await queued('shared', conversations);
