@@ -112,9 +112,25 @@ export async function drainOutboxOnce(
       if (!delivery.bindingId) {
         // To a person: the first platform that can reach them directly (a DM, a personal chat).
         const personId = delivery.personId as number;
+        const deliveryKey = `dmm-delivery-${delivery.id}`;
         let reached: OutboundPort | undefined;
-        for (const port of Object.values(ports)) {
-          if (port && (await holding(delivery, () => port.direct(personId, card.title, card)))) {
+        // In doubt (its sender died mid-send): look where the platform can tell before sending again.
+        if (delivery.inDoubt)
+          for (const port of Object.values(ports)) {
+            const found =
+              port?.findDirect &&
+              (await holding(delivery, async () => port.findDirect?.(personId, deliveryKey)));
+            if (port && found) {
+              await services.deliveries.recordMessageId(delivery.id, options.worker, found);
+              reached = port;
+              break;
+            }
+          }
+        for (const port of reached ? [] : Object.values(ports)) {
+          if (
+            port &&
+            (await holding(delivery, () => port.direct(personId, card.title, card, { deliveryKey })))
+          ) {
             reached = port;
             break;
           }

@@ -24,8 +24,21 @@ export interface OutboundPort {
   findDelivered?(binding: ChannelBinding, deliveryKey: string): Promise<string | undefined>;
   /** Replaces a message the bot posted. */
   update(binding: ChannelBinding, messageId: string, card: Card): Promise<void>;
-  /** Sends a card to a person on their own; false when this platform has no way to reach them (yet). */
-  direct(personId: number, text: string, card: Card): Promise<boolean>;
+  /**
+   * Sends a card to a person on their own; false when this platform has no way to reach them (yet). A
+   * `deliveryKey` rides along as with `post`, for `findDirect`.
+   */
+  direct(
+    personId: number,
+    text: string,
+    card: Card,
+    options?: { readonly deliveryKey?: string },
+  ): Promise<boolean>;
+  /**
+   * After a sender died mid-send: the message id of a direct message already sent to the person with this key,
+   * if the platform can tell (Slack: the DM's history); absent where it cannot (Teams personal chats).
+   */
+  findDirect?(personId: number, deliveryKey: string): Promise<string | undefined>;
 }
 
 export type Ports = Partial<Record<ChatPlatform, OutboundPort>>;

@@ -16,6 +16,7 @@ export const SLACK_BOT_SCOPES = [
   'im:write', // opens the DM with a new action owner
   'channels:history', // finds a brief whose sender died mid-post (by its message metadata) instead of re-posting
   'groups:history', // the same in private channels
+  'im:history', // the same for a reminder in the bot's DM with a person
 ] as const;
 
 export function buildSlackManifest(options: SlackManifestOptions): Record<string, unknown> {

@@ -364,6 +364,19 @@ export function createSlackBot(deps: {
     }
   }
 
+  /** The bot's recent messages in a conversation, with their metadata: the ts of the one carrying the key. */
+  async function findByKey(channel: string, deliveryKey: string): Promise<string | undefined> {
+    const history = await rateLimited(() =>
+      outbound.conversations.history({ channel, limit: 200, include_all_metadata: true }),
+    );
+    const hit = (history.messages ?? []).find(
+      (m) =>
+        (m as { metadata?: { event_payload?: { key?: string } } }).metadata?.event_payload?.key ===
+        deliveryKey,
+    );
+    return hit?.ts;
+  }
+
   const port: OutboundPort = {
     platform: 'slack',
     async post(binding: ChannelBinding, card: Card, options = {}) {
@@ -373,25 +386,17 @@ export function createSlackBot(deps: {
       if (ts) await core.recordPost(binding, ts, card);
       return ts;
     },
-    async findDelivered(binding, deliveryKey) {
-      // The bot's recent messages in the channel, with their metadata: the one carrying the key, if any.
-      const history = await rateLimited(() =>
-        outbound.conversations.history({
-          channel: binding.conversationId,
-          limit: 200,
-          include_all_metadata: true,
-        }),
-      );
-      const hit = (history.messages ?? []).find(
-        (m) =>
-          (m as { metadata?: { event_payload?: { key?: string } } }).metadata?.event_payload?.key ===
-          deliveryKey,
-      );
-      return hit?.ts;
+    findDelivered: (binding, deliveryKey) => findByKey(binding.conversationId, deliveryKey),
+    async findDirect(personId, deliveryKey) {
+      const [identity] = await services.people.identitiesOf(personId, 'slack');
+      if (!identity) return undefined;
+      const opened = await rateLimited(() => outbound.conversations.open({ users: identity.externalId }));
+      const channel = opened.channel?.id;
+      return channel ? findByKey(channel, deliveryKey) : undefined;
     },
     update: (binding, messageId, card) =>
       rateLimited(() => updateMessage(binding.conversationId, messageId, card, outbound)),
-    async direct(personId, text, card) {
+    async direct(personId, text, card, options = {}) {
       const [identity] = await services.people.identitiesOf(personId, 'slack');
       if (!identity) return false;
       // Posting to a user id opens (or reuses) the bot's DM with them.
@@ -401,7 +406,7 @@ export function createSlackBot(deps: {
         postMessages(
           identity.externalId,
           [{ text, blocks: first?.blocks ?? [] }, ...rest],
-          undefined,
+          options.deliveryKey,
           outbound,
         ),
       );

@@ -446,11 +446,15 @@ export function createTeamsBot(deps: {
         });
       });
     },
-    async direct(personId, text, card) {
+    async direct(personId, text, card, options = {}) {
       const chat = await services.channels.personalChat(personId, 'teams');
       if (!chat?.reference) return false;
       await inConversation(chat.reference, async (context) => {
-        await context.sendActivity({ type: ActivityTypes.Message, text, attachments: [attachment(card)] });
+        await context.sendActivity({
+          type: ActivityTypes.Message,
+          text,
+          attachments: [attachmentWithKey(card, options.deliveryKey)],
+        });
       });
       return true;
     },

@@ -9,7 +9,7 @@ import { useApp } from '../support/app.js';
 import type { FakeConnector } from '../support/fakes/fake-connector.js';
 import { type FakeSlack, TEAM_ID } from '../support/fakes/fake-slack.js';
 import { slackSettings, useFakeConnector, useFakeSlack } from '../support/fakes/use-fakes.js';
-import { operator } from '../support/fixtures.js';
+import { createUnitFixture, operator } from '../support/fixtures.js';
 import { BOT_ID, TENANT_ID } from '../support/teams-client.js';
 
 describe('the morning brief on Slack and Teams', () => {
@@ -167,6 +167,28 @@ describe('a Slack brief in doubt after its sender died', () => {
     const [after] = await ctx.services.deliveries.list({ status: 'sent' });
     expect(after?.messageId).toBe(String(slack.callsOf('chat.postMessage')[0]?.result?.ts));
     expect(binding.id).toBe(after?.bindingId);
+  });
+
+  it('finds a reminder DM by the key in its metadata, in the DM with the person', async () => {
+    const slack = slackFake.current;
+    const port = ctx.app.ports.slack;
+    if (!port?.findDirect) throw new Error('Slack is off');
+    const f = await createUnitFixture(ctx.services, { code: 'dm-doubt' });
+    await ctx.services.people.linkIdentity(operator, {
+      personId: f.owner.personId,
+      platform: 'slack',
+      tenantId: TEAM_ID,
+      externalId: 'U0OWNER',
+    });
+    const card = { title: 'Your actions due today', blocks: [] };
+    expect(await port.direct(f.owner.personId, card.title, card, { deliveryKey: 'dmm-delivery-77' })).toBe(
+      true,
+    );
+    const posted = slack.callsOf('chat.postMessage').at(-1);
+    expect(await port.findDirect(f.owner.personId, 'dmm-delivery-77')).toBe(posted?.result?.ts);
+    expect(await port.findDirect(f.owner.personId, 'dmm-delivery-78')).toBeUndefined();
+    expect(slack.callsOf('conversations.open').map((c) => c.args.users)).toEqual(['U0OWNER', 'U0OWNER']);
+    expect(slack.callsOf('conversations.history').at(-1)?.args.channel).toBe('D0OWNER');
   });
 });
 

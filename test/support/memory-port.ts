@@ -6,7 +6,7 @@ import type { ChannelBinding, ChatPlatform } from '../../services/channels/chann
 export interface MemoryPort extends OutboundPort {
   readonly posts: Array<{ conversationId: string; messageId: string; card: Card; deliveryKey?: string }>;
   readonly updates: Array<{ conversationId: string; messageId: string; card: Card }>;
-  readonly directs: Array<{ personId: number; text: string; card: Card }>;
+  readonly directs: Array<{ personId: number; text: string; card: Card; deliveryKey?: string }>;
   /** Makes the next calls throw this error, once each. */
   failNext(...errors: Error[]): void;
   /** People this port can reach directly (a DM); nobody by default. */
@@ -52,11 +52,20 @@ export function createMemoryPort(platform: ChatPlatform = 'slack'): MemoryPort {
       maybeFail();
       updates.push({ conversationId: binding.conversationId, messageId, card });
     },
-    async direct(personId, text, card) {
+    async direct(personId, text, card, options = {}) {
       maybeFail();
       if (!reachable.has(personId)) return false;
-      directs.push({ personId, text, card });
+      directs.push({
+        personId,
+        text,
+        card,
+        ...(options.deliveryKey ? { deliveryKey: options.deliveryKey } : {}),
+      });
       return true;
+    },
+    async findDirect(personId, deliveryKey) {
+      const index = directs.findIndex((d) => d.personId === personId && d.deliveryKey === deliveryKey);
+      return index >= 0 ? `dm${index + 1}` : undefined;
     },
   };
 }

@@ -15,7 +15,7 @@ import {
 import { createFixedClock } from '../../../services/clock.js';
 import { createLogger } from '../../../services/logger.js';
 import { BACKENDS } from '../../support/database.js';
-import { operator } from '../../support/fixtures.js';
+import { createUnitFixture, operator } from '../../support/fixtures.js';
 import { createMemoryPort } from '../../support/memory-port.js';
 import { useServices } from '../../support/suite.js';
 
@@ -148,6 +148,42 @@ describe.each(BACKENDS)('the outbox on %s', (backend) => {
     expect(port.posts).toHaveLength(1);
     expect(port.updates).toHaveLength(0);
     expect((await mine(run.id))[0]).toMatchObject({ status: 'sent', messageId });
+  });
+
+  it('finds a direct message whose sender died before marking it sent, instead of sending it again', async () => {
+    const f = await createUnitFixture(ctx.services, { code: 'dm-doubt' });
+    const run = await ctx.services.deliveries.scheduleRun(
+      {
+        job: 'reminders',
+        unitId: f.unit.id,
+        localDate: '2026-01-20',
+        dueAt: clock.now(),
+        late: false,
+        worker: 'w1',
+      },
+      [
+        {
+          personId: f.owner.personId,
+          kind: 'reminder',
+          payload: { title: 'Your actions due today', blocks: [] },
+          marking: 'OFFICIAL' as const,
+        },
+      ],
+    );
+    if (!run) throw new Error('not scheduled');
+    const port = createMemoryPort();
+    port.reach(f.owner.personId);
+    // A sender leases the row and sends the DM (the platform has it), then dies before marking it sent.
+    const [leased] = await ctx.services.deliveries.claimDue('dead-replica', 10, 60_000, 'person');
+    if (!leased) throw new Error('nothing leased');
+    await port.direct(f.owner.personId, 'Your actions due today', leased.payload as never, {
+      deliveryKey: `dmm-delivery-${leased.id}`,
+    });
+    clock.advance(60_001);
+    const deps = { services: ctx.services, ports: { slack: port }, clock, logger };
+    expect(await drainOutboxOnce(deps, options)).toMatchObject({ sent: 1 });
+    expect(port.directs).toHaveLength(1);
+    expect((await mine(run.id))[0]).toMatchObject({ status: 'sent', messageId: 'dm1' });
   });
 
   it('ends a delivery that keeps failing as failed with its reason, and retries it on request', async () => {

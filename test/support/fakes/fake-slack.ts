@@ -1,7 +1,7 @@
 /**
  * A fake Slack Web API on loopback: the app's WebClient is pointed at it with SLACK_API_URL. It answers the
  * methods the app calls (auth.test, chat.postMessage, chat.update, chat.postEphemeral, views.open,
- * views.publish), keeps every message by channel and ts so a test can read the channel as a person would, takes
+ * views.publish, conversations.open and .history; a post to a user id lands in their DM `D…`), keeps every message by channel and ts so a test can read the channel as a person would, takes
  * `response_url` posts at /response/<id>, and can answer 429 with Retry-After (the next few calls, or every
  * n-th), answer slowly, and tell a test about each call before answering it.
  */
@@ -58,6 +58,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
   let seq = 0;
   const nextTs = () => `${1_700_000_000 + Math.floor(seq / 1000)}.${String(++seq).padStart(6, '0')}`;
 
+  const dmOf = (id: string) => (/^[UW]/.test(id) ? `D${id.slice(1)}` : id);
+
   function answer(method: string, args: Record<string, unknown>) {
     // Channels named C0NOTIN… are ones the bot was never invited to.
     if (method.startsWith('chat.') && String(args.channel).startsWith('C0NOTIN'))
@@ -75,7 +77,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
         };
       case 'chat.postMessage': {
         const ts = nextTs();
-        const channel = String(args.channel);
+        // A post to a user id goes to the bot's DM with them (conversations.open names the same channel).
+        const channel = dmOf(String(args.channel));
         messages.set(`${channel}/${ts}`, {
           channel,
           ts,
@@ -112,6 +115,8 @@ export async function startFakeSlack(): Promise<FakeSlack> {
           }));
         return { ok: true, messages: found, has_more: false };
       }
+      case 'conversations.open':
+        return { ok: true, channel: { id: dmOf(String(args.users).split(',')[0] as string) } };
       case 'views.publish':
         return { ok: true, view: { id: `V${++seq}` } };
       default:
