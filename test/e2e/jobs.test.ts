@@ -5,12 +5,25 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../services/clock.js';
+import type { Services } from '../../services/index.js';
 import { useApp } from '../support/app.js';
 import type { FakeConnector } from '../support/fakes/fake-connector.js';
 import { type FakeSlack, TEAM_ID } from '../support/fakes/fake-slack.js';
 import { slackSettings, useFakeConnector, useFakeSlack } from '../support/fakes/use-fakes.js';
 import { createUnitFixture, operator } from '../support/fixtures.js';
 import { BOT_ID, TENANT_ID } from '../support/teams-client.js';
+
+/**
+ * Puts a sent delivery back as a replica killed after posting it, before keeping its message id, leaves it:
+ * sending, no id, its lease running out now.
+ */
+async function forgetSent(services: Services, id: number, now: Date) {
+  await services.db
+    .updateTable('deliveries')
+    .set({ status: 'sending', message_id: null, locked_by: 'killed', locked_until: now })
+    .where('id', '=', id)
+    .execute();
+}
 
 describe('the morning brief on Slack and Teams', () => {
   const clock = createFixedClock('2026-01-15T06:59:00Z');
@@ -155,11 +168,7 @@ describe('a Slack brief in doubt after its sender died', () => {
     // Put the row back in doubt: as if the post above had been made by a replica killed before keeping its id.
     const [row] = await ctx.services.deliveries.list({ status: 'sent' });
     if (!row) throw new Error('no delivery');
-    await ctx.services.db
-      .updateTable('deliveries')
-      .set({ status: 'sending', message_id: null, locked_by: 'killed', locked_until: clock.now() })
-      .where('id', '=', row.id)
-      .execute();
+    await forgetSent(ctx.services, row.id, clock.now());
     clock.advance(1_000);
     await scheduler.tick();
     expect(slack.callsOf('conversations.history').map((c) => c.args.channel)).toEqual(['C0DOUBT']);
@@ -279,11 +288,7 @@ describe('a Teams brief in doubt after its sender died', () => {
       (d) => d.payload && JSON.stringify(d.payload).includes(`${code} unit`),
     );
     if (!row) throw new Error('no delivery');
-    await ctx.services.db
-      .updateTable('deliveries')
-      .set({ status: 'sending', message_id: null, locked_by: 'killed', locked_until: clock.now() })
-      .where('id', '=', row.id)
-      .execute();
+    await forgetSent(ctx.services, row.id, clock.now());
     const before = { gets: graphGets().length, posts: connector.activities.size };
     clock.advance(1_000);
     await scheduler.tick();

@@ -35,17 +35,22 @@ describe.each(BACKENDS)('the outbox on %s', (backend) => {
   const clock = createFixedClock('2026-01-20T07:00:00Z');
   const ctx = useServices(backend, clock);
 
+  /** A claimed brief run with one delivery per conversation (Slack unless named `teams:…`). */
   async function queued(code: string, conversations: string[]) {
     const unit = await ctx.services.units.create(operator, { code, name: `Outbox ${code}` });
     const bindings = [];
-    for (const conversationId of conversations)
+    for (const name of conversations) {
+      const teams = name.startsWith('teams:');
       bindings.push(
         await ctx.services.channels.link(
           operator,
-          { platform: 'slack', tenantId: 'T1', conversationId },
+          teams
+            ? { platform: 'teams', tenantId: 'TT', conversationId: name.slice('teams:'.length) }
+            : { platform: 'slack', tenantId: 'T1', conversationId: name },
           { unitId: unit.id },
         ),
       );
+    }
     const run = await ctx.services.deliveries.scheduleRun(
       {
         job: 'brief',
@@ -308,44 +313,10 @@ describe.each(BACKENDS)('the outbox on %s', (backend) => {
   });
 
   it('drains each platform in its own lane: one platform never takes another platform turn; a missing one is left', async () => {
-    const unit = await ctx.services.units.create(operator, { code: 'lanes', name: 'Outbox lanes' });
     const slackIds = ['CLA', 'CLB'];
     const teamsIds = ['19:la@thread.tacv2', '19:lb@thread.tacv2'];
-    const bindings = [];
     // Teams rows first, so a single lease in id order would hand this replica only Teams rows.
-    for (const conversationId of teamsIds)
-      bindings.push(
-        await ctx.services.channels.link(
-          operator,
-          { platform: 'teams', tenantId: 'TT', conversationId },
-          { unitId: unit.id },
-        ),
-      );
-    for (const conversationId of slackIds)
-      bindings.push(
-        await ctx.services.channels.link(
-          operator,
-          { platform: 'slack', tenantId: 'T1', conversationId },
-          { unitId: unit.id },
-        ),
-      );
-    const run = await ctx.services.deliveries.scheduleRun(
-      {
-        job: 'brief',
-        unitId: unit.id,
-        localDate: '2026-01-20',
-        dueAt: clock.now(),
-        late: false,
-        worker: 'w1',
-      },
-      bindings.map((b) => ({
-        bindingId: b.id,
-        kind: 'brief',
-        payload: { title: `Brief for ${b.conversationId}`, blocks: [] },
-        marking: 'OFFICIAL' as const,
-      })),
-    );
-    if (!run) throw new Error('not scheduled');
+    const { run } = await queued('lanes', [...teamsIds.map((id) => `teams:${id}`), ...slackIds]);
     const slackPort = createMemoryPort('slack');
     // A replica with Slack only: its Slack rows go (even with a batch of 1 per lane), the Teams rows wait for a
     // replica with Teams, their attempts unspent.
