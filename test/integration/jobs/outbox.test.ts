@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RateLimitedError } from '../../../bot/core/outbound.js';
-import type { Card } from '../../../cards/card.js';
 import {
   DEFAULT_OUTBOX_OPTIONS,
   drainOutboxOnce,
@@ -309,7 +308,7 @@ describe.each(BACKENDS)('the outbox on %s', (backend) => {
     finish();
     expect(await sending).toMatchObject({ sent: 1 });
     expect(port.posts).toHaveLength(1);
-    expect((port.posts[0]?.card as Card).title).toBe('Brief for CS1');
+    expect(port.posts[0]?.card.title).toBe('Brief for CS1');
   });
 
   it('drains each platform in its own lane: one platform never takes another platform turn; a missing one is left', async () => {
