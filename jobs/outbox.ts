@@ -199,11 +199,11 @@ export async function drainOutboxOnce(
       });
       if (last) {
         result.failed += 1;
-        metrics?.deliveriesFailed.inc({ platform });
+        metrics?.deliveriesFailed.inc({ platform, kind: delivery.kind });
         logger.error({ deliveryId: delivery.id, attempts, err: error }, 'delivery failed for good');
       } else {
         result.retried += 1;
-        metrics?.deliveriesRetried.inc({ platform });
+        metrics?.deliveriesRetried.inc({ platform, kind: delivery.kind });
         logger.warn(
           { deliveryId: delivery.id, attempts, nextAttemptAt, err: message },
           'delivery will be retried',

@@ -9,8 +9,8 @@ export interface Metrics {
   readonly registry: Registry;
   readonly briefsBuilt: Counter<'late'>;
   readonly deliveriesSent: Counter<'platform' | 'kind'>;
-  readonly deliveriesRetried: Counter<'platform'>;
-  readonly deliveriesFailed: Counter<'platform'>;
+  readonly deliveriesRetried: Counter<'platform' | 'kind'>;
+  readonly deliveriesFailed: Counter<'platform' | 'kind'>;
   readonly deliveryLatency: Histogram<'kind'>;
   readonly commandLatency: Histogram<'platform' | 'kind'>;
 }
@@ -44,13 +44,13 @@ export function createMetrics(options: { outboxDepth?: () => Promise<number> } =
     deliveriesRetried: new Counter({
       name: 'dmm_deliveries_retried_total',
       help: 'Delivery attempts that failed and will be retried',
-      labelNames: ['platform'],
+      labelNames: ['platform', 'kind'],
       registers: [registry],
     }),
     deliveriesFailed: new Counter({
       name: 'dmm_deliveries_failed_total',
       help: 'Deliveries that failed for good (after every attempt)',
-      labelNames: ['platform'],
+      labelNames: ['platform', 'kind'],
       registers: [registry],
     }),
     deliveryLatency: new Histogram({

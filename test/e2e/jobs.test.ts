@@ -131,6 +131,7 @@ describe('the morning brief on Slack and Teams', () => {
     const metrics = await (await fetch(`${ctx.url}/metrics`)).text();
     expect(metrics).toMatch(/dmm_deliveries_sent_total\{platform="slack",kind="brief"\} 2/);
     expect(metrics).toMatch(/dmm_deliveries_sent_total\{platform="teams",kind="brief"\} 1/);
+    expect(metrics).toMatch(/dmm_deliveries_retried_total\{platform="slack",kind="brief"\} 1/);
     expect(metrics).toMatch(/dmm_outbox_depth 0/);
     expect(metrics).toMatch(/dmm_briefs_built_total\{late="false"\} 1/);
   });
