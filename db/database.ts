@@ -356,6 +356,8 @@ export interface DeliveryTable {
   message_id: string | null;
   created_at: Timestamp;
   sent_at: Timestamp | null;
+  /** A platform call began and no definite answer came since (see migration 0010). */
+  attempt_started_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface ReminderSnoozeTable {

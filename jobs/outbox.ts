@@ -82,7 +82,11 @@ export async function drainOutboxOnce(
   /** Runs a platform call for a leased row only while the lease holds, and keeps it alive during the call. */
   const holding = async <T>(delivery: Delivery, call: () => Promise<T>): Promise<T> => {
     const renew = () => services.deliveries.renewLease(delivery.id, options.worker, options.leaseMs);
-    if (!(await renew())) throw new LeaseLostError(delivery.id);
+    // The call is about to begin: from here until a definite answer the row is in doubt.
+    if (
+      !(await services.deliveries.renewLease(delivery.id, options.worker, options.leaseMs, { attempt: true }))
+    )
+      throw new LeaseLostError(delivery.id);
     const heartbeat = setInterval(
       () =>
         void renew().catch((error: unknown) =>
@@ -196,6 +200,9 @@ export async function drainOutboxOnce(
       await services.deliveries.markAttemptFailed(delivery.id, options.worker, {
         error: message,
         nextAttemptAt,
+        // A 429 is the platform saying it did not take the message; anything else (a timeout, a dropped
+        // connection, a 5xx) may have been taken, so the next attempt looks first.
+        definite: error instanceof RateLimitedError,
       });
       if (last) {
         result.failed += 1;

@@ -12,6 +12,7 @@ import * as m0006 from './0006-channel-bindings.js';
 import * as m0007 from './0007-posted-messages.js';
 import * as m0008 from './0008-jobs-and-deliveries.js';
 import * as m0009 from './0009-reminder-snoozes.js';
+import * as m0010 from './0010-delivery-attempts.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '0007-posted-messages': m0007,
   '0008-jobs-and-deliveries': m0008,
   '0009-reminder-snoozes': m0009,
+  '0010-delivery-attempts': m0010,
 };
 
 export const migrationProvider: MigrationProvider = {

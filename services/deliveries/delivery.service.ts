@@ -38,7 +38,10 @@ export interface Delivery {
   readonly messageId: string | null;
   readonly createdAt: Date;
   readonly sentAt: Date | null;
-  /** Leased again after its sender's lease ran out: a post may have reached the platform unrecorded. */
+  /**
+   * A platform call for it began and never got a definite answer (its sender died mid-call, or the call failed
+   * without one, such as a timeout): it may be on the platform unrecorded, so look before posting.
+   */
   readonly inDoubt?: boolean;
 }
 
@@ -85,9 +88,16 @@ export interface DeliveryService {
   recordMessageId(id: number, worker: string, messageId: string): Promise<void>;
   /**
    * Extends `worker`'s lease on a delivery it is sending, only while that lease still holds: false once it ran
-   * out (another replica may have taken the row), and then the worker must not send it.
+   * out (another replica may have taken the row), and then the worker must not send it. With `attempt`, a
+   * platform call is about to begin: the row is in doubt until a definite answer (`markAttemptFailed` with
+   * `definite`, or sent).
    */
-  renewLease(id: number, worker: string, leaseMs: number): Promise<boolean>;
+  renewLease(
+    id: number,
+    worker: string,
+    leaseMs: number,
+    options?: { readonly attempt?: boolean },
+  ): Promise<boolean>;
   /** Marks a leased delivery sent and logs the disclosure (who received what, on which platform). */
   markSent(
     id: number,
@@ -98,7 +108,12 @@ export interface DeliveryService {
   markAttemptFailed(
     id: number,
     worker: string,
-    failure: { readonly error: string; readonly nextAttemptAt: Date | null },
+    failure: {
+      readonly error: string;
+      readonly nextAttemptAt: Date | null;
+      /** The platform answered that it did not take the message (a 429): no longer in doubt. */
+      readonly definite?: boolean;
+    },
   ): Promise<void>;
   list(filter?: { status?: DeliveryStatus; limit?: number }): Promise<Delivery[]>;
   /** Failed deliveries (or the ones named) go back to pending with their attempts reset; audited. */
@@ -204,7 +219,7 @@ export function createDeliveryService(deps: {
         // Due pending rows, and rows whose sender's lease ran out (it died or hung mid-send).
         let query = trx
           .selectFrom('deliveries')
-          .select(['deliveries.id', 'deliveries.status'])
+          .select(['deliveries.id'])
           .where((eb) =>
             eb.or([
               eb.and([eb('deliveries.status', '=', 'pending'), eb('deliveries.next_attempt_at', '<=', now)]),
@@ -237,18 +252,25 @@ export function createDeliveryService(deps: {
           )
           .returningAll()
           .execute();
-        const expired = new Set(due.filter((d) => d.status === 'sending').map((d) => d.id));
         return rows
-          .map((row) => ({ ...toDelivery(row), ...(expired.has(row.id) ? { inDoubt: true } : {}) }))
+          .map((row) => ({
+            ...toDelivery(row),
+            ...(row.attempt_started_at && !row.message_id ? { inDoubt: true } : {}),
+          }))
           .sort((a, b) => a.id - b.id);
       });
     },
 
-    async renewLease(id, worker, leaseMs) {
+    async renewLease(id, worker, leaseMs, options = {}) {
       const now = clock.now();
       const row = await db
         .updateTable('deliveries')
-        .set({ locked_until: new Date(now.getTime() + leaseMs) })
+        .set((eb) => ({
+          locked_until: new Date(now.getTime() + leaseMs),
+          ...(options.attempt
+            ? { attempt_started_at: eb.fn.coalesce('attempt_started_at', eb.val(now)) }
+            : {}),
+        }))
         .where('id', '=', id)
         .where('status', '=', 'sending')
         .where('locked_by', '=', worker)
@@ -305,6 +327,7 @@ export function createDeliveryService(deps: {
           locked_until: null,
           status: failure.nextAttemptAt ? 'pending' : 'failed',
           ...(failure.nextAttemptAt ? { next_attempt_at: failure.nextAttemptAt } : {}),
+          ...(failure.definite ? { attempt_started_at: null } : {}),
         }))
         .where('id', '=', id)
         .where('status', '=', 'sending')

@@ -20,7 +20,13 @@ import { BOT_ID, TENANT_ID } from '../support/teams-client.js';
 async function forgetSent(services: Services, id: number, now: Date) {
   await services.db
     .updateTable('deliveries')
-    .set({ status: 'sending', message_id: null, locked_by: 'killed', locked_until: now })
+    .set({
+      status: 'sending',
+      message_id: null,
+      locked_by: 'killed',
+      locked_until: now,
+      attempt_started_at: now,
+    })
     .where('id', '=', id)
     .execute();
 }

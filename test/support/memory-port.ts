@@ -9,6 +9,10 @@ export interface MemoryPort extends OutboundPort {
   readonly directs: Array<{ personId: number; text: string; card: Card; deliveryKey?: string }>;
   /** Makes the next calls throw this error, once each. */
   failNext(...errors: Error[]): void;
+  /** Makes the next post take effect and then throw this error (an answer lost on the way: a timeout). */
+  loseAnswerOfNextPost(error: Error): void;
+  /** How often a look-up for a message in doubt was made. */
+  readonly lookups: () => number;
   /** People this port can reach directly (a DM); nobody by default. */
   reach(...personIds: number[]): void;
 }
@@ -20,6 +24,8 @@ export function createMemoryPort(platform: ChatPlatform = 'slack'): MemoryPort {
   const directs: MemoryPort['directs'] = [];
   const reachable = new Set<number>();
   let seq = 0;
+  let lookups = 0;
+  let lostAnswer: Error | undefined;
   const maybeFail = () => {
     const error = failures.shift();
     if (error) throw error;
@@ -30,6 +36,10 @@ export function createMemoryPort(platform: ChatPlatform = 'slack'): MemoryPort {
     updates,
     directs,
     failNext: (...errors) => failures.push(...errors),
+    loseAnswerOfNextPost: (error) => {
+      lostAnswer = error;
+    },
+    lookups: () => lookups,
     reach: (...ids) => {
       for (const id of ids) reachable.add(id);
     },
@@ -42,9 +52,13 @@ export function createMemoryPort(platform: ChatPlatform = 'slack'): MemoryPort {
         card,
         ...(options.deliveryKey ? { deliveryKey: options.deliveryKey } : {}),
       });
+      const lost = lostAnswer;
+      lostAnswer = undefined;
+      if (lost) throw lost;
       return messageId;
     },
     async findDelivered(binding, deliveryKey) {
+      lookups += 1;
       return posts.find((p) => p.conversationId === binding.conversationId && p.deliveryKey === deliveryKey)
         ?.messageId;
     },
@@ -64,6 +78,7 @@ export function createMemoryPort(platform: ChatPlatform = 'slack'): MemoryPort {
       return true;
     },
     async findDirect(personId, deliveryKey) {
+      lookups += 1;
       const index = directs.findIndex((d) => d.personId === personId && d.deliveryKey === deliveryKey);
       return index >= 0 ? `dm${index + 1}` : undefined;
     },

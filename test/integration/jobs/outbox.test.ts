@@ -142,6 +142,9 @@ describe.each(BACKENDS)('the outbox on %s', (backend) => {
     // A sender leases the row and posts it (the platform has it), then dies before keeping the id.
     const [leased] = await ctx.services.deliveries.claimDue('dead-replica', 10, 60_000);
     if (!leased) throw new Error('nothing leased');
+    expect(
+      await ctx.services.deliveries.renewLease(leased.id, 'dead-replica', 60_000, { attempt: true }),
+    ).toBe(true);
     const binding = await ctx.services.channels.get(leased.bindingId as number);
     const messageId = await port.post(binding, leased.payload as never, {
       deliveryKey: `dmm-delivery-${leased.id}`,
@@ -180,6 +183,7 @@ describe.each(BACKENDS)('the outbox on %s', (backend) => {
     // A sender leases the row and sends the DM (the platform has it), then dies before marking it sent.
     const [leased] = await ctx.services.deliveries.claimDue('dead-replica', 10, 60_000, 'person');
     if (!leased) throw new Error('nothing leased');
+    await ctx.services.deliveries.renewLease(leased.id, 'dead-replica', 60_000, { attempt: true });
     await port.direct(f.owner.personId, 'Your actions due today', leased.payload as never, {
       deliveryKey: `dmm-delivery-${leased.id}`,
     });
@@ -188,6 +192,36 @@ describe.each(BACKENDS)('the outbox on %s', (backend) => {
     expect(await drainOutboxOnce(deps, options)).toMatchObject({ sent: 1 });
     expect(port.directs).toHaveLength(1);
     expect((await mine(run.id))[0]).toMatchObject({ status: 'sent', messageId: 'dm1' });
+  });
+
+  it('looks before retrying a post whose answer was lost (a timeout), and does not post it twice', async () => {
+    const { run } = await queued('lost-answer', ['CT1']);
+    const port = createMemoryPort();
+    port.loseAnswerOfNextPost(new Error('socket hang up'));
+    const deps = { services: ctx.services, ports: { slack: port }, clock, logger };
+    expect(await drainOutboxOnce(deps, options)).toMatchObject({ retried: 1 });
+    clock.advance(options.maxDelayMs);
+    expect(await drainOutboxOnce(deps, options)).toMatchObject({ sent: 1 });
+    expect(port.posts).toHaveLength(1);
+    expect(port.lookups()).toBe(1);
+    expect((await mine(run.id))[0]).toMatchObject({ status: 'sent', messageId: port.posts[0]?.messageId });
+  });
+
+  it('looks only where a call began without a definite answer: not for rows never tried, nor after a 429', async () => {
+    const { run } = await queued('definite', ['CD1', 'CD2']);
+    const port = createMemoryPort();
+    const deps = { services: ctx.services, ports: { slack: port }, clock, logger };
+    // A replica leased both rows and died before trying either.
+    expect(await ctx.services.deliveries.claimDue('dead-replica', 10, 60_000)).toHaveLength(2);
+    clock.advance(60_001);
+    // One of them is refused with a 429 (the platform did not take it), then sent.
+    port.failNext(new RateLimitedError('slack', 1_000));
+    expect(await drainOutboxOnce(deps, options)).toMatchObject({ sent: 1, retried: 1 });
+    clock.advance(options.maxDelayMs);
+    expect(await drainOutboxOnce(deps, options)).toMatchObject({ sent: 1 });
+    expect(port.lookups()).toBe(0);
+    expect(port.posts.map((p) => p.conversationId).sort()).toEqual(['CD1', 'CD2']);
+    expect((await mine(run.id)).every((d) => d.status === 'sent')).toBe(true);
   });
 
   it('ends a delivery that keeps failing as failed with its reason, and retries it on request', async () => {
