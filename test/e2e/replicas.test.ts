@@ -134,7 +134,7 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('the brief across three replicas
     // The brief is due at the next minute the replicas' beat (node-cron, on the minute) reaches after seeding.
     const due = DateTime.now()
       .setZone('Europe/London')
-      .plus({ seconds: 8 })
+      .plus({ seconds: 15 })
       .startOf('minute')
       .plus({ minutes: 1 });
     for (let i = 0; i < UNITS; i += 1) {
