@@ -11,13 +11,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../config.js';
 import { createScheduler } from '../jobs/scheduler.js';
 import { createApp } from '../main.js';
 import { createSystemActor } from '../services/access/actor.js';
 import type { Services } from '../services/index.js';
 import { createLogger } from '../services/logger.js';
-import { throwawayDatabase } from './database.js';
+import { benchConfig, throwawayDatabase } from './database.js';
 import type { Figure } from './figure.js';
 
 const SLACK_BINDINGS = 500;
@@ -182,12 +181,7 @@ export async function runFanoutBench(url: string): Promise<Figure[]> {
   const clock = { now: () => new Date(Date.now() + offset) };
   const logger = createLogger('silent');
   const app = createApp(
-    loadConfig({
-      DATABASE_URL: database.url,
-      DATA_DIR: dir,
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      DMM_CONSOLE: 'off',
+    benchConfig(database.url, dir, {
       DMM_JOBS: 'off',
       DMM_TEAMS: 'on',
       SLACK_SIGNING_SECRET: 'bench',

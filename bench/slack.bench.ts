@@ -14,12 +14,11 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import bolt from '@slack/bolt';
-import { loadConfig } from '../config.js';
 import { createApp } from '../main.js';
 import { createSystemActor } from '../services/access/actor.js';
 import type { Services } from '../services/index.js';
 import { createLogger } from '../services/logger.js';
-import { throwawayDatabase } from './database.js';
+import { benchConfig, throwawayDatabase } from './database.js';
 import type { Figure } from './figure.js';
 
 const CLIENTS = 50;
@@ -104,12 +103,7 @@ export async function runSlackBench(url: string): Promise<Figure[]> {
   const load = await startLoad();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-bench-slack-'));
   const app = createApp(
-    loadConfig({
-      DATABASE_URL: database.url,
-      DATA_DIR: dir,
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      DMM_CONSOLE: 'off',
+    benchConfig(database.url, dir, {
       SLACK_SIGNING_SECRET: SECRET,
       SLACK_BOT_TOKEN: 'xoxb-bench',
       SLACK_API_URL: `${load.url}/api/`,

@@ -33,8 +33,10 @@ class LeaseLostError extends Error {
 
 export interface OutboxOptions {
   readonly worker: string;
-  /** Rows leased per round. */
+  /** Most rows a lane holds at once; it tops up when half have gone. */
   readonly batch: number;
+  /** A drain keeps topping up its lanes for this long, then finishes what it holds (so the next beat runs). */
+  readonly refillForMs: number;
   /** How long a leased row is ours; past it another replica may take it (we died or hung). */
   readonly leaseMs: number;
   readonly maxAttempts: number;
@@ -46,6 +48,7 @@ export interface OutboxOptions {
 
 export const DEFAULT_OUTBOX_OPTIONS: Omit<OutboxOptions, 'worker'> = {
   batch: 200,
+  refillForMs: 30_000,
   leaseMs: 60_000,
   maxAttempts: 8,
   baseDelayMs: 2_000,
@@ -222,10 +225,27 @@ export async function drainOutboxOnce(
   // so a slow platform (Teams at its tenant rate) does not hold a fast one's rows in the same round. A binding on
   // a platform this replica does not serve is left to a replica that does.
   const lanes: DeliveryLane[] = [...(Object.keys(ports) as ChatPlatform[]).filter((p) => ports[p]), 'person'];
+  // A lane tops up when half its rows have gone, so a long fan-out never idles between rounds at the platform.
+  const until = performance.now() + options.refillForMs;
   await Promise.all(
     lanes.map(async (lane) => {
-      const leased = await services.deliveries.claimDue(options.worker, options.batch, options.leaseMs, lane);
-      await Promise.all(leased.map(sendOne));
+      const running = new Set<Promise<void>>();
+      let more = true;
+      let first = true;
+      for (;;) {
+        if (more && running.size <= options.batch / 2 && (first || performance.now() < until)) {
+          first = false;
+          const room = options.batch - running.size;
+          const leased = await services.deliveries.claimDue(options.worker, room, options.leaseMs, lane);
+          if (leased.length < room) more = false;
+          for (const delivery of leased) {
+            const sending: Promise<void> = sendOne(delivery).finally(() => running.delete(sending));
+            running.add(sending);
+          }
+        }
+        if (running.size === 0) break;
+        await Promise.race(running);
+      }
     }),
   );
   return result;
