@@ -43,9 +43,7 @@ export function addJobCommands(program: Command, deps: { io: CliIo; config: () =
     .action(async (opts: { failed?: boolean; status?: DeliveryStatus }) => {
       await withServices(config(), async (services) => {
         const status: DeliveryStatus | undefined = opts.failed ? 'failed' : opts.status;
-        const list = (await services.deliveries.list(status ? { status } : {})).filter(
-          (d) => status || d.status !== 'sent',
-        );
+        const list = await services.deliveries.list(status ? { status } : { unsent: true });
         if (list.length === 0) {
           io.stdout(status ? `No ${status} deliveries.\n` : 'The outbox is empty: everything was sent.\n');
           return;
@@ -56,7 +54,8 @@ export function addJobCommands(program: Command, deps: { io: CliIo; config: () =
             ...list.map((d) => [
               String(d.id),
               d.kind,
-              d.status,
+              // In doubt: a call began and never got a definite answer; the next attempt looks before posting.
+              d.inDoubt ? `${d.status} (in doubt)` : d.status,
               String(d.attempts),
               d.status === 'pending' ? d.nextAttemptAt.toISOString() : '-',
               d.bindingId ? `binding ${d.bindingId}` : `person ${d.personId}`,

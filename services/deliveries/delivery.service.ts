@@ -115,7 +115,8 @@ export interface DeliveryService {
       readonly definite?: boolean;
     },
   ): Promise<void>;
-  list(filter?: { status?: DeliveryStatus; limit?: number }): Promise<Delivery[]>;
+  /** Deliveries by id: of one status, or (`unsent`) all not yet sent (pending, sending, failed); 1,000 at most. */
+  list(filter?: { status?: DeliveryStatus; unsent?: boolean; limit?: number }): Promise<Delivery[]>;
   /** Failed deliveries (or the ones named) go back to pending with their attempts reset; audited. */
   retry(actor: Actor, ids?: readonly number[]): Promise<number>;
   /** Deliveries not yet sent or failed. */
@@ -140,6 +141,7 @@ function toDelivery(row: Selectable<DeliveryTable>): Delivery {
     messageId: row.message_id,
     createdAt: row.created_at,
     sentAt: row.sent_at,
+    ...(row.status !== 'sent' && row.attempt_started_at && !row.message_id ? { inDoubt: true } : {}),
   };
 }
 
@@ -252,12 +254,7 @@ export function createDeliveryService(deps: {
           )
           .returningAll()
           .execute();
-        return rows
-          .map((row) => ({
-            ...toDelivery(row),
-            ...(row.attempt_started_at && !row.message_id ? { inDoubt: true } : {}),
-          }))
-          .sort((a, b) => a.id - b.id);
+        return rows.map(toDelivery).sort((a, b) => a.id - b.id);
       });
     },
 
@@ -338,6 +335,7 @@ export function createDeliveryService(deps: {
     async list(filter = {}) {
       let q = db.selectFrom('deliveries').selectAll().orderBy('id');
       if (filter.status) q = q.where('status', '=', filter.status);
+      if (filter.unsent) q = q.where('status', '!=', 'sent');
       return (await q.limit(filter.limit ?? 1000).execute()).map(toDelivery);
     },
 

@@ -34,6 +34,8 @@ describe.each(BACKENDS)('dmm jobs and deliveries on %s', (backend) => {
       );
       const [leased] = await services.deliveries.claimDue('test', 10, 60_000);
       if (!leased) throw new Error('nothing leased');
+      // The post began and ended without a definite answer: the row is in doubt.
+      await services.deliveries.renewLease(leased.id, 'test', 60_000, { attempt: true });
       await services.deliveries.markAttemptFailed(leased.id, 'test', {
         error: 'channel_not_found',
         nextAttemptAt: null,
@@ -47,12 +49,12 @@ describe.each(BACKENDS)('dmm jobs and deliveries on %s', (backend) => {
     );
     const failed = await runDmm(cli.env, 'deliveries', '--failed');
     expect(failed.stdout).toContain('channel_not_found');
-    expect(failed.stdout).toMatch(new RegExp(`^${ids[0]}\\s+brief\\s+failed\\s+1`, 'm'));
+    expect(failed.stdout).toMatch(new RegExp(`^${ids[0]}\\s+brief\\s+failed \\(in doubt\\)\\s+1`, 'm'));
     const retried = await runDmm(cli.env, 'deliveries', 'retry', '--id', String(ids[0]));
     expect(retried.stdout).toMatch(/1 delivery queued again/);
     expect((await runDmm(cli.env, 'deliveries', '--failed')).stdout).toMatch(/No failed deliveries/);
     expect((await runDmm(cli.env, 'deliveries')).stdout).toMatch(
-      new RegExp(`^${ids[0]}\\s+brief\\s+pending\\s+0`, 'm'),
+      new RegExp(`^${ids[0]}\\s+brief\\s+pending \\(in doubt\\)\\s+0`, 'm'),
     );
     const none = await runDmm(cli.env, 'deliveries', 'retry', '--id', '999');
     expect(none.code).toBe(2);

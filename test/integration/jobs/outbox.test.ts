@@ -100,6 +100,26 @@ describe.each(BACKENDS)('the outbox on %s', (backend) => {
     expect(disclosures.every((e) => e.channel === 'slack')).toBe(true);
   });
 
+  it('lists the unsent deliveries however many were sent before them', async () => {
+    await queued('listed-sent', ['CU1', 'CU2']);
+    await drainOutboxOnce(
+      { services: ctx.services, ports: { slack: createMemoryPort() }, clock, logger },
+      options,
+    );
+    const { run } = await queued('listed-pending', ['CU3']);
+    // One row at most: the filter is the query's, not applied to the first rows after the fact.
+    const [first] = await ctx.services.deliveries.list({ unsent: true, limit: 1 });
+    expect(first?.status).toBe('pending');
+    const unsent = await ctx.services.deliveries.list({ unsent: true });
+    expect(unsent.every((d) => d.status !== 'sent')).toBe(true);
+    expect(unsent.map((d) => d.jobRunId)).toContain(run.id);
+    // Leave nothing pending for the tests after this one.
+    await drainOutboxOnce(
+      { services: ctx.services, ports: { slack: createMemoryPort() }, clock, logger },
+      options,
+    );
+  });
+
   it('waits out a rate limit for at least its Retry-After, then sends once', async () => {
     const { run } = await queued('limited', ['C9']);
     const port = createMemoryPort();
