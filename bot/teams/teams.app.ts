@@ -86,7 +86,7 @@ function contextOf(activity: Activity): ChatContext {
  * The card, carrying the outbox's delivery key as the id of an invisible element when there is one: the card
  * content is what Graph hands back for a message, so a post in doubt can be recognised by it.
  */
-function attachmentWithKey(card: Card, deliveryKey: string | undefined) {
+function attachment(card: Card, deliveryKey?: string) {
   const rendered = renderAdaptiveCard(card) as { body?: unknown[] };
   if (!deliveryKey) return CardFactory.adaptiveCard(rendered);
   return CardFactory.adaptiveCard({
@@ -95,7 +95,7 @@ function attachmentWithKey(card: Card, deliveryKey: string | undefined) {
   });
 }
 
-/** Whether a Graph chat message carries a card with the delivery key (see `attachmentWithKey`). */
+/** Whether a Graph chat message carries a card with the delivery key (see `attachment`). */
 function carriesKey(message: { attachments?: { content?: string | null }[] }, deliveryKey: string): boolean {
   return (message.attachments ?? []).some((a) => {
     if (typeof a.content !== 'string' || !a.content.includes(deliveryKey)) return false;
@@ -107,8 +107,6 @@ function carriesKey(message: { attachments?: { content?: string | null }[] }, de
     }
   });
 }
-
-const attachment = (card: Card) => CardFactory.adaptiveCard(renderAdaptiveCard(card));
 
 /** The card's words as one line, for the short message Teams shows when a press answers with text. */
 function plainText(card: Card): string {
@@ -427,7 +425,7 @@ export function createTeamsBot(deps: {
       await inConversation(binding.reference, async (context) => {
         const response = await context.sendActivity({
           type: ActivityTypes.Message,
-          attachments: [attachmentWithKey(card, options?.deliveryKey)],
+          attachments: [attachment(card, options?.deliveryKey)],
         });
         id = response?.id ?? '';
       });
@@ -453,7 +451,7 @@ export function createTeamsBot(deps: {
         await context.sendActivity({
           type: ActivityTypes.Message,
           text,
-          attachments: [attachmentWithKey(card, options.deliveryKey)],
+          attachments: [attachment(card, options.deliveryKey)],
         });
       });
       return true;

@@ -139,6 +139,14 @@ export function createChannelService(deps: {
 
   const referenceJson = (reference: unknown) =>
     reference === undefined || reference === null ? null : (canonicalJson(reference) ?? null);
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
+  /**
+   * A newer reference refreshes the stored one field by field: what it does not carry is kept (a Teams install
+   * event names the team's group, later messages may not).
+   */
+  const refreshed = (stored: unknown, incoming: unknown): unknown =>
+    isRecord(stored) && isRecord(incoming) ? { ...stored, ...incoming } : incoming;
 
   return {
     find: (key) => find(parseInput(keySchema, key)),
@@ -152,7 +160,7 @@ export function createChannelService(deps: {
     async seen(rawKey, input) {
       const key = parseInput(keySchema, rawKey);
       const existing = await find(key);
-      const reference = referenceJson(input.reference);
+      const reference = referenceJson(refreshed(existing?.reference, input.reference));
       // Most messages come from a conversation the bot already knows with the same reference: no write at all.
       if (
         existing &&
@@ -192,7 +200,7 @@ export function createChannelService(deps: {
       return db.transaction().execute(async (trx) => {
         const before = await find(key, trx);
         if (before?.unitId && before.unitId !== data.unitId) assertCan(actor, 'unit.manage', before.unitId);
-        const reference = referenceJson(input.reference);
+        const reference = referenceJson(refreshed(before?.reference, input.reference));
         const row = await trx
           .insertInto('channel_bindings')
           .values({

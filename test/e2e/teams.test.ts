@@ -78,6 +78,11 @@ describe.each(BACKENDS)('Teams on %s', (backend) => {
     expect(text(refused.sent)).toContain('admin');
     const linked = await users.admin.say(`link ${f.unit.code} sensitive`, CHANNEL);
     expect(linked.status).toBe(200);
+    // A later message's reference (no team group in its channel data) refreshes the stored one and keeps it.
+    expect((await ctx.services.channels.find(key))?.reference).toMatchObject({
+      serviceUrl: connector.url,
+      aadGroupId: 'group-aad-1',
+    });
     expect(text(linked.sent)).toContain('Linked to');
     expect(await ctx.services.channels.find(key)).toMatchObject({
       unitId: f.unit.id,
