@@ -44,6 +44,18 @@ const envSchema = z.object({
   DMM_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   DMM_DEMO_INCIDENTS: z.string().trim().min(1).optional(),
   DMM_CONSOLE: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
+  DMM_CONSOLE_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .refine((hosts) => hosts.every((h) => /^[a-z0-9.-]+$|^\[[0-9a-f:]+\]$/.test(h)), {
+      message: 'must be host names separated by commas (e.g. dmm.example.org)',
+    }),
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_BOT_TOKEN: optionalText,
   SLACK_APP_TOKEN: optionalText,
@@ -100,6 +112,13 @@ export interface Config {
    * (the default) serves it only when the service listens on loopback.
    */
   readonly consoleEnabled: boolean;
+  /**
+   * Host names the console answers to (the `Host` header), beside the loopback names: the listening address
+   * when it is not a wildcard, and `DMM_CONSOLE_HOSTS`. Any other Host is refused (DNS rebinding).
+   */
+  readonly consoleHosts: readonly string[];
+  /** The console is served beyond loopback (`DMM_CONSOLE=on` with a non-loopback `HOST`): warned at start. */
+  readonly consoleBeyondLoopback: boolean;
   /** Slack, when its settings are present: HTTP events (signing secret) or Socket Mode (app token). */
   readonly slack:
     | {
@@ -212,6 +231,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         path.join(import.meta.dirname, '..', 'shared', 'data', 'uk_met_stop_and_search_2016-06.csv'),
     ),
     consoleEnabled: e.DMM_CONSOLE === 'on' || (e.DMM_CONSOLE === 'auto' && LOOPBACK.has(e.HOST)),
+    consoleHosts: [
+      ...new Set([
+        ...LOOPBACK,
+        '[::1]',
+        ...(['0.0.0.0', '::'].includes(e.HOST) ? [] : [e.HOST.toLowerCase()]),
+        ...e.DMM_CONSOLE_HOSTS,
+      ]),
+    ],
+    consoleBeyondLoopback: e.DMM_CONSOLE === 'on' && !LOOPBACK.has(e.HOST),
     slack,
     teams,
     jobs: {

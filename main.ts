@@ -43,6 +43,8 @@ export interface App {
   readonly scheduler: Scheduler | undefined;
   readonly metrics: Metrics | undefined;
   readonly url: string | undefined;
+  /** Resolves once no request is being handled, including work done after answering (tests wait on it). */
+  idle(): Promise<void>;
 }
 
 export function createApp(config: Config, options: AppOptions = {}): App {
@@ -86,7 +88,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     }
     addHealthRoutes(server, handle);
     addIngestRoutes(server, services, logger);
-    if (config.consoleEnabled) addConsoleRoutes(server, services, logger);
     const ready = services;
     metrics = createMetrics({ outboxDepth: () => ready.deliveries.depth() });
     const registry = metrics.registry;
@@ -96,6 +97,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       res.end(body);
     });
     const core = createChatCore({ services, logger, metrics });
+    if (config.consoleEnabled) {
+      addConsoleRoutes({ server, services, core, ports, logger, hosts: config.consoleHosts });
+      if (config.consoleBeyondLoopback)
+        logger.warn(
+          { host: config.host, consoleHosts: config.consoleHosts },
+          'the local console is served beyond loopback (DMM_CONSOLE=on): whoever reaches it can act as anyone on any unit; serve it only on a trusted network',
+        );
+    }
     // Each platform's SDK is loaded only when the platform is configured (Bolt and botbuilder are large).
     if (config.slack) {
       const { createSlackBot } = await import('./bot/slack/slack.app.js');
@@ -165,5 +174,6 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     get metrics() {
       return metrics;
     },
+    idle: () => server.idle(),
   };
 }

@@ -4,28 +4,68 @@
  */
 import { z } from 'zod';
 import { ACTION_STATUSES } from '../services/actions/transitions.js';
+import { MAX_ID } from '../services/validation.js';
 
 export const PAYLOAD_VERSION = 1;
 
-const id = z.number().int().positive();
+/** A record id: a positive whole number a record can have (an id past the database's range names nothing). */
+const id = z.number().int().positive().max(MAX_ID, `must be at most ${MAX_ID}`);
+
+/**
+ * Fields any payload may carry: `k`, the submission key of the card it came from (a repeat of the same key
+ * changes nothing; see bot/core/submission-keys.ts), and `o`, for a form opened from a card of the record it
+ * changes, that card's message id (the result replaces it in place).
+ */
+const common = {
+  k: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{16,64}$/)
+    .optional(),
+  o: z.string().min(1).max(200).optional(),
+};
 
 /** Every payload a card can carry, by verb. */
 export const cardPayloadSchema = z.discriminatedUnion('verb', [
-  z.object({ v: z.literal(1), verb: z.literal('help') }),
-  z.object({ v: z.literal(1), verb: z.literal('brief.show'), date: z.string().optional() }),
-  z.object({ v: z.literal(1), verb: z.literal('meeting.show'), meetingId: id }),
-  z.object({ v: z.literal(1), verb: z.literal('meeting.start'), unitId: id }),
-  z.object({ v: z.literal(1), verb: z.literal('meeting.next'), meetingId: id, version: z.number().int() }),
-  z.object({ v: z.literal(1), verb: z.literal('meeting.back'), meetingId: id, version: z.number().int() }),
-  z.object({ v: z.literal(1), verb: z.literal('meeting.skip'), meetingId: id, version: z.number().int() }),
-  z.object({ v: z.literal(1), verb: z.literal('meeting.close'), meetingId: id, version: z.number().int() }),
-  z.object({ v: z.literal(1), verb: z.literal('decision.form'), unitId: id }),
-  z.object({ v: z.literal(1), verb: z.literal('decision.record'), unitId: id }),
-  z.object({ v: z.literal(1), verb: z.literal('decision.show'), decisionId: id }),
-  z.object({ v: z.literal(1), verb: z.literal('action.form'), unitId: id }),
-  z.object({ v: z.literal(1), verb: z.literal('action.create'), unitId: id }),
-  z.object({ v: z.literal(1), verb: z.literal('action.show'), actionId: id }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('help') }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('brief.show'), date: z.string().optional() }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('meeting.show'), meetingId: id }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('meeting.start'), unitId: id }),
   z.object({
+    ...common,
+    v: z.literal(1),
+    verb: z.literal('meeting.next'),
+    meetingId: id,
+    version: z.number().int(),
+  }),
+  z.object({
+    ...common,
+    v: z.literal(1),
+    verb: z.literal('meeting.back'),
+    meetingId: id,
+    version: z.number().int(),
+  }),
+  z.object({
+    ...common,
+    v: z.literal(1),
+    verb: z.literal('meeting.skip'),
+    meetingId: id,
+    version: z.number().int(),
+  }),
+  z.object({
+    ...common,
+    v: z.literal(1),
+    verb: z.literal('meeting.close'),
+    meetingId: id,
+    version: z.number().int(),
+  }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('decision.form'), unitId: id }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('decision.record'), unitId: id }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('decision.show'), decisionId: id }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('action.form'), unitId: id }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('action.create'), unitId: id }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('action.show'), actionId: id }),
+  z.object({
+    ...common,
     v: z.literal(1),
     verb: z.literal('action.status'),
     actionId: id,
@@ -33,21 +73,36 @@ export const cardPayloadSchema = z.discriminatedUnion('verb', [
     status: z.enum(ACTION_STATUSES),
   }),
   z.object({
+    ...common,
     v: z.literal(1),
     verb: z.literal('action.status_form'),
     actionId: id,
     version: z.number().int(),
     status: z.enum(ACTION_STATUSES),
   }),
-  z.object({ v: z.literal(1), verb: z.literal('action.due_form'), actionId: id, version: z.number().int() }),
-  z.object({ v: z.literal(1), verb: z.literal('action.due'), actionId: id, version: z.number().int() }),
   z.object({
+    ...common,
+    v: z.literal(1),
+    verb: z.literal('action.due_form'),
+    actionId: id,
+    version: z.number().int(),
+  }),
+  z.object({
+    ...common,
+    v: z.literal(1),
+    verb: z.literal('action.due'),
+    actionId: id,
+    version: z.number().int(),
+  }),
+  z.object({
+    ...common,
     v: z.literal(1),
     verb: z.literal('actions.list'),
     unitId: id,
     filter: z.enum(['mine', 'overdue', 'due_today', 'open', 'all', 'by_owner']),
   }),
   z.object({
+    ...common,
     v: z.literal(1),
     verb: z.literal('action.snooze'),
     actionId: id,

@@ -65,6 +65,20 @@ export type CardBlock =
 export interface CardForm {
   readonly inputs: readonly CardInput[];
   readonly submit: CardAction;
+  /** A button that leaves the form without sending it (Teams and the console; a Slack modal has its own). */
+  readonly cancel?: CardAction;
+  /**
+   * The form changes the record shown on the card it is opened from (a status or due-date form on an action
+   * card): where the platform can, it opens in place of that card, and its result replaces that card.
+   */
+  readonly inPlace?: boolean;
+}
+
+/** A record a card shows, so a message showing it can be found and updated. */
+export interface CardSubject {
+  readonly type: 'action';
+  readonly id: number;
+  readonly version: number;
 }
 
 export interface Card {
@@ -80,12 +94,12 @@ export interface Card {
    */
   readonly refresh?: { readonly payload: CardPayload; readonly userIds: readonly string[] };
   /**
-   * What the card is, for the platform adapters: an error or help goes to the person alone (ephemeral in Slack);
-   * anything else may go to the channel.
+   * What the card is, for the placement rule: an error, help or a notice (a pointer to something withheld, a
+   * note that a card was already used) goes to the person alone; anything else may go to the conversation.
    */
-  readonly kind?: 'error' | 'help';
+  readonly kind?: 'error' | 'help' | 'notice';
   /** Built from the partner view only (aggregates and themes): fit for a partner channel. */
   readonly sanitised?: boolean;
   /** The record the card shows, so a message showing it can be updated wherever it was posted. */
-  readonly subject?: { readonly type: 'action'; readonly id: number; readonly version: number };
+  readonly subject?: CardSubject;
 }

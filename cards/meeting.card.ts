@@ -124,6 +124,11 @@ export function buildMeetingCard(input: MeetingCardInput): Card {
   ];
   if (meeting.status === 'open' && meeting.current) {
     blocks.push(...buildAgendaSectionBlocks(meeting.current, input.brief));
+  } else if (meeting.status === 'open') {
+    blocks.push({
+      type: 'text',
+      text: 'Every section has been covered: close the meeting to write the minutes.',
+    });
   } else if (meeting.status === 'closed') {
     blocks.push({ type: 'text', text: 'The meeting is closed. `dmm minutes` shows the minutes.' });
   }
@@ -139,22 +144,26 @@ export function buildMeetingCard(input: MeetingCardInput): Card {
       style: 'positive',
     });
   }
+  // Only the moves that can be made from here: no Back on the first section, no Next or Skip on the last (the
+  // last section ends with the meeting itself, so Close is the way on).
+  const position = meeting.current?.position;
+  const first = meeting.agenda[0]?.position;
+  const last = meeting.agenda[meeting.agenda.length - 1]?.position;
+  const atLast = position === undefined || position === last;
   if (meeting.status === 'open' && input.canRun) {
-    buttons.push(
-      { ...step('meeting.next', 'Next section'), style: 'positive' },
-      step('meeting.back', 'Back'),
-      step('meeting.skip', 'Skip'),
-      {
-        title: 'Record a decision',
-        payload: payload({ verb: 'decision.form', unitId: meeting.unitId }),
-      },
-    );
+    if (!atLast) buttons.push({ ...step('meeting.next', 'Next section'), style: 'positive' });
+    if (position !== first) buttons.push(step('meeting.back', 'Back'));
+    if (!atLast) buttons.push(step('meeting.skip', 'Skip'));
+    buttons.push({
+      title: 'Record a decision',
+      payload: payload({ verb: 'decision.form', unitId: meeting.unitId }),
+    });
   }
   if (meeting.status === 'open' && input.canAct) {
     buttons.push({ title: 'New action', payload: payload({ verb: 'action.form', unitId: meeting.unitId }) });
   }
   if (meeting.status === 'open' && input.canRun) {
-    buttons.push({ ...step('meeting.close', 'Close meeting'), style: 'destructive' });
+    buttons.push({ ...step('meeting.close', 'Close meeting'), style: atLast ? 'positive' : 'destructive' });
   }
   if (buttons.length > 0) blocks.push({ type: 'actions', actions: buttons });
   return {

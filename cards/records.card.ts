@@ -243,6 +243,7 @@ export function buildActionStatusFormCard(input: { action: Action; status: Actio
           status: input.status,
         }),
       },
+      cancel: { title: 'Cancel', payload: payload({ verb: 'action.show', actionId: input.action.id }) },
     },
   };
 }
@@ -250,6 +251,8 @@ export function buildActionStatusFormCard(input: { action: Action; status: Actio
 export function buildDueDateFormCard(input: { action: Action }): Card {
   return {
     title: `Due date: #${input.action.id}`,
+    // The form shows the action's title: it carries the action's marking, like the card it came from.
+    marking: input.action.marking,
     blocks: [{ type: 'heading', text: `New due date for #${input.action.id} ${input.action.title}` }],
     form: {
       inputs: [
@@ -266,6 +269,7 @@ export function buildDueDateFormCard(input: { action: Action }): Card {
         title: 'Change due date',
         payload: payload({ verb: 'action.due', actionId: input.action.id, version: input.action.version }),
       },
+      cancel: { title: 'Cancel', payload: payload({ verb: 'action.show', actionId: input.action.id }) },
     },
   };
 }

@@ -326,6 +326,16 @@ export interface PostedMessageTable {
   posted_at: Timestamp;
 }
 
+export interface SubmissionTable {
+  key: string;
+  verb: string;
+  person_id: number | null;
+  actor_label: string;
+  entity_type: string | null;
+  entity_id: number | null;
+  created_at: Timestamp;
+}
+
 export interface JobRunTable {
   id: Generated<number>;
   job: string;
@@ -391,6 +401,7 @@ export interface Database {
   picture_window_counts: PictureWindowCountsTable;
   channel_bindings: ChannelBindingTable;
   posted_messages: PostedMessageTable;
+  submissions: SubmissionTable;
   job_runs: JobRunTable;
   deliveries: DeliveryTable;
   reminder_snoozes: ReminderSnoozeTable;

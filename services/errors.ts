@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'AGENDA_AT_END'
   | 'DECISION_ALREADY_SUPERSEDED'
   | 'AMBIGUOUS'
-  | 'UNAUTHENTICATED';
+  | 'UNAUTHENTICATED'
+  | 'ALREADY_SUBMITTED';
 
 export class DomainError extends Error {
   constructor(
@@ -62,6 +63,30 @@ export class ConflictError extends DomainError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('CONFLICT', message, details);
     this.name = 'ConflictError';
+  }
+}
+
+/** What a submission key already did: the record it created or changed. */
+export interface PriorSubmission {
+  readonly key: string;
+  readonly verb: string;
+  readonly personId: number | null;
+  readonly actorLabel: string;
+  readonly entityType: string | null;
+  readonly entityId: number | null;
+  readonly at: Date;
+}
+
+/**
+ * The same submission (the same card's key) arrived again: nothing was changed. Carries what the first one did,
+ * so the caller can answer with that record as it now is.
+ */
+export class AlreadySubmittedError extends DomainError {
+  constructor(readonly prior: PriorSubmission) {
+    super('ALREADY_SUBMITTED', `This was already submitted (${prior.verb}); nothing was changed again.`, {
+      ...prior,
+    });
+    this.name = 'AlreadySubmittedError';
   }
 }
 

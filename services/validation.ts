@@ -41,10 +41,28 @@ export function optionalText(max: number) {
     .transform((s) => s ?? null);
 }
 
+/** The largest id a record can have (PostgreSQL `integer`): anything above names no record. */
+export const MAX_ID = 2_147_483_647;
+
 export const id = z.coerce
   .number({ error: 'must be a number' })
   .int('must be a whole number')
-  .positive('must be a positive number');
+  .positive('must be a positive number')
+  .max(MAX_ID, `must be at most ${MAX_ID}`);
+
+/** Whether `value` can be the id of a stored record; callers answer "not found" for any other number. */
+export function isStorableId(value: number): boolean {
+  return Number.isSafeInteger(value) && value > 0 && value <= MAX_ID;
+}
+
+/**
+ * A submission key: what a card (or a platform's message id) carries so that a repeat of the same submission
+ * changes nothing. Letters, digits and `:_.-` only, 8 to 120 characters.
+ */
+export const submissionKey = z
+  .string()
+  .regex(/^[A-Za-z0-9:_.-]{8,120}$/, 'must be 8 to 120 letters, digits or :_.-')
+  .optional();
 
 /** A calendar date written YYYY-MM-DD that exists (2025-02-30 is refused). */
 export const isoDate = z

@@ -6,8 +6,7 @@
 import type { Card } from '../../cards/card.js';
 import type { ChannelBinding, ChatPlatform } from '../../services/channels/channel.service.js';
 import type { Logger } from '../../services/logger.js';
-import type { ChatCore } from './chat.js';
-import type { Reply } from './router.js';
+import type { ChatCore, ChatSurface, Plan } from './chat.js';
 
 export interface OutboundPort {
   readonly platform: ChatPlatform;
@@ -54,32 +53,32 @@ export class RateLimitedError extends Error {
   }
 }
 
-/** Where a reply was answered in place, so the follow-ups leave that message alone. */
+/** Where a request was answered: messages there that the plan replaced itself are left alone. */
 export interface Origin {
-  readonly platform: ChatPlatform;
+  readonly platform: ChatSurface;
   readonly conversationId?: string;
-  readonly messageId?: string;
 }
 
 /**
- * After a command: tells the people it concerns (on the platform it came from first, then any other) and
- * brings every other posted copy of a changed record up to date. Never throws: a failed follow-up is logged
- * and the command's own reply stands.
+ * After a request: tells the people it concerns (on the surface it came from first, then any other) and brings
+ * every other posted copy of a changed record up to date, on every platform. Never throws: a failed follow-up is
+ * logged and the request's own answer stands.
  */
 export async function followUp(
   deps: { core: ChatCore; ports: Ports; logger: Logger },
-  reply: Reply,
+  plan: Pick<Plan, 'notify' | 'changed' | 'replaced'>,
   origin: Origin,
 ): Promise<void> {
   const { core, ports, logger } = deps;
+  const all = Object.values(ports).filter((p): p is OutboundPort => Boolean(p));
   const order = [
-    ports[origin.platform],
-    ...Object.values(ports).filter((p) => p && p.platform !== origin.platform),
+    ...all.filter((p) => p.platform === origin.platform),
+    ...all.filter((p) => p.platform !== origin.platform),
   ];
-  for (const n of reply.notify ?? []) {
+  for (const n of plan.notify) {
     let reached = false;
     for (const port of order) {
-      if (!port || reached) continue;
+      if (reached) continue;
       try {
         reached = await port.direct(n.personId, n.text, n.card);
       } catch (error) {
@@ -88,14 +87,14 @@ export async function followUp(
     }
     if (!reached) logger.info({ personId: n.personId }, 'no platform could reach the person directly');
   }
-  if (!reply.changed?.length) return;
+  if (plan.changed.length === 0) return;
   try {
-    for (const stale of await core.staleMessages(reply.changed)) {
+    for (const stale of await core.staleMessages(plan.changed)) {
       const { binding, messageId } = stale.post;
       if (
         binding.platform === origin.platform &&
         binding.conversationId === origin.conversationId &&
-        messageId === origin.messageId
+        plan.replaced.includes(messageId)
       )
         continue;
       const port = ports[binding.platform];

@@ -1,54 +1,48 @@
 /**
- * The router: commands (text) and card submissions (payload + form inputs) in, cards out, for every channel.
+ * The router: commands (text) and card submissions (payload + form inputs) in, cards out, for every surface.
  * It calls the services with the person's own actor, so authorisation is always the services' role checks; it
- * picks the brief view for the channel's audience and marking ceiling; and it turns every error into one error
- * card (domain errors in words, anything else with a correlation id that is also logged).
+ * passes on each submission's key (a repeat changes nothing) and each card's version (a stale card changes
+ * nothing); and it turns every error into one error card through the one error map (bot/core/errors.ts). Where
+ * the cards go is not its business: the chat core places them.
  */
-import { randomUUID } from 'node:crypto';
 import type { Card } from '../../cards/card.js';
 import { type CardPayload, parseCardPayload } from '../../cards/card-actions.js';
 import { buildBriefCard, buildIncidentsCard, buildPrioritiesCard } from '../../cards/daily-brief.card.js';
-import { buildMeetingCard } from '../../cards/meeting.card.js';
 import {
-  buildActionCard,
   buildActionFormCard,
   buildActionListCard,
   buildActionStatusFormCard,
-  buildDecisionCard,
   buildDecisionFormCard,
   buildDueDateFormCard,
   buildErrorCard,
   buildHelpCard,
   buildMinutesCard,
 } from '../../cards/records.card.js';
-import type { PersonActor } from '../../services/access/actor.js';
 import { can } from '../../services/access/permissions.js';
 import type { Action } from '../../services/actions/action.service.js';
-import { REQUIREMENTS, TRANSITIONS } from '../../services/actions/transitions.js';
-import { type Audience, viewBrief } from '../../services/briefs/brief.model.js';
-import { ForbiddenError, isDomainError, ValidationError } from '../../services/errors.js';
+import { REQUIREMENTS } from '../../services/actions/transitions.js';
+import {
+  AlreadySubmittedError,
+  ForbiddenError,
+  isDomainError,
+  type PriorSubmission,
+  ValidationError,
+} from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
 import type { Meeting } from '../../services/meetings/meeting.service.js';
 import { formatLocal, localDateOf } from '../../services/time.js';
 import { CATEGORY_SCHEMES } from '../../services/units/unit.service.js';
 import { type Marking, withinCeiling } from '../../services/validation.js';
+import { ChatError, errorCard } from './errors.js';
 import { ALL_HELP, type Command, HELP, parseCommand } from './grammar.js';
+import { KEY_REQUIRED } from './submission-keys.js';
+import { createViews, type Viewer } from './views.js';
 
-/** Where a command came from: who, on which unit, and what the channel may show. */
-export interface Conversation {
-  readonly actor: PersonActor;
-  readonly unitId: number;
-  readonly audience: Audience;
-  readonly ceiling: Marking;
-  /**
-   * The reply goes to a channel that others see (not the person's own screen): cards offer every move the
-   * record allows, since whoever presses is checked by the services then.
-   */
-  readonly shared?: boolean;
-}
+/** Where a command came from: who, on which unit, and what the place it answers to may show. */
+export type Conversation = Viewer;
 
-/** A card for someone other than the person acting (the new owner of an action). */
+/** A card for someone other than the person acting (the new owner of an action), or for them directly. */
 export interface Notification {
   readonly personId: number;
   readonly unitId: number;
@@ -56,23 +50,38 @@ export interface Notification {
   readonly card: Card;
 }
 
+/** A record a command changed, so messages showing it elsewhere can be brought up to date. */
+export interface Changed {
+  readonly type: 'action';
+  readonly id: number;
+}
+
 export interface Reply {
   readonly cards: readonly Card[];
+  /** The whole answer is for the person alone (help, whoami, lists, a record looked up by text). */
+  readonly personal?: boolean;
   /** People to tell, each on their own (a DM on the platform). */
   readonly notify?: readonly Notification[];
   /** For a rejected form: the message for each input that was wrong, by input id. */
   readonly fieldErrors?: Readonly<Record<string, string>>;
-  /** Records this command changed, so messages showing them elsewhere can be brought up to date. */
-  readonly changed?: ReadonlyArray<{ readonly type: 'action'; readonly id: number }>;
+  readonly changed?: readonly Changed[];
+  /** The submission had been made before: nothing changed, and the cards show the record as it now is. */
+  readonly replayed?: boolean;
+  /**
+   * For a form opened from a card of the record it changes: that card's message id, as the form carried it
+   * (the chat core checks it shows the record before replacing it).
+   */
+  readonly origin?: string;
 }
 
 interface Effects {
   notify: Notification[];
-  changed: Array<{ type: 'action'; id: number }>;
+  changed: Changed[];
 }
 
 export interface Router {
-  handleText(conversation: Conversation, text: string): Promise<Reply>;
+  /** A typed command; `key` (a platform's id for the message) makes a repeat of it change nothing. */
+  handleText(conversation: Conversation, text: string, key?: string): Promise<Reply>;
   /** A card button or form: the payload it carries and the form's inputs (by input id). */
   handleSubmit(
     conversation: Conversation,
@@ -81,19 +90,10 @@ export interface Router {
   ): Promise<Reply>;
 }
 
-/** Messages for domain error codes: say what happened and what to do next. */
-const HINTS: Readonly<Record<string, string>> = {
-  FORBIDDEN: 'Ask someone with that role on the unit, or an admin to give you the role.',
-  NOT_FOUND: 'Check the number; `dmm actions all` lists actions.',
-  CONFLICT: 'Someone changed it first: the card below shows it as it is now. Try again on it.',
-  INVALID_TRANSITION: 'The buttons on a fresh card show the moves that are allowed.',
-  MEETING_NOT_OPEN: "Start today's meeting with `dmm meeting start` (chair).",
-  MEETING_ALREADY_OPEN: 'Type `dmm meeting` to see it.',
-  MEETING_CLOSED: "Today's meeting is closed; `dmm minutes` shows its minutes.",
-  AGENDA_AT_START: 'This is the first section.',
-  AGENDA_AT_END: 'This is the last section: close the meeting with `dmm meeting close`.',
-  VALIDATION_FAILED: 'Correct the field named and send it again.',
-};
+/** Commands whose answer is for the person alone, even in a channel. */
+const PERSONAL_VERBS: ReadonlySet<string> = new Set(['help', 'whoami', 'actions', 'action.show']);
+/** Presses whose answer is for the person alone. */
+const PERSONAL_PRESSES: ReadonlySet<string> = new Set(['help', 'actions.list', 'action.snooze']);
 
 const text = (value: unknown): string | undefined => {
   if (value === undefined || value === null) return undefined;
@@ -101,54 +101,19 @@ const text = (value: unknown): string | undefined => {
   return s === '' ? undefined : s;
 };
 
+/** Minutes carry the highest marking of what they record; the service writes it on the first line. */
+function minutesMarking(minutes: string): Marking {
+  return minutes.includes('OFFICIAL-SENSITIVE') ? 'OFFICIAL-SENSITIVE' : 'OFFICIAL';
+}
+
+/** A short note for the person alone. */
+function notice(title: string, body: string): Card {
+  return { title, kind: 'notice', blocks: [{ type: 'text', text: body }] };
+}
+
 export function createRouter(deps: { services: Services; logger: Logger }): Router {
   const { services, logger } = deps;
-
-  async function personName(personId: number | null, post: string | null): Promise<string> {
-    if (personId) return (await services.people.get(personId)).displayName;
-    return post ?? 'unassigned';
-  }
-
-  async function briefView(c: Conversation, date?: string) {
-    const brief = await services.briefs.get(c.actor, c.unitId, date);
-    return viewBrief(brief, { audience: c.audience, ceiling: c.ceiling });
-  }
-
-  async function meetingCard(c: Conversation, meeting: Meeting): Promise<Card> {
-    const unit = await services.units.get(c.unitId);
-    // No brief to show (a partner before the first import, say) is not an error for the meeting card; a
-    // failure of the database is, and goes on to the error card.
-    const brief = await briefView(c).catch((error: unknown) => {
-      if (isDomainError(error)) return null;
-      throw error;
-    });
-    return buildMeetingCard({
-      meeting,
-      unitName: unit.name,
-      brief,
-      canRun: can(c.actor, 'meeting.run', c.unitId),
-      canAct: can(c.actor, 'action.create', c.unitId),
-    });
-  }
-
-  function allowedMoves(c: Conversation, action: Action) {
-    const manager = can(c.actor, 'action.manage', action.unitId);
-    const mine = action.ownerPersonId === c.actor.personId || action.actionManagerId === c.actor.personId;
-    if (c.shared && can(c.actor, 'records.read', action.unitId)) return TRANSITIONS[action.status];
-    if (!manager && !mine) return [];
-    if (action.status === 'escalated' && !manager) return [];
-    return TRANSITIONS[action.status];
-  }
-
-  async function actionCard(c: Conversation, action: Action): Promise<Card> {
-    const allowed = allowedMoves(c, action);
-    return buildActionCard({
-      action,
-      owner: await personName(action.ownerPersonId, action.ownerPost),
-      allowed,
-      canChangeDue: allowed.length > 0 && !['done', 'no_further_action'].includes(action.status),
-    });
-  }
+  const views = createViews({ services });
 
   async function actionList(
     c: Conversation,
@@ -162,7 +127,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     const items = [];
     for (const action of shown) {
       const key = `${action.ownerPersonId}:${action.ownerPost}`;
-      if (!names.has(key)) names.set(key, await personName(action.ownerPersonId, action.ownerPost));
+      if (!names.has(key)) names.set(key, await views.personName(action.ownerPersonId, action.ownerPost));
       items.push({ action, owner: names.get(key) as string });
     }
     return buildActionListCard({
@@ -186,7 +151,39 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     return meeting;
   }
 
-  async function runCommand(c: Conversation, command: Command, fx: Effects): Promise<Card[]> {
+  async function closeMeeting(
+    c: Conversation,
+    meetingId: number,
+    options: { expectedVersion?: number; submissionKey?: string },
+  ): Promise<Card[]> {
+    const { meeting, minutes } = await services.meetings.close(c.actor, meetingId, options);
+    return [
+      await views.meetingCard(c, meeting),
+      buildMinutesCard({ localDate: meeting.localDate, markdown: minutes, marking: minutesMarking(minutes) }),
+    ];
+  }
+
+  async function actionForm(c: Conversation): Promise<Card> {
+    if (!can(c.actor, 'action.create', c.unitId))
+      throw new ForbiddenError('Partners cannot create actions.', { permission: 'action.create' });
+    const unit = await services.units.get(c.unitId);
+    const members = await services.people.membersOf(c.unitId);
+    return buildActionFormCard({
+      unitId: c.unitId,
+      people: members
+        .filter((m) => !m.roles.every((r) => r === 'partner'))
+        .map((m) => ({ id: m.id, name: m.displayName })),
+      categories: CATEGORY_SCHEMES[unit.categoryScheme],
+      defaultDue: localDateOf(services.clock.now(), unit.timeZone),
+    });
+  }
+
+  /** The forms that change an action open in place of its card where the platform can. */
+  const inPlace = (card: Card): Card =>
+    card.form ? { ...card, form: { ...card.form, inPlace: true } } : card;
+
+  async function runCommand(c: Conversation, command: Command, fx: Effects, key?: string): Promise<Card[]> {
+    const submissionKey = key ? { submissionKey: key } : {};
     switch (command.verb) {
       case 'help':
         return [
@@ -202,15 +199,17 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         ];
       }
       case 'brief':
-        return [buildBriefCard(await briefView(c, command.date))];
+        return [buildBriefCard(await views.briefView(c, command.date))];
       case 'meeting': {
         if (command.step === 'start')
-          return [await meetingCard(c, await services.meetings.start(c.actor, c.unitId))];
+          return [
+            await views.meetingCard(c, await services.meetings.start(c.actor, c.unitId, submissionKey)),
+          ];
         const meeting = await todaysMeeting(c);
-        if (command.step === 'show') return [await meetingCard(c, meeting)];
-        if (command.step === 'close') return closeMeeting(c, meeting.id);
-        const moved = await services.meetings[command.step](c.actor, meeting.id);
-        return [await meetingCard(c, moved)];
+        if (command.step === 'show') return [await views.meetingCard(c, meeting)];
+        if (command.step === 'close') return closeMeeting(c, meeting.id, submissionKey);
+        const moved = await services.meetings[command.step](c.actor, meeting.id, submissionKey);
+        return [await views.meetingCard(c, moved)];
       }
       case 'decide': {
         if (!can(c.actor, 'decision.record', c.unitId))
@@ -235,7 +234,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         return [await actionList(c, titles[command.filter], actions, empty, byOwner)];
       }
       case 'action.show':
-        return [await actionCard(c, await services.actions.get(c.actor, command.actionId))];
+        return [await views.actionCard(c, await services.actions.get(c.actor, command.actionId))];
       case 'action.status': {
         const action = await services.actions.get(c.actor, command.actionId);
         const needs = REQUIREMENTS[command.status];
@@ -243,26 +242,28 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         const changed = await services.actions.changeStatus(c.actor, action.id, {
           status: command.status,
           ...(needs === 'result' ? { result: command.note } : { note: command.note }),
+          ...submissionKey,
         });
         fx.changed.push({ type: 'action', id: changed.id });
-        return [await actionCard(c, changed)];
+        return [await views.actionCard(c, changed)];
       }
       case 'action.due': {
         const changed = await services.actions.changeDue(c.actor, command.actionId, {
           dueOn: command.dueOn,
           ...(command.note ? { note: command.note } : {}),
+          ...submissionKey,
         });
         fx.changed.push({ type: 'action', id: changed.id });
-        return [await actionCard(c, changed)];
+        return [await views.actionCard(c, changed)];
       }
       case 'minutes': {
         const { localDate, minutes } = await services.meetings.getMinutes(c.actor, c.unitId, command.date);
         return [buildMinutesCard({ localDate, markdown: minutes, marking: minutesMarking(minutes) })];
       }
       case 'incidents':
-        return [buildIncidentsCard(await briefView(c), command.filter)];
+        return [buildIncidentsCard(await views.briefView(c), command.filter)];
       case 'priorities':
-        return [buildPrioritiesCard(await briefView(c))];
+        return [buildPrioritiesCard(await views.briefView(c))];
       case 'link':
       case 'unlink':
         throw ValidationError.field(
@@ -272,60 +273,39 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     }
   }
 
-  /** Minutes carry the highest marking of what they record; the service writes it on the first line. */
-  function minutesMarking(minutes: string): Marking {
-    return minutes.includes('OFFICIAL-SENSITIVE') ? 'OFFICIAL-SENSITIVE' : 'OFFICIAL';
-  }
-
-  async function closeMeeting(c: Conversation, meetingId: number): Promise<Card[]> {
-    const { meeting, minutes } = await services.meetings.close(c.actor, meetingId);
-    return [
-      await meetingCard(c, meeting),
-      buildMinutesCard({ localDate: meeting.localDate, markdown: minutes, marking: minutesMarking(minutes) }),
-    ];
-  }
-
-  async function actionForm(c: Conversation): Promise<Card> {
-    if (!can(c.actor, 'action.create', c.unitId))
-      throw new ForbiddenError('Partners cannot create actions.', { permission: 'action.create' });
-    const unit = await services.units.get(c.unitId);
-    const members = await services.people.membersOf(c.unitId);
-    return buildActionFormCard({
-      unitId: c.unitId,
-      people: members
-        .filter((m) => !m.roles.every((r) => r === 'partner'))
-        .map((m) => ({ id: m.id, name: m.displayName })),
-      categories: CATEGORY_SCHEMES[unit.categoryScheme],
-      defaultDue: localDateOf(services.clock.now(), unit.timeZone),
-    });
-  }
-
   async function submit(
     c: Conversation,
     p: CardPayload,
     inputs: Readonly<Record<string, unknown>>,
     fx: Effects,
   ): Promise<Card[]> {
-    const run = (c: Conversation, command: Command) => runCommand(c, command, fx);
+    const run = (command: Command) => runCommand(c, command, fx);
+    if (KEY_REQUIRED.has(p.verb) && !p.k)
+      throw new ChatError(
+        'STALE_FORM',
+        'This form is from an older card and cannot be sent: nothing was recorded.',
+      );
+    const key = p.k ? { submissionKey: p.k } : {};
+    const step = 'version' in p ? { expectedVersion: p.version, ...key } : key;
     switch (p.verb) {
       case 'help':
-        return run(c, { verb: 'help' });
+        return run({ verb: 'help' });
       case 'brief.show':
-        return run(c, { verb: 'brief', ...(p.date ? { date: p.date } : {}) });
+        return run({ verb: 'brief', ...(p.date ? { date: p.date } : {}) });
       case 'meeting.show':
-        return [await meetingCard(c, await services.meetings.get(c.actor, p.meetingId))];
+        return [await views.meetingCard(c, await services.meetings.get(c.actor, p.meetingId))];
       case 'meeting.start':
-        return run(c, { verb: 'meeting', step: 'start' });
+        return [await views.meetingCard(c, await services.meetings.start(c.actor, c.unitId, key))];
       case 'meeting.next':
       case 'meeting.back':
       case 'meeting.skip': {
-        const step = p.verb.slice('meeting.'.length) as 'next' | 'back' | 'skip';
-        return [await meetingCard(c, await services.meetings[step](c.actor, p.meetingId))];
+        const name = p.verb.slice('meeting.'.length) as 'next' | 'back' | 'skip';
+        return [await views.meetingCard(c, await services.meetings[name](c.actor, p.meetingId, step))];
       }
       case 'meeting.close':
-        return closeMeeting(c, p.meetingId);
+        return closeMeeting(c, p.meetingId, step);
       case 'decision.form':
-        return run(c, { verb: 'decide' });
+        return run({ verb: 'decide' });
       case 'decision.record': {
         const decision = await services.decisions.record(c.actor, {
           unitId: c.unitId,
@@ -340,11 +320,12 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           },
           incidentRef: text(inputs.incidentRef) ?? null,
           marking: (text(inputs.marking) ?? 'OFFICIAL') as Marking,
+          ...key,
         });
-        return [await decisionCard(c, decision.id)];
+        return [await views.decisionCard(c, decision.id)];
       }
       case 'decision.show':
-        return [await decisionCard(c, p.decisionId)];
+        return [await views.decisionCard(c, p.decisionId)];
       case 'action.form':
         return [await actionForm(c)];
       case 'action.create': {
@@ -358,6 +339,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           category: text(inputs.category) as string,
           incidentRef: text(inputs.incidentRef) ?? null,
           marking: (text(inputs.marking) ?? 'OFFICIAL') as Marking,
+          ...key,
         });
         if (action.ownerPersonId !== null && action.ownerPersonId !== c.actor.personId) {
           fx.notify.push({
@@ -365,16 +347,16 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
             unitId: action.unitId,
             text: `${c.actor.label} gave you action #${action.id}: ${action.title}`,
             // The owner's own copy: the moves are theirs.
-            card: await actionCard({ ...c, shared: false }, action),
+            card: await views.actionCard({ ...c, shared: false }, action),
           });
         }
-        return [await actionCard(c, action)];
+        return [await views.actionCard(c, action)];
       }
       case 'action.show':
-        return [await actionCard(c, await services.actions.get(c.actor, p.actionId))];
+        return [await views.actionCard(c, await services.actions.get(c.actor, p.actionId))];
       case 'action.status_form': {
         const action = await services.actions.get(c.actor, p.actionId);
-        return [buildActionStatusFormCard({ action, status: p.status })];
+        return [inPlace(buildActionStatusFormCard({ action, status: p.status }))];
       }
       case 'action.status': {
         const changed = await services.actions.changeStatus(c.actor, p.actionId, {
@@ -382,108 +364,135 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           expectedVersion: p.version,
           ...(text(inputs.result) ? { result: text(inputs.result) } : {}),
           ...(text(inputs.note) ? { note: text(inputs.note) } : {}),
+          ...key,
         });
         fx.changed.push({ type: 'action', id: changed.id });
-        return [await actionCard(c, changed)];
+        return [await views.actionCard(c, changed)];
       }
       case 'action.due_form':
-        return [buildDueDateFormCard({ action: await services.actions.get(c.actor, p.actionId) })];
+        return [inPlace(buildDueDateFormCard({ action: await services.actions.get(c.actor, p.actionId) }))];
       case 'action.due': {
         const changed = await services.actions.changeDue(c.actor, p.actionId, {
           dueOn: text(inputs.dueOn) as string,
           expectedVersion: p.version,
           ...(text(inputs.note) ? { note: text(inputs.note) } : {}),
+          ...key,
         });
         fx.changed.push({ type: 'action', id: changed.id });
-        return [await actionCard(c, changed)];
+        return [await views.actionCard(c, changed)];
       }
       case 'actions.list':
-        return run(c, { verb: 'actions', filter: p.filter });
+        return run({ verb: 'actions', filter: p.filter });
       case 'action.snooze': {
         const { untilDate } = await services.reminders.snooze(c.actor, p.actionId, { days: p.days });
         return [
-          {
-            title: 'Snoozed',
-            kind: 'help',
-            blocks: [
-              {
-                type: 'text',
-                text: `No reminders of action #${p.actionId} until ${untilDate}. It stays on the lists and in the brief.`,
-              },
-            ],
-          },
+          notice(
+            'Snoozed',
+            `No reminders of action #${p.actionId} until ${untilDate}. It stays on the lists and in the brief.`,
+          ),
         ];
       }
     }
   }
 
-  async function decisionCard(c: Conversation, decisionId: number): Promise<Card> {
-    const decision = await services.decisions.get(c.actor, decisionId);
-    const unit = await services.units.get(c.unitId);
-    return buildDecisionCard({
-      decision,
-      decisionMaker: await personName(decision.decisionMakerId, null),
-      zoneTime: formatLocal(decision.decidedAt, unit.timeZone),
-    });
+  /** A submission seen before: the record it made or changed, as it now is (read with the person's rights). */
+  async function replay(c: Conversation, prior: PriorSubmission): Promise<Card[]> {
+    const cards: Card[] = [];
+    if (prior.entityType === 'action' && prior.entityId)
+      cards.push(await views.actionCard(c, await services.actions.get(c.actor, prior.entityId)));
+    else if (prior.entityType === 'decision' && prior.entityId)
+      cards.push(await views.decisionCard(c, prior.entityId));
+    else if (prior.entityType === 'meeting' && prior.entityId)
+      cards.push(await views.meetingCard(c, await services.meetings.get(c.actor, prior.entityId)));
+    if (prior.personId !== c.actor.personId) {
+      const unit = await services.units.get(c.unitId);
+      cards.push(
+        notice(
+          'Already done',
+          `This card was already used by ${prior.actorLabel} at ${formatLocal(prior.at, unit.timeZone)}; nothing was changed again.`,
+        ),
+      );
+    }
+    return cards;
   }
 
-  function errorCard(error: unknown, c: Conversation): Card {
-    if (isDomainError(error)) {
-      return buildErrorCard({
-        message: error.message,
-        ...(HINTS[error.code] ? { hint: HINTS[error.code] } : {}),
-      });
+  /** The answer to a failed command or press: the error, and where it helps the record as it now is. */
+  async function failure(c: Conversation, error: unknown, payload?: CardPayload): Promise<Reply> {
+    if (error instanceof AlreadySubmittedError) {
+      try {
+        return { cards: await replay(c, error.prior), replayed: true };
+      } catch (readError) {
+        // The key belongs to a record this person may not read (another unit's card): say no more than that.
+        return { cards: [errorCard(readError, logger, { personId: c.actor.personId })] };
+      }
     }
-    const correlationId = randomUUID().slice(0, 8);
-    logger.error({ err: error, correlationId, personId: c.actor.personId }, 'command failed');
-    return buildErrorCard({
-      message: 'Something went wrong on our side; nothing was changed by the part that failed.',
-      hint: 'Try again; if it happens again, quote the reference below.',
-      correlationId,
-    });
+    const cards = [errorCard(error, logger, { personId: c.actor.personId })];
+    if (error instanceof ValidationError && payload) {
+      // Field paths are dotted (`rationale.information`); the form's input ids are their last part.
+      const fieldErrors: Record<string, string> = {};
+      for (const issue of error.issues) {
+        const id = issue.field.split('.').pop() as string;
+        fieldErrors[id] ??= issue.message;
+      }
+      return { cards, fieldErrors };
+    }
+    // After a conflict, show the record as it is now so the next press works on fresh data.
+    if (isDomainError(error) && error.code === 'CONFLICT') {
+      const { actionId, meetingId } = error.details as { actionId?: number; meetingId?: number };
+      const now = await (actionId
+        ? services.actions.get(c.actor, actionId).then((a) => views.actionCard(c, a))
+        : meetingId
+          ? services.meetings.get(c.actor, meetingId).then((m) => views.meetingCard(c, m))
+          : undefined
+      )?.catch((readError: unknown) => {
+        logger.warn({ err: readError }, 'could not read the record after a conflict');
+        return undefined;
+      });
+      if (now) cards.push(now);
+    }
+    return { cards };
   }
 
   return {
-    async handleText(c, input) {
+    async handleText(c, input, key) {
       const parsed = parseCommand(input);
       if (!parsed.ok)
         return {
           cards: [buildErrorCard({ message: parsed.message }), buildHelpCard({ entries: parsed.help })],
+          personal: true,
         };
       const fx: Effects = { notify: [], changed: [] };
       try {
-        const cards = await runCommand(c, parsed.command, fx);
-        return { cards, notify: fx.notify, changed: fx.changed };
+        const cards = await runCommand(c, parsed.command, fx, key);
+        return {
+          cards,
+          notify: fx.notify,
+          changed: fx.changed,
+          personal: PERSONAL_VERBS.has(parsed.command.verb),
+        };
       } catch (error) {
-        return { cards: [errorCard(error, c)] };
+        return failure(c, error);
       }
     },
     async handleSubmit(c, data, inputs) {
       const parsed = parseCardPayload(data);
       if (!parsed.ok)
         return {
-          cards: [buildErrorCard({ message: parsed.error, hint: 'Type `dmm help` to start again.' })],
+          cards: [errorCard(new ChatError('BAD_PAYLOAD', parsed.error), logger)],
         };
       const fx: Effects = { notify: [], changed: [] };
       try {
         const cards = await submit(c, parsed.payload, inputs, fx);
-        return { cards, notify: fx.notify, changed: fx.changed };
+        return {
+          cards,
+          notify: fx.notify,
+          changed: fx.changed,
+          personal: PERSONAL_PRESSES.has(parsed.payload.verb),
+          ...(parsed.payload.o ? { origin: parsed.payload.o } : {}),
+        };
       } catch (error) {
-        const cards = [errorCard(error, c)];
-        if (error instanceof ValidationError) {
-          // Field paths are dotted (`rationale.information`); the form's input ids are their last part.
-          const fieldErrors: Record<string, string> = {};
-          for (const issue of error.issues) {
-            const id = issue.field.split('.').pop() as string;
-            fieldErrors[id] ??= issue.message;
-          }
-          return { cards, fieldErrors };
-        }
-        // After a conflict, show the record as it is now so the next press works on fresh data.
-        if (isDomainError(error) && error.code === 'CONFLICT' && 'actionId' in parsed.payload) {
-          cards.push(await actionCard(c, await services.actions.get(c.actor, parsed.payload.actionId)));
-        }
-        return { cards };
+        const reply = await failure(c, error, parsed.payload);
+        return parsed.payload.o ? { ...reply, origin: parsed.payload.o } : reply;
       }
     },
   };

@@ -17,8 +17,13 @@ export type RouteHandler = (
 export interface HttpServer {
   route(method: string, path: string, handler: RouteHandler): void;
   listen(port: number, host: string): Promise<string>;
-  /** Stops accepting connections, waits for in-flight requests up to `timeoutMs`, then cuts the rest. */
+  /**
+   * Stops accepting connections, waits up to `timeoutMs` for in-flight requests and for handlers still working
+   * after they answered (Slack is acked first and answered after), then cuts the rest.
+   */
   close(timeoutMs: number): Promise<void>;
+  /** Resolves once no handler is running, including work a handler does after answering. */
+  idle(): Promise<void>;
 }
 
 export function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
@@ -32,6 +37,11 @@ export function sendJson(res: http.ServerResponse, status: number, body: unknown
 
 export function createHttpServer(logger: Logger): HttpServer {
   const routes = new Map<string, RouteHandler>();
+  /** Handlers still running, answered or not. */
+  const running = new Set<Promise<void>>();
+  const idle = async () => {
+    while (running.size > 0) await Promise.allSettled([...running]);
+  };
   const server = http.createServer((req, res) => {
     const started = process.hrtime.bigint();
     const correlationId = randomUUID();
@@ -57,13 +67,15 @@ export function createHttpServer(logger: Logger): HttpServer {
       }
       return;
     }
-    Promise.resolve()
+    const work = Promise.resolve()
       .then(() => handler(req, res, { correlationId }))
       .catch((error: unknown) => {
         logger.error({ err: error, correlationId, path: url.pathname }, 'request failed');
         if (!res.headersSent) sendJson(res, 500, { error: 'internal_error', correlationId });
         else res.destroy();
-      });
+      })
+      .finally(() => running.delete(work));
+    running.add(work);
   });
   server.keepAliveTimeout = 5_000;
 
@@ -82,17 +94,31 @@ export function createHttpServer(logger: Logger): HttpServer {
         });
       });
     },
-    close(timeoutMs) {
-      if (!server.listening) return Promise.resolve();
-      return new Promise((resolve) => {
-        const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
-        timer.unref();
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
+    idle,
+    async close(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      if (server.listening)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
+          timer.unref();
+          server.close(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+          server.closeIdleConnections();
         });
-        server.closeIdleConnections();
-      });
+      // Work a handler still does after answering (a Slack reply, follow-ups) finishes before the database
+      // closes, up to the same deadline.
+      const left = Math.max(0, deadline - Date.now());
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        idle(),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, left);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
     },
   };
 }

@@ -1,11 +1,11 @@
 /**
  * Slack: the `/dmm` slash command, button presses, modals and the App Home tab, on Bolt. Every handler acks
  * first (Slack allows 3 s) and does the work after, except a modal submission, whose ack carries the field
- * errors. Replies: shared views (brief, meeting, decisions, action cards) go to the channel and are updated in
- * place when a button on them is pressed; personal views (help, lists, errors) are ephemeral; forms open as
- * modals; an action's new owner gets a DM. Only this folder imports Bolt.
+ * errors. It carries out the chat core's plan and nothing more: a conversation card is posted, or replaces the
+ * message it names (`chat.update`; an ephemeral one through its `response_url`); a card for the person is
+ * ephemeral; a form is a modal, which remembers the channel (and, in the form's payload, the card it came
+ * from). Only this folder imports Bolt.
  */
-import { randomUUID } from 'node:crypto';
 import { App, webApi } from '@slack/bolt';
 import type { Card } from '../../cards/card.js';
 import {
@@ -16,7 +16,8 @@ import {
 import type { ChannelBinding, ConversationKind } from '../../services/channels/channel.service.js';
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
-import type { ChatContext, ChatCore, ChatReply } from '../core/chat.js';
+import type { ChatCore, Plan, PlatformContext } from '../core/chat.js';
+import { ChatError, describeError, errorText } from '../core/errors.js';
 import { followUp, type OutboundPort, type Ports, RateLimitedError } from '../core/outbound.js';
 import type { HttpServer } from '../http/server.js';
 import { boltLogger } from './bolt-logger.js';
@@ -54,9 +55,6 @@ function kindOf(channelId: string, channelName?: string): ConversationKind {
   if (channelName === 'privategroup' || channelId.startsWith('G')) return 'group';
   return 'channel';
 }
-
-const isPersonal = (card: Card, reply: ChatReply) =>
-  card.kind === 'error' || card.kind === 'help' || reply.placement === 'person';
 
 /** The inputs of a submitted modal, by input id (block ids are the input ids). */
 function modalInputs(
@@ -161,52 +159,88 @@ export function createSlackBot(deps: {
   }
 
   /** Posts a card to the channel and remembers the message if it shows a record. */
-  async function postCard(ctx: ChatContext, card: Card): Promise<void> {
+  async function postCard(ctx: PlatformContext, card: Card): Promise<void> {
     const ts = await postMessages(ctx.conversationId, renderBlockKitMessages(card));
-    if (ts) await core.recordPost({ ...ctx }, ts, card);
+    if (ts) await core.recordPost(ctx, ts, card);
   }
 
-  /** Delivers a reply to where the person is: ephemeral for personal cards, the channel for the rest. */
-  async function deliver(ctx: ChatContext, reply: ChatReply, opts: { triggerId?: string } = {}) {
-    for (const card of reply.cards) {
-      if (card.form && opts.triggerId) {
-        const view = renderBlockKitModal(card);
-        const metadata: ModalMetadata = { p: JSON.parse(view.private_metadata), c: ctx.conversationId };
-        await client.views.open({
-          trigger_id: opts.triggerId,
-          view: { ...view, private_metadata: JSON.stringify(metadata) } as never,
-        });
-        continue;
-      }
-      if (isPersonal(card, reply)) await postEphemeral(ctx.conversationId, ctx.userId, card);
-      else await postCard(ctx, card);
-    }
-  }
-
-  function after(ctx: ChatContext, reply: ChatReply, messageTs?: string) {
-    return followUp({ core, ports, logger }, reply, {
-      platform: 'slack',
-      conversationId: ctx.conversationId,
-      ...(messageTs ? { messageId: messageTs } : {}),
+  /** Opens a form as a modal; the modal remembers the channel, and the form's payload the card it came from. */
+  async function openModal(ctx: PlatformContext, card: Card, triggerId: string) {
+    const view = renderBlockKitModal(card);
+    const metadata: ModalMetadata = { p: JSON.parse(view.private_metadata), c: ctx.conversationId };
+    await client.views.open({
+      trigger_id: triggerId,
+      view: { ...view, private_metadata: JSON.stringify(metadata) } as never,
     });
   }
 
-  /** Tells the person something went wrong on our side, with a reference, instead of leaving them waiting. */
-  async function failed(ctx: ChatContext, error: unknown) {
-    const reference = randomUUID().slice(0, 8);
-    logger.error({ err: error, reference, user: ctx.userId }, 'slack handler failed');
+  /** Where a request came from, for carrying out its plan. */
+  interface At {
+    /** A trigger to open a modal with (commands and presses; not modal submissions). */
+    readonly triggerId?: string | undefined;
+    /** The message pressed, and whether it was ephemeral (then it is replaced through `respond`). */
+    readonly pressed?: { readonly ts: string; readonly ephemeral: boolean } | undefined;
+    readonly respond?: ((message: Record<string, unknown>) => Promise<unknown>) | undefined;
+  }
+
+  /** Carries out the chat core's plan, step by step, in order. */
+  async function carryOut(ctx: PlatformContext, plan: Plan, at: At) {
+    for (const step of plan.steps) {
+      if (step.to === 'person') {
+        await postEphemeral(ctx.conversationId, ctx.userId, step.card);
+      } else if (step.to === 'form') {
+        // A modal is the person's own: a form above the channel's ceiling may open there too.
+        if (at.triggerId) await openModal(ctx, step.card, at.triggerId);
+        else
+          await postEphemeral(ctx.conversationId, ctx.userId, {
+            title: step.card.title,
+            kind: 'notice',
+            blocks: [
+              {
+                type: 'text',
+                text: `${step.card.title}: press the button on the card again to open the form.`,
+              },
+            ],
+          });
+      } else if (step.replaces && at.pressed?.ephemeral && step.replaces === at.pressed.ts && at.respond) {
+        const [first] = renderBlockKitMessages(step.card);
+        await at.respond({
+          replace_original: true,
+          text: first?.text ?? step.card.title,
+          blocks: first?.blocks,
+        });
+      } else if (step.replaces) {
+        await updateMessage(ctx.conversationId, step.replaces, step.card);
+        await core.recordPost(ctx, step.replaces, step.card);
+      } else {
+        await postCard(ctx, step.card);
+      }
+    }
+  }
+
+  function after(ctx: PlatformContext, plan: Plan) {
+    return followUp({ core, ports, logger }, plan, { platform: 'slack', conversationId: ctx.conversationId });
+  }
+
+  /** Tells the person something went wrong, in the one error map's words, instead of leaving them waiting. */
+  async function failed(ctx: PlatformContext, error: unknown, respond?: At['respond']) {
+    const said = errorText(describeError(error, logger, { user: ctx.userId, surface: 'slack' }));
+    // The command's response URL works where the bot is not a member, and where a post just failed.
+    if (respond) {
+      const ok = await respond({ response_type: 'ephemeral', text: said }).then(
+        () => true,
+        () => false,
+      );
+      if (ok) return;
+    }
     await client.chat
-      .postEphemeral({
-        channel: ctx.conversationId,
-        user: ctx.userId,
-        text: `Something went wrong on our side; nothing was changed by the part that failed. Reference for support: ${reference}`,
-      })
+      .postEphemeral({ channel: ctx.conversationId, user: ctx.userId, text: said })
       .catch(() => undefined);
   }
 
   app.command('/dmm', async ({ command, ack, respond }) => {
     await ack();
-    const ctx: ChatContext = {
+    const ctx: PlatformContext = {
       platform: 'slack',
       tenantId: command.team_id,
       userId: command.user_id,
@@ -214,19 +248,20 @@ export function createSlackBot(deps: {
       kind: kindOf(command.channel_id, command.channel_name),
     };
     try {
-      const reply = await core.text(ctx, command.text ?? '');
-      await deliver(ctx, reply, { triggerId: command.trigger_id });
-      await after(ctx, reply);
+      const plan = await core.handle(ctx, {
+        type: 'text',
+        text: command.text ?? '',
+        // Each invocation has its own trigger: a redelivered command changes nothing twice.
+        ...(command.trigger_id ? { key: `slack:${command.trigger_id}` } : {}),
+      });
+      await carryOut(ctx, plan, { triggerId: command.trigger_id });
+      await after(ctx, plan);
     } catch (error) {
-      if (notInChannel(error)) {
-        // The command's response URL works where the bot is not a member: say how to add it.
-        await respond({
-          response_type: 'ephemeral',
-          text: 'I am not in this channel yet: add me with `/invite @DMM`, then try again.',
-        }).catch((e: unknown) => failed(ctx, e));
-        return;
-      }
-      await failed(ctx, error);
+      await failed(
+        ctx,
+        notInChannel(error) ? new ChatError('NOT_IN_CHANNEL', 'I am not in this channel yet.') : error,
+        respond as At['respond'],
+      );
     }
   });
 
@@ -234,7 +269,7 @@ export function createSlackBot(deps: {
     await ack();
     if (body.type !== 'block_actions' || action.type !== 'button') return;
     const channelId = body.channel?.id ?? body.user.id;
-    const ctx: ChatContext = {
+    const ctx: PlatformContext = {
       platform: 'slack',
       tenantId: body.team?.id ?? body.user.team_id ?? '',
       userId: body.user.id,
@@ -248,33 +283,17 @@ export function createSlackBot(deps: {
       } catch {
         data = action.value;
       }
-      const reply = await core.submit(ctx, data, {});
       const container = body.container as { is_ephemeral?: boolean; message_ts?: string } | undefined;
-      const messageTs = body.message?.ts ?? container?.message_ts;
-      let updated = false;
-      for (const card of reply.cards) {
-        if (card.form) {
-          await deliver(ctx, { ...reply, cards: [card] }, { triggerId: body.trigger_id });
-        } else if (isPersonal(card, reply)) {
-          await postEphemeral(ctx.conversationId, ctx.userId, card);
-        } else if (!updated && messageTs && !container?.is_ephemeral) {
-          // The pressed card becomes its next state, where everyone in the channel sees it.
-          await updateMessage(ctx.conversationId, messageTs, card);
-          await core.recordPost(ctx, messageTs, card);
-          updated = true;
-        } else if (!updated && container?.is_ephemeral) {
-          const [first] = renderBlockKitMessages(card);
-          await respond({
-            replace_original: true,
-            text: first?.text ?? card.title,
-            blocks: first?.blocks as never,
-          });
-          updated = true;
-        } else {
-          await postCard(ctx, card);
-        }
-      }
-      await after(ctx, reply, messageTs);
+      const ts = body.message?.ts ?? container?.message_ts;
+      const pressed = ts ? { ts, ephemeral: Boolean(container?.is_ephemeral) } : undefined;
+      const plan = await core.handle(ctx, {
+        type: 'press',
+        data,
+        inputs: {},
+        ...(pressed ? { pressed: pressed.ts } : {}),
+      });
+      await carryOut(ctx, plan, { triggerId: body.trigger_id, pressed, respond: respond as At['respond'] });
+      await after(ctx, plan);
     } catch (error) {
       await failed(ctx, error);
     }
@@ -300,20 +319,24 @@ export function createSlackBot(deps: {
       });
       return;
     }
-    const ctx: ChatContext = { ...ctx0, conversationId: metadata.c, kind: kindOf(metadata.c) };
-    let reply: ChatReply;
+    const ctx: PlatformContext = { ...ctx0, conversationId: metadata.c, kind: kindOf(metadata.c) };
+    let plan: Plan;
     try {
-      reply = await core.submit(ctx, metadata.p, modalInputs(view.state.values as never));
+      plan = await core.handle(ctx, {
+        type: 'press',
+        data: metadata.p,
+        inputs: modalInputs(view.state.values as never),
+      });
     } catch (error) {
       await ack();
       await failed(ctx, error);
       return;
     }
     const inputIds = view.blocks.filter((b) => b.type === 'input').map((b) => b.block_id as string);
-    if (reply.fieldErrors) {
+    if (plan.fieldErrors) {
       // Show each problem under its field; one that names no field of this form goes under the first.
       const errors: Record<string, string> = {};
-      for (const [field, message] of Object.entries(reply.fieldErrors)) {
+      for (const [field, message] of Object.entries(plan.fieldErrors)) {
         const target = inputIds.includes(field) ? field : inputIds[0];
         if (target)
           errors[target] = errors[target]
@@ -327,8 +350,8 @@ export function createSlackBot(deps: {
     }
     await ack();
     try {
-      await deliver(ctx, reply);
-      await after(ctx, reply);
+      await carryOut(ctx, plan, {});
+      await after(ctx, plan);
     } catch (error) {
       await failed(ctx, error);
     }

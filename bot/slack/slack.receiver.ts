@@ -13,6 +13,18 @@ import type { BoltLogger } from './bolt-logger.js';
 const BODY_LIMIT = 1024 * 1024;
 /** Bolt's own limit for an unacknowledged request (Slack gives up after 3 s). */
 const UNHANDLED_TIMEOUT_MS = 3_001;
+/** Slack's replay window: a request dated further than this from now, either way, is refused. */
+const MAX_SKEW_SECONDS = 5 * 60;
+
+/**
+ * Whether the request's timestamp is within the replay window. Bolt refuses only old ones; a signed request
+ * dated in the future (captured, or made with a leaked secret to be replayed later) is refused here too.
+ */
+function withinReplayWindow(req: { headers: Record<string, string | string[] | undefined> }, nowMs: number) {
+  const raw = req.headers['x-slack-request-timestamp'];
+  const timestamp = Number(Array.isArray(raw) ? raw[0] : raw);
+  return Number.isInteger(timestamp) && Math.abs(nowMs / 1000 - timestamp) <= MAX_SKEW_SECONDS;
+}
 
 export class DmmSlackReceiver implements Receiver {
   private app: App | undefined;
@@ -42,6 +54,11 @@ export class DmmSlackReceiver implements Receiver {
     res: NonNullable<Parameters<typeof http.parseAndVerifyHTTPRequest>[2]>,
   ): Promise<void> {
     const { logger } = this.options;
+    if (!withinReplayWindow(req, Date.now())) {
+      logger.warn('Slack request refused: its timestamp is more than 5 minutes from now');
+      http.buildNoBodyResponse(res, 401);
+      return;
+    }
     let buffered: Awaited<ReturnType<typeof http.parseAndVerifyHTTPRequest>>;
     try {
       buffered = await http.parseAndVerifyHTTPRequest(

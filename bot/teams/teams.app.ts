@@ -5,7 +5,6 @@
  * botbuilder is archived upstream: every import of it stays in this folder, behind the outbound port Slack
  * implements too, so moving to the Microsoft 365 Agents SDK touches this folder only.
  */
-import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import {
   type Activity,
@@ -22,7 +21,8 @@ import { renderAdaptiveCard } from '../../cards/render/adaptive-card.js';
 import type { ConversationKind } from '../../services/channels/channel.service.js';
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
-import type { ChatContext, ChatCore, ChatReply } from '../core/chat.js';
+import type { ChatCore, Plan, PlatformContext } from '../core/chat.js';
+import { describeError, errorText } from '../core/errors.js';
 import { followUp, type OutboundPort, type Ports, RateLimitedError } from '../core/outbound.js';
 import type { HttpServer } from '../http/server.js';
 import { sendJson } from '../http/server.js';
@@ -58,7 +58,7 @@ function kindOf(conversationType: string | undefined): ConversationKind {
 /** A channel thread's id is the channel's id plus `;messageid=…`: bindings are per channel. */
 const baseConversationId = (id: string) => id.split(';')[0] as string;
 
-function contextOf(activity: Activity): ChatContext {
+function contextOf(activity: Activity): PlatformContext {
   const reference = TurnContext.getConversationReference(activity);
   const conversationId = baseConversationId(activity.conversation?.id ?? '');
   const channelData = activity.channelData as
@@ -173,7 +173,7 @@ export function createTeamsBot(deps: {
     log.error({ err: error }, 'teams turn failed');
   };
 
-  async function send(context: TurnContext, ctx: ChatContext, card: Card, text?: string): Promise<void> {
+  async function send(context: TurnContext, ctx: PlatformContext, card: Card, text?: string): Promise<void> {
     const response = await context.sendActivity({
       type: ActivityTypes.Message,
       ...(text ? { text } : {}),
@@ -182,29 +182,100 @@ export function createTeamsBot(deps: {
     if (response?.id) await core.recordPost(ctx, response.id, card);
   }
 
+  /** A form above what the conversation may carry goes to the person's own chat with the bot. */
+  async function sendDirect(plan: Plan, card: Card): Promise<boolean> {
+    if (plan.personId === null) return false;
+    return port
+      .direct(plan.personId, `${card.title}: fill in the form below.`, card)
+      .catch((error: unknown) => {
+        log.warn({ err: error, personId: plan.personId }, 'could not send a form to the personal chat');
+        return false;
+      });
+  }
+
   async function sorry(context: TurnContext, error: unknown) {
-    const reference = randomUUID().slice(0, 8);
-    log.error({ err: error, reference }, 'teams handler failed');
-    await context
-      .sendActivity(
-        `Something went wrong on our side; nothing was changed by the part that failed. Reference for support: ${reference}`,
-      )
-      .catch(() => undefined);
+    const said = errorText(describeError(error, log, { surface: 'teams' }));
+    await context.sendActivity(said).catch(() => undefined);
+  }
+
+  /**
+   * Carries out the chat core's plan in a turn. Teams has no message only one person sees in a channel, so a
+   * card for the person is posted too (errors and pointers of a press are said in the press's answer instead).
+   * `pressed` is the card pressed, if any: a card that replaces it becomes the press's answer. Returns that
+   * answer for an invoke.
+   */
+  async function carryOut(
+    context: TurnContext,
+    ctx: PlatformContext,
+    plan: Plan,
+    pressed?: string,
+  ): Promise<{ card?: Card; said: string[] }> {
+    const answer: { card?: Card; said: string[] } = { said: [] };
+    for (const step of plan.steps) {
+      if (step.to === 'form' && step.direct) {
+        const sent = await sendDirect(plan, step.card);
+        const note = sent
+          ? step.pointer
+          : ({
+              title: step.card.title,
+              kind: 'notice',
+              blocks: [
+                {
+                  type: 'text',
+                  text: `${step.card.title}: this form shows something this conversation may not carry, and I cannot reach your own chat with me yet. Open a chat with the bot, say hello, and ask again there.`,
+                },
+              ],
+            } satisfies Card);
+        if (note && pressed) answer.said.push(plainText(note));
+        else if (note) await send(context, ctx, note);
+        continue;
+      }
+      if (step.to !== 'person' && step.replaces && step.replaces === pressed && !answer.card) {
+        answer.card = step.card;
+        await core.recordPost(ctx, pressed, step.card);
+        continue;
+      }
+      if (step.to === 'conversation' && step.replaces) {
+        await context.updateActivity({
+          type: ActivityTypes.Message,
+          id: step.replaces,
+          attachments: [attachment(step.card)],
+        });
+        await core.recordPost(ctx, step.replaces, step.card);
+        continue;
+      }
+      if (step.to === 'person' && pressed && (step.card.kind === 'error' || step.card.kind === 'notice')) {
+        answer.said.push(plainText(step.card));
+        continue;
+      }
+      await send(context, ctx, step.card);
+    }
+    return answer;
   }
 
   async function onMessage(context: TurnContext) {
     const activity = context.activity;
     const ctx = contextOf(activity);
-    let reply: ChatReply;
+    let plan: Plan;
     if (activity.value && typeof activity.value === 'object') {
       // A press on a card in a client without Universal Actions (Action.Submit): payload and inputs together.
-      reply = await core.submit(ctx, activity.value, activity.value as Record<string, unknown>);
+      plan = await core.handle(ctx, {
+        type: 'press',
+        data: activity.value,
+        inputs: activity.value as Record<string, unknown>,
+      });
     } else {
       const text = (TurnContext.removeRecipientMention(activity) ?? activity.text ?? '').trim();
-      reply = await core.text(ctx, text);
+      // The activity id makes a redelivery of the same message change nothing twice.
+      plan = await core.handle(ctx, {
+        type: 'text',
+        text,
+        ...(activity.id ? { key: `teams:${activity.id}` } : {}),
+      });
     }
-    for (const card of reply.cards) await send(context, ctx, card);
-    await followUp({ core, ports, logger }, reply, { platform: 'teams', conversationId: ctx.conversationId });
+    const answer = await carryOut(context, ctx, plan);
+    if (answer.said.length > 0) await context.sendActivity(answer.said.join(' '));
+    await followUp({ core, ports, logger }, plan, { platform: 'teams', conversationId: ctx.conversationId });
   }
 
   async function onCardAction(context: TurnContext) {
@@ -213,38 +284,22 @@ export function createTeamsBot(deps: {
     const value = activity.value as { action?: { data?: unknown } } | undefined;
     const data = value?.action?.data;
     const inputs = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
-    const reply = await core.submit(ctx, data, inputs);
-    const errors = reply.cards.filter((c) => c.kind === 'error');
-    const others = reply.cards.filter((c) => c.kind !== 'error');
-    const [first, ...rest] = others;
-    let body: unknown;
-    if (first && !first.form && reply.placement === 'conversation') {
-      // The pressed card becomes its next state.
-      body = { statusCode: 200, type: ADAPTIVE_CARD, value: renderAdaptiveCard(first) };
-      if (activity.replyToId) await core.recordPost(ctx, activity.replyToId, first);
-      for (const card of [...rest, ...errors]) await send(context, ctx, card);
-    } else if (first) {
-      // A form, or a view of its own (a list): it opens below the card it came from, which stays as it was.
-      for (const card of [...others, ...errors]) await send(context, ctx, card);
-      body = {
-        statusCode: 200,
-        type: MESSAGE,
-        value: first.form ? `${first.title}: fill in the form below.` : `${first.title}: see below.`,
-      };
-    } else {
-      // Only an error: said in place, the card keeps its buttons.
-      body = {
-        statusCode: 200,
-        type: MESSAGE,
-        value: errors.map(plainText).join(' ') || 'Nothing to show.',
-      };
-    }
+    const pressed = activity.replyToId;
+    const plan = await core.handle(ctx, { type: 'press', data, inputs, ...(pressed ? { pressed } : {}) });
+    const answer = await carryOut(context, ctx, plan, pressed);
+    // The pressed card becomes its next state; otherwise the press is answered with a short message and the
+    // card keeps its buttons.
+    const body = answer.card
+      ? { statusCode: 200, type: ADAPTIVE_CARD, value: renderAdaptiveCard(answer.card) }
+      : {
+          statusCode: 200,
+          type: MESSAGE,
+          value:
+            answer.said.join(' ') ||
+            (plan.steps[0] ? `${plan.steps[0].card.title}: see below.` : 'Nothing to show.'),
+        };
     await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body } });
-    await followUp({ core, ports, logger }, reply, {
-      platform: 'teams',
-      conversationId: ctx.conversationId,
-      ...(activity.replyToId ? { messageId: activity.replyToId } : {}),
-    });
+    await followUp({ core, ports, logger }, plan, { platform: 'teams', conversationId: ctx.conversationId });
   }
 
   /** Installed in a team, a chat or a personal scope: remember the conversation and say how to link it. */
@@ -259,13 +314,13 @@ export function createTeamsBot(deps: {
       personId: person?.id ?? null,
       reference: ctx.reference,
     });
-    const reply = await core.text(ctx, 'help');
+    const plan = await core.handle(ctx, { type: 'text', text: 'help' });
     const intro =
       ctx.kind === 'personal'
         ? 'Hello. I am the DMM bot: type `help` to see what I do.'
         : 'Hello. I am the DMM bot. An admin of the unit links this conversation with `@DMM link <unit code>`.';
     await context.sendActivity(intro);
-    for (const card of reply.cards) await send(context, ctx, card);
+    for (const step of plan.steps) await send(context, ctx, step.card);
   }
 
   async function logic(context: TurnContext) {
@@ -288,9 +343,14 @@ export function createTeamsBot(deps: {
           type: ActivityTypes.InvokeResponse,
           value: {
             status: 200,
-            body: { statusCode: 200, type: MESSAGE, value: 'Something went wrong on our side; try again.' },
+            body: {
+              statusCode: 200,
+              type: MESSAGE,
+              value: errorText(describeError(error, log, { surface: 'teams' })),
+            },
           },
         });
+        return;
       }
       await sorry(context, error);
     }

@@ -191,7 +191,11 @@ function render(card: Card, fit: Fit): AdaptiveCardJson {
     version: ADAPTIVE_CARD_VERSION,
     body,
   };
-  if (card.form) json.actions = [{ ...action(card.form.submit), associatedInputs: 'auto' }];
+  if (card.form)
+    json.actions = [
+      { ...action(card.form.submit), associatedInputs: 'auto' },
+      ...(card.form.cancel ? [{ ...action(card.form.cancel), associatedInputs: 'none' }] : []),
+    ];
   if (card.refresh && card.refresh.userIds.length > 0) {
     json.refresh = {
       action: { type: 'Action.Execute', verb: card.refresh.payload.verb, data: { ...card.refresh.payload } },

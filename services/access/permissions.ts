@@ -64,6 +64,23 @@ export function can(actor: Actor, permission: Permission, unitId: number): boole
   return actor.roles.some((r) => allowed.includes(r));
 }
 
+/** How a refusal names a role: "Only the chair may …", "Only the chair or an analyst may …". */
+const ROLE_NAMES: Readonly<Record<Role, string>> = {
+  chair: 'the chair',
+  action_manager: 'the action manager',
+  analyst: 'an analyst',
+  member: 'a member',
+  partner: 'a partner',
+  admin: 'an admin',
+};
+
+function whoMay(allowed: readonly Role[]): string {
+  const names = allowed.map((r) => ROLE_NAMES[r]);
+  return names.length <= 1
+    ? (names[0] ?? 'nobody')
+    : `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}`;
+}
+
 /** Throws `ForbiddenError` (code FORBIDDEN) naming the roles that would be allowed. */
 export function assertCan(actor: Actor, permission: Permission, unitId: number): void {
   if (can(actor, permission, unitId)) return;
@@ -71,7 +88,9 @@ export function assertCan(actor: Actor, permission: Permission, unitId: number):
   throw new ForbiddenError(
     actor.kind === 'person' && actor.unitId !== unitId
       ? `You are acting on another unit and cannot ${DESCRIPTIONS[permission]} here.`
-      : `Only ${allowed.map((r) => r.replace('_', ' ')).join(', ')} may ${DESCRIPTIONS[permission]}.`,
+      : INTERNAL.every((r) => allowed.includes(r)) && !allowed.includes('partner')
+        ? `Partners cannot ${DESCRIPTIONS[permission]}: they see the sanitised summary only.`
+        : `Only ${whoMay(allowed)} may ${DESCRIPTIONS[permission]}.`,
     { permission, allowedRoles: allowed, actorRoles: actor.roles },
   );
 }

@@ -10,9 +10,20 @@ import { assertCan, can } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
 import { CATEGORY_SCHEMES, type Unit, type UnitService } from '../units/unit.service.js';
-import { id, isoDate, type Marking, marking, optionalText, parseInput, text } from '../validation.js';
+import {
+  id,
+  isoDate,
+  isStorableId,
+  type Marking,
+  marking,
+  optionalText,
+  parseInput,
+  submissionKey,
+  text,
+} from '../validation.js';
 import {
   ACTION_STATUSES,
   type ActionStatus,
@@ -73,6 +84,7 @@ export const createActionSchema = z
     priorityId: id.nullish(),
     incidentRef: optionalText(64),
     marking: marking.default('OFFICIAL'),
+    submissionKey,
   })
   .refine((v) => Boolean(v.ownerPersonId) !== Boolean(v.ownerPost), {
     message: 'give either an owner person or an owner post (e.g. "Duty Inspector, Response"), not both',
@@ -84,12 +96,14 @@ export const statusChangeSchema = z.object({
   expectedVersion: z.number().int().positive().optional(),
   note: optionalText(2000),
   result: optionalText(2000),
+  submissionKey,
 });
 
 const dueChangeSchema = z.object({
   dueOn: isoDate,
   expectedVersion: z.number().int().positive().optional(),
   note: optionalText(2000),
+  submissionKey,
 });
 
 const reassignSchema = z
@@ -98,6 +112,7 @@ const reassignSchema = z
     ownerPost: optionalText(120),
     expectedVersion: z.number().int().positive().optional(),
     note: optionalText(2000),
+    submissionKey,
   })
   .refine((v) => Boolean(v.ownerPersonId) !== Boolean(v.ownerPost), {
     message: 'give either an owner person or an owner post, not both',
@@ -165,8 +180,10 @@ export function createActionService(deps: {
   audit: AuditService;
   clock: Clock;
   units: UnitService;
+  submissions: SubmissionLedger;
 }): ActionService {
-  const { db, audit, clock, units } = deps;
+  const { db, audit, clock, units, submissions } = deps;
+  const asEntity = (a: Action) => ({ type: 'action', id: a.id });
 
   function today(unit: Unit): string {
     return localDateOf(clock.now(), unit.timeZone);
@@ -195,6 +212,7 @@ export function createActionService(deps: {
   }
 
   async function lockAction(trx: Transaction<Database>, actionId: number): Promise<ActionRow> {
+    if (!isStorableId(actionId)) throw new NotFoundError('Action', actionId);
     const row = await trx
       .selectFrom('actions')
       .selectAll()
@@ -274,6 +292,117 @@ export function createActionService(deps: {
     return toAction(after);
   }
 
+  /** Inserts a validated action with its first history entry and its audit event. */
+  async function insertAction(
+    trx: Transaction<Database>,
+    actor: Actor,
+    unit: Unit,
+    data: z.output<typeof createActionSchema>,
+  ): Promise<Action> {
+    if (data.ownerPersonId) await assertInternalMember(trx, unit.id, data.ownerPersonId, 'ownerPersonId');
+    let actionManagerId = data.actionManagerId ?? null;
+    if (actionManagerId) {
+      await assertInternalMember(trx, unit.id, actionManagerId, 'actionManagerId');
+    } else {
+      // Default: the unit's action manager (the lowest id if there are several).
+      const manager = await trx
+        .selectFrom('memberships')
+        .select('person_id')
+        .where('unit_id', '=', unit.id)
+        .where('role', '=', 'action_manager')
+        .orderBy('person_id')
+        .executeTakeFirst();
+      actionManagerId = manager?.person_id ?? null;
+    }
+    let meetingId = data.meetingId ?? null;
+    if (meetingId) {
+      const meeting = await trx
+        .selectFrom('meetings')
+        .select('unit_id')
+        .where('id', '=', meetingId)
+        .executeTakeFirst();
+      if (!meeting || meeting.unit_id !== unit.id)
+        throw ValidationError.field('meetingId', 'no such meeting on this unit');
+    } else {
+      // Actions raised while today's meeting is open belong to it (they appear in its minutes).
+      const open = await trx
+        .selectFrom('meetings')
+        .select('id')
+        .where('unit_id', '=', unit.id)
+        .where('status', '=', 'open')
+        .where('local_date', '=', today(unit))
+        .executeTakeFirst();
+      meetingId = open?.id ?? null;
+    }
+    if (data.decisionId) {
+      const d = await trx
+        .selectFrom('decisions')
+        .select('unit_id')
+        .where('id', '=', data.decisionId)
+        .executeTakeFirst();
+      if (!d || d.unit_id !== unit.id)
+        throw ValidationError.field('decisionId', 'no such decision on this unit');
+    }
+    if (data.priorityId) {
+      const p = await trx
+        .selectFrom('priorities')
+        .select('unit_id')
+        .where('id', '=', data.priorityId)
+        .executeTakeFirst();
+      if (!p || p.unit_id !== unit.id)
+        throw ValidationError.field('priorityId', 'no such priority on this unit');
+    }
+    const now = clock.now();
+    const row = await trx
+      .insertInto('actions')
+      .values({
+        unit_id: unit.id,
+        title: data.title,
+        description: data.description,
+        owner_person_id: data.ownerPersonId ?? null,
+        owner_post: data.ownerPost,
+        action_manager_id: actionManagerId,
+        due_on: data.dueOn ?? null,
+        category: data.category,
+        status: 'open',
+        result: null,
+        meeting_id: meetingId,
+        decision_id: data.decisionId ?? null,
+        priority_id: data.priorityId ?? null,
+        incident_ref: data.incidentRef,
+        marking: data.marking,
+        created_by: actor.personId,
+        created_at: now,
+        updated_at: now,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const action = toAction(row);
+    await trx
+      .insertInto('action_updates')
+      .values({
+        action_id: action.id,
+        version: action.version,
+        actor_person_id: actor.personId,
+        actor_label: actor.label,
+        at: now,
+        kind: 'created',
+        from_status: null,
+        to_status: 'open',
+        note: null,
+        changes: JSON.stringify({}),
+      })
+      .execute();
+    await audit.append(trx, actor, {
+      operation: 'collection',
+      entityType: 'action',
+      entityId: action.id,
+      unitId: unit.id,
+      after: action,
+    });
+    return action;
+  }
+
   return {
     async create(actor, input) {
       const data = parseInput(createActionSchema, input);
@@ -289,113 +418,17 @@ export function createActionService(deps: {
       if (data.dueOn && data.dueOn < today(unit)) {
         throw ValidationError.field('dueOn', `must be today (${today(unit)}) or later`);
       }
-      return db.transaction().execute(async (trx) => {
-        if (data.ownerPersonId) await assertInternalMember(trx, unit.id, data.ownerPersonId, 'ownerPersonId');
-        let actionManagerId = data.actionManagerId ?? null;
-        if (actionManagerId) {
-          await assertInternalMember(trx, unit.id, actionManagerId, 'actionManagerId');
-        } else {
-          // Default: the unit's action manager (the lowest id if there are several).
-          const manager = await trx
-            .selectFrom('memberships')
-            .select('person_id')
-            .where('unit_id', '=', unit.id)
-            .where('role', '=', 'action_manager')
-            .orderBy('person_id')
-            .executeTakeFirst();
-          actionManagerId = manager?.person_id ?? null;
-        }
-        let meetingId = data.meetingId ?? null;
-        if (meetingId) {
-          const meeting = await trx
-            .selectFrom('meetings')
-            .select('unit_id')
-            .where('id', '=', meetingId)
-            .executeTakeFirst();
-          if (!meeting || meeting.unit_id !== unit.id)
-            throw ValidationError.field('meetingId', 'no such meeting on this unit');
-        } else {
-          // Actions raised while today's meeting is open belong to it (they appear in its minutes).
-          const open = await trx
-            .selectFrom('meetings')
-            .select('id')
-            .where('unit_id', '=', unit.id)
-            .where('status', '=', 'open')
-            .where('local_date', '=', today(unit))
-            .executeTakeFirst();
-          meetingId = open?.id ?? null;
-        }
-        if (data.decisionId) {
-          const d = await trx
-            .selectFrom('decisions')
-            .select('unit_id')
-            .where('id', '=', data.decisionId)
-            .executeTakeFirst();
-          if (!d || d.unit_id !== unit.id)
-            throw ValidationError.field('decisionId', 'no such decision on this unit');
-        }
-        if (data.priorityId) {
-          const p = await trx
-            .selectFrom('priorities')
-            .select('unit_id')
-            .where('id', '=', data.priorityId)
-            .executeTakeFirst();
-          if (!p || p.unit_id !== unit.id)
-            throw ValidationError.field('priorityId', 'no such priority on this unit');
-        }
-        const now = clock.now();
-        const row = await trx
-          .insertInto('actions')
-          .values({
-            unit_id: unit.id,
-            title: data.title,
-            description: data.description,
-            owner_person_id: data.ownerPersonId ?? null,
-            owner_post: data.ownerPost,
-            action_manager_id: actionManagerId,
-            due_on: data.dueOn ?? null,
-            category: data.category,
-            status: 'open',
-            result: null,
-            meeting_id: meetingId,
-            decision_id: data.decisionId ?? null,
-            priority_id: data.priorityId ?? null,
-            incident_ref: data.incidentRef,
-            marking: data.marking,
-            created_by: actor.personId,
-            created_at: now,
-            updated_at: now,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        const action = toAction(row);
-        await trx
-          .insertInto('action_updates')
-          .values({
-            action_id: action.id,
-            version: action.version,
-            actor_person_id: actor.personId,
-            actor_label: actor.label,
-            at: now,
-            kind: 'created',
-            from_status: null,
-            to_status: 'open',
-            note: null,
-            changes: JSON.stringify({}),
-          })
-          .execute();
-        await audit.append(trx, actor, {
-          operation: 'collection',
-          entityType: 'action',
-          entityId: action.id,
-          unitId: unit.id,
-          after: action,
-        });
-        return action;
-      });
+      return db
+        .transaction()
+        .execute((trx) =>
+          submissions.once(trx, actor, { key: data.submissionKey, verb: 'action.create' }, asEntity, () =>
+            insertAction(trx, actor, unit, data),
+          ),
+        );
     },
 
     async get(actor, actionId) {
+      if (!isStorableId(actionId)) throw new NotFoundError('Action', actionId);
       const row = await db.selectFrom('actions').selectAll().where('id', '=', actionId).executeTakeFirst();
       if (!row) throw new NotFoundError('Action', actionId);
       assertCan(actor, 'records.read', row.unit_id);
@@ -432,117 +465,139 @@ export function createActionService(deps: {
 
     async changeStatus(actor, actionId, input) {
       const data = parseInput(statusChangeSchema, input);
-      return db.transaction().execute(async (trx) => {
-        const row = await lockAction(trx, actionId);
-        assertMayUpdate(actor, row);
-        assertVersion(row, data.expectedVersion);
-        const from = row.status as ActionStatus;
-        const to = data.status;
-        if (!canTransition(from, to)) {
-          const next = TRANSITIONS[from];
-          throw new DomainError(
-            'INVALID_TRANSITION',
-            next.length === 0
-              ? `Action ${row.id} is ${STATUS_LABELS[from]} and cannot change any more; raise a new action instead.`
-              : `Action ${row.id} cannot go from ${STATUS_LABELS[from]} to ${STATUS_LABELS[to]}; ` +
-                  `it can go to ${next.map((s) => STATUS_LABELS[s]).join(', ')}.`,
-            { actionId: row.id, from, to, allowed: next },
-          );
-        }
-        if (from === 'escalated' && actor.kind === 'person' && !can(actor, 'action.manage', row.unit_id)) {
-          throw new ForbiddenError(
-            `Action ${row.id} is escalated: only the chair or the action manager may move it on.`,
-            {
-              actionId: row.id,
-            },
-          );
-        }
-        const requirement = REQUIREMENTS[to];
-        if (requirement === 'result' && !data.result) {
-          throw ValidationError.field(
-            'result',
-            `is required to mark an action ${STATUS_LABELS[to]}: say what was achieved`,
-          );
-        }
-        if (requirement === 'note' && !data.note) {
-          throw ValidationError.field(
-            'note',
-            `is required to mark an action ${STATUS_LABELS[to]}: give the reason`,
-          );
-        }
-        return applyUpdate(
+      return db.transaction().execute((trx) =>
+        submissions.once(
           trx,
           actor,
-          row,
-          { status: to, ...(to === 'done' ? { result: data.result } : {}) },
-          {
-            kind: 'status',
-            note: data.note,
-            changes: { status: [from, to], ...(to === 'done' ? { result: data.result } : {}) },
+          { key: data.submissionKey, verb: 'action.status' },
+          asEntity,
+          async () => {
+            const row = await lockAction(trx, actionId);
+            assertMayUpdate(actor, row);
+            assertVersion(row, data.expectedVersion);
+            const from = row.status as ActionStatus;
+            const to = data.status;
+            if (!canTransition(from, to)) {
+              const next = TRANSITIONS[from];
+              throw new DomainError(
+                'INVALID_TRANSITION',
+                next.length === 0
+                  ? `Action ${row.id} is ${STATUS_LABELS[from]} and cannot change any more; raise a new action instead.`
+                  : `Action ${row.id} cannot go from ${STATUS_LABELS[from]} to ${STATUS_LABELS[to]}; ` +
+                      `it can go to ${next.map((s) => STATUS_LABELS[s]).join(', ')}.`,
+                { actionId: row.id, from, to, allowed: next },
+              );
+            }
+            if (
+              from === 'escalated' &&
+              actor.kind === 'person' &&
+              !can(actor, 'action.manage', row.unit_id)
+            ) {
+              throw new ForbiddenError(
+                `Action ${row.id} is escalated: only the chair or the action manager may move it on.`,
+                {
+                  actionId: row.id,
+                },
+              );
+            }
+            const requirement = REQUIREMENTS[to];
+            if (requirement === 'result' && !data.result) {
+              throw ValidationError.field(
+                'result',
+                `is required to mark an action ${STATUS_LABELS[to]}: say what was achieved`,
+              );
+            }
+            if (requirement === 'note' && !data.note) {
+              throw ValidationError.field(
+                'note',
+                `is required to mark an action ${STATUS_LABELS[to]}: give the reason`,
+              );
+            }
+            return applyUpdate(
+              trx,
+              actor,
+              row,
+              { status: to, ...(to === 'done' ? { result: data.result } : {}) },
+              {
+                kind: 'status',
+                note: data.note,
+                changes: { status: [from, to], ...(to === 'done' ? { result: data.result } : {}) },
+              },
+            );
           },
-        );
-      });
+        ),
+      );
     },
 
     async changeDue(actor, actionId, input) {
       const data = parseInput(dueChangeSchema, input);
-      return db.transaction().execute(async (trx) => {
-        const row = await lockAction(trx, actionId);
-        assertMayUpdate(actor, row);
-        assertVersion(row, data.expectedVersion);
-        if (TERMINAL_STATUSES.includes(row.status as ActionStatus)) {
-          throw new DomainError(
-            'INVALID_TRANSITION',
-            `Action ${row.id} is closed; its due date cannot change.`,
-            {
-              actionId: row.id,
-            },
+      return db.transaction().execute((trx) =>
+        submissions.once(trx, actor, { key: data.submissionKey, verb: 'action.due' }, asEntity, async () => {
+          const row = await lockAction(trx, actionId);
+          assertMayUpdate(actor, row);
+          assertVersion(row, data.expectedVersion);
+          if (TERMINAL_STATUSES.includes(row.status as ActionStatus)) {
+            throw new DomainError(
+              'INVALID_TRANSITION',
+              `Action ${row.id} is closed; its due date cannot change.`,
+              {
+                actionId: row.id,
+              },
+            );
+          }
+          const unit = await units.get(row.unit_id, trx);
+          if (data.dueOn < today(unit)) throw ValidationError.field('dueOn', 'must be today or later');
+          return applyUpdate(
+            trx,
+            actor,
+            row,
+            { due_on: data.dueOn },
+            { kind: 'due', note: data.note, changes: { dueOn: [row.due_on, data.dueOn] } },
           );
-        }
-        const unit = await units.get(row.unit_id, trx);
-        if (data.dueOn < today(unit)) throw ValidationError.field('dueOn', 'must be today or later');
-        return applyUpdate(
-          trx,
-          actor,
-          row,
-          { due_on: data.dueOn },
-          { kind: 'due', note: data.note, changes: { dueOn: [row.due_on, data.dueOn] } },
-        );
-      });
+        }),
+      );
     },
 
     async reassign(actor, actionId, input) {
       const data = parseInput(reassignSchema, input);
-      return db.transaction().execute(async (trx) => {
-        const row = await lockAction(trx, actionId);
-        assertCan(actor, 'action.manage', row.unit_id);
-        assertVersion(row, data.expectedVersion);
-        if (TERMINAL_STATUSES.includes(row.status as ActionStatus)) {
-          throw new DomainError(
-            'INVALID_TRANSITION',
-            `Action ${row.id} is closed; it cannot be reassigned.`,
-            {
-              actionId: row.id,
-            },
-          );
-        }
-        if (data.ownerPersonId)
-          await assertInternalMember(trx, row.unit_id, data.ownerPersonId, 'ownerPersonId');
-        return applyUpdate(
+      return db.transaction().execute((trx) =>
+        submissions.once(
           trx,
           actor,
-          row,
-          { owner_person_id: data.ownerPersonId ?? null, owner_post: data.ownerPost },
-          {
-            kind: 'owner',
-            note: data.note,
-            changes: {
-              ownerPersonId: [row.owner_person_id, data.ownerPersonId ?? null],
-              ownerPost: [row.owner_post, data.ownerPost],
-            },
+          { key: data.submissionKey, verb: 'action.reassign' },
+          asEntity,
+          async () => {
+            const row = await lockAction(trx, actionId);
+            assertCan(actor, 'action.manage', row.unit_id);
+            assertVersion(row, data.expectedVersion);
+            if (TERMINAL_STATUSES.includes(row.status as ActionStatus)) {
+              throw new DomainError(
+                'INVALID_TRANSITION',
+                `Action ${row.id} is closed; it cannot be reassigned.`,
+                {
+                  actionId: row.id,
+                },
+              );
+            }
+            if (data.ownerPersonId)
+              await assertInternalMember(trx, row.unit_id, data.ownerPersonId, 'ownerPersonId');
+            return applyUpdate(
+              trx,
+              actor,
+              row,
+              { owner_person_id: data.ownerPersonId ?? null, owner_post: data.ownerPost },
+              {
+                kind: 'owner',
+                note: data.note,
+                changes: {
+                  ownerPersonId: [row.owner_person_id, data.ownerPersonId ?? null],
+                  ownerPost: [row.owner_post, data.ownerPost],
+                },
+              },
+            );
           },
-        );
-      });
+        ),
+      );
     },
 
     async list(actor, unitId, filter) {

@@ -201,6 +201,16 @@ export function createChannelService(deps: {
         const before = await find(key, trx);
         if (before?.unitId && before.unitId !== data.unitId) assertCan(actor, 'unit.manage', before.unitId);
         const reference = referenceJson(refreshed(before?.reference, input.reference));
+        // Linking again as it already is (a repeated command) changes nothing and is not another audit event.
+        if (
+          before &&
+          before.unitId === data.unitId &&
+          before.audience === data.audience &&
+          before.ceiling === data.ceiling &&
+          before.kind === data.kind &&
+          (reference === null || referenceJson(before.reference) === reference)
+        )
+          return before;
         const row = await trx
           .insertInto('channel_bindings')
           .values({

@@ -10,9 +10,20 @@ import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { addDays, localDateOf, startOfLocalDay } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
-import { id, isoDate, type Marking, marking, optionalText, parseInput, text } from '../validation.js';
+import {
+  id,
+  isoDate,
+  isStorableId,
+  type Marking,
+  marking,
+  optionalText,
+  parseInput,
+  submissionKey,
+  text,
+} from '../validation.js';
 
 /** The rationale, following the National Decision Model's stages. */
 export interface Rationale {
@@ -68,6 +79,7 @@ export const recordDecisionSchema = z.object({
   priorityId: id.nullish(),
   incidentRef: optionalText(64),
   marking: marking.default('OFFICIAL'),
+  submissionKey,
 });
 
 export const supersedeSchema = recordDecisionSchema.omit({ unitId: true, meetingId: true }).extend({
@@ -135,8 +147,10 @@ export function createDecisionService(deps: {
   audit: AuditService;
   clock: Clock;
   units: UnitService;
+  submissions: SubmissionLedger;
 }): DecisionService {
-  const { db, audit, clock, units } = deps;
+  const { db, audit, clock, units, submissions } = deps;
+  const asEntity = (d: Decision) => ({ type: 'decision', id: d.id });
 
   async function checkLinks(
     trx: Transaction<Database>,
@@ -211,98 +225,115 @@ export function createDecisionService(deps: {
       const data = parseInput(recordDecisionSchema, input);
       assertCan(actor, 'decision.record', data.unitId);
       const unit = await units.get(data.unitId);
-      return db.transaction().execute(async (trx) => {
-        await checkLinks(trx, unit.id, data.priorityId);
-        // A decision belongs to the given meeting, or else to today's open meeting if there is one; it is
-        // linked to the agenda section being discussed.
-        let meeting = data.meetingId
-          ? await trx
-              .selectFrom('meetings')
-              .select(['id', 'unit_id', 'status'])
-              .where('id', '=', data.meetingId)
-              .executeTakeFirst()
-          : await trx
-              .selectFrom('meetings')
-              .select(['id', 'unit_id', 'status'])
-              .where('unit_id', '=', unit.id)
-              .where('local_date', '=', localDateOf(clock.now(), unit.timeZone))
-              .where('status', '=', 'open')
-              .executeTakeFirst();
-        if (data.meetingId) {
-          if (!meeting || meeting.unit_id !== unit.id)
-            throw ValidationError.field('meetingId', 'no such meeting on this unit');
-          if (meeting.status !== 'open') {
-            throw new DomainError(
-              'MEETING_NOT_OPEN',
-              `Meeting ${meeting.id} is ${meeting.status}; decisions are recorded in an open meeting.`,
-            );
-          }
-        }
-        meeting = meeting?.status === 'open' ? meeting : undefined;
-        const item = meeting
-          ? await trx
-              .selectFrom('agenda_items')
-              .select('id')
-              .where('meeting_id', '=', meeting.id)
-              .where('status', '=', 'current')
-              .executeTakeFirst()
-          : undefined;
-        return insert(trx, actor, {
-          unitId: unit.id,
-          meetingId: meeting?.id ?? null,
-          agendaItemId: item?.id ?? null,
-          data,
-          supersedesId: null,
-          reason: null,
-        });
-      });
+      return db.transaction().execute((trx) =>
+        submissions.once(
+          trx,
+          actor,
+          { key: data.submissionKey, verb: 'decision.record' },
+          asEntity,
+          async () => {
+            await checkLinks(trx, unit.id, data.priorityId);
+            // A decision belongs to the given meeting, or else to today's open meeting if there is one; it is
+            // linked to the agenda section being discussed.
+            let meeting = data.meetingId
+              ? await trx
+                  .selectFrom('meetings')
+                  .select(['id', 'unit_id', 'status'])
+                  .where('id', '=', data.meetingId)
+                  .executeTakeFirst()
+              : await trx
+                  .selectFrom('meetings')
+                  .select(['id', 'unit_id', 'status'])
+                  .where('unit_id', '=', unit.id)
+                  .where('local_date', '=', localDateOf(clock.now(), unit.timeZone))
+                  .where('status', '=', 'open')
+                  .executeTakeFirst();
+            if (data.meetingId) {
+              if (!meeting || meeting.unit_id !== unit.id)
+                throw ValidationError.field('meetingId', 'no such meeting on this unit');
+              if (meeting.status !== 'open') {
+                throw new DomainError(
+                  'MEETING_NOT_OPEN',
+                  `Meeting ${meeting.id} is ${meeting.status}; decisions are recorded in an open meeting.`,
+                );
+              }
+            }
+            meeting = meeting?.status === 'open' ? meeting : undefined;
+            const item = meeting
+              ? await trx
+                  .selectFrom('agenda_items')
+                  .select('id')
+                  .where('meeting_id', '=', meeting.id)
+                  .where('status', '=', 'current')
+                  .executeTakeFirst()
+              : undefined;
+            return insert(trx, actor, {
+              unitId: unit.id,
+              meetingId: meeting?.id ?? null,
+              agendaItemId: item?.id ?? null,
+              data,
+              supersedesId: null,
+              reason: null,
+            });
+          },
+        ),
+      );
     },
 
     async supersede(actor, decisionId, input) {
       const data = parseInput(supersedeSchema, input);
-      return db.transaction().execute(async (trx) => {
-        const old = await trx
-          .selectFrom('decisions')
-          .selectAll()
-          .where('id', '=', decisionId)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!old) throw new NotFoundError('Decision', decisionId);
-        assertCan(actor, 'decision.record', old.unit_id);
-        const existing = await trx
-          .selectFrom('decisions')
-          .select('id')
-          .where('supersedes_id', '=', decisionId)
-          .executeTakeFirst();
-        if (existing) {
-          throw new DomainError(
-            'DECISION_ALREADY_SUPERSEDED',
-            `Decision ${decisionId} was already corrected by decision ${existing.id}; correct that one instead.`,
-            { decisionId, supersededById: existing.id },
-          );
-        }
-        await checkLinks(trx, old.unit_id, data.priorityId);
-        const correction = await insert(trx, actor, {
-          unitId: old.unit_id,
-          meetingId: old.meeting_id,
-          agendaItemId: old.agenda_item_id,
-          data,
-          supersedesId: old.id,
-          reason: data.reason,
-        });
-        await audit.append(trx, actor, {
-          operation: 'alteration',
-          entityType: 'decision',
-          entityId: old.id,
-          unitId: old.unit_id,
-          before: { supersededById: null },
-          after: { supersededById: correction.id, reason: data.reason },
-        });
-        return correction;
-      });
+      return db.transaction().execute((trx) =>
+        submissions.once(
+          trx,
+          actor,
+          { key: data.submissionKey, verb: 'decision.supersede' },
+          asEntity,
+          async () => {
+            const old = await trx
+              .selectFrom('decisions')
+              .selectAll()
+              .where('id', '=', isStorableId(decisionId) ? decisionId : 0)
+              .forUpdate()
+              .executeTakeFirst();
+            if (!old) throw new NotFoundError('Decision', decisionId);
+            assertCan(actor, 'decision.record', old.unit_id);
+            const existing = await trx
+              .selectFrom('decisions')
+              .select('id')
+              .where('supersedes_id', '=', decisionId)
+              .executeTakeFirst();
+            if (existing) {
+              throw new DomainError(
+                'DECISION_ALREADY_SUPERSEDED',
+                `Decision ${decisionId} was already corrected by decision ${existing.id}; correct that one instead.`,
+                { decisionId, supersededById: existing.id },
+              );
+            }
+            await checkLinks(trx, old.unit_id, data.priorityId);
+            const correction = await insert(trx, actor, {
+              unitId: old.unit_id,
+              meetingId: old.meeting_id,
+              agendaItemId: old.agenda_item_id,
+              data,
+              supersedesId: old.id,
+              reason: data.reason,
+            });
+            await audit.append(trx, actor, {
+              operation: 'alteration',
+              entityType: 'decision',
+              entityId: old.id,
+              unitId: old.unit_id,
+              before: { supersededById: null },
+              after: { supersededById: correction.id, reason: data.reason },
+            });
+            return correction;
+          },
+        ),
+      );
     },
 
     async get(actor, decisionId) {
+      if (!isStorableId(decisionId)) throw new NotFoundError('Decision', decisionId);
       const row = await selectDecisions(db).where('d.id', '=', decisionId).executeTakeFirst();
       if (!row) throw new NotFoundError('Decision', decisionId);
       assertCan(actor, 'records.read', row.unit_id);

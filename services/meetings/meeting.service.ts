@@ -11,10 +11,20 @@ import type { Actor } from '../access/actor.js';
 import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
-import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, DomainError, NotFoundError, ValidationError } from '../errors.js';
+import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
 import type { Unit, UnitService } from '../units/unit.service.js';
-import { id, isoDate, type Marking, marking, parseInput, text } from '../validation.js';
+import {
+  id,
+  isoDate,
+  isStorableId,
+  type Marking,
+  marking,
+  parseInput,
+  submissionKey,
+  text,
+} from '../validation.js';
 import type { AgendaFeed } from './default-agenda.js';
 import { buildMinutes, type MinutesInput } from './minutes.js';
 
@@ -62,27 +72,47 @@ export interface Meeting {
   readonly current: AgendaItem | null;
 }
 
+/**
+ * What a press on a meeting card carries: the meeting's version when the card was drawn (a stale card is
+ * refused with the meeting as it now is) and the card's submission key (a repeat changes nothing).
+ */
+export interface StepOptions {
+  readonly expectedVersion?: number | undefined;
+  readonly submissionKey?: string | undefined;
+}
+
+const stepOptionsSchema = z.object({ expectedVersion: z.number().int().optional(), submissionKey });
+
 export interface MeetingService {
   /** Creates a scheduled meeting for a local date (default today) with the unit's agenda. */
   schedule(actor: Actor, unitId: number, localDate?: string): Promise<Meeting>;
   /** Opens today's meeting (creating it if none is scheduled) with the actor as chair. */
-  start(actor: Actor, unitId: number): Promise<Meeting>;
+  start(actor: Actor, unitId: number, options?: StepOptions): Promise<Meeting>;
   get(actor: Actor, meetingId: number): Promise<Meeting>;
   /** The unit's meeting for a local date (default today), if any. */
   findForDate(actor: Actor, unitId: number, localDate?: string): Promise<Meeting | undefined>;
-  next(actor: Actor, meetingId: number): Promise<Meeting>;
-  back(actor: Actor, meetingId: number): Promise<Meeting>;
-  skip(actor: Actor, meetingId: number): Promise<Meeting>;
-  addNote(actor: Actor, meetingId: number, input: { text: string; marking?: Marking }): Promise<MeetingNote>;
+  /** Ends the current section and opens the next; refused on the last section (close the meeting instead). */
+  next(actor: Actor, meetingId: number, options?: StepOptions): Promise<Meeting>;
+  back(actor: Actor, meetingId: number, options?: StepOptions): Promise<Meeting>;
+  skip(actor: Actor, meetingId: number, options?: StepOptions): Promise<Meeting>;
+  addNote(
+    actor: Actor,
+    meetingId: number,
+    input: { text: string; marking?: Marking; submissionKey?: string },
+  ): Promise<MeetingNote>;
   notes(actor: Actor, meetingId: number): Promise<MeetingNote[]>;
   recordAttendance(
     actor: Actor,
     meetingId: number,
-    input: { personId: number; present: boolean },
+    input: { personId: number; present: boolean; submissionKey?: string },
   ): Promise<void>;
   attendance(actor: Actor, meetingId: number): Promise<Attendee[]>;
   /** Closes the meeting and stores its minutes (Markdown). */
-  close(actor: Actor, meetingId: number): Promise<{ meeting: Meeting; minutes: string }>;
+  close(
+    actor: Actor,
+    meetingId: number,
+    options?: StepOptions,
+  ): Promise<{ meeting: Meeting; minutes: string }>;
   /** Stored minutes of the closed meeting on a local date, or of the latest closed meeting if no date is given. */
   getMinutes(
     actor: Actor,
@@ -128,13 +158,19 @@ export function createMeetingService(deps: {
   audit: AuditService;
   clock: Clock;
   units: UnitService;
+  submissions: SubmissionLedger;
   /** Reads decisions and actions for the minutes; injected to keep this service free of their internals. */
   minutesSource: (
     trx: Transaction<Database>,
     meetingId: number,
   ) => Promise<Pick<MinutesInput, 'decisions' | 'actions'>>;
 }): MeetingService {
-  const { db, audit, clock, units, minutesSource } = deps;
+  const { db, audit, clock, units, submissions, minutesSource } = deps;
+  const asEntity = (m: { id: number } | { meeting: { id: number } }) => ({
+    type: 'meeting',
+    id: 'meeting' in m ? m.meeting.id : m.id,
+  });
+  const options = (input: StepOptions | undefined) => parseInput(stepOptionsSchema, input ?? {});
 
   function agendaRows(
     q: Kysely<Database> | Transaction<Database>,
@@ -154,6 +190,7 @@ export function createMeetingService(deps: {
   }
 
   async function lockMeeting(trx: Transaction<Database>, meetingId: number): Promise<MeetingRow> {
+    if (!isStorableId(meetingId)) throw new NotFoundError('Meeting', meetingId);
     const row = await trx
       .selectFrom('meetings')
       .selectAll()
@@ -162,6 +199,15 @@ export function createMeetingService(deps: {
       .executeTakeFirst();
     if (!row) throw new NotFoundError('Meeting', meetingId);
     return row;
+  }
+
+  /** A press on a card drawn at another version changes nothing: the caller shows the meeting as it is now. */
+  function assertVersion(row: MeetingRow, expectedVersion: number | undefined) {
+    if (expectedVersion === undefined || expectedVersion === row.version) return;
+    throw new ConflictError(
+      `The meeting moved on since that card was drawn (it is now at version ${row.version}); nothing was changed.`,
+      { meetingId: row.id, expectedVersion, currentVersion: row.version },
+    );
   }
 
   function assertOpen(row: MeetingRow) {
@@ -218,31 +264,42 @@ export function createMeetingService(deps: {
     meetingId: number,
     name: 'next' | 'back' | 'skip',
     move: (trx: Transaction<Database>, items: AgendaItemRow[], now: Date) => Promise<void>,
+    input: StepOptions | undefined,
   ): Promise<Meeting> {
-    return db.transaction().execute(async (trx) => {
-      const row = await lockMeeting(trx, meetingId);
-      assertCan(actor, 'meeting.run', row.unit_id);
-      assertOpen(row);
-      const before = await load(trx, row);
-      const items = await agendaRows(trx, meetingId);
-      await move(trx, items, clock.now());
-      const updated = await trx
-        .updateTable('meetings')
-        .set({ version: row.version + 1 })
-        .where('id', '=', meetingId)
-        .returningAll()
-        .executeTakeFirstOrThrow();
-      const after = await load(trx, updated);
-      await audit.append(trx, actor, {
-        operation: 'alteration',
-        entityType: 'meeting',
-        entityId: meetingId,
-        unitId: row.unit_id,
-        before: { step: name, current: before.current?.position ?? null },
-        after: { step: name, current: after.current?.position ?? null },
-      });
-      return after;
-    });
+    const opts = options(input);
+    return db.transaction().execute((trx) =>
+      submissions.once(
+        trx,
+        actor,
+        { key: opts.submissionKey, verb: `meeting.${name}` },
+        asEntity,
+        async () => {
+          const row = await lockMeeting(trx, meetingId);
+          assertCan(actor, 'meeting.run', row.unit_id);
+          assertVersion(row, opts.expectedVersion);
+          assertOpen(row);
+          const before = await load(trx, row);
+          const items = await agendaRows(trx, meetingId);
+          await move(trx, items, clock.now());
+          const updated = await trx
+            .updateTable('meetings')
+            .set({ version: row.version + 1 })
+            .where('id', '=', meetingId)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          const after = await load(trx, updated);
+          await audit.append(trx, actor, {
+            operation: 'alteration',
+            entityType: 'meeting',
+            entityId: meetingId,
+            unitId: row.unit_id,
+            before: { step: name, current: before.current?.position ?? null },
+            after: { step: name, current: after.current?.position ?? null },
+          });
+          return after;
+        },
+      ),
+    );
   }
 
   async function setItem(
@@ -266,12 +323,18 @@ export function createMeetingService(deps: {
     return async (trx: Transaction<Database>, items: AgendaItemRow[], now: Date) => {
       const index = items.findIndex((i) => i.status === 'current');
       const current = items[index];
-      if (!current) {
-        throw new DomainError('AGENDA_AT_END', `Every agenda section has been covered; ${HINT_CLOSE}.`);
+      const following = items[index + 1];
+      if (!current || !following) {
+        // The last section ends with the meeting itself: closing marks it done and writes the minutes.
+        throw new DomainError(
+          'AGENDA_AT_END',
+          current
+            ? `${current.position}. ${current.title} is the last section; ${HINT_CLOSE}.`
+            : `Every agenda section has been covered; ${HINT_CLOSE}.`,
+        );
       }
       await setItem(trx, current, endAs, now);
-      const following = items[index + 1];
-      if (following) await setItem(trx, following, 'current', now);
+      await setItem(trx, following, 'current', now);
     };
   }
 
@@ -336,128 +399,154 @@ export function createMeetingService(deps: {
       });
     },
 
-    async start(actor, unitId) {
+    async start(actor, unitId, input) {
+      const opts = options(input);
       assertCan(actor, 'meeting.run', unitId);
       const unit = await units.get(unitId);
       const date = localDateOf(clock.now(), unit.timeZone);
-      return db.transaction().execute(async (trx) => {
-        let row = await trx
-          .selectFrom('meetings')
-          .selectAll()
-          .where('unit_id', '=', unitId)
-          .where('local_date', '=', date)
-          .forUpdate()
-          .executeTakeFirst();
-        if (row?.status === 'open') {
-          throw new DomainError(
-            'MEETING_ALREADY_OPEN',
-            `Today's meeting is already open; see it with \`meeting agenda\`.`,
-            {
-              meetingId: row.id,
-            },
-          );
-        }
-        if (row?.status === 'closed') {
-          throw new DomainError(
-            'MEETING_CLOSED',
-            `Today's meeting was closed; its minutes are with \`minutes ${date}\`.`,
-            {
-              meetingId: row.id,
-            },
-          );
-        }
-        row ??= await createMeeting(trx, unit, date, 'scheduled');
-        const now = clock.now();
-        const first = await trx
-          .selectFrom('agenda_items')
-          .selectAll()
-          .where('meeting_id', '=', row.id)
-          .orderBy('position')
-          .executeTakeFirstOrThrow();
-        await setItem(trx, first, 'current', now);
-        const opened = await trx
-          .updateTable('meetings')
-          .set({ status: 'open', chair_person_id: actor.personId, started_at: now, version: row.version + 1 })
-          .where('id', '=', row.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        if (actor.personId !== null) {
-          await trx
-            .insertInto('attendance')
-            .values({
-              meeting_id: row.id,
-              person_id: actor.personId,
-              present: true,
-              recorded_by: actor.personId,
-              recorded_at: now,
-            })
-            .onConflict((oc) => oc.columns(['meeting_id', 'person_id']).doUpdateSet({ present: true }))
-            .execute();
-        }
-        await audit.append(trx, actor, {
-          operation: 'alteration',
-          entityType: 'meeting',
-          entityId: row.id,
-          unitId,
-          before: { status: row.status },
-          after: { status: 'open', chairPersonId: actor.personId },
-        });
-        return load(trx, opened);
-      });
+      return db.transaction().execute((trx) =>
+        submissions.once(
+          trx,
+          actor,
+          { key: opts.submissionKey, verb: 'meeting.start' },
+          asEntity,
+          async () => {
+            let row = await trx
+              .selectFrom('meetings')
+              .selectAll()
+              .where('unit_id', '=', unitId)
+              .where('local_date', '=', date)
+              .forUpdate()
+              .executeTakeFirst();
+            if (row?.status === 'open') {
+              throw new DomainError(
+                'MEETING_ALREADY_OPEN',
+                `Today's meeting is already open; see it with \`meeting agenda\`.`,
+                {
+                  meetingId: row.id,
+                },
+              );
+            }
+            if (row?.status === 'closed') {
+              throw new DomainError(
+                'MEETING_CLOSED',
+                `Today's meeting was closed; its minutes are with \`minutes ${date}\`.`,
+                {
+                  meetingId: row.id,
+                },
+              );
+            }
+            row ??= await createMeeting(trx, unit, date, 'scheduled');
+            const now = clock.now();
+            const first = await trx
+              .selectFrom('agenda_items')
+              .selectAll()
+              .where('meeting_id', '=', row.id)
+              .orderBy('position')
+              .executeTakeFirstOrThrow();
+            await setItem(trx, first, 'current', now);
+            const opened = await trx
+              .updateTable('meetings')
+              .set({
+                status: 'open',
+                chair_person_id: actor.personId,
+                started_at: now,
+                version: row.version + 1,
+              })
+              .where('id', '=', row.id)
+              .returningAll()
+              .executeTakeFirstOrThrow();
+            if (actor.personId !== null) {
+              await trx
+                .insertInto('attendance')
+                .values({
+                  meeting_id: row.id,
+                  person_id: actor.personId,
+                  present: true,
+                  recorded_by: actor.personId,
+                  recorded_at: now,
+                })
+                .onConflict((oc) => oc.columns(['meeting_id', 'person_id']).doUpdateSet({ present: true }))
+                .execute();
+            }
+            await audit.append(trx, actor, {
+              operation: 'alteration',
+              entityType: 'meeting',
+              entityId: row.id,
+              unitId,
+              before: { status: row.status },
+              after: { status: 'open', chairPersonId: actor.personId },
+            });
+            return load(trx, opened);
+          },
+        ),
+      );
     },
 
     async get(actor, meetingId) {
+      if (!isStorableId(meetingId)) throw new NotFoundError('Meeting', meetingId);
       const row = await db.selectFrom('meetings').selectAll().where('id', '=', meetingId).executeTakeFirst();
       if (!row) throw new NotFoundError('Meeting', meetingId);
       assertCan(actor, 'sanitised.read', row.unit_id);
       return load(db, row);
     },
 
-    next: (actor, meetingId) => step(actor, meetingId, 'next', advance('done')),
-    skip: (actor, meetingId) => step(actor, meetingId, 'skip', advance('skipped')),
-    back: (actor, meetingId) => step(actor, meetingId, 'back', back),
+    next: (actor, meetingId, input) => step(actor, meetingId, 'next', advance('done'), input),
+    skip: (actor, meetingId, input) => step(actor, meetingId, 'skip', advance('skipped'), input),
+    back: (actor, meetingId, input) => step(actor, meetingId, 'back', back, input),
 
     async addNote(actor, meetingId, input) {
-      const data = parseInput(z.object({ text: text(4000), marking: marking.default('OFFICIAL') }), input);
-      return db.transaction().execute(async (trx) => {
-        const row = await lockMeeting(trx, meetingId);
-        assertCan(actor, 'meeting.note', row.unit_id);
-        assertOpen(row);
-        const current = await trx
-          .selectFrom('agenda_items')
-          .select('id')
-          .where('meeting_id', '=', meetingId)
-          .where('status', '=', 'current')
-          .executeTakeFirst();
-        const note = await trx
-          .insertInto('meeting_notes')
-          .values({
-            meeting_id: meetingId,
-            agenda_item_id: current?.id ?? null,
-            author_person_id: actor.personId,
-            text: data.text,
-            marking: data.marking,
-            created_at: clock.now(),
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        const result: MeetingNote = {
-          id: note.id,
-          agendaItemId: note.agenda_item_id,
-          authorPersonId: note.author_person_id,
-          text: note.text,
-          marking: note.marking as Marking,
-          createdAt: note.created_at,
-        };
-        await audit.append(trx, actor, {
-          operation: 'collection',
-          entityType: 'meeting_note',
-          entityId: note.id,
-          unitId: row.unit_id,
-          after: result,
-        });
-        return result;
-      });
+      const data = parseInput(
+        z.object({ text: text(4000), marking: marking.default('OFFICIAL'), submissionKey }),
+        input,
+      );
+      return db.transaction().execute((trx) =>
+        submissions.once(
+          trx,
+          actor,
+          { key: data.submissionKey, verb: 'meeting.note' },
+          (n: MeetingNote) => ({ type: 'meeting_note', id: n.id }),
+          async () => {
+            const row = await lockMeeting(trx, meetingId);
+            assertCan(actor, 'meeting.note', row.unit_id);
+            assertOpen(row);
+            const current = await trx
+              .selectFrom('agenda_items')
+              .select('id')
+              .where('meeting_id', '=', meetingId)
+              .where('status', '=', 'current')
+              .executeTakeFirst();
+            const note = await trx
+              .insertInto('meeting_notes')
+              .values({
+                meeting_id: meetingId,
+                agenda_item_id: current?.id ?? null,
+                author_person_id: actor.personId,
+                text: data.text,
+                marking: data.marking,
+                created_at: clock.now(),
+              })
+              .returningAll()
+              .executeTakeFirstOrThrow();
+            const result: MeetingNote = {
+              id: note.id,
+              agendaItemId: note.agenda_item_id,
+              authorPersonId: note.author_person_id,
+              text: note.text,
+              marking: note.marking as Marking,
+              createdAt: note.created_at,
+            };
+            await audit.append(trx, actor, {
+              operation: 'collection',
+              entityType: 'meeting_note',
+              entityId: note.id,
+              unitId: row.unit_id,
+              after: result,
+            });
+            return result;
+          },
+        ),
+      );
     },
 
     async notes(actor, meetingId) {
@@ -481,53 +570,63 @@ export function createMeetingService(deps: {
 
     async recordAttendance(actor, meetingId, input) {
       const data = parseInput(
-        z.object({ personId: id, present: z.boolean({ error: 'must be true or false' }) }),
+        z.object({ personId: id, present: z.boolean({ error: 'must be true or false' }), submissionKey }),
         input,
       );
-      await db.transaction().execute(async (trx) => {
-        const row = await lockMeeting(trx, meetingId);
-        // The chair records anyone; anyone else may only record themselves.
-        if (actor.personId !== data.personId) assertCan(actor, 'meeting.attendance', row.unit_id);
-        else assertCan(actor, 'sanitised.read', row.unit_id);
-        if (row.status === 'closed') assertOpen(row);
-        const member = await trx
-          .selectFrom('memberships')
-          .select('person_id')
-          .where('unit_id', '=', row.unit_id)
-          .where('person_id', '=', data.personId)
-          .executeTakeFirst();
-        if (!member)
-          throw ValidationError.field('personId', `person ${data.personId} is not a member of this unit`);
-        const previous = await trx
-          .selectFrom('attendance')
-          .select('present')
-          .where('meeting_id', '=', meetingId)
-          .where('person_id', '=', data.personId)
-          .executeTakeFirst();
-        await trx
-          .insertInto('attendance')
-          .values({
-            meeting_id: meetingId,
-            person_id: data.personId,
-            present: data.present,
-            recorded_by: actor.personId,
-            recorded_at: clock.now(),
-          })
-          .onConflict((oc) =>
-            oc
-              .columns(['meeting_id', 'person_id'])
-              .doUpdateSet({ present: data.present, recorded_by: actor.personId, recorded_at: clock.now() }),
-          )
-          .execute();
-        await audit.append(trx, actor, {
-          operation: previous ? 'alteration' : 'collection',
-          entityType: 'attendance',
-          entityId: `${meetingId}:${data.personId}`,
-          unitId: row.unit_id,
-          before: previous ?? null,
-          after: { present: data.present },
-        });
-      });
+      await db.transaction().execute((trx) =>
+        submissions.once(
+          trx,
+          actor,
+          { key: data.submissionKey, verb: 'meeting.attendance' },
+          () => ({ type: 'meeting', id: meetingId }),
+          async () => {
+            const row = await lockMeeting(trx, meetingId);
+            // The chair records anyone; anyone else may only record themselves.
+            if (actor.personId !== data.personId) assertCan(actor, 'meeting.attendance', row.unit_id);
+            else assertCan(actor, 'sanitised.read', row.unit_id);
+            if (row.status === 'closed') assertOpen(row);
+            const member = await trx
+              .selectFrom('memberships')
+              .select('person_id')
+              .where('unit_id', '=', row.unit_id)
+              .where('person_id', '=', data.personId)
+              .executeTakeFirst();
+            if (!member)
+              throw ValidationError.field('personId', `person ${data.personId} is not a member of this unit`);
+            const previous = await trx
+              .selectFrom('attendance')
+              .select('present')
+              .where('meeting_id', '=', meetingId)
+              .where('person_id', '=', data.personId)
+              .executeTakeFirst();
+            await trx
+              .insertInto('attendance')
+              .values({
+                meeting_id: meetingId,
+                person_id: data.personId,
+                present: data.present,
+                recorded_by: actor.personId,
+                recorded_at: clock.now(),
+              })
+              .onConflict((oc) =>
+                oc.columns(['meeting_id', 'person_id']).doUpdateSet({
+                  present: data.present,
+                  recorded_by: actor.personId,
+                  recorded_at: clock.now(),
+                }),
+              )
+              .execute();
+            await audit.append(trx, actor, {
+              operation: previous ? 'alteration' : 'collection',
+              entityType: 'attendance',
+              entityId: `${meetingId}:${data.personId}`,
+              unitId: row.unit_id,
+              before: previous ?? null,
+              after: { present: data.present },
+            });
+          },
+        ),
+      );
     },
 
     async attendance(actor, meetingId) {
@@ -543,73 +642,88 @@ export function createMeetingService(deps: {
       return rows.map((r) => ({ personId: r.person_id, displayName: r.display_name, present: r.present }));
     },
 
-    async close(actor, meetingId) {
-      return db.transaction().execute(async (trx) => {
-        const row = await lockMeeting(trx, meetingId);
-        assertCan(actor, 'meeting.run', row.unit_id);
-        assertOpen(row);
-        const now = clock.now();
-        const current = await trx
-          .selectFrom('agenda_items')
-          .selectAll()
-          .where('meeting_id', '=', meetingId)
-          .where('status', '=', 'current')
-          .executeTakeFirst();
-        if (current) await setItem(trx, current, 'done', now);
-        const unit = await units.get(row.unit_id, trx);
-        const items = await agendaRows(trx, meetingId);
-        const notes = await trx
-          .selectFrom('meeting_notes')
-          .selectAll()
-          .where('meeting_id', '=', meetingId)
-          .orderBy('id')
-          .execute();
-        const attendees = await trx
-          .selectFrom('attendance')
-          .innerJoin('people', 'people.id', 'attendance.person_id')
-          .select(['people.display_name', 'attendance.present'])
-          .where('attendance.meeting_id', '=', meetingId)
-          .orderBy('people.display_name')
-          .execute();
-        const chair = actor.personId ?? row.chair_person_id;
-        const chairName = chair
-          ? (await trx.selectFrom('people').select('display_name').where('id', '=', chair).executeTakeFirst())
-              ?.display_name
-          : undefined;
-        const source = await minutesSource(trx, meetingId);
-        const minutes = buildMinutes({
-          unit,
-          localDate: row.local_date,
-          chairName: chairName ?? actor.label,
-          startedAt: row.started_at,
-          closedAt: now,
-          agenda: items.map((i) => ({
-            position: i.position,
-            title: i.title,
-            status: i.status as AgendaItemStatus,
-            notes: notes
-              .filter((n) => n.agenda_item_id === i.id)
-              .map((n) => ({ text: n.text, marking: n.marking as Marking })),
-          })),
-          attendees: attendees.map((a) => ({ name: a.display_name, present: a.present })),
-          ...source,
-        });
-        const closed = await trx
-          .updateTable('meetings')
-          .set({ status: 'closed', closed_at: now, minutes_md: minutes, version: row.version + 1 })
-          .where('id', '=', meetingId)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await audit.append(trx, actor, {
-          operation: 'alteration',
-          entityType: 'meeting',
-          entityId: meetingId,
-          unitId: row.unit_id,
-          before: { status: 'open' },
-          after: { status: 'closed', minutesSha256: createHash('sha256').update(minutes).digest('hex') },
-        });
-        return { meeting: await load(trx, closed), minutes };
-      });
+    async close(actor, meetingId, input) {
+      const opts = options(input);
+      return db.transaction().execute((trx) =>
+        submissions.once(
+          trx,
+          actor,
+          { key: opts.submissionKey, verb: 'meeting.close' },
+          asEntity,
+          async () => {
+            const row = await lockMeeting(trx, meetingId);
+            assertCan(actor, 'meeting.run', row.unit_id);
+            assertVersion(row, opts.expectedVersion);
+            assertOpen(row);
+            const now = clock.now();
+            const current = await trx
+              .selectFrom('agenda_items')
+              .selectAll()
+              .where('meeting_id', '=', meetingId)
+              .where('status', '=', 'current')
+              .executeTakeFirst();
+            if (current) await setItem(trx, current, 'done', now);
+            const unit = await units.get(row.unit_id, trx);
+            const items = await agendaRows(trx, meetingId);
+            const notes = await trx
+              .selectFrom('meeting_notes')
+              .selectAll()
+              .where('meeting_id', '=', meetingId)
+              .orderBy('id')
+              .execute();
+            const attendees = await trx
+              .selectFrom('attendance')
+              .innerJoin('people', 'people.id', 'attendance.person_id')
+              .select(['people.display_name', 'attendance.present'])
+              .where('attendance.meeting_id', '=', meetingId)
+              .orderBy('people.display_name')
+              .execute();
+            const chair = actor.personId ?? row.chair_person_id;
+            const chairName = chair
+              ? (
+                  await trx
+                    .selectFrom('people')
+                    .select('display_name')
+                    .where('id', '=', chair)
+                    .executeTakeFirst()
+                )?.display_name
+              : undefined;
+            const source = await minutesSource(trx, meetingId);
+            const minutes = buildMinutes({
+              unit,
+              localDate: row.local_date,
+              chairName: chairName ?? actor.label,
+              startedAt: row.started_at,
+              closedAt: now,
+              agenda: items.map((i) => ({
+                position: i.position,
+                title: i.title,
+                status: i.status as AgendaItemStatus,
+                notes: notes
+                  .filter((n) => n.agenda_item_id === i.id)
+                  .map((n) => ({ text: n.text, marking: n.marking as Marking })),
+              })),
+              attendees: attendees.map((a) => ({ name: a.display_name, present: a.present })),
+              ...source,
+            });
+            const closed = await trx
+              .updateTable('meetings')
+              .set({ status: 'closed', closed_at: now, minutes_md: minutes, version: row.version + 1 })
+              .where('id', '=', meetingId)
+              .returningAll()
+              .executeTakeFirstOrThrow();
+            await audit.append(trx, actor, {
+              operation: 'alteration',
+              entityType: 'meeting',
+              entityId: meetingId,
+              unitId: row.unit_id,
+              before: { status: 'open' },
+              after: { status: 'closed', minutesSha256: createHash('sha256').update(minutes).digest('hex') },
+            });
+            return { meeting: await load(trx, closed), minutes };
+          },
+        ),
+      );
     },
 
     async getMinutes(actor, unitId, localDate) {

@@ -6,7 +6,7 @@ import { type Actor, type PersonActor, ROLES, type Role } from '../access/actor.
 import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
-import { id, parseInput, text } from '../validation.js';
+import { id, isStorableId, parseInput, text } from '../validation.js';
 
 export const PLATFORMS = ['slack', 'teams', 'console'] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -60,6 +60,7 @@ export function createPeopleService(deps: { db: Kysely<Database>; audit: AuditSe
   const { db, audit } = deps;
 
   async function get(personId: number): Promise<Person> {
+    if (!isStorableId(personId)) throw new NotFoundError('Person', personId);
     const row = await db.selectFrom('people').selectAll().where('id', '=', personId).executeTakeFirst();
     if (!row) throw new NotFoundError('Person', personId);
     return { id: row.id, displayName: row.display_name };
@@ -244,6 +245,7 @@ export function createPeopleService(deps: { db: Kysely<Database>; audit: AuditSe
 
     async actorFor(personId, unitId) {
       const person = await get(personId);
+      if (!isStorableId(unitId)) throw new NotFoundError('Unit', unitId);
       const roles = await rolesOn(personId, unitId);
       if (roles.length === 0) {
         throw new ForbiddenError(`${person.displayName} has no role on this unit; ask an admin to add you.`, {

@@ -7,7 +7,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { type AgendaSection, agendaTemplateSchema, DEFAULT_AGENDA } from '../meetings/default-agenda.js';
 import { isValidTimeZone } from '../time.js';
-import { parseInput, text } from '../validation.js';
+import { isStorableId, parseInput, text } from '../validation.js';
 
 export const CATEGORY_SCHEMES = {
   PIER: ['prevention', 'intelligence', 'enforcement', 'reassurance'],
@@ -115,6 +115,7 @@ export function createUnitService(deps: { db: Kysely<Database>; audit: AuditServ
     },
 
     async get(id, executor = db) {
+      if (!isStorableId(id)) throw new NotFoundError('Unit', id);
       const row = await executor.selectFrom('units').selectAll().where('id', '=', id).executeTakeFirst();
       if (!row) throw new NotFoundError('Unit', id);
       return toUnit(row);

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../services/clock.js';
 import { useApp } from '../support/app.js';
 import { adaptiveCardProblems } from '../support/cards.js';
+import { type ConsoleSession, openConsole } from '../support/console-client.js';
 import { BACKENDS } from '../support/database.js';
 import { createUnitFixture, type UnitFixture } from '../support/fixtures.js';
 import { actionInputs, DECISION_INPUTS, executeActions } from '../support/scenario.js';
@@ -21,17 +22,15 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
   const clock = createFixedClock('2026-05-11T08:00:00Z');
   const ctx = useApp(backend, clock);
   let f: UnitFixture;
+  let page: ConsoleSession;
 
   beforeAll(async () => {
     f = await createUnitFixture(ctx.services, { code: 'console' });
+    page = await openConsole(ctx.url);
   });
 
   async function post(route: string, personId: number, body: Json): Promise<Json[]> {
-    const res = await fetch(`${ctx.url}/console/api/${route}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ unitId: f.unit.id, personId, ...body }),
-    });
+    const res = await page.post(route, { unitId: f.unit.id, personId, ...body });
     expect(res.status).toBe(200);
     const { cards } = (await res.json()) as { cards: Json[] };
     for (const card of cards) expect(adaptiveCardProblems(card as never)).toEqual([]);
@@ -105,7 +104,7 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     expect(minutes).toContain('Visit the shop manager');
   });
 
-  it('shows a stale button press as a conflict with the action as it is now', async () => {
+  it('answers a repeated press with the action as it is now, and a stale card with a conflict', async () => {
     const created = await say(f.manager.personId, 'dmm action new');
     const action = await press(f.manager.personId, button(created, 'Create action'), {
       title: 'Check the CCTV',
@@ -114,11 +113,21 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
       category: 'intelligence',
       marking: 'OFFICIAL',
     });
+    const id = Number(/Action #(\d+)/.exec(textOf(action))?.[1]);
+    // A second copy of the card, drawn before the change (its own keys, the old version).
+    const copy = await say(f.owner.personId, `dmm action ${id}`);
     const start = button(action, 'Start');
     await press(f.owner.personId, start);
+    // The same press again (a double click): nothing changes, the card shows it as it is.
     const again = await press(f.owner.personId, start);
-    expect(textOf(again)).toMatch(/changed|version/i);
+    expect(textOf(again)).not.toMatch(/changed by someone else/i);
     expect(textOf(again)).toContain('In progress');
+    // The copy carries the old version: refused, and shown as it is now.
+    const stale = await press(f.owner.personId, button(copy, 'Start'));
+    expect(textOf(stale)).toMatch(/changed by someone else/i);
+    expect(textOf(stale)).toContain('In progress');
+    const history = await ctx.services.actions.history(f.manager, id);
+    expect(history.filter((h) => h.kind === 'status')).toHaveLength(1);
   });
 
   it('gives the partner the sanitised brief only, and no form that writes', async () => {
@@ -176,12 +185,13 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
   it('answers nonsense with help, and bad requests with 400', async () => {
     const reply = textOf(await say(f.member.personId, 'dmm meetnig start'));
     expect(reply).toContain("Did you mean 'meeting'?");
-    const bad = await fetch(`${ctx.url}/console/api/message`, { method: 'POST', body: 'not json' });
-    expect(bad.status).toBe(400);
-    const stranger = await fetch(`${ctx.url}/console/api/message`, {
+    const bad = await fetch(`${ctx.url}/console/api/message`, {
       method: 'POST',
-      body: JSON.stringify({ unitId: f.unit.id, personId: 999_999, text: 'dmm help' }),
+      headers: { 'content-type': 'application/json', 'x-dmm-console-token': page.token },
+      body: 'not json',
     });
+    expect(bad.status).toBe(400);
+    const stranger = await page.post('message', { unitId: f.unit.id, personId: 999_999, text: 'dmm help' });
     expect(stranger.status).toBe(400);
   });
 });

@@ -368,10 +368,10 @@ describe('Slack request checks', () => {
     expect(blocksText(here)).not.toContain('Brief the licensing team');
     const dm = only(shown, 'chat.postMessage').find((c) => c.args.channel === 'U0CHAIR');
     expect(blocksText(dm)).toContain('Brief the licensing team');
-    // A form is not opened there at all.
+    // A form opens only as the person's own modal: nothing of it is posted in the partner channel.
     const form = await chairHere.command('decide');
-    expect(only(form, 'views.open')).toHaveLength(0);
-    expect(blocksText(form)).toContain('Open it in your own chat with the bot');
+    expect(only(form, 'views.open')).toHaveLength(1);
+    expect(only(form, 'chat.postMessage').filter((c) => c.args.channel === 'C0PARTNER')).toEqual([]);
   });
 
   it('asks to be invited when it is not in the channel', async () => {

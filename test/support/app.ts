@@ -24,6 +24,8 @@ export function useApp(
   backend: Backend,
   clock: Clock,
   env: Record<string, string> | (() => Record<string, string>) = {},
+  /** Collects the app's log lines at warn level and above (JSON), for tests that check what was logged. */
+  logs?: string[],
 ): AppContext {
   const ctx = {} as AppContext;
   let dir: string | undefined;
@@ -43,7 +45,10 @@ export function useApp(
       settings.DATABASE_URL = db.url;
       drop = db.drop;
     }
-    ctx.app = createApp(loadConfig(settings), { logger: createLogger('silent'), clock });
+    const logger = logs
+      ? createLogger('warn', { write: (line: string) => void logs.push(line) })
+      : createLogger('silent');
+    ctx.app = createApp(loadConfig(settings), { logger, clock });
     ctx.url = (await ctx.app.start()).url;
     ctx.services = ctx.app.services as Services;
   });

@@ -87,14 +87,20 @@ export function slackUser(
   slack: FakeSlack,
   userId: string,
   defaultChannel = 'C0DMM',
+  /** Resolves once the app has finished all it does for a request (`App.idle`); else the client waits for quiet. */
+  settle?: () => Promise<void>,
 ): SlackUser {
   let triggers = 0;
-  /** Sends, checks the ack, then waits until the app has been quiet for a moment after its first call. */
+  /** Sends, checks the ack, then waits until the app is done with it (or has been quiet for a moment). */
   async function exchange(body: string): Promise<{ status: number; body: Json; calls: SlackCall[] }> {
     const before = slack.calls.length;
     const res = await signedPost(app(), body);
     const text = await res.text();
     const parsed = text ? (JSON.parse(text) as Json) : {};
+    if (settle) {
+      await settle();
+      return { status: res.status, body: parsed, calls: slack.calls.slice(before) };
+    }
     // The app acks first and answers after: wait until it has made its calls and gone quiet (or, when it
     // has nothing to send, until it has stayed silent for a while).
     const started = Date.now();

@@ -100,11 +100,17 @@ export function teamsUser(app: () => string, connector: FakeConnector, aadObject
         },
       });
       expect(res.status).toBe(200);
-      return {
-        status: res.status,
-        body: (await res.json()) as InvokeAnswer['body'],
-        sent: sentSince(before),
-      };
+      const body = (await res.json()) as InvokeAnswer['body'];
+      // As Teams does: a card in the answer replaces the pressed message, for everyone in the conversation.
+      const pressed = connector.activities.get(replyToId);
+      if (pressed && body?.type === 'application/vnd.microsoft.card.adaptive') {
+        pressed.activity = {
+          ...pressed.activity,
+          attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: body.value }],
+        };
+        pressed.updates += 1;
+      }
+      return { status: res.status, body, sent: sentSince(before) };
     },
   };
 }

@@ -18,6 +18,8 @@
   };
 
   const state = { unitId: null, personId: null, people: [] };
+  // The page's token: every write carries it, so no other site can make the console act (see console.routes.ts).
+  const token = document.querySelector('meta[name="dmm-console-token"]').content;
 
   function personLabel() {
     const p = state.people.find((x) => x.id === state.personId);
@@ -65,7 +67,7 @@
     try {
       const res = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', 'x-dmm-console-token': token },
         body: JSON.stringify({ ...body, unitId: state.unitId, personId: state.personId }),
       });
       const reply = await res.json();
@@ -114,7 +116,8 @@
     const text = input.value.trim();
     if (!text) return;
     input.value = '';
-    send('/console/api/message', { text }, text);
+    // Each typed message has its own key: sent twice (a double Enter), it changes nothing twice.
+    send('/console/api/message', { text, key: crypto.randomUUID() }, text);
   });
 
   loadPeople().then(() => addText('notice', 'console', 'Type dmm help to see the commands.'));

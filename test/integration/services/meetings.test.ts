@@ -77,11 +77,65 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
     s = await ctx.services.meetings.back(f.chair, m.id);
     expect(s.current?.position).toBe(2);
     expect(s.agenda[2]?.status).toBe('pending');
-    for (let i = 2; i <= 10; i += 1) s = await ctx.services.meetings.next(f.chair, m.id);
-    expect(s.current).toBeNull();
-    await expect(ctx.services.meetings.next(f.chair, m.id)).rejects.toMatchObject({ code: 'AGENDA_AT_END' });
-    s = await ctx.services.meetings.back(f.chair, m.id);
+    for (let i = 2; i < 10; i += 1) s = await ctx.services.meetings.next(f.chair, m.id);
     expect(s.current?.position).toBe(10);
+    // The last section ends with the meeting: next and skip are refused there, in one message that says so.
+    for (const step of ['next', 'skip'] as const)
+      await expect(ctx.services.meetings[step](f.chair, m.id)).rejects.toMatchObject({
+        code: 'AGENDA_AT_END',
+        message: expect.stringMatching(
+          /^10\. .* is the last section; close the meeting with `meeting close`\.$/,
+        ),
+      });
+    s = await ctx.services.meetings.back(f.chair, m.id);
+    expect(s.current?.position).toBe(9);
+  });
+
+  it('refuses a step or a close carrying a version the meeting has moved past, changing nothing', async () => {
+    const f = await createUnitFixture(ctx.services);
+    const m = await ctx.services.meetings.start(f.chair, f.unit.id);
+    const moved = await ctx.services.meetings.next(f.chair, m.id, { expectedVersion: m.version });
+    expect(moved.current?.position).toBe(2);
+    await expect(
+      ctx.services.meetings.next(f.chair, m.id, { expectedVersion: m.version }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+      details: { meetingId: m.id, currentVersion: moved.version },
+    });
+    await expect(
+      ctx.services.meetings.close(f.chair, m.id, { expectedVersion: m.version }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    const now = await ctx.services.meetings.get(f.chair, m.id);
+    expect(now).toMatchObject({ status: 'open', version: moved.version, current: { position: 2 } });
+  });
+
+  it('advances once for two concurrent presses carrying the same version', async () => {
+    const f = await createUnitFixture(ctx.services);
+    const m = await ctx.services.meetings.start(f.chair, f.unit.id);
+    const results = await Promise.allSettled([
+      ctx.services.meetings.next(f.chair, m.id, { expectedVersion: m.version }),
+      ctx.services.meetings.next(f.chair, m.id, { expectedVersion: m.version }),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((await ctx.services.meetings.get(f.chair, m.id)).current?.position).toBe(2);
+  });
+
+  it('changes once for a submission key sent twice, at once or later', async () => {
+    const f = await createUnitFixture(ctx.services);
+    const m = await ctx.services.meetings.start(f.chair, f.unit.id);
+    const key = { submissionKey: 'press-aaaaaaaaaaaa' };
+    const results = await Promise.allSettled([
+      ctx.services.meetings.next(f.chair, m.id, key),
+      ctx.services.meetings.next(f.chair, m.id, key),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(results.find((r) => r.status === 'rejected')).toMatchObject({
+      reason: { code: 'ALREADY_SUBMITTED', prior: { entityType: 'meeting', entityId: m.id } },
+    });
+    await expect(ctx.services.meetings.next(f.chair, m.id, key)).rejects.toMatchObject({
+      code: 'ALREADY_SUBMITTED',
+    });
+    expect((await ctx.services.meetings.get(f.chair, m.id)).current?.position).toBe(2);
   });
 
   it('closes with minutes listing attendance, notes, decisions (with rationale) and actions', async () => {

@@ -36,9 +36,21 @@ describe('permissions', () => {
       expect(can(system, permission, 99)).toBe(true);
   });
 
-  it('names the allowed roles in the refusal', () => {
+  it('names the allowed roles in the refusal, in words a chair reads', () => {
     expect(() => assertCan(person(['member']), 'decision.record', 1)).toThrow(
-      /Only chair may record decisions/,
+      /^Only the chair may record decisions\.$/,
+    );
+    expect(() => assertCan(person(['member']), 'meeting.run', 1)).toThrow(
+      /^Only the chair may run the meeting\.$/,
+    );
+    expect(() => assertCan(person(['member']), 'action.manage', 1)).toThrow(
+      /^Only the chair or the action manager may manage actions\.$/,
+    );
+    expect(() => assertCan(person(['member']), 'priority.manage', 1)).toThrow(
+      /^Only the chair, an analyst or an admin may manage control-strategy priorities\.$/,
+    );
+    expect(() => assertCan(person(['partner']), 'records.read', 1)).toThrow(
+      /^Partners cannot read decisions and actions: they see the sanitised summary only\.$/,
     );
     expect(() => assertCan(person(['chair'], 2), 'decision.record', 1)).toThrow(/another unit/);
   });

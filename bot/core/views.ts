@@ -1,0 +1,113 @@
+/**
+ * How records look in chat, in one place: the action card (with the moves a viewer may be offered), the
+ * meeting card and the decision card, each built from the record as it is now. The router answers with them,
+ * and the chat core uses the same action card to bring copies posted elsewhere up to date.
+ */
+import type { Card } from '../../cards/card.js';
+import { buildMeetingCard } from '../../cards/meeting.card.js';
+import { buildActionCard, buildDecisionCard } from '../../cards/records.card.js';
+import type { PersonActor } from '../../services/access/actor.js';
+import { can } from '../../services/access/permissions.js';
+import type { Action } from '../../services/actions/action.service.js';
+import { type ActionStatus, TERMINAL_STATUSES, TRANSITIONS } from '../../services/actions/transitions.js';
+import { type Audience, type BriefView, viewBrief } from '../../services/briefs/brief.model.js';
+import { isDomainError } from '../../services/errors.js';
+import type { Services } from '../../services/index.js';
+import type { Meeting } from '../../services/meetings/meeting.service.js';
+import { formatLocal } from '../../services/time.js';
+import type { Marking } from '../../services/validation.js';
+
+/** Who is looking, on which unit, and what the place they look at may show. */
+export interface Viewer {
+  readonly actor: PersonActor;
+  readonly unitId: number;
+  readonly audience: Audience;
+  readonly ceiling: Marking;
+  /**
+   * The card goes where others see it (a channel, not the person's own screen): it offers every move the
+   * record allows, since whoever presses is checked by the services then.
+   */
+  readonly shared?: boolean;
+}
+
+export interface Views {
+  /**
+   * The action card. For a viewer: the moves they may be offered (every allowed move in a shared place, else
+   * their own); for `'shared'` (a copy kept up to date in a channel, no one in particular): every allowed move.
+   */
+  actionCard(viewer: Viewer | 'shared', action: Action): Promise<Card>;
+  meetingCard(viewer: Viewer, meeting: Meeting): Promise<Card>;
+  decisionCard(viewer: Viewer, decisionId: number): Promise<Card>;
+  /** The day's brief as the viewer's place may show it (audience and ceiling). */
+  briefView(viewer: Viewer, date?: string): Promise<BriefView>;
+  personName(personId: number | null, post: string | null): Promise<string>;
+}
+
+/** The moves a viewer may be offered on an action (the services check whoever presses). */
+export function offeredMoves(viewer: Viewer | 'shared', action: Action): readonly ActionStatus[] {
+  const all = TRANSITIONS[action.status];
+  if (viewer === 'shared') return all;
+  if (viewer.shared && can(viewer.actor, 'records.read', action.unitId)) return all;
+  const manager = can(viewer.actor, 'action.manage', action.unitId);
+  const mine =
+    action.ownerPersonId === viewer.actor.personId || action.actionManagerId === viewer.actor.personId;
+  if (!manager && !mine) return [];
+  if (action.status === 'escalated' && !manager) return [];
+  return all;
+}
+
+export function createViews(deps: { services: Services }): Views {
+  const { services } = deps;
+
+  async function personName(personId: number | null, post: string | null): Promise<string> {
+    if (personId) return (await services.people.get(personId)).displayName;
+    return post ?? 'unassigned';
+  }
+
+  async function briefView(viewer: Viewer, date?: string): Promise<BriefView> {
+    const brief = await services.briefs.get(viewer.actor, viewer.unitId, date);
+    return viewBrief(brief, { audience: viewer.audience, ceiling: viewer.ceiling });
+  }
+
+  return {
+    personName,
+    briefView,
+
+    async actionCard(viewer, action) {
+      const allowed = offeredMoves(viewer, action);
+      return buildActionCard({
+        action,
+        owner: await personName(action.ownerPersonId, action.ownerPost),
+        allowed,
+        canChangeDue: allowed.length > 0 && !TERMINAL_STATUSES.includes(action.status),
+      });
+    },
+
+    async meetingCard(viewer, meeting) {
+      const unit = await services.units.get(meeting.unitId);
+      // No brief to show (a partner before the first import, say) is not an error for the meeting card; a
+      // failure of the database is, and goes on to the error card.
+      const brief = await briefView(viewer).catch((error: unknown) => {
+        if (isDomainError(error)) return null;
+        throw error;
+      });
+      return buildMeetingCard({
+        meeting,
+        unitName: unit.name,
+        brief,
+        canRun: can(viewer.actor, 'meeting.run', meeting.unitId),
+        canAct: can(viewer.actor, 'action.create', meeting.unitId),
+      });
+    },
+
+    async decisionCard(viewer, decisionId) {
+      const decision = await services.decisions.get(viewer.actor, decisionId);
+      const unit = await services.units.get(decision.unitId);
+      return buildDecisionCard({
+        decision,
+        decisionMaker: await personName(decision.decisionMakerId, null),
+        zoneTime: formatLocal(decision.decidedAt, unit.timeZone),
+      });
+    },
+  };
+}
