@@ -246,12 +246,15 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
   }
 
   /** A pointer to what was withheld here, for the person. */
-  function pointer(card: Card, reason: string, sentDirectly: boolean): Card {
-    const next = sentDirectly
-      ? card.form
-        ? ' The form was sent to you in your own chat with the bot.'
-        : ' It was sent to you in your own chat with the bot.'
-      : '';
+  function pointer(card: Card, reason: string, sent: 'now' | 'before' | 'no'): Card {
+    const next =
+      sent === 'now'
+        ? card.form
+          ? ' The form was sent to you in your own chat with the bot.'
+          : ' It was sent to you in your own chat with the bot.'
+        : sent === 'before'
+          ? ' It was sent to you directly when it was first submitted.'
+          : '';
     return {
       title: `${card.title} (withheld here)`,
       kind: 'notice',
@@ -290,7 +293,7 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
       if (!actor) continue;
       const reason = whyNotShown(ownPlace(actor), n.card);
       out.push(
-        reason ? { ...n, card: pointer(n.card, reason, false) } : { ...n, card: stampSubmissionKeys(n.card) },
+        reason ? { ...n, card: pointer(n.card, reason, 'no') } : { ...n, card: stampSubmissionKeys(n.card) },
       );
     }
     return out;
@@ -300,6 +303,8 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
   async function plan(ctx: ChatContext, r: Resolved, reply: Reply, pressed?: string): Promise<Plan> {
     const { place, conversation: c } = r;
     const internal = c.actor.roles.some((role) => role !== 'partner');
+    // A repeat of a submission sends nothing directly again: the person had it the first time.
+    const sent = !internal ? 'no' : reply.replayed ? 'before' : 'now';
     const steps: PlanStep[] = [];
     const direct: Notification[] = [];
     const replaced: string[] = [];
@@ -314,13 +319,13 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
             to: 'form',
             card,
             direct: true,
-            pointer: pointer(raw, reason, internal),
+            pointer: pointer(raw, reason, internal ? 'now' : 'no'),
           });
           continue;
         }
         // The pointer stands where the card would have: in the conversation (everyone learns that a record
         // was made, not what it says), or for the person alone.
-        const stand = pointer(raw, reason, internal);
+        const stand = pointer(raw, reason, sent);
         if (toPerson || (reply.replayed && !target)) steps.push(personOnly(stand));
         else {
           steps.push({
@@ -331,7 +336,7 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
           if (target) replaced.push(target);
           target = undefined;
         }
-        if (internal)
+        if (sent === 'now')
           direct.push({
             personId: r.personId,
             unitId: c.unitId,

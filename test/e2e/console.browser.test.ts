@@ -7,6 +7,8 @@
  */
 import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -142,6 +144,77 @@ describe.runIf(existsSync(CHROMIUM))('the console in headless Chromium', () => {
     expect(await minutes.textContent()).toContain('Patrol the retail park from 16:00');
     await minutes.screenshot({ path: path.join(ARTIFACTS, 'minutes.png') });
   }, 120_000);
+
+  it('does nothing for a page of another site: its form posts, fetches and frames are refused', async () => {
+    const services = app.services as Services;
+    const actions = async () => (await services.actions.list(f.chair, f.unit.id, 'all')).length;
+    const events = async () => (await services.audit.list({})).length;
+    const [actionsBefore, eventsBefore] = [await actions(), await events()];
+    const body = JSON.stringify({
+      unitId: f.unit.id,
+      personId: f.chair.personId,
+      data: { v: 1, verb: 'action.create', unitId: f.unit.id, k: 'AAAAAAAAAAAAAAAAAAAAAA' },
+      inputs: { title: 'Forged', ownerPersonId: String(f.owner.personId), category: 'prevention' },
+    });
+    // Another origin (another port): a form that posts text/plain, two fetches, and a frame of the console.
+    const hostile = `<!doctype html><html><body>
+      <form id="f" method="POST" enctype="text/plain" action="${url}/console/api/submit">
+        <input name='${body.slice(0, -1)},"pad":"' value='"}'></form>
+      <iframe id="frame" src="${url}/console" width="600" height="400"></iframe>
+      <script>
+        window.results = [];
+        fetch('${url}/console/api/submit', { method: 'POST', mode: 'no-cors',
+          headers: { 'content-type': 'text/plain' }, body: ${JSON.stringify(body)} })
+          .then((r) => results.push('no-cors:' + r.type), (e) => results.push('no-cors:error'));
+        fetch('${url}/console/api/submit', { method: 'POST',
+          headers: { 'content-type': 'application/json' }, body: ${JSON.stringify(body)} })
+          .then((r) => results.push('cors:' + r.status), (e) => results.push('cors:blocked'));
+        setTimeout(() => document.getElementById('f').submit(), 300);
+      </script></body></html>`;
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(hostile);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const other = await browser.newPage();
+    try {
+      await other.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      await expect.poll(() => other.evaluate('window.results?.length ?? 0')).toBe(2);
+      expect(await other.evaluate('window.results.sort()')).toEqual(['cors:blocked', 'no-cors:opaque']);
+      // The form's POST lands on the console's refusal, not on a reply.
+      await other.waitForURL(`${url}/console/api/submit`);
+      expect(await other.textContent('body')).toContain('JSON requests only');
+    } finally {
+      await other.close();
+      server.close();
+    }
+    // The framed console never loaded (frame-ancestors 'none'): nothing of it ran there.
+    expect(await actions()).toBe(actionsBefore);
+    expect(await events()).toBe(eventsBefore);
+  }, 60_000);
+
+  it('refuses to be framed by another site', async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<!doctype html><iframe id="frame" src="${url}/console"></iframe>`);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const other = await browser.newPage();
+    try {
+      // The page's load event waits for its frame, loaded or refused.
+      await other.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { waitUntil: 'load' });
+      const frame = other.frames().find((fr) => fr !== other.mainFrame());
+      // Chromium replaces a refused frame with its own error page: the console's composer is not in it.
+      const loaded = await frame
+        ?.locator('#composer')
+        .count()
+        .catch(() => 0);
+      expect(loaded ?? 0).toBe(0);
+    } finally {
+      await other.close();
+      server.close();
+    }
+  }, 60_000);
 
   it('shows the partner only the sanitised brief and no form that writes', async () => {
     await as('Partner');
