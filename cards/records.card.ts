@@ -21,7 +21,8 @@ const LINK_AND_MARKING: readonly CardInput[] = [
   { kind: 'choice', id: 'marking', label: 'Marking', choices: MARKINGS, value: 'OFFICIAL', required: true },
 ];
 
-const STATUS_LABEL: Readonly<Record<ActionStatus, string>> = {
+/** How an action's status reads on its card. */
+export const STATUS_LABEL: Readonly<Record<ActionStatus, string>> = {
   open: 'Open',
   in_progress: 'In progress',
   blocked: 'Blocked',

@@ -101,7 +101,7 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
   const units = createUnitService({ db, audit });
   const people = createPeopleService({ db, audit });
   const priorities = createPriorityService({ db, audit, clock, units });
-  const submissions = createSubmissionLedger({ clock });
+  const submissions = createSubmissionLedger({ db, clock });
   const meetings = createMeetingService({ db, audit, clock, units, submissions, minutesSource });
   const decisions = createDecisionService({ db, audit, clock, units, submissions });
   const actions = createActionService({ db, audit, clock, units, submissions });

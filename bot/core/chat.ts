@@ -165,6 +165,8 @@ interface Resolved {
   readonly conversation: Conversation;
   readonly place: Place;
   readonly personId: number;
+  /** The conversation's binding, if the bot knows the conversation (platforms only). */
+  readonly binding?: ChannelBinding | undefined;
 }
 
 export function createChatCore(deps: { services: Services; logger: Logger; metrics?: Metrics }): ChatCore {
@@ -242,7 +244,7 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
         : own.audience === 'partner' || binding?.audience === 'partner'
           ? { audience: 'partner', ceiling: 'OFFICIAL', shared: true }
           : { audience: 'internal', ceiling: binding?.ceiling ?? 'OFFICIAL', shared: true };
-    return { conversation: { actor, unitId, ...place }, place, personId: person.id };
+    return { conversation: { actor, unitId, ...place }, place, personId: person.id, binding };
   }
 
   /** A pointer to what was withheld here, for the person. */
@@ -495,7 +497,15 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
       const result = await plan(ctx, resolved, reply, input.type === 'press' ? input.pressed : undefined);
       // Only an accepted request refreshes what the bot knows of the conversation (its reference, whose chat
       // it is): a refused one leaves no trace.
-      if (ctx.platform !== 'console' && !reply.cards.some((card) => card.kind === 'error'))
+      if (
+        ctx.platform !== 'console' &&
+        !reply.cards.some((card) => card.kind === 'error') &&
+        // Most requests come from a conversation the bot knows, with nothing new to note (Slack has no
+        // reference to keep): no write, and no second read.
+        (!resolved.binding ||
+          ctx.reference !== undefined ||
+          (ctx.kind === 'personal' && resolved.binding.personId !== resolved.personId))
+      )
         await services.channels.seen(keyOf(ctx), {
           kind: ctx.kind,
           personId: ctx.kind === 'personal' ? resolved.personId : null,

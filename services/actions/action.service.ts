@@ -418,13 +418,9 @@ export function createActionService(deps: {
       if (data.dueOn && data.dueOn < today(unit)) {
         throw ValidationError.field('dueOn', `must be today (${today(unit)}) or later`);
       }
-      return db
-        .transaction()
-        .execute((trx) =>
-          submissions.once(trx, actor, { key: data.submissionKey, verb: 'action.create' }, asEntity, () =>
-            insertAction(trx, actor, unit, data),
-          ),
-        );
+      return submissions.change(actor, { key: data.submissionKey, verb: 'action.create' }, asEntity, (trx) =>
+        insertAction(trx, actor, unit, data),
+      );
     },
 
     async get(actor, actionId) {
@@ -465,74 +461,70 @@ export function createActionService(deps: {
 
     async changeStatus(actor, actionId, input) {
       const data = parseInput(statusChangeSchema, input);
-      return db.transaction().execute((trx) =>
-        submissions.once(
-          trx,
-          actor,
-          { key: data.submissionKey, verb: 'action.status' },
-          asEntity,
-          async () => {
-            const row = await lockAction(trx, actionId);
-            assertMayUpdate(actor, row);
-            assertVersion(row, data.expectedVersion);
-            const from = row.status as ActionStatus;
-            const to = data.status;
-            if (!canTransition(from, to)) {
-              const next = TRANSITIONS[from];
-              throw new DomainError(
-                'INVALID_TRANSITION',
-                next.length === 0
-                  ? `Action ${row.id} is ${STATUS_LABELS[from]} and cannot change any more; raise a new action instead.`
-                  : `Action ${row.id} cannot go from ${STATUS_LABELS[from]} to ${STATUS_LABELS[to]}; ` +
-                      `it can go to ${next.map((s) => STATUS_LABELS[s]).join(', ')}.`,
-                { actionId: row.id, from, to, allowed: next },
-              );
-            }
-            if (
-              from === 'escalated' &&
-              actor.kind === 'person' &&
-              !can(actor, 'action.manage', row.unit_id)
-            ) {
-              throw new ForbiddenError(
-                `Action ${row.id} is escalated: only the chair or the action manager may move it on.`,
-                {
-                  actionId: row.id,
-                },
-              );
-            }
-            const requirement = REQUIREMENTS[to];
-            if (requirement === 'result' && !data.result) {
-              throw ValidationError.field(
-                'result',
-                `is required to mark an action ${STATUS_LABELS[to]}: say what was achieved`,
-              );
-            }
-            if (requirement === 'note' && !data.note) {
-              throw ValidationError.field(
-                'note',
-                `is required to mark an action ${STATUS_LABELS[to]}: give the reason`,
-              );
-            }
-            return applyUpdate(
-              trx,
-              actor,
-              row,
-              { status: to, ...(to === 'done' ? { result: data.result } : {}) },
+      return submissions.change(
+        actor,
+        { key: data.submissionKey, verb: 'action.status' },
+        asEntity,
+        async (trx) => {
+          const row = await lockAction(trx, actionId);
+          assertMayUpdate(actor, row);
+          assertVersion(row, data.expectedVersion);
+          const from = row.status as ActionStatus;
+          const to = data.status;
+          if (!canTransition(from, to)) {
+            const next = TRANSITIONS[from];
+            throw new DomainError(
+              'INVALID_TRANSITION',
+              next.length === 0
+                ? `Action ${row.id} is ${STATUS_LABELS[from]} and cannot change any more; raise a new action instead.`
+                : `Action ${row.id} cannot go from ${STATUS_LABELS[from]} to ${STATUS_LABELS[to]}; ` +
+                    `it can go to ${next.map((s) => STATUS_LABELS[s]).join(', ')}.`,
+              { actionId: row.id, from, to, allowed: next },
+            );
+          }
+          if (from === 'escalated' && actor.kind === 'person' && !can(actor, 'action.manage', row.unit_id)) {
+            throw new ForbiddenError(
+              `Action ${row.id} is escalated: only the chair or the action manager may move it on.`,
               {
-                kind: 'status',
-                note: data.note,
-                changes: { status: [from, to], ...(to === 'done' ? { result: data.result } : {}) },
+                actionId: row.id,
               },
             );
-          },
-        ),
+          }
+          const requirement = REQUIREMENTS[to];
+          if (requirement === 'result' && !data.result) {
+            throw ValidationError.field(
+              'result',
+              `is required to mark an action ${STATUS_LABELS[to]}: say what was achieved`,
+            );
+          }
+          if (requirement === 'note' && !data.note) {
+            throw ValidationError.field(
+              'note',
+              `is required to mark an action ${STATUS_LABELS[to]}: give the reason`,
+            );
+          }
+          return applyUpdate(
+            trx,
+            actor,
+            row,
+            { status: to, ...(to === 'done' ? { result: data.result } : {}) },
+            {
+              kind: 'status',
+              note: data.note,
+              changes: { status: [from, to], ...(to === 'done' ? { result: data.result } : {}) },
+            },
+          );
+        },
       );
     },
 
     async changeDue(actor, actionId, input) {
       const data = parseInput(dueChangeSchema, input);
-      return db.transaction().execute((trx) =>
-        submissions.once(trx, actor, { key: data.submissionKey, verb: 'action.due' }, asEntity, async () => {
+      return submissions.change(
+        actor,
+        { key: data.submissionKey, verb: 'action.due' },
+        asEntity,
+        async (trx) => {
           const row = await lockAction(trx, actionId);
           assertMayUpdate(actor, row);
           assertVersion(row, data.expectedVersion);
@@ -554,49 +546,46 @@ export function createActionService(deps: {
             { due_on: data.dueOn },
             { kind: 'due', note: data.note, changes: { dueOn: [row.due_on, data.dueOn] } },
           );
-        }),
+        },
       );
     },
 
     async reassign(actor, actionId, input) {
       const data = parseInput(reassignSchema, input);
-      return db.transaction().execute((trx) =>
-        submissions.once(
-          trx,
-          actor,
-          { key: data.submissionKey, verb: 'action.reassign' },
-          asEntity,
-          async () => {
-            const row = await lockAction(trx, actionId);
-            assertCan(actor, 'action.manage', row.unit_id);
-            assertVersion(row, data.expectedVersion);
-            if (TERMINAL_STATUSES.includes(row.status as ActionStatus)) {
-              throw new DomainError(
-                'INVALID_TRANSITION',
-                `Action ${row.id} is closed; it cannot be reassigned.`,
-                {
-                  actionId: row.id,
-                },
-              );
-            }
-            if (data.ownerPersonId)
-              await assertInternalMember(trx, row.unit_id, data.ownerPersonId, 'ownerPersonId');
-            return applyUpdate(
-              trx,
-              actor,
-              row,
-              { owner_person_id: data.ownerPersonId ?? null, owner_post: data.ownerPost },
+      return submissions.change(
+        actor,
+        { key: data.submissionKey, verb: 'action.reassign' },
+        asEntity,
+        async (trx) => {
+          const row = await lockAction(trx, actionId);
+          assertCan(actor, 'action.manage', row.unit_id);
+          assertVersion(row, data.expectedVersion);
+          if (TERMINAL_STATUSES.includes(row.status as ActionStatus)) {
+            throw new DomainError(
+              'INVALID_TRANSITION',
+              `Action ${row.id} is closed; it cannot be reassigned.`,
               {
-                kind: 'owner',
-                note: data.note,
-                changes: {
-                  ownerPersonId: [row.owner_person_id, data.ownerPersonId ?? null],
-                  ownerPost: [row.owner_post, data.ownerPost],
-                },
+                actionId: row.id,
               },
             );
-          },
-        ),
+          }
+          if (data.ownerPersonId)
+            await assertInternalMember(trx, row.unit_id, data.ownerPersonId, 'ownerPersonId');
+          return applyUpdate(
+            trx,
+            actor,
+            row,
+            { owner_person_id: data.ownerPersonId ?? null, owner_post: data.ownerPost },
+            {
+              kind: 'owner',
+              note: data.note,
+              changes: {
+                ownerPersonId: [row.owner_person_id, data.ownerPersonId ?? null],
+                ownerPost: [row.owner_post, data.ownerPost],
+              },
+            },
+          );
+        },
       );
     },
 

@@ -225,110 +225,104 @@ export function createDecisionService(deps: {
       const data = parseInput(recordDecisionSchema, input);
       assertCan(actor, 'decision.record', data.unitId);
       const unit = await units.get(data.unitId);
-      return db.transaction().execute((trx) =>
-        submissions.once(
-          trx,
-          actor,
-          { key: data.submissionKey, verb: 'decision.record' },
-          asEntity,
-          async () => {
-            await checkLinks(trx, unit.id, data.priorityId);
-            // A decision belongs to the given meeting, or else to today's open meeting if there is one; it is
-            // linked to the agenda section being discussed.
-            let meeting = data.meetingId
-              ? await trx
-                  .selectFrom('meetings')
-                  .select(['id', 'unit_id', 'status'])
-                  .where('id', '=', data.meetingId)
-                  .executeTakeFirst()
-              : await trx
-                  .selectFrom('meetings')
-                  .select(['id', 'unit_id', 'status'])
-                  .where('unit_id', '=', unit.id)
-                  .where('local_date', '=', localDateOf(clock.now(), unit.timeZone))
-                  .where('status', '=', 'open')
-                  .executeTakeFirst();
-            if (data.meetingId) {
-              if (!meeting || meeting.unit_id !== unit.id)
-                throw ValidationError.field('meetingId', 'no such meeting on this unit');
-              if (meeting.status !== 'open') {
-                throw new DomainError(
-                  'MEETING_NOT_OPEN',
-                  `Meeting ${meeting.id} is ${meeting.status}; decisions are recorded in an open meeting.`,
-                );
-              }
+      return submissions.change(
+        actor,
+        { key: data.submissionKey, verb: 'decision.record' },
+        asEntity,
+        async (trx) => {
+          await checkLinks(trx, unit.id, data.priorityId);
+          // A decision belongs to the given meeting, or else to today's open meeting if there is one; it is
+          // linked to the agenda section being discussed.
+          let meeting = data.meetingId
+            ? await trx
+                .selectFrom('meetings')
+                .select(['id', 'unit_id', 'status'])
+                .where('id', '=', data.meetingId)
+                .executeTakeFirst()
+            : await trx
+                .selectFrom('meetings')
+                .select(['id', 'unit_id', 'status'])
+                .where('unit_id', '=', unit.id)
+                .where('local_date', '=', localDateOf(clock.now(), unit.timeZone))
+                .where('status', '=', 'open')
+                .executeTakeFirst();
+          if (data.meetingId) {
+            if (!meeting || meeting.unit_id !== unit.id)
+              throw ValidationError.field('meetingId', 'no such meeting on this unit');
+            if (meeting.status !== 'open') {
+              throw new DomainError(
+                'MEETING_NOT_OPEN',
+                `Meeting ${meeting.id} is ${meeting.status}; decisions are recorded in an open meeting.`,
+              );
             }
-            meeting = meeting?.status === 'open' ? meeting : undefined;
-            const item = meeting
-              ? await trx
-                  .selectFrom('agenda_items')
-                  .select('id')
-                  .where('meeting_id', '=', meeting.id)
-                  .where('status', '=', 'current')
-                  .executeTakeFirst()
-              : undefined;
-            return insert(trx, actor, {
-              unitId: unit.id,
-              meetingId: meeting?.id ?? null,
-              agendaItemId: item?.id ?? null,
-              data,
-              supersedesId: null,
-              reason: null,
-            });
-          },
-        ),
+          }
+          meeting = meeting?.status === 'open' ? meeting : undefined;
+          const item = meeting
+            ? await trx
+                .selectFrom('agenda_items')
+                .select('id')
+                .where('meeting_id', '=', meeting.id)
+                .where('status', '=', 'current')
+                .executeTakeFirst()
+            : undefined;
+          return insert(trx, actor, {
+            unitId: unit.id,
+            meetingId: meeting?.id ?? null,
+            agendaItemId: item?.id ?? null,
+            data,
+            supersedesId: null,
+            reason: null,
+          });
+        },
       );
     },
 
     async supersede(actor, decisionId, input) {
       const data = parseInput(supersedeSchema, input);
-      return db.transaction().execute((trx) =>
-        submissions.once(
-          trx,
-          actor,
-          { key: data.submissionKey, verb: 'decision.supersede' },
-          asEntity,
-          async () => {
-            const old = await trx
-              .selectFrom('decisions')
-              .selectAll()
-              .where('id', '=', isStorableId(decisionId) ? decisionId : 0)
-              .forUpdate()
-              .executeTakeFirst();
-            if (!old) throw new NotFoundError('Decision', decisionId);
-            assertCan(actor, 'decision.record', old.unit_id);
-            const existing = await trx
-              .selectFrom('decisions')
-              .select('id')
-              .where('supersedes_id', '=', decisionId)
-              .executeTakeFirst();
-            if (existing) {
-              throw new DomainError(
-                'DECISION_ALREADY_SUPERSEDED',
-                `Decision ${decisionId} was already corrected by decision ${existing.id}; correct that one instead.`,
-                { decisionId, supersededById: existing.id },
-              );
-            }
-            await checkLinks(trx, old.unit_id, data.priorityId);
-            const correction = await insert(trx, actor, {
-              unitId: old.unit_id,
-              meetingId: old.meeting_id,
-              agendaItemId: old.agenda_item_id,
-              data,
-              supersedesId: old.id,
-              reason: data.reason,
-            });
-            await audit.append(trx, actor, {
-              operation: 'alteration',
-              entityType: 'decision',
-              entityId: old.id,
-              unitId: old.unit_id,
-              before: { supersededById: null },
-              after: { supersededById: correction.id, reason: data.reason },
-            });
-            return correction;
-          },
-        ),
+      return submissions.change(
+        actor,
+        { key: data.submissionKey, verb: 'decision.supersede' },
+        asEntity,
+        async (trx) => {
+          const old = await trx
+            .selectFrom('decisions')
+            .selectAll()
+            .where('id', '=', isStorableId(decisionId) ? decisionId : 0)
+            .forUpdate()
+            .executeTakeFirst();
+          if (!old) throw new NotFoundError('Decision', decisionId);
+          assertCan(actor, 'decision.record', old.unit_id);
+          const existing = await trx
+            .selectFrom('decisions')
+            .select('id')
+            .where('supersedes_id', '=', decisionId)
+            .executeTakeFirst();
+          if (existing) {
+            throw new DomainError(
+              'DECISION_ALREADY_SUPERSEDED',
+              `Decision ${decisionId} was already corrected by decision ${existing.id}; correct that one instead.`,
+              { decisionId, supersededById: existing.id },
+            );
+          }
+          await checkLinks(trx, old.unit_id, data.priorityId);
+          const correction = await insert(trx, actor, {
+            unitId: old.unit_id,
+            meetingId: old.meeting_id,
+            agendaItemId: old.agenda_item_id,
+            data,
+            supersedesId: old.id,
+            reason: data.reason,
+          });
+          await audit.append(trx, actor, {
+            operation: 'alteration',
+            entityType: 'decision',
+            entityId: old.id,
+            unitId: old.unit_id,
+            before: { supersededById: null },
+            after: { supersededById: correction.id, reason: data.reason },
+          });
+          return correction;
+        },
       );
     },
 

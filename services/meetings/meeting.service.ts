@@ -210,6 +210,20 @@ export function createMeetingService(deps: {
     );
   }
 
+  /** Locks an open meeting for a step or a close: only its chair, and only from a card drawn at its version. */
+  async function lockForChair(
+    trx: Transaction<Database>,
+    actor: Actor,
+    meetingId: number,
+    expectedVersion: number | undefined,
+  ): Promise<MeetingRow> {
+    const row = await lockMeeting(trx, meetingId);
+    assertCan(actor, 'meeting.run', row.unit_id);
+    assertVersion(row, expectedVersion);
+    assertOpen(row);
+    return row;
+  }
+
   function assertOpen(row: MeetingRow) {
     if (row.status === 'open') return;
     throw new DomainError(
@@ -267,38 +281,32 @@ export function createMeetingService(deps: {
     input: StepOptions | undefined,
   ): Promise<Meeting> {
     const opts = options(input);
-    return db.transaction().execute((trx) =>
-      submissions.once(
-        trx,
-        actor,
-        { key: opts.submissionKey, verb: `meeting.${name}` },
-        asEntity,
-        async () => {
-          const row = await lockMeeting(trx, meetingId);
-          assertCan(actor, 'meeting.run', row.unit_id);
-          assertVersion(row, opts.expectedVersion);
-          assertOpen(row);
-          const before = await load(trx, row);
-          const items = await agendaRows(trx, meetingId);
-          await move(trx, items, clock.now());
-          const updated = await trx
-            .updateTable('meetings')
-            .set({ version: row.version + 1 })
-            .where('id', '=', meetingId)
-            .returningAll()
-            .executeTakeFirstOrThrow();
-          const after = await load(trx, updated);
-          await audit.append(trx, actor, {
-            operation: 'alteration',
-            entityType: 'meeting',
-            entityId: meetingId,
-            unitId: row.unit_id,
-            before: { step: name, current: before.current?.position ?? null },
-            after: { step: name, current: after.current?.position ?? null },
-          });
-          return after;
-        },
-      ),
+    return submissions.change(
+      actor,
+      { key: opts.submissionKey, verb: `meeting.${name}` },
+      asEntity,
+      async (trx) => {
+        const row = await lockForChair(trx, actor, meetingId, opts.expectedVersion);
+        const before = await load(trx, row);
+        const items = await agendaRows(trx, meetingId);
+        await move(trx, items, clock.now());
+        const updated = await trx
+          .updateTable('meetings')
+          .set({ version: row.version + 1 })
+          .where('id', '=', meetingId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const after = await load(trx, updated);
+        await audit.append(trx, actor, {
+          operation: 'alteration',
+          entityType: 'meeting',
+          entityId: meetingId,
+          unitId: row.unit_id,
+          before: { step: name, current: before.current?.position ?? null },
+          after: { step: name, current: after.current?.position ?? null },
+        });
+        return after;
+      },
     );
   }
 
@@ -404,82 +412,79 @@ export function createMeetingService(deps: {
       assertCan(actor, 'meeting.run', unitId);
       const unit = await units.get(unitId);
       const date = localDateOf(clock.now(), unit.timeZone);
-      return db.transaction().execute((trx) =>
-        submissions.once(
-          trx,
-          actor,
-          { key: opts.submissionKey, verb: 'meeting.start' },
-          asEntity,
-          async () => {
-            let row = await trx
-              .selectFrom('meetings')
-              .selectAll()
-              .where('unit_id', '=', unitId)
-              .where('local_date', '=', date)
-              .forUpdate()
-              .executeTakeFirst();
-            if (row?.status === 'open') {
-              throw new DomainError(
-                'MEETING_ALREADY_OPEN',
-                `Today's meeting is already open; see it with \`meeting agenda\`.`,
-                {
-                  meetingId: row.id,
-                },
-              );
-            }
-            if (row?.status === 'closed') {
-              throw new DomainError(
-                'MEETING_CLOSED',
-                `Today's meeting was closed; its minutes are with \`minutes ${date}\`.`,
-                {
-                  meetingId: row.id,
-                },
-              );
-            }
-            row ??= await createMeeting(trx, unit, date, 'scheduled');
-            const now = clock.now();
-            const first = await trx
-              .selectFrom('agenda_items')
-              .selectAll()
-              .where('meeting_id', '=', row.id)
-              .orderBy('position')
-              .executeTakeFirstOrThrow();
-            await setItem(trx, first, 'current', now);
-            const opened = await trx
-              .updateTable('meetings')
-              .set({
-                status: 'open',
-                chair_person_id: actor.personId,
-                started_at: now,
-                version: row.version + 1,
+      return submissions.change(
+        actor,
+        { key: opts.submissionKey, verb: 'meeting.start' },
+        asEntity,
+        async (trx) => {
+          let row = await trx
+            .selectFrom('meetings')
+            .selectAll()
+            .where('unit_id', '=', unitId)
+            .where('local_date', '=', date)
+            .forUpdate()
+            .executeTakeFirst();
+          if (row?.status === 'open') {
+            throw new DomainError(
+              'MEETING_ALREADY_OPEN',
+              `Today's meeting is already open; see it with \`meeting agenda\`.`,
+              {
+                meetingId: row.id,
+              },
+            );
+          }
+          if (row?.status === 'closed') {
+            throw new DomainError(
+              'MEETING_CLOSED',
+              `Today's meeting was closed; its minutes are with \`minutes ${date}\`.`,
+              {
+                meetingId: row.id,
+              },
+            );
+          }
+          row ??= await createMeeting(trx, unit, date, 'scheduled');
+          const now = clock.now();
+          const first = await trx
+            .selectFrom('agenda_items')
+            .selectAll()
+            .where('meeting_id', '=', row.id)
+            .orderBy('position')
+            .executeTakeFirstOrThrow();
+          await setItem(trx, first, 'current', now);
+          const opened = await trx
+            .updateTable('meetings')
+            .set({
+              status: 'open',
+              chair_person_id: actor.personId,
+              started_at: now,
+              version: row.version + 1,
+            })
+            .where('id', '=', row.id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          if (actor.personId !== null) {
+            await trx
+              .insertInto('attendance')
+              .values({
+                meeting_id: row.id,
+                person_id: actor.personId,
+                present: true,
+                recorded_by: actor.personId,
+                recorded_at: now,
               })
-              .where('id', '=', row.id)
-              .returningAll()
-              .executeTakeFirstOrThrow();
-            if (actor.personId !== null) {
-              await trx
-                .insertInto('attendance')
-                .values({
-                  meeting_id: row.id,
-                  person_id: actor.personId,
-                  present: true,
-                  recorded_by: actor.personId,
-                  recorded_at: now,
-                })
-                .onConflict((oc) => oc.columns(['meeting_id', 'person_id']).doUpdateSet({ present: true }))
-                .execute();
-            }
-            await audit.append(trx, actor, {
-              operation: 'alteration',
-              entityType: 'meeting',
-              entityId: row.id,
-              unitId,
-              before: { status: row.status },
-              after: { status: 'open', chairPersonId: actor.personId },
-            });
-            return load(trx, opened);
-          },
-        ),
+              .onConflict((oc) => oc.columns(['meeting_id', 'person_id']).doUpdateSet({ present: true }))
+              .execute();
+          }
+          await audit.append(trx, actor, {
+            operation: 'alteration',
+            entityType: 'meeting',
+            entityId: row.id,
+            unitId,
+            before: { status: row.status },
+            after: { status: 'open', chairPersonId: actor.personId },
+          });
+          return load(trx, opened);
+        },
       );
     },
 
@@ -500,52 +505,49 @@ export function createMeetingService(deps: {
         z.object({ text: text(4000), marking: marking.default('OFFICIAL'), submissionKey }),
         input,
       );
-      return db.transaction().execute((trx) =>
-        submissions.once(
-          trx,
-          actor,
-          { key: data.submissionKey, verb: 'meeting.note' },
-          (n: MeetingNote) => ({ type: 'meeting_note', id: n.id }),
-          async () => {
-            const row = await lockMeeting(trx, meetingId);
-            assertCan(actor, 'meeting.note', row.unit_id);
-            assertOpen(row);
-            const current = await trx
-              .selectFrom('agenda_items')
-              .select('id')
-              .where('meeting_id', '=', meetingId)
-              .where('status', '=', 'current')
-              .executeTakeFirst();
-            const note = await trx
-              .insertInto('meeting_notes')
-              .values({
-                meeting_id: meetingId,
-                agenda_item_id: current?.id ?? null,
-                author_person_id: actor.personId,
-                text: data.text,
-                marking: data.marking,
-                created_at: clock.now(),
-              })
-              .returningAll()
-              .executeTakeFirstOrThrow();
-            const result: MeetingNote = {
-              id: note.id,
-              agendaItemId: note.agenda_item_id,
-              authorPersonId: note.author_person_id,
-              text: note.text,
-              marking: note.marking as Marking,
-              createdAt: note.created_at,
-            };
-            await audit.append(trx, actor, {
-              operation: 'collection',
-              entityType: 'meeting_note',
-              entityId: note.id,
-              unitId: row.unit_id,
-              after: result,
-            });
-            return result;
-          },
-        ),
+      return submissions.change(
+        actor,
+        { key: data.submissionKey, verb: 'meeting.note' },
+        (n: MeetingNote) => ({ type: 'meeting_note', id: n.id }),
+        async (trx) => {
+          const row = await lockMeeting(trx, meetingId);
+          assertCan(actor, 'meeting.note', row.unit_id);
+          assertOpen(row);
+          const current = await trx
+            .selectFrom('agenda_items')
+            .select('id')
+            .where('meeting_id', '=', meetingId)
+            .where('status', '=', 'current')
+            .executeTakeFirst();
+          const note = await trx
+            .insertInto('meeting_notes')
+            .values({
+              meeting_id: meetingId,
+              agenda_item_id: current?.id ?? null,
+              author_person_id: actor.personId,
+              text: data.text,
+              marking: data.marking,
+              created_at: clock.now(),
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          const result: MeetingNote = {
+            id: note.id,
+            agendaItemId: note.agenda_item_id,
+            authorPersonId: note.author_person_id,
+            text: note.text,
+            marking: note.marking as Marking,
+            createdAt: note.created_at,
+          };
+          await audit.append(trx, actor, {
+            operation: 'collection',
+            entityType: 'meeting_note',
+            entityId: note.id,
+            unitId: row.unit_id,
+            after: result,
+          });
+          return result;
+        },
       );
     },
 
@@ -573,59 +575,56 @@ export function createMeetingService(deps: {
         z.object({ personId: id, present: z.boolean({ error: 'must be true or false' }), submissionKey }),
         input,
       );
-      await db.transaction().execute((trx) =>
-        submissions.once(
-          trx,
-          actor,
-          { key: data.submissionKey, verb: 'meeting.attendance' },
-          () => ({ type: 'meeting', id: meetingId }),
-          async () => {
-            const row = await lockMeeting(trx, meetingId);
-            // The chair records anyone; anyone else may only record themselves.
-            if (actor.personId !== data.personId) assertCan(actor, 'meeting.attendance', row.unit_id);
-            else assertCan(actor, 'sanitised.read', row.unit_id);
-            if (row.status === 'closed') assertOpen(row);
-            const member = await trx
-              .selectFrom('memberships')
-              .select('person_id')
-              .where('unit_id', '=', row.unit_id)
-              .where('person_id', '=', data.personId)
-              .executeTakeFirst();
-            if (!member)
-              throw ValidationError.field('personId', `person ${data.personId} is not a member of this unit`);
-            const previous = await trx
-              .selectFrom('attendance')
-              .select('present')
-              .where('meeting_id', '=', meetingId)
-              .where('person_id', '=', data.personId)
-              .executeTakeFirst();
-            await trx
-              .insertInto('attendance')
-              .values({
-                meeting_id: meetingId,
-                person_id: data.personId,
+      await submissions.change(
+        actor,
+        { key: data.submissionKey, verb: 'meeting.attendance' },
+        () => ({ type: 'meeting', id: meetingId }),
+        async (trx) => {
+          const row = await lockMeeting(trx, meetingId);
+          // The chair records anyone; anyone else may only record themselves.
+          if (actor.personId !== data.personId) assertCan(actor, 'meeting.attendance', row.unit_id);
+          else assertCan(actor, 'sanitised.read', row.unit_id);
+          if (row.status === 'closed') assertOpen(row);
+          const member = await trx
+            .selectFrom('memberships')
+            .select('person_id')
+            .where('unit_id', '=', row.unit_id)
+            .where('person_id', '=', data.personId)
+            .executeTakeFirst();
+          if (!member)
+            throw ValidationError.field('personId', `person ${data.personId} is not a member of this unit`);
+          const previous = await trx
+            .selectFrom('attendance')
+            .select('present')
+            .where('meeting_id', '=', meetingId)
+            .where('person_id', '=', data.personId)
+            .executeTakeFirst();
+          await trx
+            .insertInto('attendance')
+            .values({
+              meeting_id: meetingId,
+              person_id: data.personId,
+              present: data.present,
+              recorded_by: actor.personId,
+              recorded_at: clock.now(),
+            })
+            .onConflict((oc) =>
+              oc.columns(['meeting_id', 'person_id']).doUpdateSet({
                 present: data.present,
                 recorded_by: actor.personId,
                 recorded_at: clock.now(),
-              })
-              .onConflict((oc) =>
-                oc.columns(['meeting_id', 'person_id']).doUpdateSet({
-                  present: data.present,
-                  recorded_by: actor.personId,
-                  recorded_at: clock.now(),
-                }),
-              )
-              .execute();
-            await audit.append(trx, actor, {
-              operation: previous ? 'alteration' : 'collection',
-              entityType: 'attendance',
-              entityId: `${meetingId}:${data.personId}`,
-              unitId: row.unit_id,
-              before: previous ?? null,
-              after: { present: data.present },
-            });
-          },
-        ),
+              }),
+            )
+            .execute();
+          await audit.append(trx, actor, {
+            operation: previous ? 'alteration' : 'collection',
+            entityType: 'attendance',
+            entityId: `${meetingId}:${data.personId}`,
+            unitId: row.unit_id,
+            before: previous ?? null,
+            after: { present: data.present },
+          });
+        },
       );
     },
 
@@ -644,85 +643,79 @@ export function createMeetingService(deps: {
 
     async close(actor, meetingId, input) {
       const opts = options(input);
-      return db.transaction().execute((trx) =>
-        submissions.once(
-          trx,
-          actor,
-          { key: opts.submissionKey, verb: 'meeting.close' },
-          asEntity,
-          async () => {
-            const row = await lockMeeting(trx, meetingId);
-            assertCan(actor, 'meeting.run', row.unit_id);
-            assertVersion(row, opts.expectedVersion);
-            assertOpen(row);
-            const now = clock.now();
-            const current = await trx
-              .selectFrom('agenda_items')
-              .selectAll()
-              .where('meeting_id', '=', meetingId)
-              .where('status', '=', 'current')
-              .executeTakeFirst();
-            if (current) await setItem(trx, current, 'done', now);
-            const unit = await units.get(row.unit_id, trx);
-            const items = await agendaRows(trx, meetingId);
-            const notes = await trx
-              .selectFrom('meeting_notes')
-              .selectAll()
-              .where('meeting_id', '=', meetingId)
-              .orderBy('id')
-              .execute();
-            const attendees = await trx
-              .selectFrom('attendance')
-              .innerJoin('people', 'people.id', 'attendance.person_id')
-              .select(['people.display_name', 'attendance.present'])
-              .where('attendance.meeting_id', '=', meetingId)
-              .orderBy('people.display_name')
-              .execute();
-            const chair = actor.personId ?? row.chair_person_id;
-            const chairName = chair
-              ? (
-                  await trx
-                    .selectFrom('people')
-                    .select('display_name')
-                    .where('id', '=', chair)
-                    .executeTakeFirst()
-                )?.display_name
-              : undefined;
-            const source = await minutesSource(trx, meetingId);
-            const minutes = buildMinutes({
-              unit,
-              localDate: row.local_date,
-              chairName: chairName ?? actor.label,
-              startedAt: row.started_at,
-              closedAt: now,
-              agenda: items.map((i) => ({
-                position: i.position,
-                title: i.title,
-                status: i.status as AgendaItemStatus,
-                notes: notes
-                  .filter((n) => n.agenda_item_id === i.id)
-                  .map((n) => ({ text: n.text, marking: n.marking as Marking })),
-              })),
-              attendees: attendees.map((a) => ({ name: a.display_name, present: a.present })),
-              ...source,
-            });
-            const closed = await trx
-              .updateTable('meetings')
-              .set({ status: 'closed', closed_at: now, minutes_md: minutes, version: row.version + 1 })
-              .where('id', '=', meetingId)
-              .returningAll()
-              .executeTakeFirstOrThrow();
-            await audit.append(trx, actor, {
-              operation: 'alteration',
-              entityType: 'meeting',
-              entityId: meetingId,
-              unitId: row.unit_id,
-              before: { status: 'open' },
-              after: { status: 'closed', minutesSha256: createHash('sha256').update(minutes).digest('hex') },
-            });
-            return { meeting: await load(trx, closed), minutes };
-          },
-        ),
+      return submissions.change(
+        actor,
+        { key: opts.submissionKey, verb: 'meeting.close' },
+        asEntity,
+        async (trx) => {
+          const row = await lockForChair(trx, actor, meetingId, opts.expectedVersion);
+          const now = clock.now();
+          const current = await trx
+            .selectFrom('agenda_items')
+            .selectAll()
+            .where('meeting_id', '=', meetingId)
+            .where('status', '=', 'current')
+            .executeTakeFirst();
+          if (current) await setItem(trx, current, 'done', now);
+          const unit = await units.get(row.unit_id, trx);
+          const items = await agendaRows(trx, meetingId);
+          const notes = await trx
+            .selectFrom('meeting_notes')
+            .selectAll()
+            .where('meeting_id', '=', meetingId)
+            .orderBy('id')
+            .execute();
+          const attendees = await trx
+            .selectFrom('attendance')
+            .innerJoin('people', 'people.id', 'attendance.person_id')
+            .select(['people.display_name', 'attendance.present'])
+            .where('attendance.meeting_id', '=', meetingId)
+            .orderBy('people.display_name')
+            .execute();
+          const chair = actor.personId ?? row.chair_person_id;
+          const chairName = chair
+            ? (
+                await trx
+                  .selectFrom('people')
+                  .select('display_name')
+                  .where('id', '=', chair)
+                  .executeTakeFirst()
+              )?.display_name
+            : undefined;
+          const source = await minutesSource(trx, meetingId);
+          const minutes = buildMinutes({
+            unit,
+            localDate: row.local_date,
+            chairName: chairName ?? actor.label,
+            startedAt: row.started_at,
+            closedAt: now,
+            agenda: items.map((i) => ({
+              position: i.position,
+              title: i.title,
+              status: i.status as AgendaItemStatus,
+              notes: notes
+                .filter((n) => n.agenda_item_id === i.id)
+                .map((n) => ({ text: n.text, marking: n.marking as Marking })),
+            })),
+            attendees: attendees.map((a) => ({ name: a.display_name, present: a.present })),
+            ...source,
+          });
+          const closed = await trx
+            .updateTable('meetings')
+            .set({ status: 'closed', closed_at: now, minutes_md: minutes, version: row.version + 1 })
+            .where('id', '=', meetingId)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await audit.append(trx, actor, {
+            operation: 'alteration',
+            entityType: 'meeting',
+            entityId: meetingId,
+            unitId: row.unit_id,
+            before: { status: 'open' },
+            after: { status: 'closed', minutesSha256: createHash('sha256').update(minutes).digest('hex') },
+          });
+          return { meeting: await load(trx, closed), minutes };
+        },
       );
     },
 

@@ -6,7 +6,7 @@
  * nothing changes twice. The claim and the change commit or roll back together: a change refused for any reason
  * leaves its key unused, so correcting a form and sending it again works.
  */
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
 import type { Clock } from '../clock.js';
@@ -31,11 +31,23 @@ export interface SubmissionLedger {
     entityOf: (result: T) => SubmittedEntity,
     change: () => Promise<T>,
   ): Promise<T>;
+  /** `once` in a transaction of its own: the change and its key commit or roll back together. */
+  change<T>(
+    actor: Actor,
+    submission: { readonly key: string | null | undefined; readonly verb: string },
+    entityOf: (result: T) => SubmittedEntity,
+    change: (trx: Transaction<Database>) => Promise<T>,
+  ): Promise<T>;
 }
 
-export function createSubmissionLedger(deps: { clock: Clock }): SubmissionLedger {
-  const { clock } = deps;
-  return {
+export function createSubmissionLedger(deps: { db: Kysely<Database>; clock: Clock }): SubmissionLedger {
+  const { db, clock } = deps;
+  const ledger: SubmissionLedger = {
+    change(actor, submission, entityOf, change) {
+      return db
+        .transaction()
+        .execute((trx) => ledger.once(trx, actor, submission, entityOf, () => change(trx)));
+    },
     async once(trx, actor, submission, entityOf, change) {
       const { key, verb } = submission;
       if (!key) return change();
@@ -79,4 +91,5 @@ export function createSubmissionLedger(deps: { clock: Clock }): SubmissionLedger
       return result;
     },
   };
+  return ledger;
 }

@@ -169,7 +169,6 @@ describe.runIf(existsSync(CHROMIUM))('the console in headless Chromium', () => {
         fetch('${url}/console/api/submit', { method: 'POST',
           headers: { 'content-type': 'application/json' }, body: ${JSON.stringify(body)} })
           .then((r) => results.push('cors:' + r.status), (e) => results.push('cors:blocked'));
-        setTimeout(() => document.getElementById('f').submit(), 300);
       </script></body></html>`;
     const server = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -181,8 +180,11 @@ describe.runIf(existsSync(CHROMIUM))('the console in headless Chromium', () => {
       await other.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
       await expect.poll(() => other.evaluate('window.results?.length ?? 0')).toBe(2);
       expect(await other.evaluate('window.results.sort()')).toEqual(['cors:blocked', 'no-cors:opaque']);
-      // The form's POST lands on the console's refusal, not on a reply.
-      await other.waitForURL(`${url}/console/api/submit`);
+      // Then the form: its POST lands on the console's refusal, not on a reply.
+      await Promise.all([
+        other.waitForURL(`${url}/console/api/submit`),
+        other.evaluate("document.getElementById('f').submit()"),
+      ]);
       expect(await other.textContent('body')).toContain('JSON requests only');
     } finally {
       await other.close();

@@ -11,6 +11,7 @@
  */
 import fc from 'fast-check';
 import { expect } from 'vitest';
+import { STATUS_LABEL } from '../../cards/records.card.js';
 import { createSystemActor } from '../../services/access/actor.js';
 import type { ActionStatus } from '../../services/actions/transitions.js';
 import type { Services } from '../../services/index.js';
@@ -107,14 +108,6 @@ export interface Real {
 }
 
 const system = createSystemActor('test:model');
-const STATUS_WORDS: Readonly<Record<ActionStatus, string>> = {
-  open: 'Open',
-  in_progress: 'In progress',
-  blocked: 'Blocked',
-  done: 'Done',
-  no_further_action: 'No further action',
-  escalated: 'Escalated',
-};
 const INTERNAL = /went wrong on our side/;
 
 /** The records, the messages and the conversation, checked against the model after every step. */
@@ -139,7 +132,7 @@ async function check(m: Model, r: Real) {
       expect(bodies.includes(secret), `"${secret}" in the conversation`).toBe(false);
     // Every copy of an action card the conversation shows is the action as it now is.
     for (const a of m.actions.filter((x) => x.marking === 'OFFICIAL'))
-      expect(session.cardText({ kind: 'action', title: a.title }) ?? '').toContain(STATUS_WORDS[a.status]);
+      expect(session.cardText({ kind: 'action', title: a.title }) ?? '').toContain(STATUS_LABEL[a.status]);
   }
   for (const who of ['chair', 'owner', 'member'] as const)
     expect(session.directs(who), `direct messages to the ${who}`).toBe(m.directs[who]);
