@@ -69,12 +69,8 @@ describe.each(BACKENDS)('the chat edge on %s', (backend) => {
   let s: Record<'chair' | 'owner' | 'member' | 'admin', SlackUser>;
   let t: Record<'chair' | 'owner' | 'member' | 'admin', TeamsUser>;
   let page: ConsoleSession;
-  // Waits until the app is done with a request (an app without `idle` predates it: the clients wait for quiet).
-  const settle = async () => {
-    if (typeof ctx.app.idle === 'function') await ctx.app.idle();
-    else await new Promise((r) => setTimeout(r, 300));
-  };
-  const settleFor = () => (typeof ctx.app.idle === 'function' ? settle : undefined);
+  // Waits until the app is done with a request, including what it does after answering.
+  const settle = () => ctx.app.idle();
 
   beforeAll(async () => {
     slack = fakeSlack.current;
@@ -88,7 +84,7 @@ describe.each(BACKENDS)('the chat edge on %s', (backend) => {
       'slack',
       TEAM_ID,
       (role) => `U0${role.toUpperCase()}`,
-      (userId) => slackUser(() => ctx.url, slack, userId, SLACK_CHANNEL, settleFor()),
+      (userId) => slackUser(() => ctx.url, slack, userId, SLACK_CHANNEL, settle),
     );
     t = await linkPlatformUsers(
       ctx.services,
@@ -365,7 +361,7 @@ describe.each(BACKENDS)('the chat edge on %s', (backend) => {
       const [rowsBefore, eventsBefore] = [await rows(), await events()];
       const start = { v: 1, verb: 'action.status', actionId: foreign.id, version: 1, status: 'in_progress' };
       const press = { text: 'Start', actionId: 'x#1', value: JSON.stringify(start) };
-      const stranger = slackUser(() => ctx.url, slack, 'U0NOBODY', 'D0NOBODY', settleFor());
+      const stranger = slackUser(() => ctx.url, slack, 'U0NOBODY', 'D0NOBODY', settle);
       expect(blocksText(await stranger.press(press, { channel: 'D0NOBODY', ts: '1.000001' }))).toMatch(
         /no role/,
       );

@@ -23,11 +23,7 @@ export function describeChatModel(surface: 'slack' | 'teams' | 'console') {
     const handle = {
       url: () => ctx.url,
       services: () => ctx.services,
-      // An app without `idle` (before it had one) is given time to finish instead.
-      idle: async () => {
-        if (typeof ctx.app.idle === 'function') await ctx.app.idle();
-        else await new Promise((resolve) => setTimeout(resolve, 250));
-      },
+      idle: () => ctx.app.idle(),
     };
     let foreignActionId: number;
 
