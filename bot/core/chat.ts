@@ -70,9 +70,9 @@ export type PlanStep =
   /** For the person alone, in the conversation where the platform can (Slack ephemeral; Teams posts it). */
   | { readonly to: 'person'; readonly card: Card }
   /**
-   * A form for the person: a Slack modal; on Teams in place of the message `replaces`, or a new message, or,
-   * when `direct` (it shows something above what the conversation may carry), in their own chat with the bot,
-   * with `pointer` left where they asked.
+   * A form for the person: a Slack modal (whatever `replaces` says: a modal stands in no message); on Teams in
+   * place of the message `replaces`, or a new message, or, when `direct` (it shows something above what the
+   * conversation may carry), in their own chat with the bot, with `pointer` left where they asked.
    */
   | {
       readonly to: 'form';
@@ -348,16 +348,15 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
         continue;
       }
       if (raw.form) {
+        // A form that changes the pressed card's record stands in its place where the platform shows forms in
+        // cards (Teams); its submit carries that message, which its result replaces (Slack's modal too).
         const inPlace = raw.form.inPlace && pressed ? pressed : undefined;
         steps.push({
           to: 'form',
           card: stampSubmissionKeys(raw, inPlace),
-          ...(inPlace && ctx.platform !== 'slack' ? { replaces: inPlace } : {}),
+          ...(inPlace ? { replaces: inPlace } : {}),
         });
-        if (inPlace && ctx.platform !== 'slack') {
-          replaced.push(inPlace);
-          target = undefined;
-        }
+        if (inPlace) target = undefined;
         continue;
       }
       const card = stampSubmissionKeys(raw);
