@@ -44,6 +44,7 @@ const envSchema = z.object({
   DMM_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   DMM_DEMO_INCIDENTS: z.string().trim().min(1).optional(),
   DMM_CONSOLE: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
+  DMM_PROFILES_DIR: z.string().trim().min(1).optional(),
   DMM_CONSOLE_HOSTS: z
     .string()
     .default('')
@@ -111,6 +112,8 @@ export interface Config {
    * Serve the local console at /console. Anyone who reaches it can act as any persona of the unit, so `auto`
    * (the default) serves it only when the service listens on loopback.
    */
+  /** The site's own mapping profiles (`DMM_PROFILES_DIR`), found by name beside the shipped ones. */
+  readonly profilesDir: string | undefined;
   readonly consoleEnabled: boolean;
   /**
    * Host names the console answers to (the `Host` header), beside the loopback names: the listening address
@@ -230,6 +233,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       e.DMM_DEMO_INCIDENTS ??
         path.join(import.meta.dirname, '..', 'shared', 'data', 'uk_met_stop_and_search_2016-06.csv'),
     ),
+    profilesDir: e.DMM_PROFILES_DIR ? path.resolve(e.DMM_PROFILES_DIR) : undefined,
     consoleEnabled: e.DMM_CONSOLE === 'on' || (e.DMM_CONSOLE === 'auto' && LOOPBACK.has(e.HOST)),
     consoleHosts: [
       ...new Set([

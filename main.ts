@@ -87,7 +87,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       }
     }
     addHealthRoutes(server, handle);
-    addIngestRoutes(server, services, logger);
+    addIngestRoutes(server, services, logger, { profilesDir: config.profilesDir });
     const ready = services;
     metrics = createMetrics({ outboxDepth: () => ready.deliveries.depth() });
     const registry = metrics.registry;

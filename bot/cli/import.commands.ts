@@ -31,7 +31,7 @@ export function addImportCommands(program: Command, ctx: CliContext): void {
     .argument('<file>', 'CSV file')
     .requiredOption(
       '--profile <name>',
-      'mapping profile: a shipped name (see `dmm import profiles`) or a .json file',
+      'mapping profile: an installed name (see `dmm import profiles`) or a .json file',
     )
     .option('--unit <code>', 'unit code (default: the only unit)')
     .addOption(
@@ -47,6 +47,7 @@ export function addImportCommands(program: Command, ctx: CliContext): void {
         const summary = await services.incidentImports.importFile(operatorActor(), {
           unitId: unit.id,
           profile: opts.profile,
+          profilesDir: config().profilesDir,
           file,
           ...(opts.encoding ? { encoding: opts.encoding } : {}),
           onProgress,
@@ -102,10 +103,11 @@ export function addImportCommands(program: Command, ctx: CliContext): void {
 
   imports
     .command('profiles')
-    .description('list the shipped mapping profiles')
+    .description('list the installed mapping profiles (shipped, and DMM_PROFILES_DIR)')
     .action(async () => {
-      for (const name of await listProfiles()) {
-        const profile = await loadProfile(name);
+      const { profilesDir } = config();
+      for (const name of await listProfiles(profilesDir)) {
+        const profile = await loadProfile(name, { profilesDir });
         io.stdout(`${name}\n    ${profile.description}\n`);
       }
     });

@@ -8,7 +8,7 @@
 import type http from 'node:http';
 import { isDomainError } from '../../services/errors.js';
 import { ImportFileError } from '../../services/incidents/csv-reader.js';
-import { ProfileError } from '../../services/incidents/profile.js';
+import { loadProfile, ProfileError } from '../../services/incidents/profile.js';
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
 import type { HttpServer } from './server.js';
@@ -18,6 +18,45 @@ import { sendJson } from './server.js';
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Most records in one request; larger loads are sent as several requests. */
 export const MAX_RECORDS = 5_000;
+/** How deeply a body's arrays and objects may nest: a record is an object of plain values inside one array. */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * How deeply `text` nests its arrays and objects, counted in one pass over the text before it is parsed (a body
+ * nested 200,000 deep would otherwise exhaust the stack of whatever walks it after parsing). Stops counting past
+ * `limit`.
+ */
+export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92)
+        i += 1; // a backslash escapes the next character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      depth += 1;
+      if (depth > max) max = depth;
+      if (max > limit) return max;
+    } else if (c === 93 || c === 125) depth -= 1;
+  }
+  return max;
+}
+
+/** The media type of a Content-Type header, without its parameters: `application/json; charset=utf-8` → `application/json`. */
+const mediaType = (header: string) => (header.split(';')[0] ?? '').trim().toLowerCase();
+const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson']);
+
+function tooDeep(where: string): HttpError {
+  return new HttpError(
+    400,
+    'too_deep',
+    `${where} is nested more than ${MAX_JSON_DEPTH} levels deep: send each record as one object of plain values.`,
+  );
+}
 
 class HttpError extends Error {
   constructor(
@@ -60,11 +99,13 @@ function parseRecords(
   body: string,
   contentType: string,
 ): Array<{ record: unknown; raw: string; error?: string }> {
-  if (contentType.startsWith('application/x-ndjson') || contentType.startsWith('application/ndjson')) {
+  const type = mediaType(contentType);
+  if (NDJSON_TYPES.has(type)) {
     return body
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line, i) => {
+        if (jsonDepth(line, MAX_JSON_DEPTH - 1) > MAX_JSON_DEPTH - 1) throw tooDeep(`Line ${i + 1}`);
         try {
           return { record: JSON.parse(line) as unknown, raw: line };
         } catch (error) {
@@ -76,13 +117,14 @@ function parseRecords(
         }
       });
   }
-  if (!contentType.startsWith('application/json')) {
+  if (type !== 'application/json') {
     throw new HttpError(
       415,
       'unsupported_media_type',
       'Send Content-Type application/json (an array of records) or application/x-ndjson.',
     );
   }
+  if (jsonDepth(body) > MAX_JSON_DEPTH) throw tooDeep('The body');
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -94,7 +136,12 @@ function parseRecords(
   return parsed.map((record) => ({ record, raw: JSON.stringify(record) }));
 }
 
-export function addIngestRoutes(server: HttpServer, services: Services, logger: Logger): void {
+export function addIngestRoutes(
+  server: HttpServer,
+  services: Services,
+  logger: Logger,
+  options: { readonly profilesDir?: string | undefined } = {},
+): void {
   async function authenticate(req: http.IncomingMessage, url: URL) {
     const header = req.headers.authorization ?? '';
     const presented = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
@@ -163,9 +210,14 @@ export function addIngestRoutes(server: HttpServer, services: Services, logger: 
           `At most ${MAX_RECORDS} records a request (this one has ${records.length}); send several requests.`,
         );
       }
+      // Installed profiles by name only: a caller never names a file for the service to read.
+      const profile = await loadProfile(url.searchParams.get('profile') ?? 'generic-uk-cad', {
+        profilesDir: options.profilesDir,
+        allowPaths: false,
+      });
       const { summary, results } = await services.incidentImports.importRecords(actor, {
         unitId: unit.id,
-        profile: url.searchParams.get('profile') ?? 'generic-uk-cad',
+        profile,
         label: `api:${token.name}`,
         records,
       });

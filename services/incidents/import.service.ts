@@ -60,8 +60,10 @@ export interface ImportReject {
 
 export interface ImportOptions {
   readonly unitId: number;
-  /** A shipped profile name or a path to a profile JSON file. */
+  /** An installed profile's name, or a path to a profile JSON file (the CLI). */
   readonly profile: string;
+  /** The site's own profiles, found by name beside the shipped ones. */
+  readonly profilesDir?: string | undefined;
   readonly file: string;
   readonly encoding?: 'utf-8' | 'latin1';
   readonly onProgress?: (progress: { bytes: number; totalBytes: number; rows: number }) => void;
@@ -74,7 +76,8 @@ export type RecordOutcome =
 
 export interface RecordImportOptions {
   readonly unitId: number;
-  readonly profile: string;
+  /** A shipped profile's name, or a profile the caller loaded (the ingest API loads installed ones by name). */
+  readonly profile: string | MappingProfile;
   /** Names the batch (e.g. `api:<token name>`). */
   readonly label: string;
   /** Records keyed by the profile's column names, each with its verbatim source text. */
@@ -688,7 +691,7 @@ export function createIncidentImportService(deps: {
     async importFile(actor, options) {
       assertCan(actor, 'incidents.import', options.unitId);
       const unit = await units.get(options.unitId);
-      const profile = await loadProfile(options.profile);
+      const profile = await loadProfile(options.profile, { profilesDir: options.profilesDir });
       const encoding = options.encoding ?? profile.encoding;
       // File-level checks first: nothing is written for a file that cannot be imported at all.
       const { bytes: totalBytes } = await scanFile(options.file, encoding);
@@ -712,7 +715,8 @@ export function createIncidentImportService(deps: {
     async importRecords(actor, options) {
       assertCan(actor, 'incidents.import', options.unitId);
       const unit = await units.get(options.unitId);
-      const profile = await loadProfile(options.profile);
+      const profile =
+        typeof options.profile === 'string' ? await loadProfile(options.profile) : options.profile;
       const batchId = await createBatch(actor, unit.id, profile, options.label, {
         records: options.records.length,
       });

@@ -90,36 +90,69 @@ export const profileSchema = z
 
 export type MappingProfile = z.output<typeof profileSchema>;
 
-/** Names of the shipped profiles. */
-export async function listProfiles(): Promise<string[]> {
-  const files = await fs.readdir(PROFILE_DIR);
-  return files
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -5))
-    .sort();
+/** Where profiles are installed: the shipped ones, and the site's own directory when configured. */
+export interface ProfileOptions {
+  /** The site's own profiles (`DMM_PROFILES_DIR`), looked up by name after the shipped ones. */
+  readonly profilesDir?: string | undefined;
+  /**
+   * Whether a path to a `.json` file may be given (the CLI, run by the operator on their own machine). Never over
+   * HTTP: a caller must not make the service read a file it names, nor learn whether one exists.
+   */
+  readonly allowPaths?: boolean;
+}
+
+const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+
+async function namesIn(dir: string | undefined): Promise<string[]> {
+  if (!dir) return [];
+  const files = await fs.readdir(dir).catch(() => [] as string[]);
+  return files.filter((f) => f.endsWith('.json') && NAME.test(f.slice(0, -5))).map((f) => f.slice(0, -5));
+}
+
+/** Names of the installed profiles: the shipped ones and the site's own. */
+export async function listProfiles(profilesDir?: string): Promise<string[]> {
+  return [...new Set([...(await namesIn(PROFILE_DIR)), ...(await namesIn(profilesDir))])].sort();
 }
 
 export class ProfileError extends Error {
   readonly code = 'PROFILE_INVALID';
 }
 
-/** Loads and validates a shipped profile by name, or a profile file by path (ends in .json). */
-export async function loadProfile(nameOrPath: string): Promise<MappingProfile> {
-  const file = nameOrPath.endsWith('.json') ? nameOrPath : path.join(PROFILE_DIR, `${nameOrPath}.json`);
-  if (!nameOrPath.endsWith('.json') && !/^[a-z0-9-]+$/.test(nameOrPath)) {
-    throw new ProfileError(
-      `Unknown profile '${nameOrPath}'. Shipped profiles: ${(await listProfiles()).join(', ')}.`,
+/**
+ * Loads and validates an installed profile by name (shipped first, then the site's directory), or, where
+ * `allowPaths`, a profile file by path (ends in .json). An unknown name and any path where paths are not allowed
+ * get the same answer, which names the installed profiles.
+ */
+export async function loadProfile(nameOrPath: string, options: ProfileOptions = {}): Promise<MappingProfile> {
+  const { profilesDir, allowPaths = true } = options;
+  const unknown = async () =>
+    new ProfileError(
+      `Unknown profile '${nameOrPath.slice(0, 80)}'. Installed profiles: ${(await listProfiles(profilesDir)).join(', ')}.`,
     );
+  let file: string | undefined;
+  if (allowPaths && nameOrPath.endsWith('.json')) file = nameOrPath;
+  else if (NAME.test(nameOrPath)) {
+    for (const dir of [PROFILE_DIR, profilesDir]) {
+      if (dir && (await namesIn(dir)).includes(nameOrPath)) {
+        file = path.join(dir, `${nameOrPath}.json`);
+        break;
+      }
+    }
   }
+  if (!file) throw await unknown();
   let text: string;
   try {
     text = await fs.readFile(file, 'utf8');
   } catch {
-    throw new ProfileError(
-      `Unknown profile '${nameOrPath}'. Shipped profiles: ${(await listProfiles()).join(', ')}.`,
-    );
+    throw await unknown();
   }
-  const parsed = profileSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ProfileError(`Profile ${nameOrPath} is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = profileSchema.safeParse(json);
   if (!parsed.success) {
     throw new ProfileError(
       `Profile ${nameOrPath} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,

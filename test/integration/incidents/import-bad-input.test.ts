@@ -252,7 +252,7 @@ describe.each(BACKENDS)('importing bad input on %s', (backend) => {
     const f = await file(`${HEADER}\n${row('P-1')}\n`);
     await expect(
       ctx.services.incidentImports.importFile(operator, { unitId: unit.id, profile: 'nope', file: f }),
-    ).rejects.toThrow(/Unknown profile 'nope'. Shipped profiles: dallas-active-calls, generic-uk-cad/);
+    ).rejects.toThrow(/Unknown profile 'nope'. Installed profiles: dallas-active-calls, generic-uk-cad/);
     const team = await createUnitFixture(ctx.services);
     await expect(
       ctx.services.incidentImports.importFile(team.member, {
