@@ -21,7 +21,7 @@ import type { UnitService } from '../units/unit.service.js';
 import { type CsvItem, ImportFileError, readCsv, scanFile } from './csv-reader.js';
 import { FirstRows } from './first-rows.js';
 import type { MappedIncident } from './incident.model.js';
-import { createMapper, mergeIncidents } from './mapper.js';
+import { createMapper, mergeIncidents, NOT_TEXT } from './mapper.js';
 import { loadProfile, type MappingProfile } from './profile.js';
 import { beginIncidentWrite, dropWindowsBetween } from './window-counts.js';
 
@@ -121,6 +121,36 @@ interface Counters {
   rejected: number;
 }
 
+const zeroCounters = (): Counters => ({
+  read: 0,
+  inserted: 0,
+  updated: 0,
+  unchanged: 0,
+  merged: 0,
+  rejected: 0,
+});
+
+/**
+ * The verbatim source text, made storable: a NUL becomes the visible escape `\u0000` and a lone surrogate the
+ * replacement character. Everything else is kept as it came, so a reject still shows what was sent.
+ */
+export function storableRaw(raw: string): string {
+  if (!NOT_TEXT.test(raw)) return raw;
+  return raw
+    .replaceAll('\u0000', '\\u0000')
+    .replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/**
+ * Whether the database refused the data itself (SQLSTATE classes 22, data exception, and 23, integrity
+ * constraint): then the rows of a chunk are tried apart. Anything else (a lost connection, a bug) stops the
+ * import.
+ */
+function refusedData(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
 /** A record from the API must be an object of strings with the profile's required keys. */
 function checkRecordShape(record: unknown, required: readonly string[]): string | null {
   if (typeof record !== 'object' || record === null || Array.isArray(record))
@@ -176,7 +206,7 @@ function toValues(unitId: number, batchId: number, incident: MappedIncident, has
     thrive_risk: incident.thriveRisk,
     critical: incident.critical,
     units: [...incident.units],
-    raw: incident.raw,
+    raw: storableRaw(incident.raw),
     content_hash: hash,
     import_batch_id: batchId,
     marking: 'OFFICIAL',
@@ -322,14 +352,18 @@ export function createIncidentImportService(deps: {
   const { db, audit, clock, units } = deps;
   const createFirstRows = deps.createFirstRows ?? (() => new FirstRows());
 
-  async function writeChunk(
+  /**
+   * Writes one chunk in one transaction: new incidents, changes to stored ones, rejects, the audit event. What it
+   * did is counted in `delta` and `local`, which the caller applies only once the transaction committed.
+   */
+  async function writeChunkOnce(
     actor: Actor,
     batchId: number,
     unitId: number,
     pending: readonly Pending[],
     rejects: readonly ImportReject[],
-    counters: Counters,
-    outcomes: Map<number, RecordOutcome> | undefined,
+    delta: Counters,
+    local: Map<number, RecordOutcome>,
   ) {
     const allRejects = [...rejects];
     const reject = (p: Pending, reason: string) =>
@@ -359,12 +393,12 @@ export function createIncidentImportService(deps: {
       const repeats = pending.filter((p) => p.repeatOf !== undefined);
       const inserted = firsts.length > 0 ? await insertNew(trx, unitId, batchId, source, firsts) : [];
       const insertedRefs = new Set(inserted.map((r) => r.reference));
-      counters.inserted += inserted.length;
+      delta.inserted += inserted.length;
       for (const p of firsts) if (insertedRefs.has(p.incident.reference)) touch(eventAt(p.incident));
       const conflicts = firsts.filter((p) => !insertedRefs.has(p.incident.reference));
       for (const p of firsts) {
         if (insertedRefs.has(p.incident.reference))
-          outcomes?.set(p.rowNumber, { status: 'inserted', reference: p.incident.reference });
+          local.set(p.rowNumber, { status: 'inserted', reference: p.incident.reference });
       }
 
       // References already stored (by an earlier import, or by an earlier row of this file) are compared with
@@ -379,8 +413,8 @@ export function createIncidentImportService(deps: {
           if (!found) throw new Error(`incident ${p.incident.reference} conflicted but cannot be read`);
           if (found.unit_id !== unitId) otherUnit(p, found.unit_id);
           else if (found.content_hash === p.hash) {
-            counters.unchanged += 1;
-            outcomes?.set(p.rowNumber, { status: 'unchanged', reference: p.incident.reference });
+            delta.unchanged += 1;
+            local.set(p.rowNumber, { status: 'unchanged', reference: p.incident.reference });
           } else {
             const change = await updateIncident(
               trx,
@@ -391,8 +425,8 @@ export function createIncidentImportService(deps: {
             stored.set(found.reference, change.after);
             touch(change.before.event_at);
             touch(change.after.event_at);
-            counters.updated += 1;
-            outcomes?.set(p.rowNumber, { status: 'updated', reference: p.incident.reference });
+            delta.updated += 1;
+            local.set(p.rowNumber, { status: 'updated', reference: p.incident.reference });
           }
         }
         // A suspected repeat with nothing stored under its reference shares only a digest with an earlier row
@@ -401,7 +435,7 @@ export function createIncidentImportService(deps: {
         const newRows = new Set<Pending>();
         if (strays.length > 0) {
           const added = await insertNew(trx, unitId, batchId, source, strays);
-          counters.inserted += added.length;
+          delta.inserted += added.length;
           inserted.push(...added);
           for (const row of await storedIncidents(trx, source, strays)) stored.set(row.reference, row);
           const addedRefs = new Set(added.map((r) => r.reference));
@@ -409,7 +443,7 @@ export function createIncidentImportService(deps: {
             if (!addedRefs.delete(p.incident.reference)) continue;
             newRows.add(p);
             touch(eventAt(p.incident));
-            outcomes?.set(p.rowNumber, { status: 'inserted', reference: p.incident.reference });
+            local.set(p.rowNumber, { status: 'inserted', reference: p.incident.reference });
           }
         }
         for (const p of repeats) {
@@ -418,8 +452,8 @@ export function createIncidentImportService(deps: {
           if (!found) throw new Error(`incident ${p.incident.reference} cannot be read after its insert`);
           if (found.unit_id !== unitId) otherUnit(p, found.unit_id);
           else if (found.content_hash === p.hash) {
-            counters.merged += 1;
-            outcomes?.set(p.rowNumber, { status: 'merged', reference: p.incident.reference });
+            delta.merged += 1;
+            local.set(p.rowNumber, { status: 'merged', reference: p.incident.reference });
           } else {
             reject(
               p,
@@ -439,13 +473,13 @@ export function createIncidentImportService(deps: {
               line_number: r.lineNumber,
               field: r.field,
               reason: r.reason,
-              raw: r.raw,
+              raw: storableRaw(r.raw),
             })),
           )
           .execute();
-        counters.rejected += allRejects.length;
+        delta.rejected += allRejects.length;
         for (const r of allRejects)
-          outcomes?.set(r.rowNumber, { status: 'rejected', field: r.field, reason: r.reason });
+          local.set(r.rowNumber, { status: 'rejected', field: r.field, reason: r.reason });
       }
       if (touched.length > 0) {
         await dropWindowsBetween(trx, unitId, new Date(Math.min(...touched)), new Date(Math.max(...touched)));
@@ -460,6 +494,67 @@ export function createIncidentImportService(deps: {
         });
       }
     });
+  }
+
+  /**
+   * Writes a chunk. If the database refuses its data (a value no check foresaw), the chunk is split and each part
+   * tried on its own, down to single rows: every good row is stored and each row the database refuses is kept as
+   * a reject with the database's reason. Counters and per-record outcomes count only what committed.
+   */
+  async function writeChunk(
+    actor: Actor,
+    batchId: number,
+    unitId: number,
+    pending: readonly Pending[],
+    rejects: readonly ImportReject[],
+    counters: Counters,
+    outcomes: Map<number, RecordOutcome> | undefined,
+  ): Promise<void> {
+    const delta = zeroCounters();
+    const local = new Map<number, RecordOutcome>();
+    try {
+      await writeChunkOnce(actor, batchId, unitId, pending, rejects, delta, local);
+    } catch (error) {
+      if (!refusedData(error)) throw error;
+      const again = (p: readonly Pending[], r: readonly ImportReject[]) =>
+        writeChunk(actor, batchId, unitId, p, r, counters, outcomes);
+      if (pending.length === 0) {
+        // Rejects alone were refused (their text is made storable, so this is a fault of ours): split them.
+        if (rejects.length <= 1) throw error;
+        const half = Math.ceil(rejects.length / 2);
+        await again([], rejects.slice(0, half));
+        await again([], rejects.slice(half));
+        return;
+      }
+      if (rejects.length > 0) {
+        await again([], rejects);
+        await again(pending, []);
+        return;
+      }
+      if (pending.length === 1) {
+        const p = pending[0] as Pending;
+        await again(
+          [],
+          [
+            {
+              rowNumber: p.rowNumber,
+              lineNumber: p.lineNumber,
+              field: null,
+              reason: `the database refused this record: ${(error as Error).message}`,
+              raw: p.incident.raw,
+            },
+          ],
+        );
+        return;
+      }
+      // In order: a repeat stays after the row it repeats.
+      const half = Math.ceil(pending.length / 2);
+      await again(pending.slice(0, half), []);
+      await again(pending.slice(half), []);
+      return;
+    }
+    for (const key of Object.keys(delta) as (keyof Counters)[]) counters[key] += delta[key];
+    for (const [row, outcome] of local) outcomes?.set(row, outcome);
   }
 
   async function updateIncident(
@@ -629,6 +724,7 @@ export function createIncidentImportService(deps: {
                   incident: mergeIncidents(earlier.incident, result.incident),
                 });
                 counters.merged += 1;
+                outcomes?.set(item.rowNumber, { status: 'merged', reference: result.incident.reference });
               } else {
                 merged.set(result.incident.reference, entry);
               }
@@ -742,7 +838,16 @@ export function createIncidentImportService(deps: {
       const summary = await runImport(actor, unit.id, profile, batchId, items(), outcomes);
       return {
         summary,
-        results: options.records.map((_, i) => outcomes.get(i + 1) ?? { status: 'merged' as const }),
+        // A record has an outcome once what happened to it committed; one without was never written (the import
+        // stopped first), and is said so rather than guessed.
+        results: options.records.map(
+          (_, i) =>
+            outcomes.get(i + 1) ?? {
+              status: 'rejected' as const,
+              field: null,
+              reason: `not stored: the import stopped before this record was written (${summary.failure ?? 'no reason given'})`,
+            },
+        ),
       };
     },
 

@@ -16,6 +16,10 @@ import {
 import type { MappingProfile } from './profile.js';
 import { createTimeReader } from './time-reader.js';
 
+/** The years an incident's times may fall in: command-and-control records, not history or typos of it. */
+export const FIRST_YEAR = 1900;
+export const LAST_YEAR = 2199;
+
 export type MapResult =
   | {
       readonly ok: true;
@@ -28,7 +32,7 @@ export type MapResult =
 
 /** NUL, or half of a UTF-16 surrogate pair: neither can be stored as PostgreSQL text. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly the character this looks for.
-const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 class RecordError extends Error {
   constructor(
@@ -104,6 +108,14 @@ export function createMapper(profile: MappingProfile): Mapper {
         `column '${spec.column}' has '${value}', expected a time like ${spec.format === 'iso' ? '2016-06-01T08:30:00+01:00' : `'${spec.format}'`}`,
       );
     }
+    // Checked here, not left to the database: a year it cannot store (0000, -000001, +010000) would otherwise
+    // refuse a whole chunk.
+    const year = instant.getUTCFullYear();
+    if (!(year >= FIRST_YEAR && year <= LAST_YEAR))
+      throw new RecordError(
+        field,
+        `column '${spec.column}' has '${value}', a time in the year ${year}; times must fall in ${FIRST_YEAR} to ${LAST_YEAR}`,
+      );
     return instant;
   }
 
@@ -126,6 +138,12 @@ export function createMapper(profile: MappingProfile): Mapper {
       throw new RecordError(
         'periodMonth',
         `column '${spec.column}' has '${value}', expected '${spec.format}'`,
+      );
+    const year = Number(first.slice(0, 4));
+    if (!(year >= FIRST_YEAR && year <= LAST_YEAR) || first.length !== 10)
+      throw new RecordError(
+        'periodMonth',
+        `column '${spec.column}' has '${value}'; months must fall in ${FIRST_YEAR} to ${LAST_YEAR}`,
       );
     return first;
   }

@@ -97,6 +97,22 @@ describe('ingest API edges', () => {
     expect(((await broken.json()) as { message: string }).message).toMatch(/broken.*not valid JSON/);
   });
 
+  it('keeps an NDJSON line holding a raw NUL as a reject, and stores the other lines; each result says so', async () => {
+    const lines = [record('NUL-1'), record('NUL-2'), record('NUL-3')].map((r) => JSON.stringify(r));
+    lines[1] = (lines[1] as string).replace('THEFT', 'THE\u0000FT');
+    const res = await post('?unit=edge', `${lines.join('\n')}\n`, 'application/x-ndjson');
+    expect(res.status).toBe(200);
+    const json = (await res.json()) as {
+      summary: Record<string, unknown>;
+      results: Array<{ status: string }>;
+    };
+    expect(json.results.map((r) => r.status)).toEqual(['inserted', 'rejected', 'inserted']);
+    expect(json.summary).toMatchObject({ status: 'completed', inserted: 2, rejected: 1 });
+    const refs = await ctx.services.db.selectFrom('incidents').select('reference').execute();
+    expect(refs.map((r) => r.reference)).toEqual(expect.arrayContaining(['NUL-1', 'NUL-3']));
+    expect(refs.map((r) => r.reference)).not.toContain('NUL-2');
+  });
+
   it('refuses content types that only begin like JSON or NDJSON', async () => {
     for (const type of [
       'application/jsonp',
