@@ -332,7 +332,7 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
         else {
           steps.push({
             to: 'conversation',
-            card: { ...stand, kind: undefined },
+            card: stand,
             ...(target ? { replaces: target } : {}),
           });
           if (target) replaced.push(target);
@@ -496,20 +496,16 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
       const result = await plan(ctx, resolved, reply, input.type === 'press' ? input.pressed : undefined);
       // Only an accepted request refreshes what the bot knows of the conversation (its reference, whose chat
       // it is): a refused one leaves no trace.
-      if (
-        ctx.platform !== 'console' &&
-        !reply.cards.some((card) => card.kind === 'error') &&
-        // Most requests come from a conversation the bot knows, with nothing new to note (Slack has no
-        // reference to keep): no write, and no second read.
-        (!resolved.binding ||
-          ctx.reference !== undefined ||
-          (ctx.kind === 'personal' && resolved.binding.personId !== resolved.personId))
-      )
-        await services.channels.seen(keyOf(ctx), {
-          kind: ctx.kind,
-          personId: ctx.kind === 'personal' ? resolved.personId : null,
-          reference: ctx.reference,
-        });
+      if (ctx.platform !== 'console' && !reply.cards.some((card) => card.kind === 'error'))
+        await services.channels.seen(
+          keyOf(ctx),
+          {
+            kind: ctx.kind,
+            personId: ctx.kind === 'personal' ? resolved.personId : null,
+            reference: ctx.reference,
+          },
+          resolved.binding ?? null,
+        );
       return result;
     } catch (error) {
       return emptyPlan([personOnly(errorCard(error, logger, { surface: ctx.platform }))]);

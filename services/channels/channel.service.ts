@@ -63,8 +63,11 @@ export interface SeenInput {
 }
 
 export interface ChannelService {
-  /** Notes that the bot is in a conversation, refreshing its reference when it changed. Returns the binding. */
-  seen(key: ConversationKey, input: SeenInput): Promise<ChannelBinding>;
+  /**
+   * Notes that the bot is in a conversation, refreshing its reference when it changed. Returns the binding.
+   * `known` is the binding as the caller just read it (or null: none), which spares a second read.
+   */
+  seen(key: ConversationKey, input: SeenInput, known?: ChannelBinding | null): Promise<ChannelBinding>;
   find(key: ConversationKey): Promise<ChannelBinding | undefined>;
   get(id: number): Promise<ChannelBinding>;
   /** Binds the conversation to a unit (admin of that unit only); re-linking changes it, audited either way. */
@@ -157,9 +160,9 @@ export function createChannelService(deps: {
       return toBinding(row);
     },
 
-    async seen(rawKey, input) {
+    async seen(rawKey, input, known) {
       const key = parseInput(keySchema, rawKey);
-      const existing = await find(key);
+      const existing = known === undefined ? await find(key) : (known ?? undefined);
       const reference = referenceJson(refreshed(existing?.reference, input.reference));
       // Most messages come from a conversation the bot already knows with the same reference: no write at all.
       if (

@@ -20,18 +20,11 @@ export interface SubmittedEntity {
 
 export interface SubmissionLedger {
   /**
-   * Runs `change` once per key, in the caller's transaction. Without a key it simply runs. With a key already
-   * used it throws `AlreadySubmittedError`. A concurrent submission of the same key waits for the first one's
-   * transaction (the key's unique index) and then finds it.
+   * Runs `change` once per key, in a transaction of its own that also claims the key: the change and its key
+   * commit or roll back together. Without a key it simply runs. With a key already used it throws
+   * `AlreadySubmittedError`. A concurrent submission of the same key waits for the first one's transaction (the
+   * key's unique index) and then finds it.
    */
-  once<T>(
-    trx: Transaction<Database>,
-    actor: Actor,
-    submission: { readonly key: string | null | undefined; readonly verb: string },
-    entityOf: (result: T) => SubmittedEntity,
-    change: () => Promise<T>,
-  ): Promise<T>;
-  /** `once` in a transaction of its own: the change and its key commit or roll back together. */
   change<T>(
     actor: Actor,
     submission: { readonly key: string | null | undefined; readonly verb: string },
@@ -42,54 +35,58 @@ export interface SubmissionLedger {
 
 export function createSubmissionLedger(deps: { db: Kysely<Database>; clock: Clock }): SubmissionLedger {
   const { db, clock } = deps;
-  const ledger: SubmissionLedger = {
-    change(actor, submission, entityOf, change) {
-      return db
-        .transaction()
-        .execute((trx) => ledger.once(trx, actor, submission, entityOf, () => change(trx)));
-    },
-    async once(trx, actor, submission, entityOf, change) {
-      const { key, verb } = submission;
-      if (!key) return change();
-      const claimed = await trx
-        .insertInto('submissions')
-        .values({
-          key,
-          verb,
-          person_id: actor.personId,
-          actor_label: actor.label,
-          entity_type: null,
-          entity_id: null,
-          created_at: clock.now(),
-        })
-        .onConflict((oc) => oc.column('key').doNothing())
-        .returning('key')
-        .executeTakeFirst();
-      if (!claimed) {
-        const prior = await trx
-          .selectFrom('submissions')
-          .selectAll()
-          .where('key', '=', key)
-          .executeTakeFirstOrThrow();
-        throw new AlreadySubmittedError({
-          key,
-          verb: prior.verb,
-          personId: prior.person_id,
-          actorLabel: prior.actor_label,
-          entityType: prior.entity_type,
-          entityId: prior.entity_id,
-          at: prior.created_at,
-        });
-      }
-      const result = await change();
-      const entity = entityOf(result);
-      await trx
-        .updateTable('submissions')
-        .set({ entity_type: entity.type, entity_id: entity.id })
+
+  async function once<T>(
+    trx: Transaction<Database>,
+    actor: Actor,
+    submission: { readonly key: string | null | undefined; readonly verb: string },
+    entityOf: (result: T) => SubmittedEntity,
+    change: () => Promise<T>,
+  ): Promise<T> {
+    const { key, verb } = submission;
+    if (!key) return change();
+    const claimed = await trx
+      .insertInto('submissions')
+      .values({
+        key,
+        verb,
+        person_id: actor.personId,
+        actor_label: actor.label,
+        entity_type: null,
+        entity_id: null,
+        created_at: clock.now(),
+      })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .returning('key')
+      .executeTakeFirst();
+    if (!claimed) {
+      const prior = await trx
+        .selectFrom('submissions')
+        .selectAll()
         .where('key', '=', key)
-        .execute();
-      return result;
-    },
+        .executeTakeFirstOrThrow();
+      throw new AlreadySubmittedError({
+        key,
+        verb: prior.verb,
+        personId: prior.person_id,
+        actorLabel: prior.actor_label,
+        entityType: prior.entity_type,
+        entityId: prior.entity_id,
+        at: prior.created_at,
+      });
+    }
+    const result = await change();
+    const entity = entityOf(result);
+    await trx
+      .updateTable('submissions')
+      .set({ entity_type: entity.type, entity_id: entity.id })
+      .where('key', '=', key)
+      .execute();
+    return result;
+  }
+
+  return {
+    change: (actor, submission, entityOf, change) =>
+      db.transaction().execute((trx) => once(trx, actor, submission, entityOf, () => change(trx))),
   };
-  return ledger;
 }
