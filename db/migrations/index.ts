@@ -14,6 +14,7 @@ import * as m0008 from './0008-jobs-and-deliveries.js';
 import * as m0009 from './0009-reminder-snoozes.js';
 import * as m0010 from './0010-delivery-attempts.js';
 import * as m0011 from './0011-submissions.js';
+import * as m0012 from './0012-import-integrity.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '0009-reminder-snoozes': m0009,
   '0010-delivery-attempts': m0010,
   '0011-submissions': m0011,
+  '0012-import-integrity': m0012,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,5 @@
 /**
- * Imports incidents from a CSV file through a mapping profile. Idempotent on (source, reference): a re-import
+ * Imports incidents from a CSV file through a mapping profile. Idempotent on (unit, source, reference): a re-import
  * of the same file changes nothing; a changed record updates its incident and the change is audited with
  * before and after. Every record that cannot be imported is kept (batch, row and line number, raw text, reason
  * naming the field) and the good records around it are imported.
@@ -169,8 +169,8 @@ function checkRecordShape(record: unknown, required: readonly string[]): string 
   return missing.length > 0 ? `record: missing field(s) ${missing.join(', ')}` : null;
 }
 
-function contentHash(incident: MappedIncident): string {
-  return hash('sha256', incident.raw);
+function contentHash(fingerprint: string): string {
+  return hash('sha256', fingerprint);
 }
 
 /** The best-known time of an incident: windows and pictures use it. */
@@ -272,24 +272,25 @@ function columnValues(
 }
 
 /** What a chunk needs of a stored incident to compare a row with it. */
-type StoredIncident = Pick<IncidentRow, 'id' | 'unit_id' | 'reference' | 'content_hash'>;
+type StoredIncident = Pick<IncidentRow, 'id' | 'reference' | 'content_hash'>;
 
 /**
- * The stored incidents of these rows' references. The lateral join makes each reference one probe of the
+ * The unit's stored incidents of these rows' references. The lateral join makes each reference one probe of the
  * unique index whatever the statistics say; the planner chose a scan of the whole source for
  * `reference = any(…)` when statistics lagged a bulk import.
  */
 async function storedIncidents(
   trx: Transaction<Database>,
+  unitId: number,
   source: string,
   rows: readonly Pending[],
 ): Promise<StoredIncident[]> {
   const references = [...new Set(rows.map((p) => p.incident.reference))];
   const result = await sql<StoredIncident>`
-    select i.id, i.unit_id, i.reference, i.content_hash from unnest(${references}::text[]) as r(reference)
+    select i.id, i.reference, i.content_hash from unnest(${references}::text[]) as r(reference)
     cross join lateral (
-      select id, unit_id, reference, content_hash from incidents
-      where source = ${source} and reference = r.reference limit 1
+      select id, reference, content_hash from incidents
+      where unit_id = ${unitId} and source = ${source} and reference = r.reference limit 1
     ) i`.execute(trx);
   return result.rows;
 }
@@ -315,7 +316,7 @@ async function insertNew(
     insert into incidents (unit_id, source, import_batch_id, marking, ${INSERT_COLUMNS})
     select ${unitId}, ${source}, ${batchId}, 'OFFICIAL', ${RECORD_SELECT}
     from unnest(${sql.join(arrays)}) as r(${RECORD_NAMES})
-    on conflict (source, reference) do nothing
+    on conflict (unit_id, source, reference) do nothing
     returning id, reference`.execute(trx);
   return result.rows;
 }
@@ -374,8 +375,6 @@ export function createIncidentImportService(deps: {
         reason,
         raw: p.incident.raw,
       });
-    const otherUnit = (p: Pending, owner: number) =>
-      reject(p, `reference ${p.incident.reference} already belongs to another unit (id ${owner})`);
     await db.transaction().execute(async (trx) => {
       // Chunks commit without waiting for their WAL flush; the batch's last commit is synchronous and so flushes
       // every chunk before it, so a batch is never marked completed with rows missing after a crash. A crash in
@@ -405,14 +404,16 @@ export function createIncidentImportService(deps: {
       // what is stored: unchanged, updated (audited), or refused. Repeats come after the rows they repeat.
       if (conflicts.length + repeats.length > 0) {
         const stored = new Map(
-          (await storedIncidents(trx, source, [...conflicts, ...repeats])).map((r) => [r.reference, r]),
+          (await storedIncidents(trx, unitId, source, [...conflicts, ...repeats])).map((r) => [
+            r.reference,
+            r,
+          ]),
         );
         for (const p of conflicts) {
           const found = stored.get(p.incident.reference);
           // Incidents are never deleted, so a reference that conflicted is there to read.
           if (!found) throw new Error(`incident ${p.incident.reference} conflicted but cannot be read`);
-          if (found.unit_id !== unitId) otherUnit(p, found.unit_id);
-          else if (found.content_hash === p.hash) {
+          if (found.content_hash === p.hash) {
             delta.unchanged += 1;
             local.set(p.rowNumber, { status: 'unchanged', reference: p.incident.reference });
           } else {
@@ -437,7 +438,8 @@ export function createIncidentImportService(deps: {
           const added = await insertNew(trx, unitId, batchId, source, strays);
           delta.inserted += added.length;
           inserted.push(...added);
-          for (const row of await storedIncidents(trx, source, strays)) stored.set(row.reference, row);
+          for (const row of await storedIncidents(trx, unitId, source, strays))
+            stored.set(row.reference, row);
           const addedRefs = new Set(added.map((r) => r.reference));
           for (const p of strays) {
             if (!addedRefs.delete(p.incident.reference)) continue;
@@ -450,8 +452,7 @@ export function createIncidentImportService(deps: {
           if (newRows.has(p)) continue;
           const found = stored.get(p.incident.reference);
           if (!found) throw new Error(`incident ${p.incident.reference} cannot be read after its insert`);
-          if (found.unit_id !== unitId) otherUnit(p, found.unit_id);
-          else if (found.content_hash === p.hash) {
+          if (found.content_hash === p.hash) {
             delta.merged += 1;
             local.set(p.rowNumber, { status: 'merged', reference: p.incident.reference });
           } else {
@@ -642,7 +643,10 @@ export function createIncidentImportService(deps: {
     const mapper = createMapper(profile);
     let pending: Pending[] = [];
     let rejects: ImportReject[] = [];
-    const merged = new Map<string, { incident: MappedIncident; rowNumber: number; lineNumber: number }>();
+    const merged = new Map<
+      string,
+      { incident: MappedIncident; fingerprint: string; rowNumber: number; lineNumber: number }
+    >();
     // The first row of each reference read from this file, so that a repeat is treated the same way on every
     // import: settled against what its first row left stored, an identical repeat is folded in and a different
     // one rejected. A compact index (FirstRows, 12-24 bytes a reference) keeps the import's memory flat on
@@ -722,25 +726,26 @@ export function createIncidentImportService(deps: {
                 merged.set(result.incident.reference, {
                   ...earlier,
                   incident: mergeIncidents(earlier.incident, result.incident),
+                  fingerprint: `${earlier.fingerprint}\n${result.fingerprint}`,
                 });
                 counters.merged += 1;
                 outcomes?.set(item.rowNumber, { status: 'merged', reference: result.incident.reference });
               } else {
-                merged.set(result.incident.reference, entry);
+                merged.set(result.incident.reference, { ...entry, fingerprint: result.fingerprint });
               }
             } else {
               const reference = result.incident.reference;
               const repeatOf = result.derivedReference
                 ? undefined
                 : firstRows.firstRowOf(reference, item.rowNumber);
-              pending.push({ ...entry, hash: contentHash(result.incident), repeatOf });
+              pending.push({ ...entry, hash: contentHash(result.fingerprint), repeatOf });
             }
           }
         }
         if (pending.length + rejects.length >= CHUNK) await flush();
       }
-      for (const entry of merged.values()) {
-        pending.push({ ...entry, hash: contentHash(entry.incident) });
+      for (const { fingerprint, ...entry } of merged.values()) {
+        pending.push({ ...entry, hash: contentHash(fingerprint) });
         if (pending.length >= CHUNK) await flush();
       }
       await flush();

@@ -26,6 +26,8 @@ export type MapResult =
       readonly incident: MappedIncident;
       /** The reference was derived from the record's text (unique in the file by construction). */
       readonly derivedReference: boolean;
+      /** What a change is judged by: the raw text, or the record without the profile's ignored columns. */
+      readonly fingerprint: string;
       readonly unmapped: ReadonlyArray<readonly [string, string]>;
     }
   | { readonly ok: false; readonly field: string; readonly reason: string };
@@ -176,9 +178,21 @@ export function createMapper(profile: MappingProfile): Mapper {
     return value === '' ? null : value;
   }
 
+  const ignored = new Set(profile.ignoreColumns);
+  const identity = profile.reference.identity;
+
+  /**
+   * The record as a change is judged: its raw text, or, when the profile ignores columns (a row number an export
+   * tool adds and renumbers), the other columns' values.
+   */
+  function fingerprint(record: Readonly<Record<string, string>>, raw: string): string {
+    if (ignored.size === 0) return raw;
+    return JSON.stringify(Object.entries(record).filter(([name]) => !ignored.has(name)));
+  }
+
   function reference(
     record: Readonly<Record<string, string>>,
-    raw: string,
+    print: string,
   ): { value: string; derived: boolean } {
     const own = profile.reference.column ? (record[profile.reference.column] ?? '').trim() : '';
     if (own !== '') return { value: own, derived: false };
@@ -188,7 +202,12 @@ export function createMapper(profile: MappingProfile): Mapper {
         `column '${profile.reference.column}' is empty; every record needs a reference`,
       );
     }
-    const digest = hash('sha256', raw.replace(/\r?\n$/, '')).slice(0, 24);
+    // The identity columns' values when the profile names them (a later export of the same calls, with other
+    // columns changed, keeps its references); else the whole record.
+    const basis = identity
+      ? JSON.stringify(identity.map((c) => (record[c] ?? '').trim()))
+      : print.replace(/\r?\n$/, '');
+    const digest = hash('sha256', basis).slice(0, 24);
     const occurrence = (derivedSeen.get(digest) ?? 0) + 1;
     derivedSeen.set(digest, occurrence);
     return { value: `derived:${digest}:${occurrence}`, derived: true };
@@ -222,7 +241,8 @@ export function createMapper(profile: MappingProfile): Mapper {
         if (!openedAt && !firstDeployedAt && !arrivedAt && !closedAt && !periodMonth) {
           throw new RecordError('openedAt', 'the record has no time at all (every time column is empty)');
         }
-        const ref = reference(record, raw);
+        const print = fingerprint(record, raw);
+        const ref = reference(record, print);
         const qualifiers = new Set<Qualifier>();
         for (const spec of profile.qualifiers) {
           const value = code(record, spec);
@@ -268,7 +288,7 @@ export function createMapper(profile: MappingProfile): Mapper {
           units: profile.units && text(record, profile.units) ? [text(record, profile.units) as string] : [],
           raw,
         };
-        return { ok: true, incident, derivedReference: ref.derived, unmapped };
+        return { ok: true, incident, derivedReference: ref.derived, fingerprint: print, unmapped };
       } catch (error) {
         if (error instanceof RecordError) return { ok: false, field: error.field, reason: error.message };
         throw error;

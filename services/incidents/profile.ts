@@ -44,7 +44,12 @@ export const profileSchema = z
     timeZone: z.string().refine(isValidTimeZone, 'must be an IANA time zone'),
     requiredColumns: z.array(column).min(1),
     /** The record's reference, or a derived one (see docs/incident-import.md) when the column is absent or empty. */
-    reference: z.object({ column: column.optional(), deriveWhenMissing: z.boolean().default(false) }),
+    reference: z.object({
+      column: column.optional(),
+      deriveWhenMissing: z.boolean().default(false),
+      identity: z.array(column).min(1).optional(),
+    }),
+    ignoreColumns: z.array(z.string()).default([]),
     /** Merge records sharing a reference into one incident (one row per attending unit). */
     merge: z.boolean().default(false),
     maxFieldLength: z.number().int().positive().default(2000),
@@ -86,6 +91,29 @@ export const profileSchema = z
   .refine((p) => p.reference.column || p.reference.deriveWhenMissing, {
     message: 'give reference.column, or set reference.deriveWhenMissing',
     path: ['reference'],
+  })
+  .superRefine((p, ctx) => {
+    // An identity column a file may lack would make every record of such a file the same incident.
+    for (const [i, c] of (p.reference.identity ?? []).entries()) {
+      if (!p.requiredColumns.includes(c))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reference', 'identity', i],
+          message: `identity column '${c}' must also be listed in requiredColumns`,
+        });
+      if (p.ignoreColumns.includes(c))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reference', 'identity', i],
+          message: `identity column '${c}' cannot also be in ignoreColumns`,
+        });
+    }
+    if (p.reference.column && p.ignoreColumns.includes(p.reference.column))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ignoreColumns'],
+        message: `the reference column '${p.reference.column}' cannot be ignored`,
+      });
   });
 
 export type MappingProfile = z.output<typeof profileSchema>;
