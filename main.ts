@@ -74,7 +74,13 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     });
     const { applied } = await migrateToLatest(handle.db, { schema: handle.schema });
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    services = createServices({ db: handle.db, clock });
+    services = createServices({ db: handle.db, clock, databaseKind: handle.kind });
+    const interrupted = await services.incidentImports.recoverInterrupted();
+    if (interrupted.length > 0)
+      logger.warn(
+        { batches: interrupted },
+        'import batches left running by a stopped process were marked interrupted (import their files again to complete them)',
+      );
     if (options.demo) {
       const seeded = await seedDemo(services, { incidentsFile: config.demoIncidentsFile });
       if (seeded.created) {

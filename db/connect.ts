@@ -47,16 +47,26 @@ export interface PgliteOptions {
   readonly onLockCompromised?: (error: Error) => void;
 }
 
+/** Whether a process with this id runs on this machine (EPERM: it does, under another user). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Opens (creating if needed) an embedded database in `directory`, refusing if another process holds it. */
 export async function connectPglite(options: PgliteOptions): Promise<DatabaseHandle> {
   const directory = path.resolve(options.directory);
   await fs.mkdir(directory, { recursive: true });
   const pidFile = path.join(directory, 'dmm.pid');
   let release: () => Promise<void>;
-  try {
+  const lock = () =>
     // PGlite itself puts no lock on its directory and two processes would corrupt it, so take our own.
     // proper-lockfile uses an atomic mkdir and refreshes its mtime, so a crashed holder's lock goes stale.
-    release = await lockfile.lock(directory, {
+    lockfile.lock(directory, {
       lockfilePath: path.join(directory, 'dmm.lock'),
       stale: 30_000,
       update: 10_000,
@@ -67,12 +77,23 @@ export async function connectPglite(options: PgliteOptions): Promise<DatabaseHan
         else throw error;
       },
     });
+  try {
+    release = await lock();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOCKED') {
-      const pid = Number.parseInt(await fs.readFile(pidFile, 'utf8').catch(() => ''), 10);
+    if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
+    const pid = Number.parseInt(await fs.readFile(pidFile, 'utf8').catch(() => ''), 10);
+    // A holder that was killed (kill -9, a crash) leaves its lock until it goes stale (30 s); when the process
+    // it names is gone from this machine, the lock is taken over at once.
+    if (!Number.isFinite(pid) || processAlive(pid))
       throw new DatabaseLockedError(directory, Number.isFinite(pid) ? pid : undefined);
+    await fs.rm(path.join(directory, 'dmm.lock'), { recursive: true, force: true });
+    try {
+      release = await lock();
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code === 'ELOCKED')
+        throw new DatabaseLockedError(directory, undefined);
+      throw again;
     }
-    throw error;
   }
   await fs.writeFile(pidFile, String(process.pid));
   try {

@@ -94,7 +94,12 @@ async function minutesSource(
   };
 }
 
-export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): Services {
+export function createServices(deps: {
+  db: Kysely<Database>;
+  clock?: Clock;
+  /** Which database `db` is (the handle's `kind`): PostgreSQL may be shared by several processes. */
+  databaseKind?: 'pglite' | 'postgres';
+}): Services {
   const db = deps.db;
   const clock = deps.clock ?? systemClock;
   const audit = createAuditService({ db, clock });
@@ -106,7 +111,13 @@ export function createServices(deps: { db: Kysely<Database>; clock?: Clock }): S
   const decisions = createDecisionService({ db, audit, clock, units, submissions });
   const actions = createActionService({ db, audit, clock, units, submissions });
   const exports = createExportService({ db, audit, clock, units });
-  const incidentImports = createIncidentImportService({ db, audit, clock, units });
+  const incidentImports = createIncidentImportService({
+    db,
+    audit,
+    clock,
+    units,
+    ...(deps.databaseKind ? { databaseKind: deps.databaseKind } : {}),
+  });
   const pictures = createPictureService({ db, clock, units, priorities });
   const forwardLook = createForwardLookService({ db, audit, clock });
   const briefs = createBriefService({ db, audit, clock, units, pictures, forwardLook });

@@ -51,7 +51,10 @@ export async function withServices<T>(config: Config, fn: (services: Services) =
   const handle = await openDatabase(config);
   try {
     await migrateToLatest(handle.db, { schema: handle.schema });
-    return await fn(createServices({ db: handle.db }));
+    const services = createServices({ db: handle.db, databaseKind: handle.kind });
+    // A batch left running by a process that is gone is marked interrupted before anything reads it.
+    await services.incidentImports.recoverInterrupted();
+    return await fn(services);
   } finally {
     await handle.close();
   }

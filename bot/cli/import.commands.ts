@@ -3,10 +3,14 @@ import { type Command, Option } from 'commander';
 import { listProfiles, loadProfile } from '../../services/incidents/profile.js';
 import { type CliContext, ExitError, idArg, operatorActor, resolveUnit, withServices } from './context.js';
 
-function progressBar(io: CliContext['io'], isTty: boolean) {
+/** A bar redrawn in place on a terminal; with `--progress` and no terminal (a log), a line per chunk written. */
+function progressBar(io: CliContext['io'], isTty: boolean, lines: boolean) {
   let last = 0;
   return (p: { bytes: number; totalBytes: number; rows: number }) => {
-    if (!isTty) return;
+    if (!isTty) {
+      if (lines) io.stderr(`progress: ${p.rows} rows read, ${p.bytes} of ${p.totalBytes} bytes\n`);
+      return;
+    }
     const now = Date.now();
     if (now - last < 100 && p.bytes < p.totalBytes) return;
     last = now;
@@ -40,41 +44,75 @@ export function addImportCommands(program: Command, ctx: CliContext): void {
         'latin1',
       ]),
     )
-    .action(async (file: string, opts: { profile: string; unit?: string; encoding?: 'utf-8' | 'latin1' }) => {
+    .option('--progress', 'print a progress line per chunk written even when stderr is not a terminal')
+    .action(
+      async (
+        file: string,
+        opts: { profile: string; unit?: string; encoding?: 'utf-8' | 'latin1'; progress?: boolean },
+      ) => {
+        await withServices(config(), async (services) => {
+          const unit = await resolveUnit(services, opts.unit);
+          const onProgress = progressBar(io, Boolean(io.isTty), Boolean(opts.progress));
+          const summary = await services.incidentImports.importFile(operatorActor(), {
+            unitId: unit.id,
+            profile: opts.profile,
+            profilesDir: config().profilesDir,
+            file,
+            ...(opts.encoding ? { encoding: opts.encoding } : {}),
+            onProgress,
+          });
+          if (io.isTty) io.stderr('\n');
+          const unmapped = Object.entries(summary.unmapped).flatMap(([field, codes]) =>
+            Object.entries(codes).map(
+              ([code, n]) => `  ${field} '${code}': ${n} (stored as unmapped; add it to the profile)`,
+            ),
+          );
+          io.stdout(
+            [
+              `Batch ${summary.batchId} ${summary.status}: read ${summary.read}, inserted ${summary.inserted}, updated ${summary.updated}, ` +
+                `unchanged ${summary.unchanged}, merged ${summary.merged}, rejected ${summary.rejected}.`,
+              ...(unmapped.length > 0 ? ['Unknown codes:', ...unmapped] : []),
+              ...(summary.rejected > 0
+                ? [`See the rejected rows with: dmm import rejects ${summary.batchId}`]
+                : []),
+              ...(summary.failure ? [`Stopped: ${summary.failure}`] : []),
+              '',
+            ].join('\n'),
+          );
+          if (summary.status === 'failed')
+            throw new ExitError(
+              1,
+              `Import batch ${summary.batchId} failed (reason above). Fix it and run the same import again: re-imports are idempotent.`,
+            );
+        });
+      },
+    );
+
+  imports
+    .command('batches')
+    .description('list the latest import batches of a unit, with their status and counts')
+    .option('--unit <code>', 'unit code (default: the only unit)')
+    .option('--limit <n>', 'how many batches', (v) => idArg(v), 20)
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: { unit?: string; limit: number; format: 'text' | 'json' }) => {
       await withServices(config(), async (services) => {
         const unit = await resolveUnit(services, opts.unit);
-        const onProgress = progressBar(io, Boolean(io.isTty));
-        const summary = await services.incidentImports.importFile(operatorActor(), {
-          unitId: unit.id,
-          profile: opts.profile,
-          profilesDir: config().profilesDir,
-          file,
-          ...(opts.encoding ? { encoding: opts.encoding } : {}),
-          onProgress,
-        });
-        if (io.isTty) io.stderr('\n');
-        const unmapped = Object.entries(summary.unmapped).flatMap(([field, codes]) =>
-          Object.entries(codes).map(
-            ([code, n]) => `  ${field} '${code}': ${n} (stored as unmapped; add it to the profile)`,
-          ),
-        );
-        io.stdout(
-          [
-            `Batch ${summary.batchId} ${summary.status}: read ${summary.read}, inserted ${summary.inserted}, updated ${summary.updated}, ` +
-              `unchanged ${summary.unchanged}, merged ${summary.merged}, rejected ${summary.rejected}.`,
-            ...(unmapped.length > 0 ? ['Unknown codes:', ...unmapped] : []),
-            ...(summary.rejected > 0
-              ? [`See the rejected rows with: dmm import rejects ${summary.batchId}`]
-              : []),
-            ...(summary.failure ? [`Stopped: ${summary.failure}`] : []),
-            '',
-          ].join('\n'),
-        );
-        if (summary.status === 'failed')
-          throw new ExitError(
-            1,
-            `Import batch ${summary.batchId} failed (reason above). Fix it and run the same import again: re-imports are idempotent.`,
+        const batches = await services.incidentImports.listBatches(operatorActor(), unit.id, opts.limit);
+        if (opts.format === 'json') {
+          io.stdout(`${JSON.stringify(batches, null, 2)}\n`);
+          return;
+        }
+        if (batches.length === 0) {
+          io.stdout(`No imports on ${unit.code} yet.\n`);
+          return;
+        }
+        for (const b of batches) {
+          io.stdout(
+            `Batch ${b.batchId} ${b.running ? 'running' : b.status} (${b.profile}, ${b.fileName}, started ${b.startedAt.toISOString()}): ` +
+              `read ${b.read}, inserted ${b.inserted}, updated ${b.updated}, unchanged ${b.unchanged}, merged ${b.merged}, rejected ${b.rejected}` +
+              `${b.failure ? `\n    ${b.failure}` : ''}\n`,
           );
+        }
       });
     });
 

@@ -34,6 +34,7 @@ import {
 import { addImportCommands } from './import.commands.js';
 import { addJobCommands } from './jobs.commands.js';
 import { addManifestCommands } from './manifest.commands.js';
+import { visible } from './terminal.js';
 
 export type { CliIo };
 
@@ -308,7 +309,13 @@ export function buildProgram(io: CliIo): Command {
 }
 
 /** Runs the CLI and returns the exit code; never throws. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<number> {
+  // Data reaches the terminal only with its control characters made visible (see terminal.ts).
+  const io: CliIo = {
+    ...rawIo,
+    stdout: (text) => rawIo.stdout(visible(text)),
+    stderr: (text) => rawIo.stderr(visible(text, { allowCarriageReturn: true })),
+  };
   const program = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: 'user' });

@@ -50,8 +50,92 @@ export interface CsvReadOptions {
 
 const DEFAULT_MAX_RECORD = 1_000_000;
 
-/** Refuses empty, binary and wrongly encoded files, reading the file once in chunks. */
-export async function scanFile(path: string, encoding: 'utf-8' | 'latin1'): Promise<{ bytes: number }> {
+/**
+ * The first byte of `buffer` that does not begin (or continue) a well-formed UTF-8 character (RFC 3629: no
+ * overlong forms, surrogates or code points above U+10FFFF), or -1. Only used to say where a file that failed to
+ * decode went wrong; a sequence cut by the end of the buffer counts as well-formed.
+ */
+export function firstInvalidUtf8(buffer: Uint8Array): number {
+  let i = 0;
+  while (i < buffer.length) {
+    const b = buffer[i] as number;
+    let need: number;
+    let min = 0x80;
+    let max = 0xbf;
+    if (b < 0x80) {
+      i += 1;
+      continue;
+    } else if (b >= 0xc2 && b <= 0xdf) need = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      if (b === 0xe0) min = 0xa0;
+      if (b === 0xed) max = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      if (b === 0xf0) min = 0x90;
+      if (b === 0xf4) max = 0x8f;
+    } else return i;
+    for (let k = 1; k <= need; k += 1) {
+      if (i + k >= buffer.length) return -1;
+      const c = buffer[i + k] as number;
+      if (c < (k === 1 ? min : 0x80) || c > (k === 1 ? max : 0xbf)) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** What is wrong with a header for a profile's columns, or undefined. */
+function headerProblemOf(header: readonly string[], required: readonly string[]): string | undefined {
+  const missing = required.filter((c) => !header.includes(c));
+  const duplicated = header.filter((n, i) => header.indexOf(n) !== i);
+  if (missing.length === 0 && duplicated.length === 0) return undefined;
+  return (
+    (missing.length > 0 ? `missing column(s): ${missing.join(', ')}. ` : '') +
+    (duplicated.length > 0 ? `repeated column(s): ${[...new Set(duplicated)].join(', ')}. ` : '') +
+    `The file has: ${header.join(', ')}.`
+  );
+}
+
+const HEADER_BYTES = 1 << 20;
+
+/** Reads the header row (from the first megabyte) and refuses a column set the profile cannot read. */
+async function checkHeader(
+  path: string,
+  encoding: 'utf-8' | 'latin1',
+  columns: { readonly delimiter: string; readonly requiredColumns: readonly string[] },
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of fs.createReadStream(path, { end: HEADER_BYTES - 1 }))
+    chunks.push(chunk as Buffer);
+  const text = new TextDecoder(encoding === 'utf-8' ? 'utf-8' : 'windows-1252').decode(Buffer.concat(chunks));
+  let header: string[] | undefined;
+  try {
+    const rows = parseSync(text, {
+      delimiter: columns.delimiter,
+      to: 1,
+      skip_empty_lines: true,
+      relax_column_count: true,
+    }) as string[][];
+    header = rows[0]?.map((h) => h.trim());
+  } catch {
+    header = undefined;
+  }
+  if (!header)
+    throw new ImportFileError('COLUMNS', `${path} has no readable header row in its first megabyte.`);
+  const problem = headerProblemOf(header, columns.requiredColumns);
+  if (problem) throw new ImportFileError('COLUMNS', `Wrong column set for this profile: ${problem}`);
+}
+
+/**
+ * Refuses empty, binary and wrongly encoded files, reading the file once in chunks, and (given the profile's
+ * columns) a header the profile cannot read: all before any batch is created.
+ */
+export async function scanFile(
+  path: string,
+  encoding: 'utf-8' | 'latin1',
+  columns?: { readonly delimiter: string; readonly requiredColumns: readonly string[] },
+): Promise<{ bytes: number }> {
   let stat: fs.Stats;
   try {
     stat = await fs.promises.stat(path);
@@ -63,6 +147,8 @@ export async function scanFile(path: string, encoding: 'utf-8' | 'latin1'): Prom
     throw new ImportFileError('EMPTY', `${path} is empty (0 bytes): expected a header row and records.`);
   const decoder = encoding === 'utf-8' ? new TextDecoder('utf-8', { fatal: true }) : undefined;
   let offset = 0;
+  // The last bytes of the previous chunk, which may hold the start of a character this chunk completes.
+  let carry: Buffer = Buffer.alloc(0);
   for await (const chunk of fs.createReadStream(path)) {
     const buffer = chunk as Buffer;
     const nul = buffer.indexOf(0);
@@ -76,11 +162,16 @@ export async function scanFile(path: string, encoding: 'utf-8' | 'latin1'): Prom
       try {
         decoder.decode(buffer, { stream: true });
       } catch {
+        const at = firstInvalidUtf8(Buffer.concat([carry, buffer]));
+        const where = at === -1 ? `near byte ${offset}` : `at byte ${offset - carry.length + at}`;
         throw new ImportFileError(
           'ENCODING',
-          `${path} is not valid UTF-8 (near byte ${offset}). If it is Latin-1 / Windows-1252, import it with --encoding latin1.`,
+          `${path} is not valid UTF-8 (${where}). If it is Latin-1 / Windows-1252, import it with --encoding latin1.`,
         );
       }
+      // The tail from the first byte that starts a character (the chunk decoded, so what precedes is whole).
+      carry = buffer.subarray(Math.max(0, buffer.length - 3));
+      while (carry.length > 0 && ((carry[0] as number) & 0xc0) === 0x80) carry = carry.subarray(1);
     }
     offset += buffer.length;
   }
@@ -88,9 +179,15 @@ export async function scanFile(path: string, encoding: 'utf-8' | 'latin1'): Prom
     try {
       decoder.decode();
     } catch {
-      throw new ImportFileError('ENCODING', `${path} ends in the middle of a UTF-8 character.`);
+      let lead = carry.length - 1;
+      while (lead > 0 && ((carry[lead] as number) & 0xc0) === 0x80) lead -= 1;
+      throw new ImportFileError(
+        'ENCODING',
+        `${path} ends in the middle of a UTF-8 character (at byte ${offset - carry.length + Math.max(0, lead)}). If it is Latin-1 / Windows-1252, import it with --encoding latin1.`,
+      );
     }
   }
+  if (columns) await checkHeader(path, encoding, columns);
   return { bytes: stat.size };
 }
 
@@ -245,14 +342,7 @@ export async function* readCsv(path: string, options: CsvReadOptions): AsyncGene
       const raw = crlf ? `${item.raw}\n` : item.raw;
       if (!header) {
         header = item.record.map((h) => h.trim());
-        const missing = options.requiredColumns.filter((c) => !header?.includes(c));
-        const duplicated = header.filter((n, i) => header?.indexOf(n) !== i);
-        if (missing.length > 0 || duplicated.length > 0) {
-          headerProblem =
-            (missing.length > 0 ? `missing column(s): ${missing.join(', ')}. ` : '') +
-            (duplicated.length > 0 ? `repeated column(s): ${[...new Set(duplicated)].join(', ')}. ` : '') +
-            `The file has: ${header.join(', ')}.`;
-        }
+        headerProblem = headerProblemOf(header, options.requiredColumns);
         lastEnd = end;
         lastEndLine = context.lines;
         skipped.length = 0;

@@ -12,7 +12,7 @@ import { hash } from 'node:crypto';
 import path from 'node:path';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, ImportBatchRow, IncidentRow } from '../../db/database.js';
-import type { Actor } from '../access/actor.js';
+import { type Actor, createSystemActor } from '../access/actor.js';
 import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
@@ -33,10 +33,15 @@ const CHUNK = 1000;
 const WRITERS = 2;
 // Rows read between two turns of the event loop (see runImport).
 const YIELD_EVERY = 50;
+// Advisory lock class of a running import (the batch id is the key): held by the importing session.
+const IMPORT_LOCK_CLASS = 0x444d49;
+const systemActor = createSystemActor('system:import-recovery');
+const INTERRUPTED =
+  'interrupted: the process stopped before the import finished. The counts are what was stored; import the same file again to complete it (re-imports are idempotent).';
 
 export interface ImportSummary {
   readonly batchId: number;
-  readonly status: 'completed' | 'failed';
+  readonly status: 'completed' | 'failed' | 'interrupted';
   readonly failure: string | null;
   /** Data rows read (records and unreadable stretches); read = inserted + updated + unchanged + merged + rejected. */
   readonly read: number;
@@ -100,6 +105,17 @@ export interface IncidentImportService {
     batchId: number,
   ): Promise<ImportSummary & { unitId: number; profile: string; fileName: string }>;
   listRejects(actor: Actor, batchId: number): Promise<ImportReject[]>;
+  /** The unit's latest batches, newest first (a running one says so). */
+  listBatches(
+    actor: Actor,
+    unitId: number,
+    limit?: number,
+  ): Promise<Array<ImportSummary & { profile: string; fileName: string; startedAt: Date; running: boolean }>>;
+  /**
+   * Marks every batch left `running` by a process that is gone (its session lock is free) as `interrupted`, with
+   * the counts its committed chunks stored; run at start. Returns their ids.
+   */
+  recoverInterrupted(): Promise<number[]>;
 }
 
 interface Pending {
@@ -330,7 +346,7 @@ function auditView(row: Pick<IncidentRow, keyof ReturnType<typeof toValues>>) {
 function toSummary(row: ImportBatchRow): ImportSummary {
   return {
     batchId: row.id,
-    status: row.status as 'completed' | 'failed',
+    status: row.status as ImportSummary['status'],
     failure: row.failure,
     read: row.read_count,
     inserted: row.inserted_count,
@@ -347,11 +363,17 @@ export function createIncidentImportService(deps: {
   audit: AuditService;
   clock: Clock;
   units: UnitService;
+  /**
+   * Whether a running import holds a session lock on a connection of its own (PostgreSQL, where other processes
+   * may import at the same time), or the process alone owns the database (embedded PGlite, the default).
+   */
+  databaseKind?: 'pglite' | 'postgres';
   /** The index of first rows per reference (tests give one whose digests collide). */
   createFirstRows?: () => Pick<FirstRows, 'firstRowOf'>;
 }): IncidentImportService {
   const { db, audit, clock, units } = deps;
   const createFirstRows = deps.createFirstRows ?? (() => new FirstRows());
+  const sessionLocks = deps.databaseKind === 'postgres';
 
   /**
    * Writes one chunk in one transaction: new incidents, changes to stored ones, rejects, the audit event. What it
@@ -494,6 +516,21 @@ export function createIncidentImportService(deps: {
           after: { inserted: inserted.length, source, ids: inserted.map((r) => r.id) },
         });
       }
+      // The batch's counters move with each chunk, in its transaction: a batch whose process died still says
+      // what it stored (see recoverInterrupted). Last, so the batch row is held only until the commit.
+      const settled = delta.inserted + delta.updated + delta.unchanged + delta.merged + delta.rejected;
+      await trx
+        .updateTable('import_batches')
+        .set((eb) => ({
+          read_count: eb('read_count', '+', settled),
+          inserted_count: eb('inserted_count', '+', delta.inserted),
+          updated_count: eb('updated_count', '+', delta.updated),
+          unchanged_count: eb('unchanged_count', '+', delta.unchanged),
+          merged_count: eb('merged_count', '+', delta.merged),
+          rejected_count: eb('rejected_count', '+', delta.rejected),
+        }))
+        .where('id', '=', batchId)
+        .execute();
     });
   }
 
@@ -626,6 +663,34 @@ export function createIncidentImportService(deps: {
       });
       return row.id;
     });
+  }
+
+  /** Batches this process is importing now: never taken for interrupted, whatever the lock says. */
+  const active = new Set<number>();
+
+  /**
+   * Runs an import holding the batch's session lock on a connection of its own: the lock lives exactly as long
+   * as the importing process (or its connection), so another process can tell a live import from a dead one.
+   */
+  async function whileImporting<T>(batchId: number, run: () => Promise<T>): Promise<T> {
+    active.add(batchId);
+    try {
+      // Embedded PGlite has one connection (reserving it would stall the import) and one process: the lock on its
+      // directory already says that no other process can be importing.
+      if (!sessionLocks) return await run();
+      return await db.connection().execute(async (conn) => {
+        await sql`select pg_advisory_lock(${IMPORT_LOCK_CLASS}::int, ${batchId}::int)`.execute(conn);
+        try {
+          return await run();
+        } finally {
+          await sql`select pg_advisory_unlock(${IMPORT_LOCK_CLASS}::int, ${batchId}::int)`
+            .execute(conn)
+            .catch(() => undefined);
+        }
+      });
+    } finally {
+      active.delete(batchId);
+    }
   }
 
   /** Maps and writes a stream of items into a batch; records the batch's outcome; never throws for bad data. */
@@ -795,7 +860,7 @@ export function createIncidentImportService(deps: {
       const profile = await loadProfile(options.profile, { profilesDir: options.profilesDir });
       const encoding = options.encoding ?? profile.encoding;
       // File-level checks first: nothing is written for a file that cannot be imported at all.
-      const { bytes: totalBytes } = await scanFile(options.file, encoding);
+      const { bytes: totalBytes } = await scanFile(options.file, encoding, profile);
       const batchId = await createBatch(actor, unit.id, profile, path.basename(options.file), {
         bytes: totalBytes,
       });
@@ -808,8 +873,10 @@ export function createIncidentImportService(deps: {
           bytes = b;
         },
       });
-      return runImport(actor, unit.id, profile, batchId, items, undefined, (rows) =>
-        options.onProgress?.({ bytes, totalBytes, rows }),
+      return whileImporting(batchId, () =>
+        runImport(actor, unit.id, profile, batchId, items, undefined, (rows) =>
+          options.onProgress?.({ bytes, totalBytes, rows }),
+        ),
       );
     },
 
@@ -840,7 +907,9 @@ export function createIncidentImportService(deps: {
         }
       }
       const outcomes = new Map<number, RecordOutcome>();
-      const summary = await runImport(actor, unit.id, profile, batchId, items(), outcomes);
+      const summary = await whileImporting(batchId, () =>
+        runImport(actor, unit.id, profile, batchId, items(), outcomes),
+      );
       return {
         summary,
         // A record has an outcome once what happened to it committed; one without was never written (the import
@@ -865,6 +934,73 @@ export function createIncidentImportService(deps: {
       if (!row) throw new NotFoundError('Import batch', batchId);
       assertCan(actor, 'records.read', row.unit_id);
       return { ...toSummary(row), unitId: row.unit_id, profile: row.profile, fileName: row.file_name };
+    },
+
+    async listBatches(actor, unitId, limit = 20) {
+      assertCan(actor, 'records.read', unitId);
+      const rows = await db
+        .selectFrom('import_batches')
+        .selectAll()
+        .where('unit_id', '=', unitId)
+        .orderBy('id', 'desc')
+        .limit(limit)
+        .execute();
+      return rows.map((row) => ({
+        ...toSummary(row),
+        profile: row.profile,
+        fileName: row.file_name,
+        startedAt: row.started_at,
+        running: row.status === 'running',
+      }));
+    },
+
+    async recoverInterrupted() {
+      const running = await db
+        .selectFrom('import_batches')
+        .select(['id', 'unit_id'])
+        .where('status', '=', 'running')
+        .orderBy('id')
+        .execute();
+      const recovered: number[] = [];
+      for (const batch of running) {
+        if (active.has(batch.id)) continue;
+        const mark = () =>
+          db.transaction().execute(async (trx) => {
+            const row = await trx
+              .updateTable('import_batches')
+              .set({ status: 'interrupted', failure: INTERRUPTED, finished_at: clock.now() })
+              .where('id', '=', batch.id)
+              .where('status', '=', 'running')
+              .returningAll()
+              .executeTakeFirst();
+            if (!row) return false;
+            await audit.append(trx, systemActor, {
+              operation: 'alteration',
+              entityType: 'import_batch',
+              entityId: batch.id,
+              unitId: batch.unit_id,
+              before: { status: 'running' },
+              after: { ...toSummary(row) },
+            });
+            return true;
+          });
+        if (!sessionLocks) {
+          if (await mark()) recovered.push(batch.id);
+          continue;
+        }
+        const done = await db.connection().execute(async (conn) => {
+          const { rows } = await sql<{ free: boolean }>`
+            select pg_try_advisory_lock(${IMPORT_LOCK_CLASS}::int, ${batch.id}::int) as free`.execute(conn);
+          if (!rows[0]?.free) return false;
+          try {
+            return await mark();
+          } finally {
+            await sql`select pg_advisory_unlock(${IMPORT_LOCK_CLASS}::int, ${batch.id}::int)`.execute(conn);
+          }
+        });
+        if (done) recovered.push(batch.id);
+      }
+      return recovered;
     },
 
     async listRejects(actor, batchId) {

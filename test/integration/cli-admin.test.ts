@@ -128,7 +128,7 @@ describe.each(BACKENDS)('dmm admin commands on %s', (backend) => {
     expect(id).toMatchObject({ code: 2, stderr: expect.stringMatching(/expected an id/) });
   });
 
-  it('exits 1 naming the batch when an import fails on a wrong column set, and 2 for an unknown profile', async () => {
+  it('exits 2 naming the missing columns (no batch) for a wrong column set, and 2 for an unknown profile', async () => {
     const bad = path.join(cli.dir, 'wrong-columns.csv');
     await fs.writeFile(bad, 'a,b\n1,2\n');
     const result = await runDmm(
@@ -141,11 +141,9 @@ describe.each(BACKENDS)('dmm admin commands on %s', (backend) => {
       '--unit',
       'north',
     );
-    expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(
-      /Stopped: Wrong column set for this profile: missing column\(s\): incident_ref/,
-    );
-    expect(result.stderr).toMatch(/Import batch \d+ failed/);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/Wrong column set for this profile: missing column\(s\): incident_ref/);
+    expect(result.stdout).toBe('');
     const unknown = await runDmm(env, 'import', 'incidents', bad, '--profile', 'nope', '--unit', 'north');
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringMatching(/Unknown profile 'nope'/) });
   });

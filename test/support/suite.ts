@@ -14,7 +14,7 @@ export function useServices(backend: Backend, clock: Clock): SuiteContext {
   const ctx = {} as SuiteContext;
   beforeAll(async () => {
     ctx.handle = await openTestDatabase(backend);
-    ctx.services = createServices({ db: ctx.handle.db, clock });
+    ctx.services = createServices({ db: ctx.handle.db, clock, databaseKind: ctx.handle.kind });
   });
   afterAll(async () => {
     await ctx.handle?.close();

@@ -136,13 +136,16 @@ describe.each(BACKENDS)('importing bad input on %s', (backend) => {
   it('refuses a wrong column set naming the missing columns, and writes no incident', async () => {
     const before = await incidentCount();
     const f = await file('ref,when,what\nA,2026-03-29T08:00:00Z,x\n');
-    const summary = await run(f);
-    expect(summary.status).toBe('failed');
-    expect(summary.failure).toMatch(
-      /Wrong column set for this profile: missing column\(s\): incident_ref, opened_at, grade_initial, opening_type, nsir_chapter\. The file has: ref, when, what\./,
-    );
-    expect(summary.inserted).toBe(0);
+    const batches = await ctx.services.db.selectFrom('import_batches').select('id').execute();
+    await expect(run(f)).rejects.toMatchObject({
+      problem: 'COLUMNS',
+      message: expect.stringMatching(
+        /Wrong column set for this profile: missing column\(s\): incident_ref, opened_at, grade_initial, opening_type, nsir_chapter\. The file has: ref, when, what\./,
+      ),
+    });
+    // Refused before anything is written: no incident, and no failed batch.
     expect(await incidentCount()).toBe(before);
+    expect(await ctx.services.db.selectFrom('import_batches').select('id').execute()).toEqual(batches);
   });
 
   it('keeps good rows around broken quoting, and keeps the broken row verbatim as a reject', async () => {
