@@ -131,9 +131,46 @@ export type BriefView = InternalBriefView | PartnerBriefView;
 
 const RANK: Readonly<Record<Marking, number>> = { OFFICIAL: 0, 'OFFICIAL-SENSITIVE': 1 };
 
+/** Rows shown of the by-type and hotspot tables. */
+const TYPE_ROWS = 10;
+const HOTSPOT_ROWS = 5;
+
+/**
+ * A by-type or hotspot table as a target may see it: rows whose free text comes from incidents marked above the
+ * ceiling are left out (their count is kept in one row that names no type or place), the rest cut to `rows`.
+ */
+export function visibleCounts(
+  rows: readonly CountWithBaseline[],
+  ceiling: Marking,
+  limit: number,
+): CountWithBaseline[] {
+  const shown: CountWithBaseline[] = [];
+  let hidden = 0;
+  let hiddenMean = 0;
+  for (const row of rows) {
+    if ((RANK[row.marking ?? 'OFFICIAL'] ?? Number.POSITIVE_INFINITY) <= RANK[ceiling]) shown.push(row);
+    else {
+      hidden += row.count;
+      hiddenMean += row.baselineMean;
+    }
+  }
+  const visible = shown.slice(0, limit);
+  if (hidden > 0)
+    visible.push({
+      key: `other (marked above ${ceiling})`,
+      count: hidden,
+      baselineMean: hiddenMean,
+      baselineSd: 0,
+      flag: null,
+    });
+  return visible;
+}
+
 export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: Marking }): BriefView {
   // Partners never receive anything above OFFICIAL, whatever their channel's ceiling says.
   const ceiling: Marking = target.audience === 'partner' ? 'OFFICIAL' : target.ceiling;
+  const byType = visibleCounts(brief.incidents.byType, ceiling, TYPE_ROWS);
+  const hotspots = visibleCounts(brief.incidents.hotspots, ceiling, HOTSPOT_ROWS);
   let withheld = 0;
   // An item with no marking (a brief stored before the item had one) is treated as above every ceiling.
   const keep = <T extends { marking: Marking }>(items: readonly T[]): T[] =>
@@ -170,7 +207,7 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
         total,
         byChapter: brief.incidents.byChapter,
         byGrade: brief.incidents.byGrade,
-        hotspots: brief.incidents.hotspots,
+        hotspots,
       },
       exceptionThemes: themes,
       priorities,
@@ -191,6 +228,8 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
     ...forwardLook,
     ...decisions,
     ...priorities,
+    ...byType,
+    ...hotspots,
   ];
   const marking: Marking = included.some((i) => i.marking === 'OFFICIAL-SENSITIVE')
     ? 'OFFICIAL-SENSITIVE'
@@ -208,6 +247,7 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
           ? null
           : `${withheld} item${withheld === 1 ? '' : 's'} withheld: above ${ceiling}. See the full brief where ${'OFFICIAL-SENSITIVE'} may be shown (\`dmm brief --ceiling OFFICIAL-SENSITIVE\`).`,
     },
+    incidents: { ...brief.incidents, byType, hotspots },
     exceptions: { count: brief.exceptions.count, items: exceptions },
     actions,
     forwardLook,

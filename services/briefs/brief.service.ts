@@ -102,7 +102,7 @@ export function createBriefService(deps: {
         total: picture.total,
         byGrade: picture.byGrade,
         byChapter: picture.byChapter,
-        byType: picture.byType.slice(0, 10),
+        byType: picture.byType.slice(0, 20),
         hotspots: picture.hotspots,
         responseBreaches: picture.responseBreaches.count,
       },

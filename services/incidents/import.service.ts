@@ -185,8 +185,12 @@ function checkRecordShape(record: unknown, required: readonly string[]): string 
   return missing.length > 0 ? `record: missing field(s) ${missing.join(', ')}` : null;
 }
 
-function contentHash(fingerprint: string): string {
-  return hash('sha256', fingerprint);
+/**
+ * What a change is judged by: the record's fingerprint (its raw text, or its kept columns) and, when it is not
+ * the default, its marking, so a profile that comes to mark a record updates it.
+ */
+function contentHash(fingerprint: string, marking: MappedIncident['marking']): string {
+  return hash('sha256', marking === 'OFFICIAL' ? fingerprint : `${fingerprint}\u0000marking:${marking}`);
 }
 
 /** The best-known time of an incident: windows and pictures use it. */
@@ -225,13 +229,13 @@ function toValues(unitId: number, batchId: number, incident: MappedIncident, has
     raw: storableRaw(incident.raw),
     content_hash: hash,
     import_batch_id: batchId,
-    marking: 'OFFICIAL',
+    marking: incident.marking,
   };
 }
 
 /**
  * The columns a chunk sends, with their SQL types: one array parameter per column, unnested into rows. The unit,
- * source, batch and marking are the same for the whole chunk and are passed once.
+ * source and batch are the same for the whole chunk and are passed once.
  */
 const RECORD_COLUMNS = [
   ['reference', 'text'],
@@ -258,6 +262,7 @@ const RECORD_COLUMNS = [
   ['thrive_risk', 'text'],
   ['critical', 'boolean'],
   ['units', 'text[]'],
+  ['marking', 'text'],
   ['raw', 'text'],
   ['content_hash', 'text'],
 ] as const satisfies ReadonlyArray<readonly [keyof ReturnType<typeof toValues>, string]>;
@@ -329,8 +334,8 @@ async function insertNew(
     ([name, type]) => sql`${columnValues(name, type, rows)}::${sql.raw(type === 'text[]' ? 'text' : type)}[]`,
   );
   const result = await sql<{ id: number; reference: string }>`
-    insert into incidents (unit_id, source, import_batch_id, marking, ${INSERT_COLUMNS})
-    select ${unitId}, ${source}, ${batchId}, 'OFFICIAL', ${RECORD_SELECT}
+    insert into incidents (unit_id, source, import_batch_id, ${INSERT_COLUMNS})
+    select ${unitId}, ${source}, ${batchId}, ${RECORD_SELECT}
     from unnest(${sql.join(arrays)}) as r(${RECORD_NAMES})
     on conflict (unit_id, source, reference) do nothing
     returning id, reference`.execute(trx);
@@ -803,14 +808,18 @@ export function createIncidentImportService(deps: {
               const repeatOf = result.derivedReference
                 ? undefined
                 : firstRows.firstRowOf(reference, item.rowNumber);
-              pending.push({ ...entry, hash: contentHash(result.fingerprint), repeatOf });
+              pending.push({
+                ...entry,
+                hash: contentHash(result.fingerprint, result.incident.marking),
+                repeatOf,
+              });
             }
           }
         }
         if (pending.length + rejects.length >= CHUNK) await flush();
       }
       for (const { fingerprint, ...entry } of merged.values()) {
-        pending.push({ ...entry, hash: contentHash(fingerprint) });
+        pending.push({ ...entry, hash: contentHash(fingerprint, entry.incident.marking) });
         if (pending.length >= CHUNK) await flush();
       }
       await flush();

@@ -2,6 +2,8 @@
  * The canonical incident vocabulary every force's codes are mapped to. A code a profile does not know maps to
  * `unmapped` (and is reported by the import), never to a guess.
  */
+import type { Marking } from '../validation.js';
+
 export const UNMAPPED = 'unmapped';
 
 export const GRADES = [
@@ -83,5 +85,7 @@ export interface MappedIncident {
   readonly critical: boolean;
   readonly units: readonly string[];
   /** The source record(s) verbatim, exactly as read from the file (several lines when records are merged). */
+  /** The protective marking: OFFICIAL-SENSITIVE free text never appears above a target's ceiling. */
+  readonly marking: Marking;
   readonly raw: string;
 }

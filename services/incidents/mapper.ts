@@ -4,6 +4,7 @@
  */
 import { hash } from 'node:crypto';
 import { DateTime } from 'luxon';
+import type { Marking } from '../validation.js';
 import {
   type Grade,
   type HowReported,
@@ -190,6 +191,23 @@ export function createMapper(profile: MappingProfile): Mapper {
     return JSON.stringify(Object.entries(record).filter(([name]) => !ignored.has(name)));
   }
 
+  function marking(record: Readonly<Record<string, string>>): Marking {
+    const spec = profile.marking;
+    if (!spec) return 'OFFICIAL';
+    if ('constant' in spec) return spec.constant;
+    const value = (record[spec.column] ?? '').trim();
+    if (value === '') return spec.empty;
+    const mapped = spec.map[value];
+    if (mapped) return mapped;
+    // Never guessed: a marking the profile does not know might be the most restrictive one.
+    throw new RecordError(
+      'marking',
+      `column '${spec.column}' has '${value}'; the profile knows ${Object.keys(spec.map)
+        .map((k) => `'${k}'`)
+        .join(', ')} (or empty)`,
+    );
+  }
+
   function reference(
     record: Readonly<Record<string, string>>,
     print: string,
@@ -286,6 +304,7 @@ export function createMapper(profile: MappingProfile): Mapper {
             ? profile.critical.values.includes((record[profile.critical.column] ?? '').trim())
             : false,
           units: profile.units && text(record, profile.units) ? [text(record, profile.units) as string] : [],
+          marking: marking(record),
           raw,
         };
         return { ok: true, incident, derivedReference: ref.derived, fingerprint: print, unmapped };
@@ -306,6 +325,11 @@ export function mergeIncidents(into: MappedIncident, next: MappedIncident): Mapp
     units: [...new Set([...into.units, ...next.units])].sort(),
     qualifiers: [...new Set([...into.qualifiers, ...next.qualifiers])].sort(),
     critical: into.critical || next.critical,
+    // A merged incident carries the most restrictive marking of its rows.
+    marking:
+      into.marking === 'OFFICIAL-SENSITIVE' || next.marking === 'OFFICIAL-SENSITIVE'
+        ? 'OFFICIAL-SENSITIVE'
+        : 'OFFICIAL',
     raw: into.raw.endsWith('\n') ? into.raw + next.raw : `${into.raw}\n${next.raw}`,
   };
 }

@@ -104,8 +104,16 @@ function prioritySpec(p: Priority): PrioritySpec {
 
 export type Flag = 'high' | 'low' | null;
 
+/**
+ * Marks a type or area key counted from incidents marked above OFFICIAL: their free text is kept apart so that
+ * a view below their marking can leave it out (the totals still count them).
+ */
+export const SENSITIVE_KEY = '\u241eOFFICIAL-SENSITIVE\u241e';
+
 export interface CountWithBaseline {
   readonly key: string;
+  /** Present when the key is free text of incidents marked above OFFICIAL (see viewBrief). */
+  readonly marking?: 'OFFICIAL-SENSITIVE';
   readonly count: number;
   readonly baselineMean: number;
   readonly baselineSd: number;
@@ -234,6 +242,7 @@ export function createPictureService(deps: {
     const rows = await sql<Record<string, number | string | null>>`
       with w(k, s, e) as (values ${values})
       select w.k, i.grade_initial as grade, i.nsir_chapter as chapter, i.opening_type_code as type, i.area,
+             i.marking,
              count(*)::int as n,
              count(*) filter (where ${EXCEPTION_CONDITION})::int as exceptions,
              count(*) filter (where ${BREACH_CONDITION})::int as breaches
@@ -241,15 +250,20 @@ export function createPictureService(deps: {
       from w cross join lateral (
         select * from incidents where unit_id = ${unitId} and event_at >= w.s and event_at < w.e
       ) i
-      group by w.k, i.grade_initial, i.nsir_chapter, i.opening_type_code, i.area`.execute(executor);
+      group by w.k, i.grade_initial, i.nsir_chapter, i.opening_type_code, i.area, i.marking`.execute(
+      executor,
+    );
     for (const r of rows.rows) {
       const counts = result.get(r.k as number) as WindowCounts;
       const n = r.n as number;
       counts.total += n;
       counts.exceptions += r.exceptions as number;
       counts.breaches += r.breaches as number;
+      const sensitive = r.marking !== 'OFFICIAL';
       for (const dim of DIMENSIONS) {
-        const key = (r[dim] as string | null) ?? '';
+        const text = (r[dim] as string | null) ?? '';
+        // Free text (type, area) of a marked incident is counted apart; grades and chapters are canonical codes.
+        const key = sensitive && (dim === 'type' || dim === 'area') ? `${SENSITIVE_KEY}${text}` : text;
         counts[dim][key] = (counts[dim][key] ?? 0) + n;
       }
       specs.forEach((spec, j) => {
@@ -311,8 +325,11 @@ export function createPictureService(deps: {
     return [...byKey.entries()]
       .map(([key, series]) => {
         const { mean, sd, flag } = classify(series[0] ?? 0, series.slice(1));
+        const sensitive = key.startsWith(SENSITIVE_KEY);
+        const text = sensitive ? key.slice(SENSITIVE_KEY.length) : key;
         return {
-          key: key === '' ? NOT_RECORDED : key,
+          key: text === '' ? NOT_RECORDED : text,
+          ...(sensitive ? { marking: 'OFFICIAL-SENSITIVE' as const } : {}),
           count: series[0] ?? 0,
           baselineMean: mean,
           baselineSd: sd,
@@ -447,9 +464,10 @@ export function createPictureService(deps: {
             flag,
           };
         }),
+        // More than a view shows: a view below a marking leaves marked rows out and still has five.
         hotspots: withBaseline(counts, 'area')
           .filter((h) => h.key !== NOT_RECORDED)
-          .slice(0, 5),
+          .slice(0, 10),
         responseBreaches: {
           count: today.breaches,
           items: breachRows.map((r) => ({

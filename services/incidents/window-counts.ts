@@ -18,7 +18,8 @@ import type { Database } from '../../db/database.js';
 const WINDOW_LOCK_CLASS = 0x444d4d;
 
 /** Bumped when what a window's counts mean changes, so counts stored before are counted again. */
-export const WINDOW_COUNTS_VERSION = 1;
+// 2: free text of marked incidents is counted apart (SENSITIVE_KEY in picture.service.ts).
+export const WINDOW_COUNTS_VERSION = 2;
 
 /** What a picture needs of one window. Keys of the per-value maps are the stored values ('' when none). */
 export interface WindowCounts {
