@@ -1,6 +1,7 @@
 /** `dmm import …`: incidents from CSV through a mapping profile, and the rejects of a batch. */
 import { type Command, Option } from 'commander';
-import { listProfiles, loadProfile } from '../../services/incidents/profile.js';
+import { type PreviewRow, previewImport } from '../../services/incidents/import.service.js';
+import { listProfiles, loadProfile, type MappingProfile } from '../../services/incidents/profile.js';
 import { type CliContext, ExitError, idArg, operatorActor, resolveUnit, withServices } from './context.js';
 
 /** A bar redrawn in place on a terminal; with `--progress` and no terminal (a log), a line per chunk written. */
@@ -21,6 +22,34 @@ function progressBar(io: CliContext['io'], isTty: boolean, lines: boolean) {
       `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}%  ${p.rows.toLocaleString('en-GB')} rows`,
     );
   };
+}
+
+/** A dry run as text: each row mapped (its non-empty fields) or rejected (the reason), and a tally. */
+function describeDryRun(preview: { profile: MappingProfile; rows: PreviewRow[] }): string {
+  const lines = [`Dry run of profile ${preview.profile.name}: nothing is written.`];
+  for (const row of preview.rows) {
+    if (row.status === 'rejected') {
+      lines.push(
+        `row ${row.rowNumber} (line ${row.lineNumber}): REJECTED ${row.reason}`,
+        `    ${JSON.stringify(row.raw)}`,
+      );
+      continue;
+    }
+    const fields = Object.entries(row.incident)
+      .filter(([, v]) => v !== null && v !== false && !(Array.isArray(v) && v.length === 0))
+      .map(
+        ([k, v]) =>
+          `${k}=${v instanceof Date ? v.toISOString() : Array.isArray(v) ? v.join(';') : String(v)}`,
+      );
+    lines.push(`row ${row.rowNumber} (line ${row.lineNumber}): ${fields.join('  ')}`);
+    for (const [field, code] of row.unmapped)
+      lines.push(`    ${field} '${code}' is not in the profile (stored as unmapped)`);
+  }
+  const rejected = preview.rows.filter((r) => r.status === 'rejected').length;
+  lines.push(
+    `${preview.rows.length} rows read: ${preview.rows.length - rejected} mapped, ${rejected} rejected.`,
+  );
+  return lines.join('\n');
 }
 
 export function addImportCommands(program: Command, ctx: CliContext): void {
@@ -45,11 +74,33 @@ export function addImportCommands(program: Command, ctx: CliContext): void {
       ]),
     )
     .option('--progress', 'print a progress line per chunk written even when stderr is not a terminal')
+    .option('--dry-run', 'map the first rows and print the mapped records and rejects; write nothing')
+    .option('--rows <n>', 'rows to map in a dry run', (v) => idArg(v), 10)
     .action(
       async (
         file: string,
-        opts: { profile: string; unit?: string; encoding?: 'utf-8' | 'latin1'; progress?: boolean },
+        opts: {
+          profile: string;
+          unit?: string;
+          encoding?: 'utf-8' | 'latin1';
+          progress?: boolean;
+          dryRun?: boolean;
+          rows: number;
+        },
       ) => {
+        if (opts.dryRun) {
+          const preview = await previewImport({
+            profile: opts.profile,
+            profilesDir: config().profilesDir,
+            file,
+            rows: opts.rows,
+            ...(opts.encoding ? { encoding: opts.encoding } : {}),
+          });
+          io.stdout(`${describeDryRun(preview)}\n`);
+          return;
+        }
+        // The profile is checked before the database is opened: its mistakes are the user's first to fix.
+        await loadProfile(opts.profile, { profilesDir: config().profilesDir });
         await withServices(config(), async (services) => {
           const unit = await resolveUnit(services, opts.unit);
           const onProgress = progressBar(io, Boolean(io.isTty), Boolean(opts.progress));
@@ -139,14 +190,24 @@ export function addImportCommands(program: Command, ctx: CliContext): void {
       });
     });
 
-  imports
+  const profiles = imports
     .command('profiles')
-    .description('list the installed mapping profiles (shipped, and DMM_PROFILES_DIR)')
+    .description(
+      'list the installed mapping profiles (shipped, and DMM_PROFILES_DIR); `show NAME` prints one',
+    )
     .action(async () => {
       const { profilesDir } = config();
       for (const name of await listProfiles(profilesDir)) {
         const profile = await loadProfile(name, { profilesDir });
         io.stdout(`${name}\n    ${profile.description}\n`);
       }
+    });
+  profiles
+    .command('show')
+    .description('print a profile as it is read, with every default filled in (a name, or a .json file)')
+    .argument('<profile>', 'an installed name or a .json file')
+    .action(async (name: string) => {
+      const profile = await loadProfile(name, { profilesDir: config().profilesDir });
+      io.stdout(`${JSON.stringify(profile, null, 2)}\n`);
     });
 }

@@ -363,6 +363,68 @@ function toSummary(row: ImportBatchRow): ImportSummary {
   };
 }
 
+/** One row of a dry run: what the import would make of it. */
+export type PreviewRow =
+  | {
+      readonly rowNumber: number;
+      readonly lineNumber: number;
+      readonly status: 'mapped';
+      readonly incident: Omit<MappedIncident, 'raw'>;
+      readonly unmapped: ReadonlyArray<readonly [string, string]>;
+    }
+  | {
+      readonly rowNumber: number;
+      readonly lineNumber: number;
+      readonly status: 'rejected';
+      readonly field: string | null;
+      readonly reason: string;
+      readonly raw: string;
+    };
+
+/**
+ * A dry run: reads and maps the first `rows` records of a file as the import would (the same file checks, the
+ * same mapper) and writes nothing; for checking a profile before importing.
+ */
+export async function previewImport(options: {
+  readonly profile: string;
+  readonly profilesDir?: string | undefined;
+  readonly file: string;
+  readonly encoding?: 'utf-8' | 'latin1';
+  readonly rows: number;
+}): Promise<{ profile: MappingProfile; rows: PreviewRow[] }> {
+  const profile = await loadProfile(options.profile, { profilesDir: options.profilesDir });
+  const encoding = options.encoding ?? profile.encoding;
+  await scanFile(options.file, encoding, profile);
+  const mapper = createMapper(profile);
+  const rows: PreviewRow[] = [];
+  for await (const item of readCsv(options.file, {
+    encoding,
+    delimiter: profile.delimiter,
+    requiredColumns: profile.requiredColumns,
+  })) {
+    if (rows.length >= options.rows) break;
+    const at = { rowNumber: item.rowNumber, lineNumber: item.lineNumber };
+    if (item.kind === 'reject') {
+      rows.push({ ...at, status: 'rejected', field: null, reason: item.reason, raw: item.raw });
+      continue;
+    }
+    const result = mapper.map(item.record, item.raw);
+    if (!result.ok) {
+      rows.push({
+        ...at,
+        status: 'rejected',
+        field: result.field,
+        reason: `${result.field}: ${result.reason}`,
+        raw: item.raw,
+      });
+    } else {
+      const { raw: _raw, ...incident } = result.incident;
+      rows.push({ ...at, status: 'mapped', incident, unmapped: result.unmapped });
+    }
+  }
+  return { profile, rows };
+}
+
 export function createIncidentImportService(deps: {
   db: Kysely<Database>;
   audit: AuditService;
