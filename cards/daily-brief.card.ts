@@ -64,6 +64,17 @@ export function actionLine(a: BriefAction): string {
   return `#${a.id} ${a.title} (${a.owner}${a.dueOn ? `, due ${a.dueOn}` : ''}, ${a.status.replace(/_/g, ' ')})`;
 }
 
+/** "Updated 10:42: 3 incidents arrived late (first built 07:00)", for a brief built again after late data. */
+export function revisionText(view: BriefView, zone: string): string | null {
+  const r = view.revision;
+  if (!r) return null;
+  const late =
+    r.lateIncidents === 0
+      ? 'incidents in its window changed'
+      : `${r.lateIncidents} incident${r.lateIncidents === 1 ? '' : 's'} arrived late`;
+  return `Updated ${formatLocal(new Date(r.updatedAt), zone)}: ${late} (first built ${formatLocal(new Date(r.previousBuiltAt), zone)}).`;
+}
+
 function windowText(view: BriefView, zone: string): string {
   const start = formatLocal(new Date(view.window.start), zone);
   const end = formatLocal(new Date(view.window.end), zone);
@@ -77,6 +88,8 @@ function internalBlocks(v: InternalBriefView): CardBlock[] {
     { type: 'heading', text: `Daily brief: ${v.unit.name}, ${v.localDate}` },
     { type: 'text', text: windowText(v, zone), subtle: true },
   ];
+  const revised = revisionText(v, zone);
+  if (revised) blocks.push({ type: 'notice', tone: 'accent', text: revised });
   if (v.withheld.pointer) blocks.push({ type: 'notice', tone: 'warning', text: v.withheld.pointer });
   blocks.push(
     { type: 'heading', text: 'Incidents' },

@@ -3,6 +3,7 @@ import type { BriefView, InternalBriefView, PartnerBriefView } from '../services
 import type { CountWithBaseline } from '../services/incidents/picture.service.js';
 import { escapeMarkdown as esc } from '../services/meetings/minutes.js';
 import { formatLocal } from '../services/time.js';
+import { revisionText } from './daily-brief.card.js';
 
 function flag(f: 'high' | 'low' | null): string {
   return f === 'high' ? ' ▲ unusually high' : f === 'low' ? ' ▼ unusually low' : '';
@@ -30,6 +31,7 @@ function header(view: BriefView, zone: string): string[] {
     '',
     `Window: ${start} to ${end} (${view.window.hours} h, ${zone})`,
     '',
+    ...(revisionText(view, zone) ? [`> ${revisionText(view, zone)}`, ''] : []),
   ];
 }
 

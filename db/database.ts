@@ -276,6 +276,10 @@ export interface BriefRunTable {
   local_date: CalendarDate;
   content: Json;
   built_at: Timestamp;
+  window_start: Timestamp | null;
+  window_end: Timestamp | null;
+  /** When an import changed an incident in the window after the brief was built (null: current). */
+  stale_at: Timestamp | null;
 }
 
 export interface ApiTokenTable {

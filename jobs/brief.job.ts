@@ -65,3 +65,27 @@ export function runBriefJob(
 ): Promise<BriefJobOutcome[]> {
   return runDailyJob(services, clock, briefJob(services, clock), options);
 }
+
+/**
+ * After an import: each stored brief of the unit that late incidents made stale and that was already posted is
+ * built again (saying what arrived late) and every posted copy is updated in place through the outbox, in each
+ * channel's own view (audience and ceiling); nothing is posted twice. Returns the local dates updated.
+ */
+export async function refreshPostedBriefs(services: Services, unitId: number): Promise<string[]> {
+  const updated: string[] = [];
+  for (const date of await services.briefs.staleDates(unitId)) {
+    const posted = await services.deliveries.postedBy(BRIEF_JOB, unitId, date);
+    if (posted.length === 0) continue;
+    const brief = await services.briefs.get(jobActor, unitId, date);
+    const updates = [];
+    for (const copy of posted) {
+      const binding = await services.channels.get(copy.bindingId as number).catch(() => null);
+      if (!binding) continue;
+      const view = viewBrief(brief, { audience: binding.audience, ceiling: binding.ceiling });
+      updates.push({ id: copy.id, payload: buildBriefCard(view), marking: view.marking });
+    }
+    await services.deliveries.resend(updates);
+    updated.push(date);
+  }
+  return updated;
+}

@@ -1,5 +1,6 @@
 /** `dmm import …`: incidents from CSV through a mapping profile, and the rejects of a batch. */
 import { type Command, Option } from 'commander';
+import { refreshPostedBriefs } from '../../jobs/brief.job.js';
 import { type PreviewRow, previewImport } from '../../services/incidents/import.service.js';
 import { listProfiles, loadProfile, type MappingProfile } from '../../services/incidents/profile.js';
 import { type CliContext, ExitError, idArg, operatorActor, resolveUnit, withServices } from './context.js';
@@ -113,6 +114,10 @@ export function addImportCommands(program: Command, ctx: CliContext): void {
             onProgress,
           });
           if (io.isTty) io.stderr('\n');
+          // Late incidents: a brief already posted for their day is built again and updated in place (the
+          // service's outbox sends the updates).
+          const refreshed =
+            summary.inserted + summary.updated > 0 ? await refreshPostedBriefs(services, unit.id) : [];
           const unmapped = Object.entries(summary.unmapped).flatMap(([field, codes]) =>
             Object.entries(codes).map(
               ([code, n]) => `  ${field} '${code}': ${n} (stored as unmapped; add it to the profile)`,
@@ -127,6 +132,11 @@ export function addImportCommands(program: Command, ctx: CliContext): void {
                 ? [`See the rejected rows with: dmm import rejects ${summary.batchId}`]
                 : []),
               ...(summary.failure ? [`Stopped: ${summary.failure}`] : []),
+              ...(refreshed.length > 0
+                ? [
+                    `Briefs already posted for ${refreshed.join(', ')} were rebuilt and will be updated in place.`,
+                  ]
+                : []),
               '',
             ].join('\n'),
           );

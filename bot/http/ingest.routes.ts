@@ -6,6 +6,7 @@
  * - `GET /api/v1/forward-look?unit=<code>[&hours=24]` and `POST /api/v1/forward-look?unit=<code>` (one item).
  */
 import type http from 'node:http';
+import { refreshPostedBriefs } from '../../jobs/brief.job.js';
 import { isDomainError } from '../../services/errors.js';
 import { ImportFileError } from '../../services/incidents/csv-reader.js';
 import { loadProfile, ProfileError } from '../../services/incidents/profile.js';
@@ -231,6 +232,11 @@ export function addIngestRoutes(
         },
         'incidents ingested',
       );
+      // Late incidents: a brief already posted for their day is built again and updated in place.
+      const refreshed =
+        summary.inserted + summary.updated > 0 ? await refreshPostedBriefs(services, unit.id) : [];
+      if (refreshed.length > 0)
+        logger.info({ unit: unit.code, dates: refreshed }, 'posted briefs updated with late incidents');
       sendJson(res, 200, { summary, results: results.map((r, index) => ({ index, ...r })) });
     }),
   );

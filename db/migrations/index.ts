@@ -15,6 +15,7 @@ import * as m0009 from './0009-reminder-snoozes.js';
 import * as m0010 from './0010-delivery-attempts.js';
 import * as m0011 from './0011-submissions.js';
 import * as m0012 from './0012-import-integrity.js';
+import * as m0013 from './0013-brief-revisions.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '0010-delivery-attempts': m0010,
   '0011-submissions': m0011,
   '0012-import-integrity': m0012,
+  '0013-brief-revisions': m0013,
 };
 
 export const migrationProvider: MigrationProvider = {

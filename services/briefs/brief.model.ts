@@ -66,6 +66,15 @@ export interface Brief {
   readonly localDate: string;
   readonly window: { readonly start: string; readonly end: string; readonly hours: number };
   readonly builtAt: string;
+  /**
+   * Present when the brief was built again because incidents in its window arrived (or changed) after it was
+   * first built: when, and how many arrived since the brief it replaces.
+   */
+  readonly revision?: {
+    readonly updatedAt: string;
+    readonly lateIncidents: number;
+    readonly previousBuiltAt: string;
+  };
   readonly rule: string;
   readonly incidents: {
     readonly total: CountWithBaseline;
@@ -108,6 +117,7 @@ export interface PartnerBriefView {
   readonly unit: { readonly name: string };
   readonly localDate: string;
   readonly window: Brief['window'];
+  readonly revision?: Brief['revision'];
   readonly rule: string;
   readonly incidents: {
     readonly total: Omit<CountWithBaseline, 'key'>;
@@ -202,6 +212,7 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
       unit: { name: brief.unit.name },
       localDate: brief.localDate,
       window: brief.window,
+      ...(brief.revision ? { revision: brief.revision } : {}),
       rule: brief.rule,
       incidents: {
         total,

@@ -3,7 +3,7 @@
  * the stored brief. Building combines incidents, actions, the forward look and decisions, so it is audited as
  * a "combination" (DPA 2018 s.62).
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
 import { assertCan } from '../access/permissions.js';
@@ -20,8 +20,34 @@ import { isoDate, type Marking, parseInput } from '../validation.js';
 import { BRIEF_VERSION, type Brief, type BriefAction } from './brief.model.js';
 
 export interface BriefService {
-  /** The unit's brief for a local date (default today): the stored one, or built and stored now. */
+  /**
+   * The unit's brief for a local date (default today): the stored one, or built and stored now. A stored brief
+   * an import made stale (late incidents in its window) is built again and says so (`revision`).
+   */
   get(actor: Actor, unitId: number, localDate?: string, options?: { rebuild?: boolean }): Promise<Brief>;
+  /** The local dates of the unit's stored briefs that an import made stale, oldest first. */
+  staleDates(unitId: number): Promise<string[]>;
+}
+
+/**
+ * Marks the unit's stored briefs whose window holds any instant from `from` to `to` as stale, in the
+ * transaction of the import chunk that changed those incidents.
+ */
+export async function markBriefsStale(
+  trx: Transaction<Database>,
+  unitId: number,
+  from: Date,
+  to: Date,
+  now: Date,
+): Promise<void> {
+  await trx
+    .updateTable('brief_runs')
+    .set({ stale_at: now })
+    .where('unit_id', '=', unitId)
+    .where('stale_at', 'is', null)
+    .where('window_end', '>', from)
+    .where('window_start', '<=', to)
+    .execute();
 }
 
 const MAX_ITEMS = 50;
@@ -152,22 +178,77 @@ export function createBriefService(deps: {
   }
 
   return {
+    async staleDates(unitId) {
+      const rows = await db
+        .selectFrom('brief_runs')
+        .select(sql<string>`to_char(local_date, 'YYYY-MM-DD')`.as('date'))
+        .where('unit_id', '=', unitId)
+        .where('stale_at', 'is not', null)
+        .orderBy('local_date')
+        .execute();
+      return rows.map((r) => r.date);
+    },
+
     async get(actor, unitId, localDate, options = {}) {
       assertCan(actor, 'sanitised.read', unitId);
       const unit = await units.get(unitId);
       const date = localDate ? parseInput(isoDate, localDate) : localDateOf(clock.now(), unit.timeZone);
-      const findStored = async (q: Kysely<Database>) =>
-        (
-          await q
-            .selectFrom('brief_runs')
-            .select('content')
-            .where('unit_id', '=', unitId)
-            .where('local_date', '=', date)
-            .executeTakeFirst()
-        )?.content as Brief | undefined;
+      const findRow = (q: Kysely<Database>) =>
+        q
+          .selectFrom('brief_runs')
+          .select(['id', 'content', 'built_at', 'stale_at', 'window_start', 'window_end'])
+          .where('unit_id', '=', unitId)
+          .where('local_date', '=', date)
+          .executeTakeFirst();
+      const findStored = async (q: Kysely<Database>) => (await findRow(q))?.content as Brief | undefined;
       if (!options.rebuild) {
-        const stored = await findStored(db);
-        if (stored) return stored;
+        const stored = await findRow(db);
+        if (stored && !stored.stale_at) return stored.content as Brief;
+        if (stored?.stale_at) {
+          // Late data: incidents of the window that arrived after the stored brief was built.
+          const { n } = await db
+            .selectFrom('incidents')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('unit_id', '=', unitId)
+            .where('event_at', '>=', stored.window_start ?? new Date(0))
+            .where('event_at', '<', stored.window_end ?? new Date(0))
+            .where('created_at', '>', stored.built_at)
+            .executeTakeFirstOrThrow();
+          const rebuilt = await build(actor, unitId, date);
+          const brief: Brief = {
+            ...rebuilt,
+            revision: {
+              updatedAt: rebuilt.builtAt,
+              lateIncidents: Number(n),
+              previousBuiltAt: stored.built_at.toISOString(),
+            },
+          };
+          return db.transaction().execute(async (trx) => {
+            // Race guard: only the reader that finds it still stale stores its build; the others read that one.
+            const updated = await trx
+              .updateTable('brief_runs')
+              .set({ content: JSON.stringify(brief), built_at: clock.now(), stale_at: null })
+              .where('id', '=', stored.id)
+              .where('stale_at', '=', stored.stale_at as Date)
+              .returning('id')
+              .executeTakeFirst();
+            if (!updated) return (await findStored(trx)) as Brief;
+            await audit.append(trx, actor, {
+              operation: 'combination',
+              entityType: 'brief',
+              entityId: `${unit.code}:${date}`,
+              unitId,
+              after: {
+                localDate: date,
+                rebuilt: 'late incidents',
+                lateIncidents: Number(n),
+                incidents: brief.incidents.total.count,
+                exceptions: brief.exceptions.count,
+              },
+            });
+            return brief;
+          });
+        }
       }
       const brief = await build(actor, unitId, date);
       return db.transaction().execute(async (trx) => {
@@ -176,11 +257,19 @@ export function createBriefService(deps: {
         // A rebuild replaces the stored brief on purpose.
         const inserted = await trx
           .insertInto('brief_runs')
-          .values({ unit_id: unitId, local_date: date, content, built_at: clock.now() })
+          .values({
+            unit_id: unitId,
+            local_date: date,
+            content,
+            built_at: clock.now(),
+            window_start: brief.window.start,
+            window_end: brief.window.end,
+            stale_at: null,
+          })
           .onConflict((oc) => {
             const target = oc.columns(['unit_id', 'local_date']);
             return options.rebuild
-              ? target.doUpdateSet({ content, built_at: clock.now() })
+              ? target.doUpdateSet({ content, built_at: clock.now(), stale_at: null })
               : target.doNothing();
           })
           .returning('id')

@@ -79,6 +79,16 @@ export interface DeliveryService {
   hasRun(job: string, unitId: number, localDate: string): Promise<boolean>;
   /** Claims the run and queues its deliveries atomically; `null` when it was already claimed. */
   scheduleRun(input: ScheduleRunInput, deliveries: readonly NewDelivery[]): Promise<JobRun | null>;
+  /** The channel messages a run posted (sent, with the platform's message id), newest copy per binding. */
+  postedBy(job: string, unitId: number, localDate: string): Promise<Delivery[]>;
+  /**
+   * Sends a new version of messages a run already posted: each sent delivery named takes the new payload and
+   * goes back to pending with its message id, so the outbox updates that message in place and never posts
+   * again (one delivery per run and binding). A delivery not sent yet is left alone (it will send its own).
+   */
+  resend(
+    updates: ReadonlyArray<{ readonly id: number; readonly payload: unknown; readonly marking: Marking }>,
+  ): Promise<number>;
   /**
    * Leases up to `limit` due deliveries for `leaseMs` to `worker`: all of them, or one lane's (the channel
    * posts of one platform, or the messages to people), so a fast platform's rows never queue behind a slow one's.
@@ -162,6 +172,50 @@ export function createDeliveryService(deps: {
         .where('local_date', '=', localDate)
         .executeTakeFirst();
       return Boolean(row);
+    },
+
+    async postedBy(job, unitId, localDate) {
+      const rows = await db
+        .selectFrom('deliveries as d')
+        .innerJoin('job_runs as r', 'r.id', 'd.job_run_id')
+        .selectAll('d')
+        .where('r.job', '=', job)
+        .where('r.unit_id', '=', unitId)
+        .where('r.local_date', '=', localDate)
+        .where('d.binding_id', 'is not', null)
+        .where('d.message_id', 'is not', null)
+        .orderBy('d.id', 'desc')
+        .execute();
+      const latest = new Map<number, Delivery>();
+      for (const row of rows)
+        if (!latest.has(row.binding_id as number)) latest.set(row.binding_id as number, toDelivery(row));
+      return [...latest.values()];
+    },
+
+    async resend(updates) {
+      let count = 0;
+      for (const u of updates) {
+        const row = await db
+          .updateTable('deliveries')
+          .set({
+            payload: JSON.stringify(u.payload),
+            marking: u.marking,
+            status: 'pending',
+            attempts: 0,
+            next_attempt_at: clock.now(),
+            last_error: null,
+            sent_at: null,
+            locked_by: null,
+            locked_until: null,
+          })
+          .where('id', '=', u.id)
+          .where('status', '=', 'sent')
+          .where('message_id', 'is not', null)
+          .returning('id')
+          .executeTakeFirst();
+        if (row) count += 1;
+      }
+      return count;
     },
 
     async scheduleRun(input, deliveries) {

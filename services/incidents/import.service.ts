@@ -15,6 +15,7 @@ import type { Database, ImportBatchRow, IncidentRow } from '../../db/database.js
 import { type Actor, createSystemActor } from '../access/actor.js';
 import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
+import { markBriefsStale } from '../briefs/brief.service.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
 import type { UnitService } from '../units/unit.service.js';
@@ -328,14 +329,15 @@ async function insertNew(
   batchId: number,
   source: string,
   pending: readonly Pending[],
+  now: Date,
 ): Promise<Array<{ id: number; reference: string }>> {
   const rows = pending.map((p) => toValues(unitId, batchId, p.incident, p.hash));
   const arrays = RECORD_COLUMNS.map(
     ([name, type]) => sql`${columnValues(name, type, rows)}::${sql.raw(type === 'text[]' ? 'text' : type)}[]`,
   );
   const result = await sql<{ id: number; reference: string }>`
-    insert into incidents (unit_id, source, import_batch_id, ${INSERT_COLUMNS})
-    select ${unitId}, ${source}, ${batchId}, ${RECORD_SELECT}
+    insert into incidents (unit_id, source, import_batch_id, created_at, updated_at, ${INSERT_COLUMNS})
+    select ${unitId}, ${source}, ${batchId}, ${now}::timestamptz, ${now}::timestamptz, ${RECORD_SELECT}
     from unnest(${sql.join(arrays)}) as r(${RECORD_NAMES})
     on conflict (unit_id, source, reference) do nothing
     returning id, reference`.execute(trx);
@@ -479,7 +481,8 @@ export function createIncidentImportService(deps: {
       const source = pending[0]?.incident.source ?? '';
       const firsts = pending.filter((p) => p.repeatOf === undefined);
       const repeats = pending.filter((p) => p.repeatOf !== undefined);
-      const inserted = firsts.length > 0 ? await insertNew(trx, unitId, batchId, source, firsts) : [];
+      const inserted =
+        firsts.length > 0 ? await insertNew(trx, unitId, batchId, source, firsts, clock.now()) : [];
       const insertedRefs = new Set(inserted.map((r) => r.reference));
       delta.inserted += inserted.length;
       for (const p of firsts) if (insertedRefs.has(p.incident.reference)) touch(eventAt(p.incident));
@@ -524,7 +527,7 @@ export function createIncidentImportService(deps: {
         const strays = repeats.filter((p) => !stored.has(p.incident.reference));
         const newRows = new Set<Pending>();
         if (strays.length > 0) {
-          const added = await insertNew(trx, unitId, batchId, source, strays);
+          const added = await insertNew(trx, unitId, batchId, source, strays, clock.now());
           delta.inserted += added.length;
           inserted.push(...added);
           for (const row of await storedIncidents(trx, unitId, source, strays))
@@ -572,7 +575,10 @@ export function createIncidentImportService(deps: {
           local.set(r.rowNumber, { status: 'rejected', field: r.field, reason: r.reason });
       }
       if (touched.length > 0) {
-        await dropWindowsBetween(trx, unitId, new Date(Math.min(...touched)), new Date(Math.max(...touched)));
+        const [from, to] = [new Date(Math.min(...touched)), new Date(Math.max(...touched))];
+        await dropWindowsBetween(trx, unitId, from, to);
+        // A stored brief whose window this changed is built again when next read (late data).
+        await markBriefsStale(trx, unitId, from, to, clock.now());
       }
       if (inserted.length > 0) {
         await audit.append(trx, actor, {
