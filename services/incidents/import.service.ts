@@ -279,19 +279,32 @@ const RECORD_SELECT = sql.raw(
 );
 const RECORD_NAMES = sql.raw(RECORD_COLUMNS.map(([name]) => name).join(', '));
 
-function columnValues(
+/**
+ * One column of a chunk as a PostgreSQL array literal (`{"a","b",NULL}`), sent as a single text parameter and
+ * cast on the server. The driver would build the same literal from a JS array, escaping every element with two
+ * regular-expression replacements; here only an element holding a quote or a backslash is escaped.
+ */
+function columnLiteral(
   column: RecordColumn,
   type: string,
   rows: ReadonlyArray<ReturnType<typeof toValues>>,
-): unknown[] {
-  return rows.map((row) => {
-    const value = row[column];
-    if (type === 'text[]') return JSON.stringify(value);
-    // ISO text, read by PostgreSQL as timestamptz: both drivers send it as it is.
-    if (value instanceof Date) return value.toISOString();
-    return value;
-  });
+): string {
+  const parts = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i += 1) {
+    const value = (rows[i] as ReturnType<typeof toValues>)[column];
+    if (value === null || value === undefined) parts[i] = 'NULL';
+    else if (type === 'text[]') parts[i] = quoteElement(JSON.stringify(value));
+    // ISO text, read by PostgreSQL as timestamptz.
+    else if (value instanceof Date) parts[i] = value.toISOString();
+    else if (typeof value === 'number' || typeof value === 'boolean') parts[i] = String(value);
+    else parts[i] = quoteElement(String(value));
+  }
+  return `{${parts.join(',')}}`;
 }
+
+const NEEDS_ESCAPE = /["\\]/;
+const quoteElement = (text: string) =>
+  NEEDS_ESCAPE.test(text) ? `"${text.replace(/["\\]/g, '\\$&')}"` : `"${text}"`;
 
 /** What a chunk needs of a stored incident to compare a row with it. */
 type StoredIncident = Pick<IncidentRow, 'id' | 'reference' | 'content_hash'>;
@@ -333,7 +346,8 @@ async function insertNew(
 ): Promise<Array<{ id: number; reference: string }>> {
   const rows = pending.map((p) => toValues(unitId, batchId, p.incident, p.hash));
   const arrays = RECORD_COLUMNS.map(
-    ([name, type]) => sql`${columnValues(name, type, rows)}::${sql.raw(type === 'text[]' ? 'text' : type)}[]`,
+    ([name, type]) =>
+      sql`${columnLiteral(name, type, rows)}::${sql.raw(type === 'text[]' ? 'text' : type)}[]`,
   );
   const result = await sql<{ id: number; reference: string }>`
     insert into incidents (unit_id, source, import_batch_id, created_at, updated_at, ${INSERT_COLUMNS})
@@ -342,6 +356,21 @@ async function insertNew(
     on conflict (unit_id, source, reference) do nothing
     returning id, reference`.execute(trx);
   return result.rows;
+}
+
+/**
+ * Ids as inclusive ranges (`[[101, 1100]]`): a chunk's new incidents come from one statement and are nearly
+ * always consecutive, so the audit event lists them all in a few numbers instead of a thousand.
+ */
+export function idRanges(ids: readonly number[]): Array<[number, number]> {
+  const sorted = [...ids].sort((a, b) => a - b);
+  const ranges: Array<[number, number]> = [];
+  for (const id of sorted) {
+    const last = ranges[ranges.length - 1];
+    if (last && id === last[1] + 1) last[1] = id;
+    else if (!last || id !== last[1]) ranges.push([id, id]);
+  }
+  return ranges;
 }
 
 /** The audited view of an incident: its mapped fields, not the raw text (which the hash stands for). */
@@ -586,7 +615,7 @@ export function createIncidentImportService(deps: {
           entityType: 'incidents',
           entityId: `batch:${batchId}`,
           unitId,
-          after: { inserted: inserted.length, source, ids: inserted.map((r) => r.id) },
+          after: { inserted: inserted.length, source, idRanges: idRanges(inserted.map((r) => r.id)) },
         });
       }
       // The batch's counters move with each chunk, in its transaction: a batch whose process died still says

@@ -43,6 +43,12 @@ const hostileText = fc.oneof(
     '"',
     ',',
     '\n',
+    '\\',
+    'a\\"b',
+    '{',
+    '}',
+    'NULL',
+    '{"x"}',
   ),
   fc.string({ unit: 'binary', maxLength: 8 }),
   fc.constant('x'.repeat(2500)),
@@ -166,6 +172,21 @@ describe.each(BACKENDS)('hostile records through both import paths on %s', (back
         );
         expect(await storedReferences(unit)).toEqual(reported);
         expect(count('inserted')).toBe(reported.size);
+        // What was stored is what was sent (quotes, backslashes, braces and the word NULL included).
+        const areas = new Map(
+          (
+            await ctx.services.db
+              .selectFrom('incidents')
+              .select(['reference', 'area'])
+              .where('unit_id', '=', unit.id)
+              .execute()
+          ).map((r) => [r.reference, r.area]),
+        );
+        results.forEach((r, i) => {
+          if (r.status !== 'inserted') return;
+          const sent = String((records[i] as { area?: unknown }).area ?? '').trim();
+          expect(areas.get(r.reference as string)).toBe(sent === '' ? null : sent);
+        });
         // Rejected: exactly the records reported rejected, each kept with its row.
         const rejectedRows = results.flatMap((r, i) => (r.status === 'rejected' ? [i + 1] : []));
         expect((await keptRejects(summary.batchId)).sort((a, b) => a - b)).toEqual(rejectedRows);

@@ -26,3 +26,15 @@ describe('FirstRows', () => {
     expect(index.size).toBe(50_000);
   });
 });
+
+describe('idRanges', () => {
+  it('lists ids as inclusive ranges, whatever their order, once each', async () => {
+    const { idRanges } = await import('../../../../services/incidents/import.service.js');
+    expect(idRanges([5, 3, 4, 10, 11, 1, 4])).toEqual([
+      [1, 1],
+      [3, 5],
+      [10, 11],
+    ]);
+    expect(idRanges([])).toEqual([]);
+  });
+});
