@@ -177,6 +177,30 @@ export function createBriefService(deps: {
     return JSON.parse(JSON.stringify(brief)) as Brief;
   }
 
+  /** A build combines incidents, actions, the forward look and decisions: audited as a combination. */
+  async function auditBuild(
+    trx: Transaction<Database>,
+    actor: Actor,
+    unitCode: string,
+    brief: Brief,
+    how: Record<string, unknown>,
+  ): Promise<void> {
+    await audit.append(trx, actor, {
+      operation: 'combination',
+      entityType: 'brief',
+      entityId: `${unitCode}:${brief.localDate}`,
+      unitId: brief.unit.id,
+      after: {
+        localDate: brief.localDate,
+        ...how,
+        incidents: brief.incidents.total.count,
+        exceptions: brief.exceptions.count,
+        actions: Object.values(brief.actions).reduce((n, list) => n + list.length, 0),
+        decisions: brief.decisions.length,
+      },
+    });
+  }
+
   return {
     async staleDates(unitId) {
       const rows = await db
@@ -233,19 +257,7 @@ export function createBriefService(deps: {
               .returning('id')
               .executeTakeFirst();
             if (!updated) return (await findStored(trx)) as Brief;
-            await audit.append(trx, actor, {
-              operation: 'combination',
-              entityType: 'brief',
-              entityId: `${unit.code}:${date}`,
-              unitId,
-              after: {
-                localDate: date,
-                rebuilt: 'late incidents',
-                lateIncidents: Number(n),
-                incidents: brief.incidents.total.count,
-                exceptions: brief.exceptions.count,
-              },
-            });
+            await auditBuild(trx, actor, unit.code, brief, { rebuilt: 'late incidents', lateIncidents: Number(n) });
             return brief;
           });
         }
@@ -275,20 +287,7 @@ export function createBriefService(deps: {
           .returning('id')
           .executeTakeFirst();
         if (!inserted) return (await findStored(trx)) as Brief;
-        await audit.append(trx, actor, {
-          operation: 'combination',
-          entityType: 'brief',
-          entityId: `${unit.code}:${date}`,
-          unitId,
-          after: {
-            localDate: date,
-            rebuilt: Boolean(options.rebuild),
-            incidents: brief.incidents.total.count,
-            exceptions: brief.exceptions.count,
-            actions: Object.values(brief.actions).reduce((n, list) => n + list.length, 0),
-            decisions: brief.decisions.length,
-          },
-        });
+        await auditBuild(trx, actor, unit.code, brief, { rebuilt: Boolean(options.rebuild) });
         return brief;
       });
     },

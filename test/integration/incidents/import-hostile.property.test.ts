@@ -1,22 +1,12 @@
-/**
- * Hostile records through both import paths, on both backends (issue 13, "Tests that must exist"): dates out of
- * range, NUL, lone surrogates, control characters, huge and nested values, unknown markings, repeats with and
- * without differences. Every input record ends as exactly one of stored or rejected; the per-record results (API)
- * and the batch counters say which; and the database agrees: the unit's incidents are the references reported
- * stored, the batch's kept rejects are the records reported rejected. A CSV file the scan refuses as a whole
- * (a NUL byte makes it binary) leaves no batch and nothing stored.
- */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../../services/clock.js';
 import { ImportFileError } from '../../../services/incidents/import.service.js';
 import type { Unit } from '../../../services/units/unit.service.js';
 import { BACKENDS } from '../../support/database.js';
 import { operator } from '../../support/fixtures.js';
+import { useImportScratch } from '../../support/import-scratch.js';
 import { useServices } from '../../support/suite.js';
 
 const COLUMNS = [
@@ -115,18 +105,8 @@ const withRepeats = <T>(arb: fc.Arbitrary<T[]>) =>
 
 describe.each(BACKENDS)('hostile records through both import paths on %s', (backend) => {
   const ctx = useServices(backend, createFixedClock('2026-04-01T08:00:00Z'));
-  let dir: string;
+  const { freshUnit, write } = useImportScratch(ctx, 'hostile');
   let n = 0;
-  beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-hostile-'));
-  });
-  afterAll(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-  const freshUnit = async (): Promise<Unit> => {
-    n += 1;
-    return ctx.services.units.create(operator, { code: `hostile-${n}`, name: `Hostile ${n}` });
-  };
   const storedReferences = async (unit: Unit) =>
     new Set(
       (
@@ -204,12 +184,12 @@ describe.each(BACKENDS)('hostile records through both import paths on %s', (back
         fc.integer({ min: 0, max: 7 }),
         async (records, keepNul) => {
           const unit = await freshUnit();
-          const file = path.join(dir, `h-${n}.csv`);
+          n += 1;
           // One file in eight keeps its NUL characters (refused whole as binary); the others lose them, so that
           // the rows themselves are tried.
           const cell = (value: string) => (keepNul === 0 ? value : value.replaceAll('\u0000', ''));
-          await fs.writeFile(
-            file,
+          const file = await write(
+            `h-${n}.csv`,
             stringify([[...COLUMNS], ...records.map((r) => COLUMNS.map((c) => cell(r[c])))]),
           );
           const batchesBefore = (await ctx.services.db.selectFrom('import_batches').select('id').execute())

@@ -1,18 +1,9 @@
-/**
- * What makes an incident the same incident (issue 13, items 4 and 5; both fail on commit 54b6730):
- * - a source with no id column, exported with a row-number column (pandas' unnamed index) that a later export
- *   renumbers: with `ignoreColumns` and `reference.identity` the later export changes nothing, where before every
- *   call was inserted again (108 became 216);
- * - one source feeding two units: references are unique per unit and source, so each unit gets its incidents.
- */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../../services/clock.js';
 import type { Unit } from '../../../services/units/unit.service.js';
 import { BACKENDS } from '../../support/database.js';
 import { operator } from '../../support/fixtures.js';
+import { useImportScratch } from '../../support/import-scratch.js';
 import { useServices } from '../../support/suite.js';
 
 const CALLS = 108;
@@ -48,23 +39,7 @@ const profile = (name: string, extra: Record<string, unknown>) => ({
 
 describe.each(BACKENDS)('incident identity on %s', (backend) => {
   const ctx = useServices(backend, createFixedClock('2026-04-01T08:00:00Z'));
-  let dir: string;
-  let n = 0;
-  beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-identity-'));
-  });
-  afterAll(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-  const freshUnit = async (): Promise<Unit> => {
-    n += 1;
-    return ctx.services.units.create(operator, { code: `idn-${n}`, name: `Identity ${n}` });
-  };
-  const write = async (name: string, text: string) => {
-    const file = path.join(dir, name);
-    await fs.writeFile(file, text);
-    return file;
-  };
+  const { freshUnit, write } = useImportScratch(ctx, 'idn');
   const count = async (unit: Unit) =>
     Number(
       (

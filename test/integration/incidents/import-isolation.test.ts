@@ -1,18 +1,11 @@
-/**
- * One bad record never sinks its neighbours, and the results never lie (issue 13, item 1; reproduced on commit
- * 54b6730): records the database cannot hold are caught before it sees them; if it still refuses a chunk, the
- * chunk is split until every good row is stored and every bad one kept as a reject with its reason; each
- * record's result says what happened to it, and the database agrees.
- */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../../services/clock.js';
 import type { Unit } from '../../../services/units/unit.service.js';
 import { BACKENDS } from '../../support/database.js';
 import { operator } from '../../support/fixtures.js';
+import { useImportScratch } from '../../support/import-scratch.js';
 import { useServices } from '../../support/suite.js';
 
 const record = (ref: string, over: Record<string, unknown> = {}) => ({
@@ -27,19 +20,7 @@ const record = (ref: string, over: Record<string, unknown> = {}) => ({
 
 describe.each(BACKENDS)('import isolation on %s', (backend) => {
   const ctx = useServices(backend, createFixedClock('2026-04-01T08:00:00Z'));
-  let dir: string;
-  let n = 0;
-  beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-isolation-'));
-  });
-  afterAll(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-
-  async function freshUnit(): Promise<Unit> {
-    n += 1;
-    return ctx.services.units.create(operator, { code: `iso-${n}`, name: `Isolation ${n}` });
-  }
+  const { freshUnit, write } = useImportScratch(ctx, 'iso');
   const stored = async (unit: Unit) =>
     (
       await ctx.services.db
@@ -91,9 +72,8 @@ describe.each(BACKENDS)('import isolation on %s', (backend) => {
 
   it('keeps a bad row of a 3-row CSV as a reject and stores the other two', async () => {
     const unit = await freshUnit();
-    const file = path.join(dir, 'three.csv');
-    await fs.writeFile(
-      file,
+    const file = await write(
+      'three.csv',
       [
         'incident_ref,opened_at,grade_initial,opening_type,nsir_chapter',
         'C-1,2026-03-29T08:15:00Z,2,THEFT,crime',

@@ -1,18 +1,10 @@
-/**
- * Incident markings (issue 13, item 7; fails on commit 54b6730, where no import could mark an incident and a
- * marked incident's area and type still reached OFFICIAL and partner briefs): a profile column (CSV) or record
- * field (API) marks an incident; an unknown marking value is refused naming the field; totals count marked
- * incidents, but their free text never appears in a view below their marking.
- */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { viewBrief } from '../../../services/briefs/brief.model.js';
 import { createFixedClock } from '../../../services/clock.js';
 import type { Unit } from '../../../services/units/unit.service.js';
 import { BACKENDS } from '../../support/database.js';
 import { operator } from '../../support/fixtures.js';
+import { useImportScratch } from '../../support/import-scratch.js';
 import { useServices } from '../../support/suite.js';
 
 const HEADER = 'incident_ref,opened_at,grade_initial,opening_type,nsir_chapter,area,marking';
@@ -21,18 +13,7 @@ const SECRET_TYPE = 'COVERT-DEPLOYMENT';
 
 describe.each(BACKENDS)('incident markings on %s', (backend) => {
   const ctx = useServices(backend, createFixedClock('2026-03-30T09:00:00Z'));
-  let dir: string;
-  let n = 0;
-  beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-marking-'));
-  });
-  afterAll(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-  const freshUnit = async (): Promise<Unit> => {
-    n += 1;
-    return ctx.services.units.create(operator, { code: `mark-${n}`, name: `Marking ${n}` });
-  };
+  const { freshUnit, write } = useImportScratch(ctx, 'mark');
   const markings = async (unit: Unit) =>
     Object.fromEntries(
       (
@@ -52,8 +33,7 @@ describe.each(BACKENDS)('incident markings on %s', (backend) => {
       `S-2,2026-03-29T19:15:00Z,2,THEFT,crime,${SECRET_AREA},OS`,
       `X-1,2026-03-29T20:15:00Z,2,THEFT,crime,Market Square,SECRET`,
     ];
-    const file = path.join(dir, 'marked.csv');
-    await fs.writeFile(file, `${HEADER}\n${rows.join('\n')}\n`);
+    const file = await write('marked.csv', `${HEADER}\n${rows.join('\n')}\n`);
     const summary = await ctx.services.incidentImports.importFile(operator, {
       unitId: unit.id,
       profile: 'generic-uk-cad',
