@@ -4,6 +4,11 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+
+/** The checkout's root, whether this runs from source or compiled into dist/. */
+const PROJECT_ROOT =
+  path.basename(import.meta.dirname) === 'dist' ? path.dirname(import.meta.dirname) : import.meta.dirname;
+
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -231,7 +236,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     shutdownTimeoutMs: e.DMM_SHUTDOWN_TIMEOUT_MS,
     demoIncidentsFile: path.resolve(
       e.DMM_DEMO_INCIDENTS ??
-        path.join(import.meta.dirname, '..', 'shared', 'data', 'uk_met_stop_and_search_2016-06.csv'),
+        path.join(PROJECT_ROOT, '..', 'shared', 'data', 'uk_met_stop_and_search_2016-06.csv'),
     ),
     profilesDir: e.DMM_PROFILES_DIR ? path.resolve(e.DMM_PROFILES_DIR) : undefined,
     consoleEnabled: e.DMM_CONSOLE === 'on' || (e.DMM_CONSOLE === 'auto' && LOOPBACK.has(e.HOST)),

@@ -92,7 +92,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           );
       }
     }
-    addHealthRoutes(server, handle);
+    addHealthRoutes(server, handle, logger);
     addIngestRoutes(server, services, logger, { profilesDir: config.profilesDir });
     const ready = services;
     metrics = createMetrics({ outboxDepth: () => ready.deliveries.depth() });

@@ -27,6 +27,10 @@ if (url && (!only || only === 'fanout')) {
   figures.push(...(await runFanoutBench(url)));
 }
 if (!only || only === 'foundation') figures.push(...(await runFoundationBench()));
+if (!only || only === 'cli') {
+  const { runCliBench } = await import('./cli.bench.js');
+  figures.push(...(await runCliBench()));
+}
 
 const line = (f: Figure) =>
   `[${f.backend}] ${f.name}: ${f.value.toLocaleString('en-GB')} ${f.unit}` +

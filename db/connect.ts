@@ -26,6 +26,7 @@ export interface DatabaseHandle {
 }
 
 export class DatabaseLockedError extends Error {
+  override readonly name = 'DatabaseLockedError';
   readonly code = 'DATABASE_LOCKED';
   constructor(
     readonly directory: string,

@@ -6,16 +6,10 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../../config.js';
-import { DatabaseLockedError, openDatabase } from '../../db/connect.js';
-import { migrateToLatest } from '../../db/migrate.js';
-import { createApp } from '../../main.js';
 import type { SystemActor } from '../../services/access/actor.js';
 import { ACTION_LIST_FILTERS, type ActionListFilter } from '../../services/actions/action.service.js';
 import { STATUS_LABELS } from '../../services/actions/transitions.js';
-import { seedDemo } from '../../services/demo/demo.seed.js';
 import { isDomainError, ValidationError } from '../../services/errors.js';
-import { ImportFileError } from '../../services/incidents/csv-reader.js';
-import { ProfileError } from '../../services/incidents/profile.js';
 import type { Services } from '../../services/index.js';
 import { createLogger } from '../../services/logger.js';
 import { addAdminCommands } from './admin.commands.js';
@@ -62,6 +56,7 @@ export function buildProgram(io: CliIo): Command {
       const fatalSignal = new Promise<string>((resolve) => {
         fatal = (error) => resolve(`fatal: ${error.message}`);
       });
+      const { createApp } = await import('../../main.js');
       const app = createApp(cfg, { logger, demo: Boolean(opts.demo), onFatal: fatal });
       try {
         const { url } = await app.start();
@@ -93,6 +88,10 @@ export function buildProgram(io: CliIo): Command {
     .command('migrate')
     .description('apply database migrations (the server also does this on start)')
     .action(async () => {
+      const [{ openDatabase }, { migrateToLatest }] = await Promise.all([
+        import('../../db/connect.js'),
+        import('../../db/migrate.js'),
+      ]);
       const handle = await openDatabase(config());
       try {
         const { applied } = await migrateToLatest(handle.db, { schema: handle.schema });
@@ -107,6 +106,7 @@ export function buildProgram(io: CliIo): Command {
     .description('create the demo unit, people, priorities, actions and meetings (only on an empty database)')
     .action(async () => {
       const cfg = config();
+      const { seedDemo } = await import('../../services/demo/demo.seed.js');
       await withServices(cfg, async (services) => {
         const result = await seedDemo(services, { incidentsFile: cfg.demoIncidentsFile });
         io.stderr(
@@ -329,12 +329,18 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
       io.stderr(`${error.message}\n`);
       return error.exitCode;
     }
-    if (error instanceof ImportFileError || error instanceof ProfileError) {
-      io.stderr(`error: ${error.message}\n`);
+    // Told apart by name: their modules are loaded only by the commands that can throw them.
+    const name = (error as Error | undefined)?.name;
+    if (name === 'ImportFileError' || name === 'ProfileError') {
+      io.stderr(`error: ${(error as Error).message}\n`);
       return 2;
     }
-    if (error instanceof ConfigError || error instanceof DatabaseLockedError) {
-      io.stderr(`error: ${error.message}\n`);
+    if (name === 'ListenError') {
+      io.stderr(`error: ${(error as Error).message}\n`);
+      return 1;
+    }
+    if (error instanceof ConfigError || name === 'DatabaseLockedError') {
+      io.stderr(`error: ${(error as Error).message}\n`);
       return error instanceof ConfigError ? 2 : 1;
     }
     if (isDomainError(error)) {

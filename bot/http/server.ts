@@ -8,6 +8,24 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../services/logger.js';
 
+/** The port cannot be had: says what to do rather than print a stack. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+  constructor(
+    readonly code: string,
+    readonly port: number,
+    readonly host: string,
+  ) {
+    super(
+      code === 'EADDRINUSE'
+        ? `Port ${port} on ${host} is already in use (another dmm, or another program). Stop it, or set PORT to a free port (PORT=0 picks one).`
+        : code === 'EACCES'
+          ? `Not allowed to listen on port ${port} on ${host} (ports below 1024 need privileges). Set PORT to 1024 or above.`
+          : `Cannot listen on ${host}: no such address on this machine. Set HOST to one of its addresses (e.g. 127.0.0.1).`,
+    );
+  }
+}
+
 export type RouteHandler = (
   req: http.IncomingMessage,
   res: http.ServerResponse,
@@ -85,9 +103,15 @@ export function createHttpServer(logger: Logger): HttpServer {
     },
     listen(port, host) {
       return new Promise((resolve, reject) => {
-        server.once('error', reject);
+        const failed = (error: NodeJS.ErrnoException) =>
+          reject(
+            error.code === 'EADDRINUSE' || error.code === 'EACCES' || error.code === 'EADDRNOTAVAIL'
+              ? new ListenError(error.code, port, host)
+              : error,
+          );
+        server.once('error', failed);
         server.listen(port, host, () => {
-          server.off('error', reject);
+          server.off('error', failed);
           const address = server.address() as AddressInfo;
           const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
           resolve(`http://${shownHost === '0.0.0.0' ? '127.0.0.1' : shownHost}:${address.port}`);

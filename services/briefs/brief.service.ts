@@ -257,7 +257,10 @@ export function createBriefService(deps: {
               .returning('id')
               .executeTakeFirst();
             if (!updated) return (await findStored(trx)) as Brief;
-            await auditBuild(trx, actor, unit.code, brief, { rebuilt: 'late incidents', lateIncidents: Number(n) });
+            await auditBuild(trx, actor, unit.code, brief, {
+              rebuilt: 'late incidents',
+              lateIncidents: Number(n),
+            });
             return brief;
           });
         }

@@ -285,6 +285,7 @@ export async function listProfiles(profilesDir?: string): Promise<string[]> {
 }
 
 export class ProfileError extends Error {
+  override readonly name = 'ProfileError';
   readonly code = 'PROFILE_INVALID';
 }
 

@@ -51,7 +51,8 @@ describe('readiness', () => {
   it('is 503 naming the pending migrations on an unmigrated database, and 503 when the database is gone', async () => {
     const handle = wrapPglite(new PGlite(), 'pglite:memory');
     const server = createHttpServer(silent);
-    addHealthRoutes(server, handle);
+    const logs: string[] = [];
+    addHealthRoutes(server, handle, createLogger('warn', { write: (line: string) => void logs.push(line) }));
     const url = await server.listen(0, '127.0.0.1');
     try {
       const pending = await fetch(`${url}/readyz`);
@@ -64,7 +65,14 @@ describe('readiness', () => {
       await handle.close();
       const gone = await fetch(`${url}/readyz`);
       expect(gone.status).toBe(503);
-      expect(await gone.json()).toMatchObject({ reason: 'database unreachable' });
+      // The database's own words stay in the log; the probe says only what and where to look.
+      const body = await gone.json();
+      expect(body).toEqual({
+        status: 'not_ready',
+        database: 'pglite',
+        reason: 'database unreachable (details in the service log)',
+      });
+      expect(logs.join('\n')).toMatch(/readiness: the database did not answer/);
       expect((await fetch(`${url}/healthz`)).status).toBe(200);
     } finally {
       await server.close(1000);

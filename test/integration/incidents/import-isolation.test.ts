@@ -1,4 +1,3 @@
-
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../../services/clock.js';
