@@ -50,6 +50,9 @@ const envSchema = z.object({
   DMM_DEMO_INCIDENTS: z.string().trim().min(1).optional(),
   DMM_CONSOLE: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
   DMM_PROFILES_DIR: z.string().trim().min(1).optional(),
+  DMM_AUDIT_KEY: z.string().trim().min(1).optional(),
+  DMM_AUDIT_KEYS_FILE: z.string().trim().min(1).optional(),
+  DMM_AUDIT_CHECKPOINTS: z.string().trim().min(1).optional(),
   DMM_CONSOLE_HOSTS: z
     .string()
     .default('')
@@ -119,6 +122,13 @@ export interface Config {
    */
   /** The site's own mapping profiles (`DMM_PROFILES_DIR`), found by name beside the shipped ones. */
   readonly profilesDir: string | undefined;
+  /** The audit keys (never in the database): one `id secret` from `DMM_AUDIT_KEY`, else this file. */
+  readonly audit: {
+    readonly key: string | undefined;
+    readonly keysFile: string;
+    /** Where checkpoints of the audit chain are kept (outside the database): one JSON line each. */
+    readonly checkpointsFile: string;
+  };
   readonly consoleEnabled: boolean;
   /**
    * Host names the console answers to (the `Host` header), beside the loopback names: the listening address
@@ -239,6 +249,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         path.join(PROJECT_ROOT, '..', 'shared', 'data', 'uk_met_stop_and_search_2016-06.csv'),
     ),
     profilesDir: e.DMM_PROFILES_DIR ? path.resolve(e.DMM_PROFILES_DIR) : undefined,
+    audit: {
+      key: e.DMM_AUDIT_KEY,
+      keysFile: path.resolve(e.DMM_AUDIT_KEYS_FILE ?? path.join(dataDir, 'audit.keys')),
+      checkpointsFile: path.resolve(e.DMM_AUDIT_CHECKPOINTS ?? path.join(dataDir, 'audit-checkpoints.jsonl')),
+    },
     consoleEnabled: e.DMM_CONSOLE === 'on' || (e.DMM_CONSOLE === 'auto' && LOOPBACK.has(e.HOST)),
     consoleHosts: [
       ...new Set([

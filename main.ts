@@ -16,6 +16,7 @@ import { describeConfig } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
+import { loadKeyring, writeCheckpoint } from './services/audit/audit-keys.js';
 import type { Clock } from './services/clock.js';
 import { systemClock } from './services/clock.js';
 import { seedDemo } from './services/demo/demo.seed.js';
@@ -58,6 +59,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   let metrics: Metrics | undefined;
   const ports: Ports = {};
   let stopping: Promise<void> | undefined;
+  let checkpointTimer: NodeJS.Timeout | undefined;
   const server = createHttpServer(logger);
 
   async function start() {
@@ -74,7 +76,8 @@ export function createApp(config: Config, options: AppOptions = {}): App {
     });
     const { applied } = await migrateToLatest(handle.db, { schema: handle.schema });
     if (applied.length > 0) logger.info({ applied }, 'migrations applied');
-    services = createServices({ db: handle.db, clock, databaseKind: handle.kind });
+    const auditKeyring = loadKeyring({ key: config.audit.key, file: config.audit.keysFile, create: true });
+    services = createServices({ db: handle.db, clock, databaseKind: handle.kind, auditKeyring });
     const interrupted = await services.incidentImports.recoverInterrupted();
     if (interrupted.length > 0)
       logger.warn(
@@ -148,6 +151,22 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       );
       scheduler.start();
     }
+    // A checkpoint of the audit chain, outside the database: at start and every day (also after every export).
+    const checkpointNow = async () => {
+      try {
+        const checkpoint = await ready.audit.checkpoint();
+        writeCheckpoint(config.audit.checkpointsFile, checkpoint);
+        logger.info({ seq: checkpoint.seq, file: config.audit.checkpointsFile }, 'audit checkpoint written');
+      } catch (error) {
+        logger.error(
+          { err: error, file: config.audit.checkpointsFile },
+          'could not write an audit checkpoint',
+        );
+      }
+    };
+    await checkpointNow();
+    checkpointTimer = setInterval(() => void checkpointNow(), 24 * 3_600_000);
+    checkpointTimer.unref();
     logger.info({ url, database: handle.location }, 'listening');
     return { url };
   }
@@ -155,6 +174,7 @@ export function createApp(config: Config, options: AppOptions = {}): App {
   async function stop() {
     stopping ??= (async () => {
       logger.info('stopping');
+      if (checkpointTimer) clearInterval(checkpointTimer);
       await scheduler?.stop();
       await server.close(config.shutdownTimeoutMs);
       await slack?.stop();

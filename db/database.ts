@@ -178,6 +178,8 @@ export interface AuditEventTable {
   channel: string | null;
   prev_hash: string;
   hash: string;
+  /** The key whose HMAC is `hash`; null for events written before keys (plain SHA-256). */
+  key_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AuditHeadTable {

@@ -6,6 +6,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import { type ActionService, createActionService, selectActionsWithOwner } from './actions/action.service.js';
 import { type AuditService, createAuditService } from './audit/audit.service.js';
+import type { AuditKeyring } from './audit/audit-keys.js';
 import { type BriefService, createBriefService } from './briefs/brief.service.js';
 import { type ChannelService, createChannelService } from './channels/channel.service.js';
 import { type Clock, systemClock } from './clock.js';
@@ -32,6 +33,8 @@ import type { Marking } from './validation.js';
 export interface Services {
   readonly db: Kysely<Database>;
   readonly clock: Clock;
+  /** The audit keys these services sign with (services made from these ones must use the same). */
+  readonly auditKeyring: AuditKeyring | undefined;
   readonly audit: AuditService;
   readonly units: UnitService;
   readonly people: PeopleService;
@@ -99,10 +102,16 @@ export function createServices(deps: {
   clock?: Clock;
   /** Which database `db` is (the handle's `kind`): PostgreSQL may be shared by several processes. */
   databaseKind?: 'pglite' | 'postgres';
+  /** The audit keys (kept outside the database); without them audit events are hashed without a key. */
+  auditKeyring?: AuditKeyring;
 }): Services {
   const db = deps.db;
   const clock = deps.clock ?? systemClock;
-  const audit = createAuditService({ db, clock });
+  const audit = createAuditService({
+    db,
+    clock,
+    ...(deps.auditKeyring ? { keyring: deps.auditKeyring } : {}),
+  });
   const units = createUnitService({ db, audit });
   const people = createPeopleService({ db, audit });
   const priorities = createPriorityService({ db, audit, clock, units });
@@ -128,6 +137,7 @@ export function createServices(deps: {
   return Object.freeze({
     db,
     clock,
+    auditKeyring: deps.auditKeyring,
     audit,
     units,
     people,

@@ -48,15 +48,17 @@ export function isoDateArg(value: string): string {
 export async function withServices<T>(config: Config, fn: (services: Services) => Promise<T>): Promise<T> {
   // Loaded when a command needs the database, not for `--help` or a usage error: the CLI starts in a fraction
   // of the time.
-  const [{ openDatabase }, { migrateToLatest }, { createServices }] = await Promise.all([
+  const [{ openDatabase }, { migrateToLatest }, { createServices }, { loadKeyring }] = await Promise.all([
     import('../../db/connect.js'),
     import('../../db/migrate.js'),
     import('../../services/index.js'),
+    import('../../services/audit/audit-keys.js'),
   ]);
+  const auditKeyring = loadKeyring({ key: config.audit.key, file: config.audit.keysFile, create: true });
   const handle = await openDatabase(config);
   try {
     await migrateToLatest(handle.db, { schema: handle.schema });
-    const services = createServices({ db: handle.db, databaseKind: handle.kind });
+    const services = createServices({ db: handle.db, databaseKind: handle.kind, auditKeyring });
     // A batch left running by a process that is gone is marked interrupted before anything reads it.
     await services.incidentImports.recoverInterrupted();
     return await fn(services);

@@ -32,6 +32,19 @@ import { visible } from './terminal.js';
 
 export type { CliIo };
 
+/** Signs the audit chain's head and appends it to the configured checkpoints file (and `also`, if given). */
+async function writeAuditCheckpoint(
+  services: Services,
+  cfg: Config,
+  also?: string,
+): Promise<{ seq: number; files: string[] }> {
+  const { writeCheckpoint } = await import('../../services/audit/audit-keys.js');
+  const checkpoint = await services.audit.checkpoint();
+  const files = [cfg.audit.checkpointsFile, ...(also ? [also] : [])];
+  for (const file of files) writeCheckpoint(file, checkpoint);
+  return { seq: checkpoint.seq, files };
+}
+
 export function buildProgram(io: CliIo): Command {
   const config = (): Config => loadConfig(io.env);
   const program = new Command('dmm')
@@ -127,15 +140,43 @@ export function buildProgram(io: CliIo): Command {
     .description(
       're-compute the audit chain and report the first edited, deleted or missing event (exit 1 if any)',
     )
-    .action(async () => {
-      await withServices(config(), async (services) => {
-        const result = await services.audit.verify();
+    .option(
+      '--checkpoints <file>',
+      'a further file of checkpoints to hold the chain against (besides DMM_AUDIT_CHECKPOINTS); repeatable',
+      (value: string, all: string[]) => [...all, value],
+      [] as string[],
+    )
+    .action(async (opts: { checkpoints: string[] }) => {
+      const cfg = config();
+      const { readCheckpoints } = await import('../../services/audit/audit-keys.js');
+      const files = [cfg.audit.checkpointsFile, ...opts.checkpoints];
+      const read = files.map((file) => ({ file, ...readCheckpoints(file) }));
+      for (const r of read)
+        if (r.unreadable.length > 0)
+          io.stderr(
+            `warning: ${r.file}: line(s) ${r.unreadable.join(', ')} are not checkpoints and were skipped.\n`,
+          );
+      await withServices(cfg, async (services) => {
+        const result = await services.audit.verify({ checkpoints: read.flatMap((r) => r.checkpoints) });
         if (!result.ok)
           throw new ExitError(
             1,
             `Audit chain BROKEN at event ${result.seq}: ${result.problem} (${result.checked} events verified before it).`,
           );
-        io.stdout(`Audit chain intact: ${result.checked} events verified.\n`);
+        io.stdout(
+          `Audit chain intact: ${result.checked} events verified, against ${result.checkpoints} checkpoint(s) kept outside the database.\n`,
+        );
+      });
+    });
+  audit
+    .command('checkpoint')
+    .description('sign the head of the audit chain and keep it outside the database (DMM_AUDIT_CHECKPOINTS)')
+    .option('--out <file>', 'also append it to this file (e.g. on another machine or medium)')
+    .action(async (opts: { out?: string }) => {
+      const cfg = config();
+      await withServices(cfg, async (services) => {
+        const written = await writeAuditCheckpoint(services, cfg, opts.out);
+        io.stdout(`Audit checkpoint at event ${written.seq} written to ${written.files.join(' and ')}.\n`);
       });
     });
   audit
@@ -155,6 +196,7 @@ export function buildProgram(io: CliIo): Command {
           return result.content;
         });
         io.stderr(`Exported ${count} audit events${opts.out ? ` to ${opts.out}` : ''}.\n`);
+        await writeAuditCheckpoint(services, config());
       });
     });
 
@@ -296,6 +338,8 @@ export function buildProgram(io: CliIo): Command {
           io.stderr(
             `Exported ${count} ${kind} from ${unit.code}, ${opts.from} to ${opts.to}; the export is logged as a disclosure.\n`,
           );
+          // The disclosure itself is now in the chain: a checkpoint after it, outside the database.
+          await writeAuditCheckpoint(services, config());
         });
       },
     );

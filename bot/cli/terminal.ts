@@ -13,9 +13,9 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL_BUT_CR = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
-const escape = (c: string) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`;
+const asEscape = (c: string) => `\\u${(c.codePointAt(0) as number).toString(16).padStart(4, '0')}`;
 
 /** `text` with every control character a terminal would act on shown as `\uXXXX`. */
 export function visible(text: string, options: { allowCarriageReturn?: boolean } = {}): string {
-  return text.replace(options.allowCarriageReturn ? CONTROL_BUT_CR : CONTROL, escape);
+  return text.replace(options.allowCarriageReturn ? CONTROL_BUT_CR : CONTROL, asEscape);
 }

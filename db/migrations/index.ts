@@ -16,6 +16,7 @@ import * as m0010 from './0010-delivery-attempts.js';
 import * as m0011 from './0011-submissions.js';
 import * as m0012 from './0012-import-integrity.js';
 import * as m0013 from './0013-brief-revisions.js';
+import * as m0014 from './0014-audit-keys.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   '0011-submissions': m0011,
   '0012-import-integrity': m0012,
   '0013-brief-revisions': m0013,
+  '0014-audit-keys': m0014,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -2,16 +2,26 @@
  * The audit log: append-only and hash-chained. Every write in the services appends an event inside the same
  * transaction as the change, so a change and its audit record commit or roll back together.
  *
- * Each event's hash is SHA-256 over the previous hash and the RFC 8785 canonical JSON of the event, so editing
- * any field, deleting or reordering any event, or dropping events from the end (the head row keeps the last
- * hash) is detected by `verify`.
+ * Each event's hash is an HMAC-SHA-256, under a key kept outside the database (audit-keys.ts), of the previous
+ * hash and the RFC 8785 canonical JSON of the event (which names the key); events written before keys used plain
+ * SHA-256. Editing any field (its time to the microsecond), deleting, reordering or forging any event needs the
+ * key; checkpoints of the head kept outside the database find events deleted from the end or a log restarted.
  */
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
+import { sql } from 'kysely';
 import type { AuditEventRow, Database } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
 import { canonicalJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
+import {
+  type AuditCheckpoint,
+  type AuditKey,
+  type AuditKeyring,
+  checkpointIsGenuine,
+  keyedHash,
+  signCheckpoint,
+} from './audit-keys.js';
 
 /** Operations in the sense of the Data Protection Act 2018 s.62 (logging). */
 export const AUDIT_OPERATIONS = [
@@ -57,7 +67,7 @@ export interface AuditEvent {
 }
 
 export type VerifyResult =
-  | { readonly ok: true; readonly checked: number; readonly headSeq: number }
+  | { readonly ok: true; readonly checked: number; readonly headSeq: number; readonly checkpoints: number }
   | { readonly ok: false; readonly checked: number; readonly seq: number; readonly problem: string };
 
 /** JSON values as they will read back from jsonb: Dates become ISO strings, undefined keys vanish. */
@@ -78,11 +88,15 @@ interface HashedFields {
   after: unknown;
   recipients: unknown;
   channel: string | null;
+  /** Present on keyed events: the id of the key whose HMAC is the hash. */
+  keyId?: string;
 }
 
-export function computeEventHash(prevHash: string, fields: HashedFields): string {
+/** An event's hash: HMAC-SHA-256 under `key` when given (the event names it), else plain SHA-256 (before keys). */
+export function computeEventHash(prevHash: string, fields: HashedFields, key?: AuditKey): string {
   const body = canonicalJson(fields);
   if (body === undefined) throw new Error('audit event cannot be canonicalised');
+  if (key) return keyedHash(key, prevHash, body);
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 
@@ -100,6 +114,7 @@ function fieldsOfRow(row: AuditEventRow): HashedFields {
     after: row.after ?? null,
     recipients: row.recipients ?? null,
     channel: row.channel,
+    ...(row.key_id ? { keyId: row.key_id } : {}),
   };
 }
 
@@ -127,14 +142,24 @@ export interface AuditService {
   append(trx: Transaction<Database>, actor: Actor, input: AuditEventInput): Promise<AuditEvent>;
   /** Appends one event in its own transaction: for consultations (reads) and disclosures, which change nothing else. */
   record(actor: Actor, input: AuditEventInput): Promise<AuditEvent>;
-  /** Re-computes the whole chain; reports the first event that does not match. */
-  verify(): Promise<VerifyResult>;
+  /**
+   * Re-computes the whole chain under the keys and holds it against the checkpoints kept outside the database;
+   * reports the first problem.
+   */
+  verify(options?: { checkpoints?: readonly AuditCheckpoint[] }): Promise<VerifyResult>;
+  /** The head of the chain now, signed with the current key: to be kept outside the database. */
+  checkpoint(): Promise<AuditCheckpoint>;
   /** Events in sequence order, optionally limited to a time range [from, to). */
   list(filter?: { from?: Date; to?: Date; entityType?: string; entityId?: string }): Promise<AuditEvent[]>;
 }
 
-export function createAuditService(deps: { db: Kysely<Database>; clock: Clock }): AuditService {
-  const { db, clock } = deps;
+export function createAuditService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  /** The keys (never in the database). Without them events are hashed with plain SHA-256, as before keys. */
+  keyring?: AuditKeyring;
+}): AuditService {
+  const { db, clock, keyring } = deps;
 
   async function append(
     trx: Transaction<Database>,
@@ -161,8 +186,9 @@ export function createAuditService(deps: { db: Kysely<Database>; clock: Clock })
       after: toJsonValue(input.after),
       recipients: toJsonValue(input.recipients),
       channel: input.channel ?? null,
+      ...(keyring ? { keyId: keyring.current.id } : {}),
     };
-    const hash = computeEventHash(head.hash, fields);
+    const hash = computeEventHash(head.hash, fields, keyring?.current);
     const row = await trx
       .insertInto('audit_events')
       .values({
@@ -180,6 +206,7 @@ export function createAuditService(deps: { db: Kysely<Database>; clock: Clock })
         channel: fields.channel,
         prev_hash: head.hash,
         hash,
+        key_id: fields.keyId ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -187,65 +214,120 @@ export function createAuditService(deps: { db: Kysely<Database>; clock: Clock })
     return toEvent(row);
   }
 
-  async function verify(): Promise<VerifyResult> {
+  async function verify(options: { checkpoints?: readonly AuditCheckpoint[] } = {}): Promise<VerifyResult> {
     const BATCH = 1000;
     let prevHash = GENESIS_HASH;
     let expectedSeq = 1;
     let checked = 0;
+    let keyedFrom: number | null = null;
+    const broken = (seq: number, problem: string): VerifyResult => ({ ok: false, checked, seq, problem });
+    // Checkpoints must be signed by these keys; the chain must hold each one's event with its hash.
+    const checkpoints = [...(options.checkpoints ?? [])].sort((x, y) => x.seq - y.seq);
+    for (const c of checkpoints) {
+      if (!keyring || !checkpointIsGenuine(keyring, c))
+        return broken(
+          c.seq,
+          `the checkpoint of ${c.at} (event ${c.seq}) is not signed by this installation's audit keys${keyring ? '' : ' (none are configured)'}: it was forged or altered`,
+        );
+    }
+    const wanted = new Map(checkpoints.map((c) => [c.seq, c]));
     for (;;) {
       const rows = await db
         .selectFrom('audit_events')
         .selectAll()
+        // The time to the microsecond: a Date holds milliseconds, and an edit of 1 µs must not pass unseen.
+        .select(sql<string>`(extract(epoch from at) * 1000000)::bigint::text`.as('at_us'))
         .where('seq', '>=', expectedSeq)
         .orderBy('seq')
         .limit(BATCH)
         .execute();
       for (const row of rows) {
-        if (row.seq !== expectedSeq) {
-          return {
-            ok: false,
-            checked,
-            seq: expectedSeq,
-            problem: `event ${expectedSeq} is missing (next is ${row.seq})`,
-          };
+        if (row.seq !== expectedSeq)
+          return broken(expectedSeq, `event ${expectedSeq} is missing (next is ${row.seq})`);
+        if (row.prev_hash !== prevHash)
+          return broken(row.seq, `event ${row.seq} does not link to the event before it`);
+        if (row.at_us !== `${row.at.getTime()}000`)
+          return broken(row.seq, `event ${row.seq} was altered after it was written (its time)`);
+        let key: AuditKey | undefined;
+        if (row.key_id !== null) {
+          key = keyring?.byId.get(row.key_id);
+          if (!key)
+            return broken(
+              row.seq,
+              `event ${row.seq} is signed with audit key '${row.key_id}', which this installation does not have (${keyring ? keyring.source : 'no keys are configured'})`,
+            );
+          keyedFrom ??= row.seq;
+        } else if (keyedFrom !== null) {
+          return broken(
+            row.seq,
+            `event ${row.seq} carries no key although event ${keyedFrom} before it does: the log was rewritten without the key`,
+          );
         }
-        if (row.prev_hash !== prevHash) {
-          return {
-            ok: false,
-            checked,
-            seq: row.seq,
-            problem: `event ${row.seq} does not link to the event before it`,
-          };
-        }
-        if (computeEventHash(prevHash, fieldsOfRow(row)) !== row.hash) {
-          return {
-            ok: false,
-            checked,
-            seq: row.seq,
-            problem: `event ${row.seq} was altered after it was written`,
-          };
-        }
+        if (computeEventHash(prevHash, fieldsOfRow(row), key) !== row.hash)
+          return broken(row.seq, `event ${row.seq} was altered after it was written`);
+        const checkpoint = wanted.get(row.seq);
+        if (checkpoint && checkpoint.hash !== row.hash)
+          return broken(
+            row.seq,
+            `event ${row.seq} is not the event the checkpoint of ${checkpoint.at} recorded: the log was rewritten from there or before`,
+          );
         prevHash = row.hash;
         expectedSeq += 1;
         checked += 1;
       }
       if (rows.length < BATCH) break;
     }
+    const last = checkpoints.at(-1);
+    if (last && last.seq > checked)
+      return broken(
+        checked + 1,
+        `the checkpoint of ${last.at} recorded ${last.seq} events but the log ends at event ${checked}: events ${checked + 1} to ${last.seq} were deleted`,
+      );
+    const keyedSince = checkpoints.find((c) => c.keyedFrom !== null)?.keyedFrom ?? null;
+    if (keyedSince !== null && keyedFrom !== keyedSince)
+      return broken(
+        keyedSince,
+        `the checkpoints say events are keyed from event ${keyedSince}, the log from ${keyedFrom ?? 'none'}: the log was rewritten`,
+      );
     const head = await db
       .selectFrom('audit_head')
       .select(['seq', 'hash'])
       .where('id', '=', 1)
       .executeTakeFirst();
-    if (!head) return { ok: false, checked, seq: expectedSeq, problem: 'the audit head record is missing' };
-    if (head.seq !== checked || head.hash !== prevHash) {
-      return {
-        ok: false,
-        checked,
-        seq: checked + 1,
-        problem: `the log ends at event ${checked} but ${head.seq} were written: events were deleted from the end`,
-      };
-    }
-    return { ok: true, checked, headSeq: head.seq };
+    if (!head) return broken(expectedSeq, 'the audit head record is missing');
+    if (head.seq > checked)
+      return broken(
+        checked + 1,
+        `the head says ${head.seq} events were written but the log ends at event ${checked}: events ${checked + 1} to ${head.seq} were deleted from the end`,
+      );
+    if (head.seq < checked)
+      return broken(
+        head.seq + 1,
+        `the head says ${head.seq} events were written but the log holds ${checked}: the head was altered`,
+      );
+    if (head.hash !== prevHash)
+      return broken(checked, `the head's hash does not match event ${checked}: the head was altered`);
+    return { ok: true, checked, headSeq: head.seq, checkpoints: checkpoints.length };
+  }
+
+  async function checkpoint(): Promise<AuditCheckpoint> {
+    if (!keyring) throw new Error('audit checkpoints need audit keys (DMM_AUDIT_KEY or DMM_AUDIT_KEYS_FILE)');
+    const head = await db
+      .selectFrom('audit_head')
+      .select(['seq', 'hash'])
+      .where('id', '=', 1)
+      .executeTakeFirstOrThrow();
+    const keyed = await db
+      .selectFrom('audit_events')
+      .select((eb) => eb.fn.min<number>('seq').as('first'))
+      .where('key_id', 'is not', null)
+      .executeTakeFirst();
+    return signCheckpoint(keyring.current, {
+      seq: head.seq,
+      hash: head.hash,
+      at: clock.now().toISOString(),
+      keyedFrom: keyed?.first === null || keyed?.first === undefined ? null : Number(keyed.first),
+    });
   }
 
   async function list(filter: { from?: Date; to?: Date; entityType?: string; entityId?: string } = {}) {
@@ -260,5 +342,5 @@ export function createAuditService(deps: { db: Kysely<Database>; clock: Clock })
   const record = (actor: Actor, input: AuditEventInput) =>
     db.transaction().execute((trx) => append(trx, actor, input));
 
-  return { append, record, verify, list };
+  return { append, record, verify, checkpoint, list };
 }

@@ -41,6 +41,8 @@ export async function seedDemo(
   if ((await services.units.list()).length > 0)
     return { created: false, unitCode: DEMO_UNIT_CODE, incidents: null };
   const operator = createSystemActor('demo-seed');
+  // Services of other moments (the demo's past) sign the audit log with the same keys.
+  const same = { db: services.db, ...(services.auditKeyring ? { auditKeyring: services.auditKeyring } : {}) };
   const unit = await services.units.create(operator, {
     code: DEMO_UNIT_CODE,
     name: 'Demo BCU (North)',
@@ -95,7 +97,7 @@ export async function seedDemo(
   });
 
   // Actions raised three days ago, so one is now overdue.
-  const past = createServices({ db: services.db, clock: shiftedClock(services.clock, -3) });
+  const past = createServices({ ...same, clock: shiftedClock(services.clock, -3) });
   const today = localDateOf(services.clock.now(), unit.timeZone);
   const threeDaysAgo = addDays(today, -3);
   await past.actions.create(chair, {
@@ -123,7 +125,7 @@ export async function seedDemo(
     const at = localDateTime(addDays(today, -1), time, unit.timeZone);
     return { now: () => at };
   };
-  const yesterday = createServices({ db: services.db, clock: yesterdayAt('09:00') });
+  const yesterday = createServices({ ...same, clock: yesterdayAt('09:00') });
   const meeting = await yesterday.meetings.start(chair, unit.id);
   await yesterday.meetings.recordAttendance(chair, meeting.id, {
     personId: get('action-manager').personId,
@@ -156,7 +158,7 @@ export async function seedDemo(
     category: 'enforcement',
     priorityId: burglary.id,
   });
-  await createServices({ db: services.db, clock: yesterdayAt('09:40') }).meetings.close(chair, meeting.id);
+  await createServices({ ...same, clock: yesterdayAt('09:40') }).meetings.close(chair, meeting.id);
 
   await services.priorities.create(analyst, {
     unitId: unit.id,

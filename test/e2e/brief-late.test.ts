@@ -107,7 +107,7 @@ describe('a brief after late incidents', () => {
     expect(briefPosts()).toHaveLength(2);
     const updates = slack.callsOf('chat.update');
     const tsOf = (channel: string) =>
-      (posted.find((c) => c.args.channel === channel)?.result as { ts: string }).ts;
+      (posted.find((c) => c.args.channel === channel)?.result as { ts: string } | undefined)?.ts;
     expect(updates.map((u) => `${u.args.channel}/${u.args.ts}`).sort()).toEqual([
       `C0LATE/${tsOf('C0LATE')}`,
       `C0LATEPARTNER/${tsOf('C0LATEPARTNER')}`,
