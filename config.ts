@@ -51,6 +51,7 @@ const envSchema = z.object({
   DMM_CONSOLE: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
   DMM_PROFILES_DIR: z.string().trim().min(1).optional(),
   DMM_AUDIT_KEY: z.string().trim().min(1).optional(),
+  DMM_MIGRATE: z.enum(['on', 'off']).default('on'),
   DMM_AUDIT_KEYS_FILE: z.string().trim().min(1).optional(),
   DMM_AUDIT_CHECKPOINTS: z.string().trim().min(1).optional(),
   DMM_CONSOLE_HOSTS: z
@@ -122,6 +123,11 @@ export interface Config {
    */
   /** The site's own mapping profiles (`DMM_PROFILES_DIR`), found by name beside the shipped ones. */
   readonly profilesDir: string | undefined;
+  /**
+   * Whether the service applies pending migrations at start (`DMM_MIGRATE`, default on). Off when it runs under a
+   * role that does not own the tables: it then refuses to start while migrations are pending.
+   */
+  readonly migrate: boolean;
   /** The audit keys (never in the database): one `id secret` from `DMM_AUDIT_KEY`, else this file. */
   readonly audit: {
     readonly key: string | undefined;
@@ -249,6 +255,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         path.join(PROJECT_ROOT, '..', 'shared', 'data', 'uk_met_stop_and_search_2016-06.csv'),
     ),
     profilesDir: e.DMM_PROFILES_DIR ? path.resolve(e.DMM_PROFILES_DIR) : undefined,
+    migrate: e.DMM_MIGRATE === 'on',
     audit: {
       key: e.DMM_AUDIT_KEY,
       keysFile: path.resolve(e.DMM_AUDIT_KEYS_FILE ?? path.join(dataDir, 'audit.keys')),

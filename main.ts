@@ -14,7 +14,7 @@ import type { SlackBot } from './bot/slack/slack.app.js';
 import type { Config } from './config.js';
 import { describeConfig } from './config.js';
 import { type DatabaseHandle, openDatabase } from './db/connect.js';
-import { migrateToLatest } from './db/migrate.js';
+import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { loadKeyring, writeCheckpoint } from './services/audit/audit-keys.js';
 import type { Clock } from './services/clock.js';
@@ -74,8 +74,16 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         options.onFatal?.(error);
       },
     });
-    const { applied } = await migrateToLatest(handle.db, { schema: handle.schema });
-    if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    if (config.migrate) {
+      const { applied } = await migrateToLatest(handle.db, { schema: handle.schema });
+      if (applied.length > 0) logger.info({ applied }, 'migrations applied');
+    } else {
+      const pending = await pendingMigrations(handle.db, { schema: handle.schema });
+      if (pending.length > 0)
+        throw new Error(
+          `${pending.length} migration(s) pending (${pending.join(', ')}) and DMM_MIGRATE=off: run \`dmm migrate\` and \`dmm grant\` as the tables' owner first`,
+        );
+    }
     const auditKeyring = loadKeyring({ key: config.audit.key, file: config.audit.keysFile, create: true });
     services = createServices({ db: handle.db, clock, databaseKind: handle.kind, auditKeyring });
     const interrupted = await services.incidentImports.recoverInterrupted();

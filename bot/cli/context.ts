@@ -57,7 +57,16 @@ export async function withServices<T>(config: Config, fn: (services: Services) =
   const auditKeyring = loadKeyring({ key: config.audit.key, file: config.audit.keysFile, create: true });
   const handle = await openDatabase(config);
   try {
-    await migrateToLatest(handle.db, { schema: handle.schema });
+    if (config.migrate) await migrateToLatest(handle.db, { schema: handle.schema });
+    else {
+      const { pendingMigrations } = await import('../../db/migrate.js');
+      const pending = await pendingMigrations(handle.db, { schema: handle.schema });
+      if (pending.length > 0)
+        throw new ExitError(
+          1,
+          `${pending.length} migration(s) pending and DMM_MIGRATE=off: run \`dmm migrate\` and \`dmm grant\` as the tables' owner first.`,
+        );
+    }
     const services = createServices({ db: handle.db, databaseKind: handle.kind, auditKeyring });
     // A batch left running by a process that is gone is marked interrupted before anything reads it.
     await services.incidentImports.recoverInterrupted();

@@ -134,6 +134,33 @@ export function buildProgram(io: CliIo): Command {
       });
     });
 
+  program
+    .command('grant')
+    .description(
+      "PostgreSQL, as the tables' owner: give the service's own role what it needs, and over the audit log only reading and appending",
+    )
+    .requiredOption('--role <role>', 'the database role the service and the CLI run as (not the owner)')
+    .action(async (opts: { role: string }) => {
+      const cfg = config();
+      if (!cfg.databaseUrl)
+        throw new ExitError(2, 'grant is for PostgreSQL: set DATABASE_URL to the owner’s connection.');
+      const [{ openDatabase }, { migrateToLatest }, { grantServiceRole }] = await Promise.all([
+        import('../../db/connect.js'),
+        import('../../db/migrate.js'),
+        import('../../db/roles.js'),
+      ]);
+      const handle = await openDatabase(cfg);
+      try {
+        await migrateToLatest(handle.db, { schema: handle.schema });
+        await grantServiceRole(handle.db, opts.role, handle.schema ?? 'public');
+        io.stderr(
+          `Granted '${opts.role}' the service's rights. Run the service with its credentials and DMM_MIGRATE=off; run \`dmm migrate\` and \`dmm grant\` as the owner after each upgrade.\n`,
+        );
+      } finally {
+        await handle.close();
+      }
+    });
+
   const audit = program.command('audit').description('verify or export the hash-chained audit log');
   audit
     .command('verify')
@@ -375,7 +402,12 @@ export async function runCli(argv: readonly string[], rawIo: CliIo): Promise<num
     }
     // Told apart by name: their modules are loaded only by the commands that can throw them.
     const name = (error as Error | undefined)?.name;
-    if (name === 'ImportFileError' || name === 'ProfileError') {
+    if (
+      name === 'ImportFileError' ||
+      name === 'ProfileError' ||
+      name === 'RoleError' ||
+      name === 'AuditKeyError'
+    ) {
       io.stderr(`error: ${(error as Error).message}\n`);
       return 2;
     }

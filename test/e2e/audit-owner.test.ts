@@ -243,3 +243,55 @@ describe.skipIf(!base)('the audit log against the owner of its tables (PostgreSQ
     }
   });
 });
+
+describe.skipIf(!base)('the service under a role that does not own the tables (PostgreSQL)', () => {
+  it('works day to day, and its credentials can neither disable the audit trigger nor rewrite the log', async () => {
+    const suffix = randomBytes(4).toString('hex');
+    const [ownerRole, serviceRole, name] = [`dmm_own_${suffix}`, `dmm_app_${suffix}`, `roles_${suffix}`];
+    const admin = connectPostgres({ url: base as string, maxConnections: 1 });
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-roles-'));
+    try {
+      await sql.raw(`create role ${ownerRole} login nosuperuser`).execute(admin.db);
+      await sql.raw(`create role ${serviceRole} login nosuperuser`).execute(admin.db);
+      await sql.raw(`create database ${name} owner ${ownerRole}`).execute(admin.db);
+      const urlAs = (role: string) => {
+        const url = new URL(base as string);
+        url.pathname = `/${name}`;
+        url.username = role;
+        return url.toString();
+      };
+      const common = { DATA_DIR: dir, LOG_LEVEL: 'silent' };
+      // The owner migrates and grants; the service role then runs the CLI with DMM_MIGRATE=off.
+      expect(
+        (await runDmm({ ...common, DATABASE_URL: urlAs(ownerRole) }, 'grant', '--role', serviceRole)).code,
+      ).toBe(0);
+      const asService = { ...common, DATABASE_URL: urlAs(serviceRole), DMM_MIGRATE: 'off' };
+      expect((await runDmm(asService, 'demo')).code).toBe(0);
+      expect(await runDmm(asService, 'audit', 'verify')).toMatchObject({ code: 0 });
+      const service = connectPostgres({ url: urlAs(serviceRole), maxConnections: 1 });
+      try {
+        for (const statement of [
+          'alter table audit_events disable trigger audit_events_no_update',
+          'delete from audit_events where seq = 1',
+          'truncate audit_events',
+          `update audit_events set actor_label = 'x' where seq = 1`,
+        ])
+          await expect(sql.raw(statement).execute(service.db), statement).rejects.toMatchObject({
+            code: '42501',
+          });
+      } finally {
+        await service.close();
+      }
+      // The service role is refused as its own grantee: it must not own the audit tables.
+      expect(
+        (await runDmm({ ...common, DATABASE_URL: urlAs(ownerRole) }, 'grant', '--role', ownerRole)).stderr,
+      ).toMatch(/owns the audit tables/);
+    } finally {
+      await sql.raw(`drop database if exists ${name} with (force)`).execute(admin.db);
+      await sql.raw(`drop role if exists ${serviceRole}`).execute(admin.db);
+      await sql.raw(`drop role if exists ${ownerRole}`).execute(admin.db);
+      await admin.close();
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  });
+});
