@@ -32,6 +32,16 @@ import { visible } from './terminal.js';
 
 export type { CliIo };
 
+const RECIPIENT_OPTION = [
+  '--recipient <who>',
+  'who receives the export (a person, post or organisation); repeatable; recorded in the disclosure',
+  (value: string, all: string[] = []) => [...all, value],
+] as const;
+const JUSTIFICATION_OPTION = [
+  '--justification <why>',
+  'why the data is disclosed (e.g. "IOPC request 2026/118"); recorded in the disclosure',
+] as const;
+
 /** Signs the audit chain's head and appends it to the configured checkpoints file (and `also`, if given). */
 async function writeAuditCheckpoint(
   services: Services,
@@ -211,21 +221,27 @@ export function buildProgram(io: CliIo): Command {
     .description('export the whole audit log (the export is itself logged as a disclosure)')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('json'))
     .option('--out <file>', 'write to a new file instead of stdout')
-    .action(async (opts: { format: 'csv' | 'json'; out?: string }) => {
-      await withServices(config(), async (services) => {
-        let count = 0;
-        await exportTo(io, opts.out, async () => {
-          const result = await services.exports.exportAudit(operatorActor(), {
-            format: opts.format,
-            recipient: opts.out ?? 'stdout',
+    .requiredOption(...RECIPIENT_OPTION)
+    .requiredOption(...JUSTIFICATION_OPTION)
+    .action(
+      async (opts: { format: 'csv' | 'json'; out?: string; recipient: string[]; justification: string }) => {
+        await withServices(config(), async (services) => {
+          let count = 0;
+          await exportTo(io, opts.out, async () => {
+            const result = await services.exports.exportAudit(operatorActor(), {
+              format: opts.format,
+              recipients: opts.recipient,
+              justification: opts.justification,
+              destination: opts.out ?? 'stdout',
+            });
+            count = result.count;
+            return result.content;
           });
-          count = result.count;
-          return result.content;
+          io.stderr(`Exported ${count} audit events${opts.out ? ` to ${opts.out}` : ''}.\n`);
+          await writeAuditCheckpoint(services, config());
         });
-        io.stderr(`Exported ${count} audit events${opts.out ? ` to ${opts.out}` : ''}.\n`);
-        await writeAuditCheckpoint(services, config());
-      });
-    });
+      },
+    );
 
   const actions = program.command('actions').description('list actions');
   actions
@@ -342,28 +358,48 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--unit <code>', 'unit code (default: the only unit)')
     .option('--out <file>', 'write to a new file instead of stdout')
+    .requiredOption(...RECIPIENT_OPTION)
+    .requiredOption(...JUSTIFICATION_OPTION)
+    .addOption(
+      new Option('--ceiling <marking>', 'leave out records marked above this')
+        .choices(['OFFICIAL', 'OFFICIAL-SENSITIVE'])
+        .default('OFFICIAL-SENSITIVE'),
+    )
     .action(
       async (
         kind: 'decisions' | 'actions',
-        opts: { from: string; to: string; format: 'csv' | 'json'; unit?: string; out?: string },
+        opts: {
+          from: string;
+          to: string;
+          format: 'csv' | 'json';
+          unit?: string;
+          out?: string;
+          recipient: string[];
+          justification: string;
+          ceiling: 'OFFICIAL' | 'OFFICIAL-SENSITIVE';
+        },
       ) => {
         await withServices(config(), async (services) => {
           const unit = await resolveUnit(services, opts.unit);
-          let count = 0;
+          let result: { count: number; marking: string; withheld: number } | undefined;
           await exportTo(io, opts.out, async () => {
-            const result = await services.exports.exportRecords(operatorActor(), {
+            const exported = await services.exports.exportRecords(operatorActor(), {
               kind,
               unitId: unit.id,
               from: opts.from,
               to: opts.to,
               format: opts.format,
-              recipient: opts.out ?? 'stdout',
+              recipients: opts.recipient,
+              justification: opts.justification,
+              destination: opts.out ?? 'stdout',
+              ceiling: opts.ceiling,
             });
-            count = result.count;
-            return result.content;
+            result = exported;
+            return exported.content;
           });
           io.stderr(
-            `Exported ${count} ${kind} from ${unit.code}, ${opts.from} to ${opts.to}; the export is logged as a disclosure.\n`,
+            `Exported ${result?.count ?? 0} ${kind} from ${unit.code}, ${opts.from} to ${opts.to}, marked ${result?.marking}` +
+              `${result?.withheld ? ` (${result.withheld} above ${opts.ceiling} left out)` : ''}; the export is logged as a disclosure to ${opts.recipient.join(', ')}.\n`,
           );
           // The disclosure itself is now in the chain: a checkpoint after it, outside the database.
           await writeAuditCheckpoint(services, config());

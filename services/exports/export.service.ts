@@ -15,9 +15,20 @@ import { selectDecisions } from '../decisions/decision.service.js';
 import { ValidationError } from '../errors.js';
 import { addDays, startOfLocalDay } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
-import { id, isoDate, parseInput, text } from '../validation.js';
+import { id, isoDate, MARKINGS, type Marking, marking, parseInput, text } from '../validation.js';
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
+
+/**
+ * What a disclosure must record (DPA 2018 s.62): who receives the data and why. Where the file goes is recorded
+ * beside them, but it is not a recipient.
+ */
+const disclosureFields = {
+  recipients: z.array(text(200)).min(1, 'name at least one recipient (a person, post or organisation)'),
+  justification: text(500),
+  destination: text(500),
+  channel: text(40).default('cli'),
+};
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 const recordsExportSchema = z
@@ -27,21 +38,24 @@ const recordsExportSchema = z
     from: isoDate,
     to: isoDate,
     format: z.enum(EXPORT_FORMATS, { error: 'must be csv or json' }),
-    /** Where the export goes (file name, requester): recorded in the disclosure. */
-    recipient: text(200),
-    channel: text(40).default('cli'),
+    ...disclosureFields,
+    /** Rows marked above this are left out (counted in the disclosure, never written). */
+    ceiling: marking.default('OFFICIAL-SENSITIVE'),
   })
   .refine((v) => v.from <= v.to, { message: 'must be on or before --to', path: ['from'] });
 
 const auditExportSchema = z.object({
   format: z.enum(EXPORT_FORMATS, { error: 'must be csv or json' }),
-  recipient: text(200),
-  channel: text(40).default('cli'),
+  ...disclosureFields,
 });
 
 export interface ExportResult {
   readonly content: string;
   readonly count: number;
+  /** The file's marking: the highest of any row in it (the audit log holds records' details: OFFICIAL-SENSITIVE). */
+  readonly marking: Marking;
+  /** Rows left out for being marked above the ceiling. */
+  readonly withheld: number;
 }
 
 export interface ExportService {
@@ -59,6 +73,20 @@ function render(rows: Row[], columns: readonly string[], format: ExportFormat): 
     rows.map((r) => columns.map((c) => neutraliseFormula(r[c] ?? null))),
     { header: true, columns: [...columns] },
   );
+}
+
+/**
+ * Records with the file's marking at the top (and, in CSV, the bottom, as on a document): a JSON file is
+ * `{marking, records}`; a CSV file begins and ends with a `# MARKING` line (read it with the comment character `#`).
+ */
+function renderMarked(
+  rows: Row[],
+  columns: readonly string[],
+  format: ExportFormat,
+  fileMarking: Marking,
+): string {
+  if (format === 'json') return `${JSON.stringify({ marking: fileMarking, records: rows }, null, 2)}\n`;
+  return `# ${fileMarking}\n${render(rows, columns, 'csv')}# ${fileMarking}\n`;
 }
 
 function neutraliseFormula(value: string | number | boolean | null): string | number | boolean | null {
@@ -196,6 +224,13 @@ export function createExportService(deps: {
           updated_at: a.updated_at.toISOString(),
         }));
       }
+      // Rows above the ceiling are left out; the file carries the highest marking of the rows it holds.
+      const rank = (m: unknown) => MARKINGS.indexOf((m as Marking) ?? 'OFFICIAL');
+      const kept = rows.filter((r) => rank(r.marking) <= rank(data.ceiling));
+      const fileMarking: Marking = kept.reduce<Marking>(
+        (highest, r) => (rank(r.marking) > rank(highest) ? (r.marking as Marking) : highest),
+        'OFFICIAL',
+      );
       await audit.record(actor, {
         operation: 'disclosure',
         entityType: `${data.kind}_export`,
@@ -206,13 +241,23 @@ export function createExportService(deps: {
           from: data.from,
           to: data.to,
           format: data.format,
-          count: rows.length,
-          ids: rows.map((r) => r.id),
+          count: kept.length,
+          ids: kept.map((r) => r.id),
+          marking: fileMarking,
+          ceiling: data.ceiling,
+          withheld: rows.length - kept.length,
+          justification: data.justification,
+          destination: data.destination,
         },
-        recipients: [data.recipient],
+        recipients: data.recipients,
         channel: data.channel,
       });
-      return { content: render(rows, columns, data.format), count: rows.length };
+      return {
+        content: renderMarked(kept, columns, data.format, fileMarking),
+        count: kept.length,
+        marking: fileMarking,
+        withheld: rows.length - kept.length,
+      };
     },
 
     async exportAudit(actor, input) {
@@ -244,11 +289,17 @@ export function createExportService(deps: {
         entityType: 'audit_export',
         entityId: `1..${events.length}`,
         unitId: null,
-        after: { format: data.format, count: events.length, lastSeq: events.at(-1)?.seq ?? 0 },
-        recipients: [data.recipient],
+        after: {
+          format: data.format,
+          count: events.length,
+          lastSeq: events.at(-1)?.seq ?? 0,
+          justification: data.justification,
+          destination: data.destination,
+        },
+        recipients: data.recipients,
         channel: data.channel,
       });
-      return { content, count: events.length };
+      return { content, count: events.length, marking: 'OFFICIAL-SENSITIVE', withheld: 0 };
     },
   };
 }

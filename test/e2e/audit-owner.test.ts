@@ -221,7 +221,17 @@ describe.skipIf(!base)('the audit log against the owner of its tables (PostgreSQ
         DMM_AUDIT_KEYS_FILE: path.join(dir, 'keys'),
       };
       await fs.writeFile(env.DMM_AUDIT_KEYS_FILE, KEYS, { mode: 0o600 });
-      const exported = await runDmm(env, 'audit', 'export', '--out', path.join(dir, 'audit.json'));
+      const exported = await runDmm(
+        env,
+        'audit',
+        'export',
+        '--out',
+        path.join(dir, 'audit.json'),
+        '--recipient',
+        'Professional Standards',
+        '--justification',
+        'test disclosure',
+      );
       expect(exported.code).toBe(0);
       expect(await runDmm(env, 'audit', 'verify')).toMatchObject({
         code: 0,

@@ -75,7 +75,19 @@ describe.each(BACKENDS)('dmm admin commands on %s', (backend) => {
       'Priority 1 retired: Knife crime.\n',
     );
     expect((await runDmm(env, 'priorities', 'list')).stdout).toMatch(/No active priorities/);
-    const audit = JSON.parse((await runDmm(env, 'audit', 'export')).stdout) as Array<{
+    const audit = JSON.parse(
+      (
+        await runDmm(
+          env,
+          'audit',
+          'export',
+          '--recipient',
+          'Professional Standards',
+          '--justification',
+          'test disclosure',
+        )
+      ).stdout,
+    ) as Array<{
       entityType: string;
       actorLabel: string;
     }>;

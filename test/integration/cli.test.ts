@@ -108,10 +108,19 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
       'csv',
       '--out',
       out,
+      '--recipient',
+      'Professional Standards',
+      '--recipient',
+      'IOPC',
+      '--justification',
+      'IOPC request 2026/118',
     );
     expect(first.code).toBe(0);
     const csv = await fs.readFile(out, 'utf8');
-    expect(csv.split('\n')[0]).toMatch(/^id,unit,meeting_id,decided_at,decision_maker,text,information/);
+    // The file's marking at its top and bottom, then the header.
+    expect(csv.split('\n')[0]).toMatch(/^# OFFICIAL(-SENSITIVE)?$/);
+    expect(csv.trimEnd().split('\n').at(-1)).toBe(csv.split('\n')[0]);
+    expect(csv.split('\n')[1]).toMatch(/^id,unit,meeting_id,decided_at,decision_maker,text,information/);
     expect(csv).toMatch(/Deploy high-visibility patrols/);
     const again = await runDmm(
       env,
@@ -123,10 +132,28 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
       yesterday,
       '--out',
       out,
+      '--recipient',
+      'Professional Standards',
+      '--justification',
+      'test disclosure',
     );
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists/);
-    const audit = JSON.parse((await runDmm(env, 'audit', 'export', '--format', 'json')).stdout) as Array<{
+    const audit = JSON.parse(
+      (
+        await runDmm(
+          env,
+          'audit',
+          'export',
+          '--format',
+          'json',
+          '--recipient',
+          'Professional Standards',
+          '--justification',
+          'test disclosure',
+        )
+      ).stdout,
+    ) as Array<{
       operation: string;
       entityType: string;
       recipients: string[];
@@ -135,11 +162,41 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
       audit
         .filter((e) => e.operation === 'disclosure' && e.entityType === 'decisions_export')
         .map((e) => e.recipients),
-    ).toEqual([[out]]);
+    ).toEqual([['Professional Standards', 'IOPC']]);
+    const disclosure = audit.find((e) => e.entityType === 'decisions_export') as unknown as {
+      after: { justification: string; destination: string; marking: string };
+    };
+    expect(disclosure.after).toMatchObject({ justification: 'IOPC request 2026/118', destination: out });
+    // Without a recipient or a justification, nothing is exported.
+    const unjustified = await runDmm(
+      env,
+      'export',
+      'decisions',
+      '--from',
+      yesterday,
+      '--to',
+      yesterday,
+      '--recipient',
+      'x',
+    );
+    expect(unjustified.code).toBe(2);
+    expect(unjustified.stderr).toMatch(/--justification/);
   });
 
   it('refuses --from after --to, naming the field', async () => {
-    const result = await runDmm(env, 'export', 'actions', '--from', '2026-05-02', '--to', '2026-05-01');
+    const result = await runDmm(
+      env,
+      'export',
+      'actions',
+      '--from',
+      '2026-05-02',
+      '--to',
+      '2026-05-01',
+      '--recipient',
+      'Professional Standards',
+      '--justification',
+      'test disclosure',
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/from: must be on or before --to/);
   });

@@ -102,16 +102,26 @@ describe.each(BACKENDS)('audit chain on %s', (backend) => {
 
   it('exports the chain as CSV and JSON and logs each export as a disclosure', async () => {
     const n = await countEvents();
-    const json = await services.exports.exportAudit(operator, { format: 'json', recipient: 'audit.json' });
+    const json = await services.exports.exportAudit(operator, {
+      format: 'json',
+      recipients: ['auditor'],
+      justification: 'test',
+      destination: 'audit.json',
+    });
     expect(json.count).toBe(n);
     expect(JSON.parse(json.content)).toHaveLength(n);
-    const csv = await services.exports.exportAudit(operator, { format: 'csv', recipient: 'audit.csv' });
+    const csv = await services.exports.exportAudit(operator, {
+      format: 'csv',
+      recipients: ['auditor'],
+      justification: 'test',
+      destination: 'audit.csv',
+    });
     expect(csv.count).toBe(n + 1);
     expect(csv.content.split('\n')[0]).toBe(
       'seq,at,actor_person_id,actor_label,operation,entity_type,entity_id,unit_id,before,after,recipients,channel,prev_hash,hash',
     );
     const disclosures = (await services.audit.list({ entityType: 'audit_export' })).map((e) => e.recipients);
-    expect(disclosures).toEqual([['audit.json'], ['audit.csv']]);
+    expect(disclosures).toEqual([['auditor'], ['auditor']]);
     expect((await services.audit.verify()).ok).toBe(true);
   });
 });
