@@ -295,6 +295,8 @@ export interface ApiTokenTable {
   created_by: string;
   created_at: GeneratedTimestamp;
   last_used_at: Timestamp | null;
+  scopes: ColumnType<string[], string[] | undefined, string[]>;
+  ceiling: ColumnType<string, string | undefined, string>;
 }
 
 export interface PictureWindowCountsTable {

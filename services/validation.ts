@@ -11,7 +11,9 @@ export type Marking = (typeof MARKINGS)[number];
 
 /** Whether an item marked `marking` may be shown where at most `ceiling` may be (MARKINGS is in rank order). */
 export function withinCeiling(marking: Marking | undefined, ceiling: Marking): boolean {
-  return MARKINGS.indexOf(marking ?? 'OFFICIAL') <= MARKINGS.indexOf(ceiling);
+  // A marking this code does not know is taken as above every ceiling.
+  const rank = MARKINGS.indexOf(marking ?? 'OFFICIAL');
+  return rank !== -1 && rank <= MARKINGS.indexOf(ceiling);
 }
 
 // Control characters other than tab/newline/carriage return are refused: PostgreSQL cannot store NUL in text

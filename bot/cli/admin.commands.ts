@@ -236,21 +236,47 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--name <name>', 'what uses it, e.g. "storm-export"')
     .requiredOption('--unit <code>', 'unit it may write to (repeatable)', collect)
     .option('--days <n>', 'days until it expires (1-730)', (v) => idArg(v), 90)
-    .action(async (opts: { name: string; unit: string[]; days: number }) => {
-      await withServices(config(), async (services) => {
-        const unitIds = [];
-        for (const code of opts.unit) unitIds.push((await services.units.getByCode(code)).id);
-        const { token, record } = await services.tokens.create(operatorActor(), {
-          name: opts.name,
-          unitIds,
-          expiresInDays: opts.days,
+    .addOption(
+      new Option(
+        '--scope <scope>',
+        'what it may do: write (import incidents, add forward-look items), read; repeatable',
+      )
+        .choices(['read', 'write'])
+        .argParser((value: string, all: Array<'read' | 'write'> | undefined) => [
+          ...(all ?? []),
+          value as 'read' | 'write',
+        ]),
+    )
+    .addOption(
+      new Option('--ceiling <marking>', 'the highest marking it may read')
+        .choices(['OFFICIAL', 'OFFICIAL-SENSITIVE'])
+        .default('OFFICIAL'),
+    )
+    .action(
+      async (opts: {
+        name: string;
+        unit: string[];
+        days: number;
+        scope?: Array<'read' | 'write'>;
+        ceiling: 'OFFICIAL' | 'OFFICIAL-SENSITIVE';
+      }) => {
+        await withServices(config(), async (services) => {
+          const unitIds = [];
+          for (const code of opts.unit) unitIds.push((await services.units.getByCode(code)).id);
+          const { token, record } = await services.tokens.create(operatorActor(), {
+            name: opts.name,
+            unitIds,
+            expiresInDays: opts.days,
+            scopes: opts.scope ?? ['write'],
+            ceiling: opts.ceiling,
+          });
+          io.stderr(
+            `Token ${record.id} (${record.name}) for ${opts.unit.join(', ')}: ${record.scopes.join(' and ')}, reads up to ${record.ceiling}, expires ${record.expiresAt.toISOString()}. It is shown once; store it now:\n`,
+          );
+          io.stdout(`${token}\n`);
         });
-        io.stderr(
-          `Token ${record.id} (${record.name}) for ${opts.unit.join(', ')}, expires ${record.expiresAt.toISOString()}. It is shown once; store it now:\n`,
-        );
-        io.stdout(`${token}\n`);
-      });
-    });
+      },
+    );
   tokens
     .command('list')
     .description('list tokens (never the secret)')

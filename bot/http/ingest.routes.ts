@@ -12,6 +12,7 @@ import { ImportFileError } from '../../services/incidents/csv-reader.js';
 import { loadProfile, ProfileError } from '../../services/incidents/profile.js';
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
+import { withinCeiling } from '../../services/validation.js';
 import type { HttpServer } from './server.js';
 import { sendJson } from './server.js';
 
@@ -143,14 +144,14 @@ export function addIngestRoutes(
   logger: Logger,
   options: { readonly profilesDir?: string | undefined } = {},
 ): void {
-  async function authenticate(req: http.IncomingMessage, url: URL) {
+  async function authenticate(req: http.IncomingMessage, url: URL, access: 'read' | 'write' = 'write') {
     const header = req.headers.authorization ?? '';
     const presented = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
     const auth = await services.tokens.authenticate(presented);
     const code = url.searchParams.get('unit');
     if (!code) throw new HttpError(400, 'missing_unit', 'Name the unit with ?unit=<code>.');
     const unit = await services.units.getByCode(code);
-    services.tokens.assertUnit(auth.token, unit.id, unit.code);
+    services.tokens.assertUnit(auth.token, unit.id, unit.code, access);
     return { ...auth, unit };
   }
 
@@ -245,16 +246,18 @@ export function addIngestRoutes(
     'GET',
     '/api/v1/forward-look',
     handle(async (req, res, url) => {
-      const { actor, unit } = await authenticate(req, url);
+      const { actor, unit, token } = await authenticate(req, url, 'read');
       const hours = Math.min(168, Math.max(1, Number(url.searchParams.get('hours') ?? 24) || 24));
       const from = services.clock.now();
-      const items = await services.forwardLook.listBetween(
+      const all = await services.forwardLook.listBetween(
         actor,
         unit.id,
         from,
         new Date(from.getTime() + hours * 3_600_000),
       );
-      sendJson(res, 200, { items });
+      // Nothing above the token's ceiling: such items are counted, never sent.
+      const items = all.filter((item) => withinCeiling(item.marking, token.ceiling));
+      sendJson(res, 200, { items, withheld: all.length - items.length, ceiling: token.ceiling });
     }),
   );
 

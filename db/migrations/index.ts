@@ -17,6 +17,7 @@ import * as m0011 from './0011-submissions.js';
 import * as m0012 from './0012-import-integrity.js';
 import * as m0013 from './0013-brief-revisions.js';
 import * as m0014 from './0014-audit-keys.js';
+import * as m0015 from './0015-token-scopes.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -33,6 +34,7 @@ const migrations: Record<string, Migration> = {
   '0012-import-integrity': m0012,
   '0013-brief-revisions': m0013,
   '0014-audit-keys': m0014,
+  '0015-token-scopes': m0015,
 };
 
 export const migrationProvider: MigrationProvider = {

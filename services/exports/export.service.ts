@@ -15,7 +15,16 @@ import { selectDecisions } from '../decisions/decision.service.js';
 import { ValidationError } from '../errors.js';
 import { addDays, startOfLocalDay } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
-import { id, isoDate, MARKINGS, type Marking, marking, parseInput, text } from '../validation.js';
+import {
+  id,
+  isoDate,
+  MARKINGS,
+  type Marking,
+  marking,
+  parseInput,
+  text,
+  withinCeiling,
+} from '../validation.js';
 
 export const EXPORT_FORMATS = ['csv', 'json'] as const;
 
@@ -226,7 +235,7 @@ export function createExportService(deps: {
       }
       // Rows above the ceiling are left out; the file carries the highest marking of the rows it holds.
       const rank = (m: unknown) => MARKINGS.indexOf((m as Marking) ?? 'OFFICIAL');
-      const kept = rows.filter((r) => rank(r.marking) <= rank(data.ceiling));
+      const kept = rows.filter((r) => withinCeiling(r.marking as Marking, data.ceiling));
       const fileMarking: Marking = kept.reduce<Marking>(
         (highest, r) => (rank(r.marking) > rank(highest) ? (r.marking as Marking) : highest),
         'OFFICIAL',

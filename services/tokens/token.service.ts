@@ -1,7 +1,8 @@
 /**
  * Bearer tokens for the ingest API. A token is 32 random bytes, shown once when created; only its SHA-256 hash
  * is stored (a fast hash is right for high-entropy random secrets: there is nothing to brute-force), so a
- * database leak does not leak usable tokens. Each token names the units it may write to and expires.
+ * database leak does not leak usable tokens. Each token names the units it may use, what it may do there (read,
+ * write) and the highest marking it may read, and expires.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
@@ -11,7 +12,7 @@ import { type Actor, createSystemActor, type SystemActor } from '../access/actor
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { DomainError, ForbiddenError, NotFoundError } from '../errors.js';
-import { id, parseInput, text } from '../validation.js';
+import { id, type Marking, marking, parseInput, text } from '../validation.js';
 
 const PREFIX = 'dmm_';
 
@@ -21,6 +22,9 @@ export interface ApiToken {
   /** The first characters of the token, to recognise it in lists. */
   readonly prefix: string;
   readonly unitIds: readonly number[];
+  readonly scopes: readonly TokenScope[];
+  /** The highest marking the token may read (items above it are left out of what it reads). */
+  readonly ceiling: Marking;
   readonly expiresAt: Date;
   readonly revokedAt: Date | null;
   readonly lastUsedAt: Date | null;
@@ -32,9 +36,17 @@ export interface AuthenticatedToken {
   readonly actor: SystemActor;
 }
 
+export const TOKEN_SCOPES = ['read', 'write'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
 const createSchema = z.object({
   name: text(100),
   unitIds: z.array(id).min(1, 'must name at least one unit'),
+  scopes: z
+    .array(z.enum(TOKEN_SCOPES, { error: 'must be read or write' }))
+    .min(1, 'must name read, write or both')
+    .default(['write']),
+  ceiling: marking.default('OFFICIAL'),
   expiresInDays: z.number().int().min(1).max(730).default(90),
 });
 
@@ -44,8 +56,8 @@ export interface TokenService {
   revoke(actor: Actor, tokenId: number): Promise<ApiToken>;
   /** Checks a presented token; throws DomainError UNAUTHENTICATED with a reason that says what to do. */
   authenticate(presented: string | undefined): Promise<AuthenticatedToken>;
-  /** Throws FORBIDDEN unless the token may write to the unit. */
-  assertUnit(token: ApiToken, unitId: number, unitCode: string): void;
+  /** Throws FORBIDDEN unless the token may read or write (`access`) on the unit. */
+  assertUnit(token: ApiToken, unitId: number, unitCode: string, access: TokenScope): void;
 }
 
 function hash(token: string): string {
@@ -63,6 +75,8 @@ export function createTokenService(deps: {
     name: string;
     token_prefix: string;
     unit_ids: number[];
+    scopes: string[];
+    ceiling: string;
     expires_at: Date;
     revoked_at: Date | null;
     last_used_at: Date | null;
@@ -71,6 +85,8 @@ export function createTokenService(deps: {
     name: r.name,
     prefix: r.token_prefix,
     unitIds: r.unit_ids,
+    scopes: r.scopes as TokenScope[],
+    ceiling: r.ceiling as Marking,
     expiresAt: r.expires_at,
     revokedAt: r.revoked_at,
     lastUsedAt: r.last_used_at,
@@ -92,6 +108,8 @@ export function createTokenService(deps: {
             token_prefix: token.slice(0, PREFIX.length + 6),
             token_hash: hash(token),
             unit_ids: data.unitIds,
+            scopes: [...new Set(data.scopes)].sort(),
+            ceiling: data.ceiling,
             expires_at: expiresAt,
             created_by: actor.label,
           })
@@ -169,11 +187,16 @@ export function createTokenService(deps: {
       return { token: toToken(row), actor: createSystemActor(`token:${row.name}`) };
     },
 
-    assertUnit(token, unitId, unitCode) {
+    assertUnit(token, unitId, unitCode, access) {
+      const verb = access === 'read' ? 'read' : 'write to';
       if (!token.unitIds.includes(unitId)) {
-        throw new ForbiddenError(`The API token ${token.name} may not write to unit ${unitCode}.`, {
-          unitId,
-        });
+        throw new ForbiddenError(`The API token ${token.name} may not ${verb} unit ${unitCode}.`, { unitId });
+      }
+      if (!token.scopes.includes(access)) {
+        throw new ForbiddenError(
+          `The API token ${token.name} may only ${token.scopes.join(' and ')}; it may not ${verb} unit ${unitCode}. Ask an admin for a token with --scope ${access}.`,
+          { unitId },
+        );
       }
     },
   };

@@ -190,13 +190,48 @@ describe.each(BACKENDS)('ingest API on %s', (backend) => {
     expect(((await bad.json()) as { message: string }).message).toMatch(
       /kind: must be one of event, operation/,
     );
-    const list = (await (
-      await fetch(`${ctx.url}/api/v1/forward-look?unit=north`, {
-        headers: { authorization: `Bearer ${token}` },
-      })
-    ).json()) as {
+    const sensitive = await fetch(`${ctx.url}/api/v1/forward-look?unit=north`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        kind: 'operation',
+        title: 'Warrant at the Elm Road address',
+        startsAt: '2026-04-10T15:00:00Z',
+        marking: 'OFFICIAL-SENSITIVE',
+      }),
+    });
+    expect(sensitive.status).toBe(201);
+    const list = (bearer: string) =>
+      fetch(`${ctx.url}/api/v1/forward-look?unit=north`, { headers: { authorization: `Bearer ${bearer}` } });
+    // A token made to write (the default) may not read (issue 14; on 54b6730 it read OFFICIAL-SENSITIVE items).
+    const refused = await list(token);
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { message: string }).message).toMatch(
+      /may only write; it may not read unit north\. Ask an admin for a token with --scope read/,
+    );
+    const north = (await ctx.services.units.getByCode('north')).id;
+    const reader = async (ceiling: 'OFFICIAL' | 'OFFICIAL-SENSITIVE') =>
+      (
+        await ctx.services.tokens.create(operator, {
+          name: `reader-${ceiling}`,
+          unitIds: [north],
+          scopes: ['read'],
+          ceiling,
+          expiresInDays: 1,
+        })
+      ).token;
+    const official = (await (await list(await reader('OFFICIAL'))).json()) as {
+      items: Array<{ title: string }>;
+      withheld: number;
+    };
+    expect(official.items.map((i) => i.title)).toEqual(['Prison release, subject on licence']);
+    expect(official.withheld).toBe(1);
+    const full = (await (await list(await reader('OFFICIAL-SENSITIVE'))).json()) as {
       items: Array<{ title: string }>;
     };
-    expect(list.items.map((i) => i.title)).toEqual(['Prison release, subject on licence']);
+    expect(full.items.map((i) => i.title)).toEqual([
+      'Prison release, subject on licence',
+      'Warrant at the Elm Road address',
+    ]);
   });
 });
