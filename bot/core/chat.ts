@@ -226,7 +226,7 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
       const actor = await actorOn(ctx.personId, ctx.unitId);
       const place = ownPlace(actor);
       return {
-        conversation: { actor, unitId: ctx.unitId, ...place },
+        conversation: { actor, unitId: ctx.unitId, ...place, surface: ctx.platform },
         place,
         personId: ctx.personId,
       };
@@ -244,7 +244,12 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
         : own.audience === 'partner' || binding?.audience === 'partner'
           ? { audience: 'partner', ceiling: 'OFFICIAL', shared: true }
           : { audience: 'internal', ceiling: binding?.ceiling ?? 'OFFICIAL', shared: true };
-    return { conversation: { actor, unitId, ...place }, place, personId: person.id, binding };
+    return {
+      conversation: { actor, unitId, ...place, surface: ctx.platform },
+      place,
+      personId: person.id,
+      binding,
+    };
   }
 
   /** A pointer to what was withheld here, for the person. */

@@ -28,6 +28,8 @@ export interface Viewer {
    * record allows, since whoever presses is checked by the services then.
    */
   readonly shared?: boolean;
+  /** Where the viewer is (slack, teams, console): recorded with the consultations their views make. */
+  readonly surface?: string;
 }
 
 export interface Views {
@@ -66,7 +68,23 @@ export function createViews(deps: { services: Services }): Views {
 
   async function briefView(viewer: Viewer, date?: string): Promise<BriefView> {
     const brief = await services.briefs.get(viewer.actor, viewer.unitId, date);
-    return viewBrief(brief, { audience: viewer.audience, ceiling: viewer.ceiling });
+    const view = viewBrief(brief, { audience: viewer.audience, ceiling: viewer.ceiling });
+    // DPA 2018 s.62: a brief shown in chat or the console (incident references, records) is a consultation,
+    // logged as the CLI logs what it prints.
+    await services.audit.record(viewer.actor, {
+      operation: 'consultation',
+      entityType: 'brief',
+      entityId: `${brief.unit.code}:${brief.localDate}`,
+      unitId: viewer.unitId,
+      after: {
+        audience: view.audience,
+        marking: view.marking,
+        exceptions: view.audience === 'internal' ? view.exceptions.items.map((e) => e.reference) : [],
+        withheld: view.audience === 'internal' ? view.withheld.count : null,
+      },
+      channel: viewer.surface ?? 'chat',
+    });
+    return view;
   }
 
   return {

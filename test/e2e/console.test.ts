@@ -45,6 +45,20 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     return found;
   };
 
+  it('logs a brief shown in the console as a consultation, as the CLI logs what it prints (issue 14; none on 54b6730)', async () => {
+    const before = await ctx.services.audit.list({ entityType: 'brief' });
+    await say(f.member.personId, 'dmm brief');
+    const after = await ctx.services.audit.list({ entityType: 'brief' });
+    const consulted = after.slice(before.length).filter((e) => e.operation === 'consultation');
+    expect(consulted).toHaveLength(1);
+    expect(consulted[0]).toMatchObject({
+      actorPersonId: f.member.personId,
+      channel: 'console',
+      entityId: expect.stringMatching(/^console:\d{4}-\d{2}-\d{2}$/),
+      after: { audience: 'internal', exceptions: [] },
+    });
+  });
+
   it('serves the page, the official renderer and the unit people', async () => {
     const page = await fetch(`${ctx.url}/console`);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'self'");
