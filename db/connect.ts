@@ -5,11 +5,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import lockfile from 'proper-lockfile';
 import { redactUrl } from '../config.js';
 import type { Database } from './database.js';
+import { PGliteDialect } from './pglite-dialect.js';
 import { typeParsers } from './type-parsers.js';
 
 export type DatabaseKind = 'pglite' | 'postgres';

@@ -1,6 +1,5 @@
 /** Applies and inspects migrations; the same list runs on PGlite and PostgreSQL. */
-import { type Kysely, sql } from 'kysely';
-import { Migrator } from 'kysely/migration';
+import { type Kysely, Migrator, sql } from 'kysely';
 import { migrationNames, migrationProvider } from './migrations/index.js';
 
 export interface MigrationReport {

@@ -2,7 +2,7 @@
  * The ordered list of migrations. Listed statically (not read from the file system) so the same list runs
  * from source, from tests and from any bundle. Append only; never edit or reorder a released migration.
  */
-import type { Migration, MigrationProvider } from 'kysely/migration';
+import type { Migration, MigrationProvider } from 'kysely';
 import * as m0001 from './0001-core.js';
 import * as m0002 from './0002-incidents.js';
 import * as m0003 from './0003-forward-look-and-briefs.js';
