@@ -147,8 +147,13 @@ export interface AuditService {
    * reports the first problem.
    */
   verify(options?: { checkpoints?: readonly AuditCheckpoint[] }): Promise<VerifyResult>;
-  /** The head of the chain now, signed with the current key: to be kept outside the database. */
-  checkpoint(): Promise<AuditCheckpoint>;
+  /**
+   * The head of the chain now (in `trx`, if given), signed with the current key: to be kept outside the database.
+   * Throws when no keys are configured.
+   */
+  checkpoint(trx?: Transaction<Database>): Promise<AuditCheckpoint>;
+  /** Whether events are signed with keys (and checkpoints can be made). */
+  readonly keyed: boolean;
   /** Events in sequence order, optionally limited to a time range [from, to). */
   list(filter?: { from?: Date; to?: Date; entityType?: string; entityId?: string }): Promise<AuditEvent[]>;
 }
@@ -310,14 +315,15 @@ export function createAuditService(deps: {
     return { ok: true, checked, headSeq: head.seq, checkpoints: checkpoints.length };
   }
 
-  async function checkpoint(): Promise<AuditCheckpoint> {
+  async function checkpoint(trx?: Transaction<Database>): Promise<AuditCheckpoint> {
     if (!keyring) throw new Error('audit checkpoints need audit keys (DMM_AUDIT_KEY or DMM_AUDIT_KEYS_FILE)');
-    const head = await db
+    const q = trx ?? db;
+    const head = await q
       .selectFrom('audit_head')
       .select(['seq', 'hash'])
       .where('id', '=', 1)
       .executeTakeFirstOrThrow();
-    const keyed = await db
+    const keyed = await q
       .selectFrom('audit_events')
       .select((eb) => eb.fn.min<number>('seq').as('first'))
       .where('key_id', 'is not', null)
@@ -342,5 +348,5 @@ export function createAuditService(deps: {
   const record = (actor: Actor, input: AuditEventInput) =>
     db.transaction().execute((trx) => append(trx, actor, input));
 
-  return { append, record, verify, checkpoint, list };
+  return { append, record, verify, checkpoint, list, keyed: keyring !== undefined };
 }

@@ -699,6 +699,8 @@ export function createMeetingService(deps: {
             })),
             attendees: attendees.map((a) => ({ name: a.display_name, present: a.present })),
             ...source,
+            // The day's minutes carry the audit chain's head, signed, outside the database.
+            auditCheckpoint: audit.keyed ? await audit.checkpoint(trx) : undefined,
           });
           const closed = await trx
             .updateTable('meetings')

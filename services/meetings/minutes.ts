@@ -4,6 +4,7 @@
  * escaped so it shows literally and cannot break the document's structure.
  */
 
+import type { AuditCheckpoint } from '../audit/audit-keys.js';
 import { formatLocal } from '../time.js';
 import type { Unit } from '../units/unit.service.js';
 import type { Marking } from '../validation.js';
@@ -47,6 +48,8 @@ export interface MinutesInput {
     result: string | null;
     marking: Marking;
   }>;
+  /** The audit chain's head as the meeting closed, signed: the minutes carry it outside the database. */
+  readonly auditCheckpoint?: AuditCheckpoint | undefined;
 }
 
 /**
@@ -129,6 +132,15 @@ export function buildMinutes(input: MinutesInput): string {
         `| A-${a.id}: ${esc(a.title)}${mark} | ${esc(a.owner)} | ${a.dueOn ?? 'no date'} | ${a.category} | ${status} |`,
       );
     }
+  }
+  if (input.auditCheckpoint) {
+    // The whole signed checkpoint: copied into a file, `dmm audit verify --checkpoints FILE` holds the log to it.
+    lines.push(
+      '',
+      `Audit checkpoint at close (event ${input.auditCheckpoint.seq}; \`dmm audit verify --checkpoints FILE\` checks it):`,
+      '',
+      `    ${JSON.stringify(input.auditCheckpoint)}`,
+    );
   }
   lines.push('', `**${marking}**`, '');
   return lines.join('\n');

@@ -70,6 +70,16 @@ describe('backups that verify', () => {
     expect(
       (await runDmm(env, 'audit', 'export', '--out', path.join(dir, 'audit.json'), ...DISCLOSE)).code,
     ).toBe(0);
+    // The day's minutes carry a signed checkpoint of the chain as the meeting closed; it verifies as one.
+    const minutes = await runDmm(env, 'minutes');
+    const line = /^ {4}(\{"seq".*\})$/m.exec(minutes.stdout)?.[1];
+    expect(minutes.stdout).toMatch(/Audit checkpoint at close \(event \d+;/);
+    const fromMinutes = path.join(dir, 'from-minutes.jsonl');
+    await fs.writeFile(fromMinutes, `${line}\n`);
+    expect(await runDmm(env, 'audit', 'verify', '--checkpoints', fromMinutes)).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/against 2 checkpoint/),
+    });
     const copy = path.join(dir, 'pglite-copy');
     await fs.cp(original, copy, { recursive: true });
     const verified = await runDmm({ ...env, DATA_DIR: copy }, 'audit', 'verify');
