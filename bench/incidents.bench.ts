@@ -8,7 +8,7 @@
  * - ingest API: incidents/s with 4 concurrent clients posting 1,000-record batches (goal: >= 5,000/s).
  * Sizes can be lowered with BENCH_IMPORT_ROWS, BENCH_HISTORY_ROWS, BENCH_WINDOW_ROWS for a quick run.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -60,28 +60,32 @@ async function writeCsv(file: string, rows: number): Promise<void> {
   await new Promise<void>((resolve) => out.end(resolve));
 }
 
-/** Runs bench/import-child.ts in a process of its own; resolves with what it printed. */
+/** Runs bench/import-child.mjs (the compiled service, built first if stale) in a process of its own. */
 function importInChild(options: {
   url: string;
   schema: string;
   unitId: number;
   file: string;
 }): Promise<{ inserted: number; ms: number; maxRssMb: number }> {
+  const built = spawnSync(
+    process.execPath,
+    [path.join(import.meta.dirname, '..', 'bin', 'build.js'), '--if-stale'],
+    {
+      stdio: 'inherit',
+    },
+  );
+  if (built.status !== 0) return Promise.reject(new Error('the build failed'));
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, 'import-child.ts')],
-      {
-        env: {
-          ...process.env,
-          BENCH_CHILD_URL: options.url,
-          BENCH_CHILD_SCHEMA: options.schema,
-          BENCH_CHILD_UNIT: String(options.unitId),
-          BENCH_CHILD_FILE: options.file,
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
+    const child = spawn(process.execPath, [path.join(import.meta.dirname, 'import-child.mjs')], {
+      env: {
+        ...process.env,
+        BENCH_CHILD_URL: options.url,
+        BENCH_CHILD_SCHEMA: options.schema,
+        BENCH_CHILD_UNIT: String(options.unitId),
+        BENCH_CHILD_FILE: options.file,
       },
-    );
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d) => {
       out += d;

@@ -1,12 +1,10 @@
-/**
- * The import of the bench, run in a child process of its own (`npm run bench` spawns it) so that its peak RSS is
- * the import's alone: the kernel's high-water mark (`maxRSS`) of a process that did nothing else. Prints one
- * JSON line: {inserted, ms, maxRssMb}.
- */
-import { connectPostgres } from '../db/connect.js';
-import { createSystemActor } from '../services/access/actor.js';
-import { createFixedClock } from '../services/clock.js';
-import { createServices } from '../services/index.js';
+// The import of the bench, run on the compiled service (dist/) in a child process of its own (`npm run bench`
+// spawns it) so that its peak RSS is the import's alone: the kernel's high-water mark (maxRSS) of a process that
+// did nothing else, running what `dmm import incidents` runs. Prints one JSON line: {inserted, ms, maxRssMb}.
+import { connectPostgres } from '../dist/db/connect.js';
+import { createSystemActor } from '../dist/services/access/actor.js';
+import { createFixedClock } from '../dist/services/clock.js';
+import { createServices } from '../dist/services/index.js';
 
 const {
   BENCH_CHILD_URL: url,
