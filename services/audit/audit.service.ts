@@ -100,7 +100,8 @@ export function computeEventHash(prevHash: string, fields: HashedFields, key?: A
   return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
 }
 
-function fieldsOfRow(row: AuditEventRow): HashedFields {
+/** The hashed fields of a stored event (its time as the ISO text it was hashed with). */
+export function fieldsOfRow(row: AuditEventRow): HashedFields {
   return {
     seq: row.seq,
     at: row.at.toISOString(),
