@@ -88,6 +88,8 @@ export async function connectPglite(options: PgliteOptions): Promise<DatabaseHan
     // it names is gone from this machine, the lock is taken over at once.
     if (!Number.isFinite(pid) || processAlive(pid))
       throw new DatabaseLockedError(directory, Number.isFinite(pid) ? pid : undefined);
+    // Two processes starting in the same few milliseconds after a crash could both get here; that window is
+    // accepted (a service manager starts one).
     await fs.rm(path.join(directory, 'dmm.lock'), { recursive: true, force: true });
     try {
       release = await lock();
