@@ -158,6 +158,9 @@ function partnerBlocks(v: PartnerBriefView): CardBlock[] {
       text: `${v.window.hours} hours to ${v.window.end.slice(0, 16).replace('T', ' ')} UTC`,
       subtle: true,
     },
+    ...(revisionText(v, 'UTC')
+      ? [{ type: 'notice' as const, tone: 'accent' as const, text: revisionText(v, 'UTC') as string }]
+      : []),
     { type: 'text', text: `${t.count} incidents (28-day mean ${t.baselineMean})${flagText(t.flag)}.` },
     ...countsTable('By type of incident', v.incidents.byChapter),
     ...countsTable('By area', v.incidents.hotspots),

@@ -119,6 +119,7 @@ describe('a brief after late incidents', () => {
     );
     const partner = JSON.stringify(updates.find((u) => u.args.channel === 'C0LATEPARTNER')?.args);
     expect(partner).toContain('Partner brief');
+    expect(partner).toMatch(/Updated Thu 15 Jan 2026 09:30: 3 incidents arrived late/);
     expect(partner).not.toContain('L-3');
     // Once is enough: a further tick sends nothing more.
     await scheduler.tick();
