@@ -485,7 +485,8 @@ export function createIncidentImportService(deps: {
     pending: readonly Pending[],
     rejects: readonly ImportReject[],
     delta: Counters,
-    local: Map<number, RecordOutcome>,
+    /** Per-record outcomes, when the caller wants them (the API); a file import counts only. */
+    local: Map<number, RecordOutcome> | undefined,
   ) {
     const allRejects = [...rejects];
     const reject = (p: Pending, reason: string) =>
@@ -519,7 +520,7 @@ export function createIncidentImportService(deps: {
       const conflicts = firsts.filter((p) => !insertedRefs.has(p.incident.reference));
       for (const p of firsts) {
         if (insertedRefs.has(p.incident.reference))
-          local.set(p.rowNumber, { status: 'inserted', reference: p.incident.reference });
+          local?.set(p.rowNumber, { status: 'inserted', reference: p.incident.reference });
       }
 
       // References already stored (by an earlier import, or by an earlier row of this file) are compared with
@@ -537,7 +538,7 @@ export function createIncidentImportService(deps: {
           if (!found) throw new Error(`incident ${p.incident.reference} conflicted but cannot be read`);
           if (found.content_hash === p.hash) {
             delta.unchanged += 1;
-            local.set(p.rowNumber, { status: 'unchanged', reference: p.incident.reference });
+            local?.set(p.rowNumber, { status: 'unchanged', reference: p.incident.reference });
           } else {
             const change = await updateIncident(
               trx,
@@ -549,7 +550,7 @@ export function createIncidentImportService(deps: {
             touch(change.before.event_at);
             touch(change.after.event_at);
             delta.updated += 1;
-            local.set(p.rowNumber, { status: 'updated', reference: p.incident.reference });
+            local?.set(p.rowNumber, { status: 'updated', reference: p.incident.reference });
           }
         }
         // A suspected repeat with nothing stored under its reference shares only a digest with an earlier row
@@ -567,7 +568,7 @@ export function createIncidentImportService(deps: {
             if (!addedRefs.delete(p.incident.reference)) continue;
             newRows.add(p);
             touch(eventAt(p.incident));
-            local.set(p.rowNumber, { status: 'inserted', reference: p.incident.reference });
+            local?.set(p.rowNumber, { status: 'inserted', reference: p.incident.reference });
           }
         }
         for (const p of repeats) {
@@ -576,7 +577,7 @@ export function createIncidentImportService(deps: {
           if (!found) throw new Error(`incident ${p.incident.reference} cannot be read after its insert`);
           if (found.content_hash === p.hash) {
             delta.merged += 1;
-            local.set(p.rowNumber, { status: 'merged', reference: p.incident.reference });
+            local?.set(p.rowNumber, { status: 'merged', reference: p.incident.reference });
           } else {
             reject(
               p,
@@ -602,7 +603,7 @@ export function createIncidentImportService(deps: {
           .execute();
         delta.rejected += allRejects.length;
         for (const r of allRejects)
-          local.set(r.rowNumber, { status: 'rejected', field: r.field, reason: r.reason });
+          local?.set(r.rowNumber, { status: 'rejected', field: r.field, reason: r.reason });
       }
       if (touched.length > 0) {
         const [from, to] = [new Date(Math.min(...touched)), new Date(Math.max(...touched))];
@@ -652,7 +653,7 @@ export function createIncidentImportService(deps: {
     outcomes: Map<number, RecordOutcome> | undefined,
   ): Promise<void> {
     const delta = zeroCounters();
-    const local = new Map<number, RecordOutcome>();
+    const local = outcomes ? new Map<number, RecordOutcome>() : undefined;
     try {
       await writeChunkOnce(actor, batchId, unitId, pending, rejects, delta, local);
     } catch (error) {
@@ -695,7 +696,7 @@ export function createIncidentImportService(deps: {
       return;
     }
     for (const key of Object.keys(delta) as (keyof Counters)[]) counters[key] += delta[key];
-    for (const [row, outcome] of local) outcomes?.set(row, outcome);
+    for (const [row, outcome] of local ?? []) outcomes?.set(row, outcome);
   }
 
   async function updateIncident(
