@@ -17,7 +17,7 @@ import { computeEventHash, fieldsOfRow, GENESIS_HASH } from '../../services/audi
 import { type AuditCheckpoint, parseKeys } from '../../services/audit/audit-keys.js';
 import { createFixedClock } from '../../services/clock.js';
 import { createServices, type Services } from '../../services/index.js';
-import { runDmm } from '../support/cli.js';
+import { DISCLOSURE, runDmm } from '../support/cli.js';
 
 const base = process.env.TEST_DATABASE_URL;
 const KEYS = `k1 ${randomBytes(32).toString('base64')}\nk2 ${randomBytes(32).toString('base64')}\n`;
@@ -215,10 +215,7 @@ describe.skipIf(!base)('the audit log against the owner of its tables (PostgreSQ
         'export',
         '--out',
         path.join(dir, 'audit.json'),
-        '--recipient',
-        'Professional Standards',
-        '--justification',
-        'test disclosure',
+        ...DISCLOSURE,
       );
       expect(exported.code).toBe(0);
       expect(await runDmm(env, 'audit', 'verify')).toMatchObject({

@@ -11,10 +11,9 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectPostgres } from '../../db/connect.js';
-import { runDmm } from '../support/cli.js';
+import { DISCLOSURE, runDmm } from '../support/cli.js';
 
 const base = process.env.TEST_DATABASE_URL;
-const DISCLOSE = ['--recipient', 'Records management', '--justification', 'backup drill'];
 
 describe('backups that verify', () => {
   let dir: string;
@@ -68,7 +67,7 @@ describe('backups that verify', () => {
     const env = { DATA_DIR: original, LOG_LEVEL: 'silent' };
     expect((await runDmm(env, 'demo')).code).toBe(0);
     expect(
-      (await runDmm(env, 'audit', 'export', '--out', path.join(dir, 'audit.json'), ...DISCLOSE)).code,
+      (await runDmm(env, 'audit', 'export', '--out', path.join(dir, 'audit.json'), ...DISCLOSURE)).code,
     ).toBe(0);
     // The day's minutes carry a signed checkpoint of the chain as the meeting closed; it verifies as one.
     const minutes = await runDmm(env, 'minutes');

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runDmm, useCliEnvironment } from '../support/cli.js';
+import { DISCLOSURE, runDmm, useCliEnvironment } from '../support/cli.js';
 import { BACKENDS } from '../support/database.js';
 
 describe.each(BACKENDS)('dmm admin commands on %s', (backend) => {
@@ -75,19 +75,7 @@ describe.each(BACKENDS)('dmm admin commands on %s', (backend) => {
       'Priority 1 retired: Knife crime.\n',
     );
     expect((await runDmm(env, 'priorities', 'list')).stdout).toMatch(/No active priorities/);
-    const audit = JSON.parse(
-      (
-        await runDmm(
-          env,
-          'audit',
-          'export',
-          '--recipient',
-          'Professional Standards',
-          '--justification',
-          'test disclosure',
-        )
-      ).stdout,
-    ) as Array<{
+    const audit = JSON.parse((await runDmm(env, 'audit', 'export', ...DISCLOSURE)).stdout) as Array<{
       entityType: string;
       actorLabel: string;
     }>;

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../config.js';
 import { openDatabase } from '../../db/connect.js';
 import { addDays, localDateOf } from '../../services/time.js';
-import { runDmm, useCliEnvironment } from '../support/cli.js';
+import { DISCLOSURE, runDmm, useCliEnvironment } from '../support/cli.js';
 import { BACKENDS } from '../support/database.js';
 
 describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
@@ -132,27 +132,12 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
       yesterday,
       '--out',
       out,
-      '--recipient',
-      'Professional Standards',
-      '--justification',
-      'test disclosure',
+      ...DISCLOSURE,
     );
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already exists/);
     const audit = JSON.parse(
-      (
-        await runDmm(
-          env,
-          'audit',
-          'export',
-          '--format',
-          'json',
-          '--recipient',
-          'Professional Standards',
-          '--justification',
-          'test disclosure',
-        )
-      ).stdout,
+      (await runDmm(env, 'audit', 'export', '--format', 'json', ...DISCLOSURE)).stdout,
     ) as Array<{
       operation: string;
       entityType: string;
@@ -192,10 +177,7 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
       '2026-05-02',
       '--to',
       '2026-05-01',
-      '--recipient',
-      'Professional Standards',
-      '--justification',
-      'test disclosure',
+      ...DISCLOSURE,
     );
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/from: must be on or before --to/);

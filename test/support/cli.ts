@@ -12,6 +12,14 @@ export interface CliRun {
   readonly stderr: string;
 }
 
+/** What every export must say (DPA 2018 s.62): who receives it and why. */
+export const DISCLOSURE = [
+  '--recipient',
+  'Professional Standards',
+  '--justification',
+  'test disclosure',
+] as const;
+
 export async function runDmm(env: Record<string, string>, ...argv: string[]): Promise<CliRun> {
   let stdout = '';
   let stderr = '';
