@@ -773,8 +773,44 @@ export function createIncidentImportService(deps: {
   const active = new Set<number>();
 
   /**
-   * Runs an import holding the batch's session lock on a connection of its own: the lock lives exactly as long
-   * as the importing process (or its connection), so another process can tell a live import from a dead one.
+   * The one connection that holds the session locks of this process's running imports (PostgreSQL): reserved
+   * while any import runs, released after the last. One for all of them, so that imports at once never hold the
+   * pool's every connection while they wait for one to write with (a connection each did, at the pool's size).
+   */
+  let lockHolder:
+    | { conn: Promise<Kysely<Database>>; release: () => void; finished: Promise<void> }
+    | undefined;
+  let holding = 0;
+
+  function holder(): Promise<Kysely<Database>> {
+    if (!lockHolder) {
+      let release: () => void = () => {};
+      let lend: (conn: Kysely<Database>) => void = () => {};
+      let refuse: (error: unknown) => void = () => {};
+      const done = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const conn = new Promise<Kysely<Database>>((resolve, reject) => {
+        lend = resolve;
+        refuse = reject;
+      });
+      const finished = db.connection().execute(async (c) => {
+        lend(c);
+        await done;
+      });
+      // No connection to be had (the database is gone): the import waiting for it fails instead of hanging.
+      finished.catch((error: unknown) => {
+        refuse(error);
+        lockHolder = undefined;
+      });
+      lockHolder = { conn, release, finished };
+    }
+    return lockHolder.conn;
+  }
+
+  /**
+   * Runs an import holding the batch's session lock: the lock lives exactly as long as the importing process (or
+   * its connection), so another process can tell a live import from a dead one (recoverInterrupted).
    */
   async function whileImporting<T>(batchId: number, run: () => Promise<T>): Promise<T> {
     active.add(batchId);
@@ -782,16 +818,23 @@ export function createIncidentImportService(deps: {
       // Embedded PGlite has one connection (reserving it would stall the import) and one process: the lock on its
       // directory already says that no other process can be importing.
       if (!sessionLocks) return await run();
-      return await db.connection().execute(async (conn) => {
+      holding += 1;
+      const conn = await holder();
+      try {
         await sql`select pg_advisory_lock(${IMPORT_LOCK_CLASS}::int, ${batchId}::int)`.execute(conn);
-        try {
-          return await run();
-        } finally {
-          await sql`select pg_advisory_unlock(${IMPORT_LOCK_CLASS}::int, ${batchId}::int)`
-            .execute(conn)
-            .catch(() => undefined);
+        return await run();
+      } finally {
+        await sql`select pg_advisory_unlock(${IMPORT_LOCK_CLASS}::int, ${batchId}::int)`
+          .execute(conn)
+          .catch(() => undefined);
+        holding -= 1;
+        if (holding === 0 && lockHolder) {
+          const last = lockHolder;
+          lockHolder = undefined;
+          last.release();
+          await last.finished.catch(() => undefined);
         }
-      });
+      }
     } finally {
       active.delete(batchId);
     }
