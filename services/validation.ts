@@ -16,6 +16,15 @@ export function withinCeiling(marking: Marking | undefined, ceiling: Marking): b
   return rank !== -1 && rank <= MARKINGS.indexOf(ceiling);
 }
 
+/** The highest marking of `items` (OFFICIAL for none): the marking of a document that holds them all. */
+export function highestMarking(items: Iterable<{ readonly marking?: Marking | undefined }>): Marking {
+  let highest: Marking = 'OFFICIAL';
+  for (const item of items)
+    if (MARKINGS.indexOf(item.marking ?? 'OFFICIAL') > MARKINGS.indexOf(highest))
+      highest = item.marking as Marking;
+  return highest;
+}
+
 // Control characters other than tab/newline/carriage return are refused: PostgreSQL cannot store NUL in text
 // or jsonb, and the others only ever arrive by mistake or malice.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the point of this pattern is to find control characters.

@@ -4,7 +4,7 @@
  * (counted, with a pointer), and the partner audience gets aggregates and themes only.
  */
 import type { CountWithBaseline } from '../incidents/picture.service.js';
-import type { Marking } from '../validation.js';
+import { highestMarking, type Marking, withinCeiling } from '../validation.js';
 
 export const BRIEF_VERSION = 1;
 
@@ -139,8 +139,6 @@ export interface PartnerBriefView {
 
 export type BriefView = InternalBriefView | PartnerBriefView;
 
-const RANK: Readonly<Record<Marking, number>> = { OFFICIAL: 0, 'OFFICIAL-SENSITIVE': 1 };
-
 /** Rows shown of the by-type and hotspot tables. */
 const TYPE_ROWS = 10;
 const HOTSPOT_ROWS = 5;
@@ -158,7 +156,7 @@ export function visibleCounts(
   let hidden = 0;
   let hiddenMean = 0;
   for (const row of rows) {
-    if ((RANK[row.marking ?? 'OFFICIAL'] ?? Number.POSITIVE_INFINITY) <= RANK[ceiling]) shown.push(row);
+    if (withinCeiling(row.marking, ceiling)) shown.push(row);
     else {
       hidden += row.count;
       hiddenMean += row.baselineMean;
@@ -185,7 +183,8 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
   // An item with no marking (a brief stored before the item had one) is treated as above every ceiling.
   const keep = <T extends { marking: Marking }>(items: readonly T[]): T[] =>
     items.filter((i) => {
-      const ok = (RANK[i.marking] ?? Number.POSITIVE_INFINITY) <= RANK[ceiling];
+      // withinCeiling takes an unknown marking as above every ceiling; a missing one must be too here.
+      const ok = withinCeiling(i.marking ?? ('unmarked' as Marking), ceiling);
       if (!ok) withheld += 1;
       return ok;
     });
@@ -242,9 +241,7 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
     ...byType,
     ...hotspots,
   ];
-  const marking: Marking = included.some((i) => i.marking === 'OFFICIAL-SENSITIVE')
-    ? 'OFFICIAL-SENSITIVE'
-    : 'OFFICIAL';
+  const marking = highestMarking(included);
   const { version: _version, ...rest } = brief;
   return {
     ...rest,

@@ -16,9 +16,9 @@ import { ValidationError } from '../errors.js';
 import { addDays, startOfLocalDay } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
 import {
+  highestMarking,
   id,
   isoDate,
-  MARKINGS,
   type Marking,
   marking,
   parseInput,
@@ -234,12 +234,8 @@ export function createExportService(deps: {
         }));
       }
       // Rows above the ceiling are left out; the file carries the highest marking of the rows it holds.
-      const rank = (m: unknown) => MARKINGS.indexOf((m as Marking) ?? 'OFFICIAL');
       const kept = rows.filter((r) => withinCeiling(r.marking as Marking, data.ceiling));
-      const fileMarking: Marking = kept.reduce<Marking>(
-        (highest, r) => (rank(r.marking) > rank(highest) ? (r.marking as Marking) : highest),
-        'OFFICIAL',
-      );
+      const fileMarking = highestMarking(kept.map((r) => ({ marking: r.marking as Marking })));
       await audit.record(actor, {
         operation: 'disclosure',
         entityType: `${data.kind}_export`,

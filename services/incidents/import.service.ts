@@ -22,7 +22,7 @@ import type { UnitService } from '../units/unit.service.js';
 import { type CsvItem, ImportFileError, readCsv, scanFile } from './csv-reader.js';
 import { FirstRows } from './first-rows.js';
 import type { MappedIncident } from './incident.model.js';
-import { createMapper, mergeIncidents, NOT_TEXT } from './mapper.js';
+import { createMapper, type Mapper, type MapResult, mergeIncidents, NOT_TEXT } from './mapper.js';
 import { loadProfile, type MappingProfile } from './profile.js';
 import { beginIncidentWrite, dropWindowsBetween } from './window-counts.js';
 
@@ -395,6 +395,21 @@ function toSummary(row: ImportBatchRow): ImportSummary {
   };
 }
 
+/** An item as the import takes it: kept as a reject (unreadable, or refused by the mapper), or mapped. */
+function mapItem(
+  mapper: Mapper,
+  item: CsvItem,
+):
+  | { readonly reject: ImportReject; readonly mapped?: undefined }
+  | { readonly reject?: undefined; readonly mapped: Extract<MapResult, { ok: true }> } {
+  const at = { rowNumber: item.rowNumber, lineNumber: item.lineNumber, raw: item.raw };
+  if (item.kind === 'reject') return { reject: { ...at, field: null, reason: item.reason } };
+  const result = mapper.map(item.record, item.raw);
+  if (!result.ok)
+    return { reject: { ...at, field: result.field, reason: `${result.field}: ${result.reason}` } };
+  return { mapped: result };
+}
+
 /** One row of a dry run: what the import would make of it. */
 export type PreviewRow =
   | {
@@ -435,23 +450,17 @@ export async function previewImport(options: {
     requiredColumns: profile.requiredColumns,
   })) {
     if (rows.length >= options.rows) break;
-    const at = { rowNumber: item.rowNumber, lineNumber: item.lineNumber };
-    if (item.kind === 'reject') {
-      rows.push({ ...at, status: 'rejected', field: null, reason: item.reason, raw: item.raw });
-      continue;
-    }
-    const result = mapper.map(item.record, item.raw);
-    if (!result.ok) {
+    const { reject, mapped } = mapItem(mapper, item);
+    if (reject) rows.push({ ...reject, status: 'rejected' });
+    else {
+      const { raw: _raw, ...incident } = mapped.incident;
       rows.push({
-        ...at,
-        status: 'rejected',
-        field: result.field,
-        reason: `${result.field}: ${result.reason}`,
-        raw: item.raw,
+        rowNumber: item.rowNumber,
+        lineNumber: item.lineNumber,
+        status: 'mapped',
+        incident,
+        unmapped: mapped.unmapped,
       });
-    } else {
-      const { raw: _raw, ...incident } = result.incident;
-      rows.push({ ...at, status: 'mapped', incident, unmapped: result.unmapped });
     }
   }
   return { profile, rows };
@@ -902,60 +911,43 @@ export function createIncidentImportService(deps: {
         // few hundred rows; the chunk being written needs the event loop for each of its round trips. Without
         // this turn the two took turns instead of overlapping, and the import ran at half speed.
         if (counters.read % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        if (item.kind === 'reject') {
-          rejects.push({
+        const { reject, mapped: result } = mapItem(mapper, item);
+        if (reject) rejects.push(reject);
+        else {
+          for (const [field, value] of result.unmapped) {
+            unmapped[field] ??= {};
+            unmapped[field][value] = (unmapped[field][value] ?? 0) + 1;
+          }
+          const entry = {
+            incident: result.incident,
             rowNumber: item.rowNumber,
             lineNumber: item.lineNumber,
-            field: null,
-            reason: item.reason,
-            raw: item.raw,
-          });
-        } else {
-          const result = mapper.map(item.record, item.raw);
-          if (!result.ok) {
-            rejects.push({
-              rowNumber: item.rowNumber,
-              lineNumber: item.lineNumber,
-              field: result.field,
-              reason: `${result.field}: ${result.reason}`,
-              raw: item.raw,
-            });
-          } else {
-            for (const [field, value] of result.unmapped) {
-              unmapped[field] ??= {};
-              unmapped[field][value] = (unmapped[field][value] ?? 0) + 1;
-            }
-            const entry = {
-              incident: result.incident,
-              rowNumber: item.rowNumber,
-              lineNumber: item.lineNumber,
-            };
-            if (profile.merge) {
-              // Rows of one incident (one per attending unit) are merged before writing; merge profiles are
-              // for snapshot-sized files, since every incident is held until the end of the file.
-              const earlier = merged.get(result.incident.reference);
-              if (earlier) {
-                merged.set(result.incident.reference, {
-                  ...earlier,
-                  incident: mergeIncidents(earlier.incident, result.incident),
-                  fingerprint: `${earlier.fingerprint}\n${result.fingerprint}`,
-                });
-                counters.merged += 1;
-                outcomes?.set(item.rowNumber, { status: 'merged', reference: result.incident.reference });
-              } else {
-                merged.set(result.incident.reference, { ...entry, fingerprint: result.fingerprint });
-              }
-            } else {
-              const reference = result.incident.reference;
-              const repeatOf = result.derivedReference
-                ? undefined
-                : firstRows.firstRowOf(reference, item.rowNumber);
-              pending.push({
-                ...entry,
-                hash: contentHash(result.fingerprint, result.incident.marking),
-                repeatOf,
+          };
+          if (profile.merge) {
+            // Rows of one incident (one per attending unit) are merged before writing; merge profiles are
+            // for snapshot-sized files, since every incident is held until the end of the file.
+            const earlier = merged.get(result.incident.reference);
+            if (earlier) {
+              merged.set(result.incident.reference, {
+                ...earlier,
+                incident: mergeIncidents(earlier.incident, result.incident),
+                fingerprint: `${earlier.fingerprint}\n${result.fingerprint}`,
               });
+              counters.merged += 1;
+              outcomes?.set(item.rowNumber, { status: 'merged', reference: result.incident.reference });
+            } else {
+              merged.set(result.incident.reference, { ...entry, fingerprint: result.fingerprint });
             }
+          } else {
+            const reference = result.incident.reference;
+            const repeatOf = result.derivedReference
+              ? undefined
+              : firstRows.firstRowOf(reference, item.rowNumber);
+            pending.push({
+              ...entry,
+              hash: contentHash(result.fingerprint, result.incident.marking),
+              repeatOf,
+            });
           }
         }
         if (pending.length + rejects.length >= CHUNK) await flush();

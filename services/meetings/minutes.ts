@@ -7,7 +7,7 @@
 import type { AuditCheckpoint } from '../audit/audit-keys.js';
 import { formatLocal } from '../time.js';
 import type { Unit } from '../units/unit.service.js';
-import type { Marking } from '../validation.js';
+import { highestMarking, type Marking } from '../validation.js';
 
 export interface MinutesInput {
   readonly unit: Pick<Unit, 'name' | 'code' | 'timeZone'>;
@@ -75,15 +75,11 @@ const SECTION_STATUS: Record<MinutesInput['agenda'][number]['status'], string> =
   current: 'in discussion',
 };
 
-function markingOf(items: ReadonlyArray<{ marking: Marking }>): Marking {
-  return items.some((i) => i.marking === 'OFFICIAL-SENSITIVE') ? 'OFFICIAL-SENSITIVE' : 'OFFICIAL';
-}
-
 export function buildMinutes(input: MinutesInput): string {
   const esc = escapeMarkdown;
   const tz = input.unit.timeZone;
   const allNotes = input.agenda.flatMap((a) => a.notes);
-  const marking = markingOf([...allNotes, ...input.decisions, ...input.actions]);
+  const marking = highestMarking([...allNotes, ...input.decisions, ...input.actions]);
   const lines: string[] = [];
   lines.push(`**${marking}**`, '');
   lines.push(`# DMM minutes: ${esc(input.unit.name)}, ${input.localDate}`, '');
