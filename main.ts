@@ -17,6 +17,7 @@ import { type DatabaseHandle, openDatabase } from './db/connect.js';
 import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { createScheduler, type Scheduler } from './jobs/scheduler.js';
 import { loadKeyring, writeCheckpoint } from './services/audit/audit-keys.js';
+import { loadLabels } from './services/briefs/labels.js';
 import type { Clock } from './services/clock.js';
 import { systemClock } from './services/clock.js';
 import { seedDemo } from './services/demo/demo.seed.js';
@@ -85,7 +86,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         );
     }
     const auditKeyring = loadKeyring({ key: config.audit.key, file: config.audit.keysFile, create: true });
-    services = createServices({ db: handle.db, clock, databaseKind: handle.kind, auditKeyring });
+    // A force's own words for codes (labels.json beside its profiles); a bad file stops the start, naming the key.
+    const labels = await loadLabels(config.profilesDir);
+    services = createServices({ db: handle.db, clock, databaseKind: handle.kind, auditKeyring, labels });
     const interrupted = await services.incidentImports.recoverInterrupted();
     if (interrupted.length > 0)
       logger.warn(

@@ -58,6 +58,18 @@ export type CardBlock =
       readonly rows: ReadonlyArray<readonly string[]>;
     }
   | { readonly type: 'notice'; readonly text: string; readonly tone: 'warning' | 'attention' | 'accent' }
+  /**
+   * A small series drawn as a bar chart where the surface can (Teams, the console), and as `summary` (a text
+   * sparkline) where it cannot. A point with no value is a day left out (a gap), drawn as none.
+   */
+  | {
+      readonly type: 'chart';
+      readonly title: string;
+      readonly xTitle: string;
+      readonly yTitle: string;
+      readonly points: ReadonlyArray<{ readonly label: string; readonly value: number | null }>;
+      readonly summary: string;
+    }
   | { readonly type: 'actions'; readonly actions: readonly CardAction[] }
   | { readonly type: 'divider' };
 

@@ -1,67 +1,127 @@
 /**
- * The daily brief as a card: internal (with its marking, withheld-item pointer and every section) or partner
- * (aggregates and themes only — the partner view carries nothing else, so nothing else can be shown).
+ * The daily brief as a card: the one definition of what the brief shows, in the order a chair reads it at 08:30
+ * (policing by exception: what needs a decision first, then the picture, then what the figures could not see).
+ * Every surface renders this card — Teams and the console as an Adaptive Card, Slack as Block Kit, the CLI as
+ * text or Markdown — so every surface shows the same sections; a surface that must shorten says so.
+ *
+ * Internal (with its marking and withheld-item pointer) or partner (aggregates and themes in plain English,
+ * small counts suppressed: the partner view carries nothing else, so nothing else can be shown).
  */
 import type {
   BriefAction,
+  BriefCount,
   BriefIncident,
   BriefPriority,
   BriefView,
   InternalBriefView,
   PartnerBriefView,
+  PartnerCount,
 } from '../services/briefs/brief.model.js';
-import type { CountWithBaseline } from '../services/incidents/picture.service.js';
+import { PARTNER_SMALL_COUNT, PARTNER_SUPPRESSION_RULE } from '../services/briefs/brief.model.js';
+import { type TrendPoint, UNUSUAL_RULE } from '../services/incidents/picture.service.js';
 import { formatLocal } from '../services/time.js';
 import type { Card, CardBlock } from './card.js';
 
+/** Shown beside a count, never beside the mean: "▲ unusually high". */
 export function flagText(flag: 'high' | 'low' | null): string {
   return flag === 'high' ? ' ▲ unusually high' : flag === 'low' ? ' ▼ unusually low' : '';
 }
 
-/** Counts against the 28-day baseline as a table. */
-export function countsTable(title: string, rows: readonly CountWithBaseline[]): CardBlock[] {
+const countCell = (count: number, flag: 'high' | 'low' | null) => `${count}${flagText(flag)}`;
+
+/** What the ▲ and ▼ mean, in one line; the rule itself is in `dmm help brief`. */
+export const FLAG_NOTE =
+  '▲ ▼ mark a count far from its usual level (the same hours on the previous 28 days). `dmm help brief` gives the rule.';
+
+/** Counts against the 28-day baseline as a table: the flag beside the count, the usual level apart. */
+export function countsTable(title: string, rows: readonly BriefCount[]): CardBlock[] {
   if (rows.length === 0) return [];
   return [
     { type: 'text', text: title, strong: true },
     {
       type: 'table',
-      columns: ['', 'last 24 h', '28-day mean'],
-      rows: rows.map((r) => [r.key, String(r.count), `${r.baselineMean}${flagText(r.flag)}`]),
+      columns: ['', 'last 24 h', 'usual (28-day mean)'],
+      rows: rows.map((r) => [r.label, countCell(r.count, r.flag), String(r.baselineMean)]),
     },
   ];
 }
 
-/** Exceptions as a table (time, reference, what, why); `empty` when there are none. */
+/** Exceptions as a table, highest risk first: what, when, where, why, and whether it is still open. */
 export function exceptionsTable(items: readonly BriefIncident[], zone: string, empty: string): CardBlock[] {
   if (items.length === 0) return [{ type: 'text', text: empty }];
   return [
     {
       type: 'table',
-      columns: ['time', 'reference', 'what', 'why'],
+      columns: ['why', 'reference', 'what', 'when', 'where', 'now'],
       rows: items.map((e) => [
-        formatLocal(new Date(e.eventAt), zone),
-        e.reference,
-        [e.type ?? 'unknown type', e.area].filter(Boolean).join(', '),
         e.reasons.join(', '),
+        e.reference,
+        [e.type ?? 'Type not recorded', e.grade].filter(Boolean).join(', '),
+        formatLocal(new Date(e.eventAt), zone),
+        e.place ?? 'Not recorded',
+        stateText(e, zone),
       ]),
     },
   ];
 }
 
-/** Priorities against their baseline as a table; `empty` (or nothing) when there are none. */
+/** "Open", or "Closed 09:40: Arrest made". */
+export function stateText(e: BriefIncident, zone: string): string {
+  if (e.state === 'open') return 'Open';
+  const at = e.closedAt ? ` ${formatLocal(new Date(e.closedAt), zone).slice(-5)}` : '';
+  return `Closed${at}${e.outcome ? `: ${e.outcome}` : ''}`;
+}
+
+/** Priorities against their baseline as a table, each with its 28-day trend; `empty` when there are none. */
 export function prioritiesTable(priorities: readonly BriefPriority[], empty?: string): CardBlock[] {
   if (priorities.length === 0) return empty ? [{ type: 'text', text: empty }] : [];
   return [
     {
       type: 'table',
-      columns: ['priority', 'last 24 h', '28-day mean'],
-      rows: priorities.map((p) => [p.title, String(p.count), `${p.baselineMean}${flagText(p.flag)}`]),
+      columns: ['priority', 'last 24 h', 'usual (28-day mean)', '28 days'],
+      rows: priorities.map((p) => [
+        p.title,
+        countCell(p.count, p.flag),
+        String(p.baselineMean),
+        sparkline(p.trend ?? []),
+      ]),
     },
   ];
 }
 
 export function actionLine(a: BriefAction): string {
   return `#${a.id} ${a.title} (${a.owner}${a.dueOn ? `, due ${a.dueOn}` : ''}, ${a.status.replace(/_/g, ' ')})`;
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** A text sparkline of a trend, oldest first: one bar a day, a gap (·) for a day left out of the baseline. */
+export function sparkline(points: readonly TrendPoint[]): string {
+  const values = points.map((p) => p.count).filter((v): v is number => v !== null);
+  if (values.length === 0) return '';
+  const max = Math.max(...values);
+  const min = Math.min(...values);
+  return points
+    .map((p) => {
+      if (p.count === null) return '·';
+      if (max === min) return BARS[3];
+      return BARS[Math.round(((p.count - min) / (max - min)) * (BARS.length - 1))];
+    })
+    .join('');
+}
+
+/** The 28-day trend as a chart where the surface can draw one, and its sparkline (and range) where it cannot. */
+export function trendChart(title: string, points: readonly TrendPoint[]): CardBlock {
+  const values = points.map((p) => p.count).filter((v): v is number => v !== null);
+  const range = values.length === 0 ? '' : ` (lowest ${Math.min(...values)}, highest ${Math.max(...values)})`;
+  return {
+    type: 'chart',
+    title,
+    xTitle: 'day',
+    yTitle: 'incidents',
+    points: points.map((p) => ({ label: p.date.slice(5), value: p.count })),
+    summary: `${title}: ${sparkline(points)}${range}`,
+  };
 }
 
 /** "Updated 10:42: 3 incidents arrived late (first built 07:00)", for a brief built again after late data. */
@@ -78,32 +138,138 @@ export function revisionText(view: BriefView, zone: string): string | null {
 function windowText(view: BriefView, zone: string): string {
   const start = formatLocal(new Date(view.window.start), zone);
   const end = formatLocal(new Date(view.window.end), zone);
-  return `Window: ${start} to ${end} (${view.window.hours} h, ${zone})`;
+  return `Window: ${start} to ${end} (${view.window.hours} hours, ${zone} time)`;
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** What the figures could not see: baseline gaps, a partial first window, placeholder times and places. */
+function dataQualityLines(v: InternalBriefView): string[] {
+  const q = v.dataQuality;
+  const lines: string[] = [];
+  if (q.demo) lines.push('Demo data: generated for demonstration, not a force’s records.');
+  const b = q.baseline;
+  if (b.used === 0) lines.push('No baseline: the source has no usable data in the previous 28 days, so nothing is flagged.');
+  else if (b.used < b.windows) {
+    const left: string[] = [];
+    if (b.beforeData > 0) left.push(`${plural(b.beforeData, 'day')} before the data begins`);
+    if (b.partial) left.push(`${b.partial}, when the data begins part-way through the day's window`);
+    if (b.gaps.length > 0)
+      left.push(
+        `${plural(b.gaps.length, 'day')} with no data at all, where a day usually has many (a gap in the source, not a quiet day): ${b.gaps.join(', ')}`,
+      );
+    lines.push(`The usual level is the mean of ${b.used} of ${b.windows} days; left out: ${left.join('; ')}.`);
+  }
+  if (q.placeholderTimes > 0)
+    lines.push(
+      `${plural(q.placeholderTimes, 'incident')} opened at exactly 00:00: most likely a date without a time; counted in the window, but their hour is not known.`,
+    );
+  if (q.placeholderPlaces > 0)
+    lines.push(
+      `${plural(q.placeholderPlaces, 'incident')} with no real location ("Restricted Address" and the like): counted, never ranked as a hotspot.`,
+    );
+  return lines;
+}
+
+function responseBlocks(v: InternalBriefView, zone: string): CardBlock[] {
+  const times = v.incidents.responseTimes;
+  const breaches = v.incidents.responseBreaches;
+  const blocks: CardBlock[] = [{ type: 'heading', text: 'Response times' }];
+  if (times.length === 0) {
+    blocks.push({
+      type: 'text',
+      text: 'No incident in the window has both an opening and an arrival time.',
+    });
+    return blocks;
+  }
+  blocks.push({
+    type: 'table',
+    columns: ['grade', 'attended', 'median', '90th percentile', 'target', 'late'],
+    rows: times.map((r) => [
+      r.label,
+      String(r.attended),
+      r.medianMinutes === null ? '–' : `${r.medianMinutes} min`,
+      r.p90Minutes === null ? '–' : `${r.p90Minutes} min`,
+      r.targetMinutes === null ? 'none set' : `${r.targetMinutes} min`,
+      r.targetMinutes === null ? '–' : String(r.breaches),
+    ]),
+  });
+  if (breaches.items.length > 0) {
+    blocks.push(
+      { type: 'text', text: `Late against target (${breaches.count})`, strong: true },
+      {
+        type: 'table',
+        columns: ['reference', 'grade', 'when', 'where', 'arrived after'],
+        rows: breaches.items.map((b) => [
+          b.reference,
+          b.grade ?? 'Not recorded',
+          formatLocal(new Date(b.eventAt), zone),
+          b.place ?? 'Not recorded',
+          `${b.minutesToArrive} min (target ${b.targetMinutes})`,
+        ]),
+      },
+    );
+  }
+  return blocks;
 }
 
 function internalBlocks(v: InternalBriefView): CardBlock[] {
   const zone = v.unit.timeZone;
   const t = v.incidents.total;
   const blocks: CardBlock[] = [
-    { type: 'heading', text: `Daily brief: ${v.unit.name}, ${v.localDate}` },
+    {
+      type: 'heading',
+      text: `Daily brief: ${v.unit.name}, ${v.localDate}${v.dataQuality.demo ? ' (demo data)' : ''}`,
+    },
     { type: 'text', text: windowText(v, zone), subtle: true },
   ];
   const revised = revisionText(v, zone);
   if (revised) blocks.push({ type: 'notice', tone: 'accent', text: revised });
   if (v.withheld.pointer) blocks.push({ type: 'notice', tone: 'warning', text: v.withheld.pointer });
+  const open = v.exceptions.items.filter((e) => e.state === 'open').length;
+  const late = v.incidents.responseBreaches.count;
   blocks.push(
-    { type: 'heading', text: 'Incidents' },
+    { type: 'heading', text: 'At a glance' },
     {
-      type: 'text',
-      text: `${t.count} incidents (28-day mean ${t.baselineMean})${flagText(t.flag)}; ${v.incidents.responseBreaches} response-target breaches.`,
+      type: 'facts',
+      facts: [
+        { label: 'Incidents', value: `${countCell(t.count, t.flag)} (usual ${t.baselineMean})` },
+        {
+          label: 'Exceptions',
+          value:
+            v.exceptions.count === 0 ? 'none' : `${v.exceptions.count} (${open} of those listed still open)`,
+        },
+        { label: 'Late responses', value: String(late) },
+        {
+          label: 'Actions',
+          value: `${v.actions.overdue.length} overdue, ${v.actions.dueToday.length} due today, ${v.actions.blocked.length} blocked`,
+        },
+        {
+          label: 'Next 24 hours',
+          value: v.forwardLook.length === 0 ? 'nothing planned' : `${v.forwardLook.length} planned`,
+        },
+      ],
     },
-    ...countsTable('By grade', v.incidents.byGrade),
-    ...countsTable('Hotspots', v.incidents.hotspots),
-    { type: 'heading', text: `Exceptions (${v.exceptions.count})` },
+    trendChart('Incidents a day, last 28 days and today', v.incidents.trend ?? []),
+    { type: 'heading', text: `Exceptions (${v.exceptions.count}), highest risk first` },
+    ...exceptionsTable(v.exceptions.items, zone, 'None.'),
   );
-  blocks.push(...exceptionsTable(v.exceptions.items, zone, 'None.'));
-  blocks.push({ type: 'heading', text: 'Control-strategy priorities' });
-  blocks.push(...prioritiesTable(v.priorities, 'No active priorities.'));
+  if (v.exceptions.count > v.exceptions.items.length)
+    blocks.push({
+      type: 'text',
+      subtle: true,
+      text: `${v.exceptions.count - v.exceptions.items.length} more not listed here.`,
+    });
+  blocks.push(
+    { type: 'heading', text: 'Control-strategy priorities' },
+    ...prioritiesTable(v.priorities, 'No active priorities.'),
+    ...responseBlocks(v, zone),
+    { type: 'heading', text: 'The last 24 hours' },
+    ...countsTable('By grade', v.incidents.byGrade),
+    ...countsTable('By NSIR chapter', v.incidents.byChapter),
+    ...countsTable('Top types', v.incidents.byType),
+    ...countsTable('Hotspots', v.incidents.hotspots),
+  );
   const actionGroups: Array<[string, readonly BriefAction[]]> = [
     ['Overdue', v.actions.overdue],
     ['Due today', v.actions.dueToday],
@@ -143,44 +309,74 @@ function internalBlocks(v: InternalBriefView): CardBlock[] {
             )
             .join('\n'),
   });
-  blocks.push({ type: 'text', text: `Unusual means: ${v.rule}.`, subtle: true });
+  blocks.push({ type: 'heading', text: 'About these figures' });
+  for (const line of dataQualityLines(v)) blocks.push({ type: 'text', text: line });
+  blocks.push({ type: 'text', text: FLAG_NOTE, subtle: true });
   return blocks;
 }
 
-function partnerBlocks(v: PartnerBriefView): CardBlock[] {
-  const t = v.incidents.total;
-  const themes = Object.entries(v.exceptionThemes);
-  const kinds = Object.entries(v.forwardLook);
+/** A partner count: "fewer than 3" for the suppressed ones. */
+function partnerNumber(c: PartnerCount): string {
+  return c.count === null ? `fewer than ${PARTNER_SMALL_COUNT}` : countCell(c.count, c.flag);
+}
+
+function partnerTable(title: string, rows: readonly PartnerCount[]): CardBlock[] {
+  if (rows.length === 0) return [];
   return [
-    { type: 'heading', text: `Partner brief: ${v.unit.name}, ${v.localDate}` },
+    { type: 'text', text: title, strong: true },
+    {
+      type: 'table',
+      columns: ['', 'last 24 h', 'usual (28-day mean)'],
+      rows: rows.map((r) => [r.label, partnerNumber(r), String(r.baselineMean)]),
+    },
+  ];
+}
+
+function partnerBlocks(v: PartnerBriefView): CardBlock[] {
+  const zone = v.unit.timeZone;
+  const kinds = Object.entries(v.forwardLook);
+  const blocks: CardBlock[] = [
+    {
+      type: 'heading',
+      text: `Partner brief: ${v.unit.name}, ${v.localDate}${v.demo ? ' (demo data)' : ''}`,
+    },
     {
       type: 'text',
-      text: `${v.window.hours} hours to ${v.window.end.slice(0, 16).replace('T', ' ')} UTC`,
+      text: `Counts and themes only, for partner agencies. ${windowText(v, zone)}`,
       subtle: true,
     },
-    ...(revisionText(v, 'UTC')
-      ? [{ type: 'notice' as const, tone: 'accent' as const, text: revisionText(v, 'UTC') as string }]
-      : []),
-    { type: 'text', text: `${t.count} incidents (28-day mean ${t.baselineMean})${flagText(t.flag)}.` },
-    ...countsTable('By type of incident', v.incidents.byChapter),
-    ...countsTable('By area', v.incidents.hotspots),
-    {
-      type: 'facts',
-      facts:
-        themes.length === 0
-          ? [{ label: 'Themes', value: 'none' }]
-          : themes.map(([theme, n]) => ({ label: theme, value: String(n) })),
-    },
+  ];
+  const revised = revisionText(v, zone);
+  if (revised) blocks.push({ type: 'notice', tone: 'accent', text: revised });
+  blocks.push(
     {
       type: 'text',
-      text: `Actions: ${v.actions.overdue} overdue, ${v.actions.dueToday} due today, ${v.actions.blocked} blocked. Decisions yesterday: ${v.decisions}.`,
+      text: `Incidents reported to the police: ${partnerNumber(v.incidents.total)} (usual ${v.incidents.total.baselineMean}).`,
+    },
+    trendChart('Incidents a day, last 28 days and today', v.incidents.trend),
+    { type: 'heading', text: 'Themes' },
+    v.themes.length === 0
+      ? { type: 'text', text: 'No incident needing special attention.' }
+      : {
+          type: 'facts',
+          facts: v.themes.map((t) => ({ label: t.label, value: partnerNumber(t) })),
+        },
+    ...partnerTable('What kind of incident', v.incidents.byChapter),
+    ...partnerTable('How urgent', v.incidents.byGrade),
+    ...partnerTable('Where', v.incidents.hotspots),
+    ...partnerTable('Shared priorities', v.priorities),
+    {
+      type: 'text',
+      text: `Actions: ${v.actions.overdue} overdue, ${v.actions.dueToday} due today, ${v.actions.blocked} blocked. Decisions recorded yesterday: ${v.decisions}.`,
     },
     {
       type: 'text',
       text: `Planned in the next 24 hours: ${kinds.length === 0 ? 'nothing' : kinds.map(([k, n]) => `${n} ${k}`).join(', ')}.`,
     },
-    ...prioritiesTable(v.priorities),
-  ];
+    { type: 'text', text: v.suppression, subtle: true },
+    { type: 'text', text: FLAG_NOTE, subtle: true },
+  );
+  return blocks;
 }
 
 /** The brief view (already cut to its audience and ceiling by `viewBrief`) as a card. */
@@ -195,7 +391,7 @@ export function buildBriefCard(view: BriefView): Card {
     : { title: `Daily brief ${view.localDate}`, marking: view.marking, blocks: internalBlocks(view) };
 }
 
-/** Keeps rows whose key names the filter word (case-insensitive); every row without a filter. */
+/** Keeps rows whose text names the filter word (case-insensitive); every row without a filter. */
 function matching<T>(rows: readonly T[], filter: string | undefined, text: (row: T) => string): T[] {
   if (!filter) return [...rows];
   const needle = filter.toLowerCase();
@@ -204,28 +400,35 @@ function matching<T>(rows: readonly T[], filter: string | undefined, text: (row:
 
 /** `dmm incidents [word]`: the last 24 hours against the baseline, from the brief view of this audience. */
 export function buildIncidentsCard(view: BriefView, filter?: string): Card {
-  const key = (r: CountWithBaseline) => r.key;
-  const t = view.incidents.total;
   const blocks: CardBlock[] = [
     { type: 'heading', text: `Incidents, last ${view.window.hours} hours${filter ? `: '${filter}'` : ''}` },
-    { type: 'text', text: `${t.count} incidents in all (28-day mean ${t.baselineMean})${flagText(t.flag)}.` },
   ];
   if (view.audience === 'partner') {
+    const label = (r: PartnerCount) => r.label;
+    const t = view.incidents.total;
     blocks.push(
-      ...countsTable('By type of incident', matching(view.incidents.byChapter, filter, key)),
-      ...countsTable('By area', matching(view.incidents.hotspots, filter, key)),
+      { type: 'text', text: `${partnerNumber(t)} incidents in all (usual ${t.baselineMean}).` },
+      ...partnerTable('What kind of incident', matching(view.incidents.byChapter, filter, label)),
+      ...partnerTable('Where', matching(view.incidents.hotspots, filter, label)),
     );
   } else {
     const zone = view.unit.timeZone;
+    const words = (r: BriefCount) => `${r.label} ${r.key}`;
+    const t = view.incidents.total;
+    blocks.push({
+      type: 'text',
+      text: `${countCell(t.count, t.flag)} incidents in all (usual ${t.baselineMean}).`,
+    });
     if (view.withheld.pointer) blocks.push({ type: 'notice', tone: 'warning', text: view.withheld.pointer });
     blocks.push(
-      ...countsTable('By grade', matching(view.incidents.byGrade, filter, key)),
-      ...countsTable('By type', matching(view.incidents.byType, filter, key)),
-      ...countsTable('Hotspots', matching(view.incidents.hotspots, filter, key)),
+      ...countsTable('By grade', matching(view.incidents.byGrade, filter, words)),
+      ...countsTable('By NSIR chapter', matching(view.incidents.byChapter, filter, words)),
+      ...countsTable('By type', matching(view.incidents.byType, filter, words)),
+      ...countsTable('Hotspots', matching(view.incidents.hotspots, filter, words)),
       { type: 'heading', text: 'Exceptions' },
       ...exceptionsTable(
         matching(view.exceptions.items, filter, (e) =>
-          [e.reference, e.type, e.area, e.grade, ...e.reasons].join(' '),
+          [e.reference, e.type, e.place, e.grade, ...e.reasons].join(' '),
         ),
         zone,
         filter ? `No exceptions naming '${filter}'.` : 'None.',
@@ -256,7 +459,52 @@ export function buildPrioritiesCard(view: BriefView): Card {
       ...(view.audience === 'internal' && view.withheld.pointer
         ? [{ type: 'notice' as const, tone: 'warning' as const, text: view.withheld.pointer }]
         : []),
-      ...prioritiesTable(view.priorities, 'No active priorities.'),
+      ...(view.audience === 'internal'
+        ? prioritiesTable(view.priorities, 'No active priorities.')
+        : partnerTable('Shared priorities', view.priorities)),
+    ],
+  };
+}
+
+/** `dmm help brief`: how to read the brief, and the rules behind its marks (kept out of the brief itself). */
+export function buildBriefHelpCard(): Card {
+  return {
+    title: 'dmm help brief',
+    kind: 'help',
+    blocks: [
+      { type: 'heading', text: 'Reading the daily brief' },
+      {
+        type: 'text',
+        text: 'The brief covers the 24 hours to the unit’s brief time (23 or 25 on the days the clocks change), policing by exception: what needs a decision first, then the picture.',
+      },
+      {
+        type: 'facts',
+        facts: [
+          {
+            label: '▲ ▼',
+            value: `A count unusually high or low against the same hours on each of the previous 28 days. The rule: ${UNUSUAL_RULE}.`,
+          },
+          {
+            label: 'usual',
+            value:
+              'The mean of those days. Days with no data at all, and the day the data begins, are left out and named under "About these figures".',
+          },
+          {
+            label: 'Exceptions',
+            value:
+              'Highest risk first: critical incidents, then emergency (G1), then assessed high risk (THRIVE), then domestic abuse, mental health, missing people, child protection, hate and firearms. "now" says whether each is still open and how it ended.',
+          },
+          {
+            label: 'Response times',
+            value:
+              'From opening to arrival, median and 90th percentile per grade, against the unit’s targets (`dmm units targets` sets them); late ones are listed.',
+          },
+          {
+            label: 'Partners',
+            value: `The partner summary has counts and themes only, in plain English; ${PARTNER_SUPPRESSION_RULE}`,
+          },
+        ],
+      },
     ],
   };
 }

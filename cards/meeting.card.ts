@@ -9,14 +9,13 @@ import type { Card, CardAction, CardBlock } from './card.js';
 import { payload } from './card-actions.js';
 import { actionLine, countsTable, exceptionsTable, flagText, prioritiesTable } from './daily-brief.card.js';
 
-/** Exception reasons that put an incident in the threat-to-life and vulnerability section. */
-const VULNERABILITY_REASONS = [
-  'high THRIVE risk',
-  'missing person',
-  'domestic',
-  'mental health',
-  'child protection',
-];
+/**
+ * Exception reasons that put an incident in the critical-incidents section; every other exception (high THRIVE
+ * risk, missing person, domestic abuse, mental health, child protection, hate) is discussed under threat to life
+ * and vulnerability, so each exception is in exactly one section.
+ */
+const CRITICAL_REASONS = ['critical', 'g1', 'firearm'];
+const isCritical = (codes: readonly string[]) => codes.some((c) => CRITICAL_REASONS.includes(c));
 
 /** The blocks of one agenda section, fed by its data source. */
 export function buildAgendaSectionBlocks(item: AgendaItem, brief: BriefView | null): CardBlock[] {
@@ -26,9 +25,9 @@ export function buildAgendaSectionBlocks(item: AgendaItem, brief: BriefView | nu
     return [...blocks, { type: 'text', text: 'Partners see the sanitised brief only.', subtle: true }];
   }
   const zone = brief.unit.timeZone;
-  const incidents = (keep: (reasons: readonly string[]) => boolean): CardBlock[] =>
+  const incidents = (keep: (reasonCodes: readonly string[]) => boolean): CardBlock[] =>
     exceptionsTable(
-      brief.exceptions.items.filter((e) => keep(e.reasons)),
+      brief.exceptions.items.filter((e) => keep(e.reasonCodes ?? [])),
       zone,
       'Nothing to report.',
     );
@@ -50,16 +49,16 @@ export function buildAgendaSectionBlocks(item: AgendaItem, brief: BriefView | nu
       ];
     }
     case 'critical_incidents':
-      return [...blocks, ...incidents((r) => r.includes('G1 emergency') || r.includes('critical incident'))];
+      return [...blocks, ...incidents(isCritical)];
     case 'threat_vulnerability':
-      return [...blocks, ...incidents((r) => r.some((x) => VULNERABILITY_REASONS.includes(x)))];
+      return [...blocks, ...incidents((codes) => !isCritical(codes))];
     case 'demand_service': {
       const t = brief.incidents.total;
       return [
         ...blocks,
         {
           type: 'text',
-          text: `${t.count} incidents (28-day mean ${t.baselineMean})${flagText(t.flag)}; ${brief.incidents.responseBreaches} response-target breaches.`,
+          text: `${t.count}${flagText(t.flag)} incidents (usual ${t.baselineMean}); ${brief.incidents.responseBreaches.count} late against the response targets.`,
         },
         ...countsTable('By grade', brief.incidents.byGrade),
       ];

@@ -20,6 +20,8 @@ export interface UnitTable {
   category_scheme: string;
   agenda_template: Json;
   parent_id: number | null;
+  /** Minutes from opening to arrival, per canonical grade (migration 0016). */
+  response_targets: ColumnType<Record<string, number>, string | undefined, string>;
   created_at: GeneratedTimestamp;
 }
 

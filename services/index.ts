@@ -8,6 +8,7 @@ import { type ActionService, createActionService, selectActionsWithOwner } from 
 import { type AuditService, createAuditService } from './audit/audit.service.js';
 import type { AuditKeyring } from './audit/audit-keys.js';
 import { type BriefService, createBriefService } from './briefs/brief.service.js';
+import type { BriefLabels } from './briefs/labels.js';
 import { type ChannelService, createChannelService } from './channels/channel.service.js';
 import { type Clock, systemClock } from './clock.js';
 import {
@@ -104,6 +105,8 @@ export function createServices(deps: {
   databaseKind?: 'pglite' | 'postgres';
   /** The audit keys (kept outside the database); without them audit events are hashed without a key. */
   auditKeyring?: AuditKeyring;
+  /** The words briefs use for codes (services/briefs/labels.ts); the defaults without. */
+  labels?: BriefLabels;
 }): Services {
   const db = deps.db;
   const clock = deps.clock ?? systemClock;
@@ -129,7 +132,15 @@ export function createServices(deps: {
   });
   const pictures = createPictureService({ db, clock, units, priorities });
   const forwardLook = createForwardLookService({ db, audit, clock });
-  const briefs = createBriefService({ db, audit, clock, units, pictures, forwardLook });
+  const briefs = createBriefService({
+    db,
+    audit,
+    clock,
+    units,
+    pictures,
+    forwardLook,
+    ...(deps.labels ? { labels: deps.labels } : {}),
+  });
   const tokens = createTokenService({ db, audit, clock });
   const channels = createChannelService({ db, audit, clock });
   const deliveries = createDeliveryService({ db, audit, clock });

@@ -4,9 +4,11 @@
  */
 import { type Command, Option } from 'commander';
 import { ROLES, type Role } from '../../services/access/actor.js';
+import { GRADES } from '../../services/incidents/incident.model.js';
 import { PLATFORMS, type Platform } from '../../services/people/people.service.js';
 import {
   type CliContext,
+  ExitError,
   idArg,
   isoDateArg,
   listing,
@@ -67,6 +69,42 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
             ['ID', 'CODE', 'NAME', 'TIME ZONE', 'BRIEF', 'SCHEME'],
             (u) => [String(u.id), u.code, u.name, u.timeZone, u.briefTime, u.categoryScheme],
           ),
+        );
+      });
+    });
+
+  units
+    .command('targets')
+    .description("show or set a unit's response targets (minutes from opening to arrival, per grade)")
+    .option('--unit <code>', 'unit code (default: the only unit)')
+    .option(
+      '--set <grade=minutes>',
+      'a target, e.g. G1=15 (repeatable: G1, G2, G3, G4; the set replaces every target)',
+      collect,
+      [],
+    )
+    .action(async (opts: { unit?: string; set: string[] }) => {
+      await withServices(config(), async (services) => {
+        let unit = await resolveUnit(services, opts.unit);
+        if (opts.set.length > 0) {
+          const targets: Record<string, number> = {};
+          for (const pair of opts.set) {
+            const match = /^\s*(G[1-4])\s*=\s*(\S+)\s*$/i.exec(pair);
+            const grade = GRADES.find((g) => g.startsWith(`${match?.[1]?.toUpperCase()}_`));
+            if (!match || !grade)
+              throw new ExitError(
+                2,
+                `--set ${pair}: write a grade and minutes, e.g. --set G1=15 (grades G1 to G4).`,
+              );
+            targets[grade] = Number(match[2]);
+          }
+          unit = await services.units.setResponseTargets(operatorActor(), unit.id, targets);
+        }
+        const shown = Object.entries(unit.responseTargets)
+          .map(([grade, minutes]) => `${grade.slice(0, 2)} ${minutes} min`)
+          .join(', ');
+        io.stdout(
+          `Response targets of ${unit.code}: ${shown || 'none'}.${opts.set.length > 0 ? ' Briefs built from now on use them.' : ''}\n`,
         );
       });
     });

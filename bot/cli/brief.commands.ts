@@ -1,11 +1,13 @@
 /** `dmm brief` prints a unit's daily brief; `dmm forward …` keeps the forward look. */
 import { type Command, Option } from 'commander';
-import { renderBriefMarkdown } from '../../cards/daily-brief.markdown.js';
+import { buildBriefCard } from '../../cards/daily-brief.card.js';
+import { renderCardMarkdown, renderCardText } from '../../cards/render/text.js';
 import { type Audience, viewBrief } from '../../services/briefs/brief.model.js';
 import {
   FORWARD_LOOK_KINDS,
   type ForwardLookKind,
 } from '../../services/forward-look/forward-look.service.js';
+import { UNUSUAL_RULE } from '../../services/incidents/picture.service.js';
 import { formatLocal } from '../../services/time.js';
 import type { Marking } from '../../services/validation.js';
 import {
@@ -36,15 +38,30 @@ export function addBriefCommands(program: Command, ctx: CliContext): void {
         .choices(['OFFICIAL', 'OFFICIAL-SENSITIVE'])
         .default('OFFICIAL'),
     )
-    .addOption(new Option('--format <format>', 'output format').choices(['md', 'json']).default('md'))
+    .addOption(
+      new Option('--format <format>', 'output format: text for the terminal, md (Markdown) or json')
+        .choices(['text', 'md', 'json'])
+        .default('text'),
+    )
     .option('--rebuild', 'build it again from the current data')
+    .addHelpText(
+      'after',
+      `
+Reading the brief:
+  ▲ / ▼ beside a count: unusually high / low against the same hours on each of the previous 28 days.
+  The rule: ${UNUSUAL_RULE}.
+  Exceptions are listed highest risk first: critical, then emergency (G1), then high risk (THRIVE), then the
+  rest (domestic abuse, mental health, missing person, child protection, hate, firearm).
+  Response times run from opening to arrival; the unit's targets are set with \`dmm units targets\`.
+  Partner views show counts of 1 or 2 as "fewer than 3".`,
+    )
     .action(
       async (opts: {
         unit?: string;
         date?: string;
         audience: Audience;
         ceiling: Marking;
-        format: 'md' | 'json';
+        format: 'text' | 'md' | 'json';
         rebuild?: boolean;
       }) => {
         await withServices(config(), async (services) => {
@@ -67,8 +84,13 @@ export function addBriefCommands(program: Command, ctx: CliContext): void {
             recipients: ['stdout'],
             channel: 'cli',
           });
+          const card = buildBriefCard(view);
           io.stdout(
-            opts.format === 'json' ? `${JSON.stringify(view, null, 2)}\n` : renderBriefMarkdown(view),
+            opts.format === 'json'
+              ? `${JSON.stringify(view, null, 2)}\n`
+              : opts.format === 'md'
+                ? renderCardMarkdown(card)
+                : renderCardText(card),
           );
         });
       },

@@ -67,7 +67,9 @@ export async function withServices<T>(config: Config, fn: (services: Services) =
           `${pending.length} migration(s) pending and DMM_MIGRATE=off: run \`dmm migrate\` and \`dmm grant\` as the tables' owner first.`,
         );
     }
-    const services = createServices({ db: handle.db, databaseKind: handle.kind, auditKeyring });
+    const { loadLabels } = await import('../../services/briefs/labels.js');
+    const labels = await loadLabels(config.profilesDir);
+    const services = createServices({ db: handle.db, databaseKind: handle.kind, auditKeyring, labels });
     // A batch left running by a process that is gone is marked interrupted before anything reads it.
     await services.incidentImports.recoverInterrupted();
     return await fn(services);

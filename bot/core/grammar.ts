@@ -7,7 +7,7 @@ import { ACTION_STATUSES, type ActionStatus } from '../../services/actions/trans
 export type ActionsFilter = 'mine' | 'overdue' | 'due_today' | 'open' | 'all' | 'by_owner';
 
 export type Command =
-  | { readonly verb: 'help' }
+  | { readonly verb: 'help'; readonly topic?: string }
   | { readonly verb: 'whoami' }
   | { readonly verb: 'brief'; readonly date?: string }
   | { readonly verb: 'meeting'; readonly step: 'show' | 'start' | 'next' | 'back' | 'skip' | 'close' }
@@ -42,7 +42,10 @@ export interface HelpEntry {
 export const HELP: Readonly<Record<string, readonly HelpEntry[]>> = {
   help: [{ usage: 'dmm help', description: 'this list' }],
   whoami: [{ usage: 'dmm whoami', description: 'who the bot thinks you are, and your roles' }],
-  brief: [{ usage: 'dmm brief [YYYY-MM-DD]', description: "today's daily brief (or another day's)" }],
+  brief: [
+    { usage: 'dmm brief [YYYY-MM-DD]', description: "today's daily brief (or another day's)" },
+    { usage: 'dmm help brief', description: 'how to read the brief: ▲ ▼, risk order, response times' },
+  ],
   meeting: [
     { usage: 'dmm meeting', description: "today's meeting and where it is" },
     { usage: 'dmm meeting start', description: "open today's meeting (chair)" },
@@ -155,10 +158,11 @@ export function parseCommand(input: string): ParseResult {
   const arg = rest[0]?.toLowerCase();
   switch (verb) {
     case 'help':
+      return { ok: true, command: arg ? { verb, topic: arg.slice(0, 40) } : { verb } };
     case 'whoami':
     case 'priorities':
     case 'unlink':
-      if (rest.length > 0 && verb !== 'help')
+      if (rest.length > 0)
         return refuse(`'${verb}' takes nothing after it.`, verb === 'unlink' ? 'link' : verb);
       return { ok: true, command: { verb } };
     case 'priority':

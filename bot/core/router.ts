@@ -7,7 +7,12 @@
  */
 import type { Card } from '../../cards/card.js';
 import { type CardPayload, parseCardPayload } from '../../cards/card-actions.js';
-import { buildBriefCard, buildIncidentsCard, buildPrioritiesCard } from '../../cards/daily-brief.card.js';
+import {
+  buildBriefCard,
+  buildBriefHelpCard,
+  buildIncidentsCard,
+  buildPrioritiesCard,
+} from '../../cards/daily-brief.card.js';
 import {
   buildActionFormCard,
   buildActionListCard,
@@ -185,10 +190,20 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
   async function runCommand(c: Conversation, command: Command, fx: Effects, key?: string): Promise<Card[]> {
     const submissionKey = key ? { submissionKey: key } : {};
     switch (command.verb) {
-      case 'help':
+      case 'help': {
+        if (command.topic === 'brief') return [buildBriefHelpCard()];
+        const topic = command.topic && Object.hasOwn(HELP, command.topic) ? HELP[command.topic] : undefined;
         return [
-          buildHelpCard({ entries: ALL_HELP, intro: 'Type a command, or use the buttons on the cards.' }),
+          topic
+            ? buildHelpCard({ entries: topic })
+            : buildHelpCard({
+                entries: ALL_HELP,
+                intro: command.topic
+                  ? `No help on '${command.topic}'. Every command:`
+                  : 'Type a command, or use the buttons on the cards.',
+              }),
         ];
+      }
       case 'whoami': {
         const unit = await services.units.get(c.unitId);
         return [

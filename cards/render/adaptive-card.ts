@@ -171,6 +171,20 @@ function block(b: CardBlock, fit: Fit): Record<string, unknown>[] {
     }
     case 'divider':
       return [{ type: 'TextBlock', text: ' ', separator: true, spacing: 'Medium' }];
+    case 'chart':
+      // Teams draws Chart.VerticalBar (learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/
+      // charts-in-adaptive-cards); a host that cannot draws the fallback, the sparkline.
+      return [
+        {
+          type: 'Chart.VerticalBar',
+          title: b.title,
+          xAxisTitle: b.xTitle,
+          yAxisTitle: b.yTitle,
+          colorSet: 'categorical',
+          data: b.points.filter((p) => p.value !== null).map((p) => ({ x: p.label, y: p.value })),
+          fallback: textBlock(b.summary, { isSubtle: true }),
+        },
+      ];
   }
 }
 

@@ -156,6 +156,8 @@ function blocksOf(b: CardBlock, counter: { buttons: number }): SlackBlock[] {
     }
     case 'divider':
       return [{ type: 'divider' }];
+    case 'chart':
+      return [{ type: 'context', elements: [plain(truncate(b.summary, SLACK_MAX_SECTION_TEXT))] }];
   }
 }
 

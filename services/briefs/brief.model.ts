@@ -3,19 +3,60 @@
  * string. `viewBrief` makes what one target may see: items above the target's marking ceiling are withheld
  * (counted, with a pointer), and the partner audience gets aggregates and themes only.
  */
-import type { CountWithBaseline } from '../incidents/picture.service.js';
+import type {
+  BaselineCoverage,
+  CountWithBaseline,
+  ResponseTime,
+  TrendPoint,
+} from '../incidents/picture.service.js';
 import { highestMarking, type Marking, withinCeiling } from '../validation.js';
 
-export const BRIEF_VERSION = 1;
+/** 2: labels instead of codes, exceptions by risk with state and outcome, response times, trend, data quality. */
+export const BRIEF_VERSION = 2;
+
+/** A count against its baseline, with the words a chair reads for its key (and those a partner reads). */
+export interface BriefCount extends CountWithBaseline {
+  readonly label: string;
+  readonly partnerLabel?: string;
+}
 
 export interface BriefIncident {
+  readonly id: number;
+  /** What a person can use to find it: the force's own reference, or "time · type · place" when it has none. */
+  readonly reference: string;
+  /** The source's own reference; null when the source has none (the import derived one). */
+  readonly sourceReference: string | null;
+  readonly eventAt: string;
+  readonly grade: string | null;
+  readonly type: string | null;
+  readonly place: string | null;
+  /** Why it is an exception, in words, highest risk first. */
+  readonly reasons: readonly string[];
+  /** The same as codes (`critical`, `g1`, `thrive_high`, qualifiers), for routing to agenda sections. */
+  readonly reasonCodes: readonly string[];
+  /** The same in plain English, for partner themes. */
+  readonly themes: readonly string[];
+  readonly state: 'open' | 'closed';
+  /** How it ended (closing type, final grade), when closed and the source says. */
+  readonly outcome: string | null;
+  readonly closedAt: string | null;
+  readonly marking: Marking;
+}
+
+export interface BriefBreach {
+  readonly id: number;
   readonly reference: string;
   readonly eventAt: string;
   readonly grade: string | null;
   readonly type: string | null;
-  readonly area: string | null;
-  readonly reasons: readonly string[];
+  readonly place: string | null;
+  readonly minutesToArrive: number;
+  readonly targetMinutes: number;
   readonly marking: Marking;
+}
+
+export interface BriefResponseTime extends ResponseTime {
+  readonly label: string;
 }
 
 export interface BriefAction {
@@ -51,8 +92,20 @@ export interface BriefPriority {
   readonly count: number;
   readonly baselineMean: number;
   readonly flag: 'high' | 'low' | null;
+  readonly trend: readonly TrendPoint[];
   /** A priority's title can itself be sensitive (an operation name, a target): it is withheld above the ceiling. */
   readonly marking: Marking;
+}
+
+/** What the counts could not see, said in the brief rather than hidden in it. */
+export interface BriefDataQuality {
+  readonly baseline: BaselineCoverage;
+  /** Incidents of the window opened at exactly 00:00: most likely a date without a time. */
+  readonly placeholderTimes: number;
+  /** Incidents of the window whose location says it is not given ("Restricted Address"). */
+  readonly placeholderPlaces: number;
+  /** The unit's source is demonstration data, not a force's records. */
+  readonly demo: boolean;
 }
 
 export interface Brief {
@@ -78,12 +131,16 @@ export interface Brief {
   readonly rule: string;
   readonly incidents: {
     readonly total: CountWithBaseline;
-    readonly byGrade: readonly CountWithBaseline[];
-    readonly byChapter: readonly CountWithBaseline[];
-    readonly byType: readonly CountWithBaseline[];
-    readonly hotspots: readonly CountWithBaseline[];
-    readonly responseBreaches: number;
+    /** The total of each of the 29 windows, oldest first (null: left out of the baseline). */
+    readonly trend: readonly TrendPoint[];
+    readonly byGrade: readonly BriefCount[];
+    readonly byChapter: readonly BriefCount[];
+    readonly byType: readonly BriefCount[];
+    readonly hotspots: readonly BriefCount[];
+    readonly responseTimes: readonly BriefResponseTime[];
+    readonly responseBreaches: { readonly count: number; readonly items: readonly BriefBreach[] };
   };
+  readonly dataQuality: BriefDataQuality;
   readonly exceptions: { readonly count: number; readonly items: readonly BriefIncident[] };
   readonly priorities: readonly BriefPriority[];
   readonly actions: {
@@ -110,23 +167,38 @@ export interface InternalBriefView extends Omit<Brief, 'version'> {
   readonly withheld: Withheld;
 }
 
-/** Aggregates and themes only: no references, names, addresses or free text. */
+/** Counts below this are never shown to partners (statistical disclosure control). */
+export const PARTNER_SMALL_COUNT = 3;
+export const PARTNER_SUPPRESSION_RULE = `Counts of 1 or 2 are shown as "fewer than ${PARTNER_SMALL_COUNT}" so that no one can be recognised from them.`;
+
+/** A count as a partner sees it: null when it is 1 or 2 (suppressed). */
+export interface PartnerCount {
+  readonly label: string;
+  readonly count: number | null;
+  readonly baselineMean: number;
+  readonly flag: 'high' | 'low' | null;
+}
+
+/** Aggregates and themes only, in plain English: no references, names, addresses, free text or small counts. */
 export interface PartnerBriefView {
   readonly audience: 'partner';
   readonly marking: 'OFFICIAL';
-  readonly unit: { readonly name: string };
+  readonly unit: { readonly name: string; readonly timeZone: string };
   readonly localDate: string;
   readonly window: Brief['window'];
   readonly revision?: Brief['revision'];
   readonly rule: string;
+  readonly suppression: string;
+  readonly demo: boolean;
   readonly incidents: {
-    readonly total: Omit<CountWithBaseline, 'key'>;
-    readonly byChapter: readonly CountWithBaseline[];
-    readonly byGrade: readonly CountWithBaseline[];
-    readonly hotspots: readonly CountWithBaseline[];
+    readonly total: PartnerCount;
+    readonly trend: readonly TrendPoint[];
+    readonly byChapter: readonly PartnerCount[];
+    readonly byGrade: readonly PartnerCount[];
+    readonly hotspots: readonly PartnerCount[];
   };
-  readonly exceptionThemes: Readonly<Record<string, number>>;
-  readonly priorities: Brief['priorities'];
+  readonly themes: readonly PartnerCount[];
+  readonly priorities: readonly PartnerCount[];
   readonly actions: {
     readonly overdue: number;
     readonly dueToday: number;
@@ -147,12 +219,8 @@ const HOTSPOT_ROWS = 5;
  * A by-type or hotspot table as a target may see it: rows whose free text comes from incidents marked above the
  * ceiling are left out (their count is kept in one row that names no type or place), the rest cut to `rows`.
  */
-export function visibleCounts(
-  rows: readonly CountWithBaseline[],
-  ceiling: Marking,
-  limit: number,
-): CountWithBaseline[] {
-  const shown: CountWithBaseline[] = [];
+export function visibleCounts(rows: readonly BriefCount[], ceiling: Marking, limit: number): BriefCount[] {
+  const shown: BriefCount[] = [];
   let hidden = 0;
   let hiddenMean = 0;
   for (const row of rows) {
@@ -163,15 +231,27 @@ export function visibleCounts(
     }
   }
   const visible = shown.slice(0, limit);
-  if (hidden > 0)
-    visible.push({
-      key: `other (marked above ${ceiling})`,
-      count: hidden,
-      baselineMean: hiddenMean,
-      baselineSd: 0,
-      flag: null,
-    });
+  if (hidden > 0) {
+    const label = `Other (marked above ${ceiling})`;
+    visible.push({ key: label, label, count: hidden, baselineMean: hiddenMean, baselineSd: 0, flag: null });
+  }
   return visible;
+}
+
+/** A count for partners: 1 and 2 suppressed. */
+function partnerCount(row: {
+  label: string;
+  partnerLabel?: string;
+  count: number;
+  baselineMean: number;
+  flag: 'high' | 'low' | null;
+}): PartnerCount {
+  return {
+    label: row.partnerLabel ?? row.label,
+    count: row.count > 0 && row.count < PARTNER_SMALL_COUNT ? null : row.count,
+    baselineMean: row.baselineMean,
+    flag: row.flag,
+  };
 }
 
 export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: Marking }): BriefView {
@@ -189,6 +269,7 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
       return ok;
     });
   const exceptions = keep(brief.exceptions.items);
+  const breaches = keep(brief.incidents.responseBreaches.items);
   const actions = {
     overdue: keep(brief.actions.overdue),
     dueToday: keep(brief.actions.dueToday),
@@ -200,27 +281,32 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
   const priorities = keep(brief.priorities);
 
   if (target.audience === 'partner') {
-    const themes: Record<string, number> = {};
-    for (const e of exceptions) for (const r of e.reasons) themes[r] = (themes[r] ?? 0) + 1;
+    const themes = new Map<string, number>();
+    for (const e of exceptions) for (const t of e.themes) themes.set(t, (themes.get(t) ?? 0) + 1);
     const kinds: Record<string, number> = {};
     for (const f of forwardLook) kinds[f.kind] = (kinds[f.kind] ?? 0) + 1;
-    const { key: _key, ...total } = brief.incidents.total;
+    const small = (n: number | null) => (n !== null && n > 0 && n < PARTNER_SMALL_COUNT ? null : n);
     return {
       audience: 'partner',
       marking: 'OFFICIAL',
-      unit: { name: brief.unit.name },
+      unit: { name: brief.unit.name, timeZone: brief.unit.timeZone },
       localDate: brief.localDate,
       window: brief.window,
       ...(brief.revision ? { revision: brief.revision } : {}),
       rule: brief.rule,
+      suppression: PARTNER_SUPPRESSION_RULE,
+      demo: brief.dataQuality.demo,
       incidents: {
-        total,
-        byChapter: brief.incidents.byChapter,
-        byGrade: brief.incidents.byGrade,
-        hotspots,
+        total: partnerCount({ ...brief.incidents.total, label: 'Incidents' }),
+        trend: brief.incidents.trend.map((p) => ({ date: p.date, count: small(p.count) })),
+        byChapter: brief.incidents.byChapter.map(partnerCount),
+        byGrade: brief.incidents.byGrade.map(partnerCount),
+        hotspots: hotspots.map(partnerCount),
       },
-      exceptionThemes: themes,
-      priorities,
+      themes: [...themes]
+        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+        .map(([label, count]) => partnerCount({ label, count, baselineMean: 0, flag: null })),
+      priorities: priorities.map((p) => partnerCount({ ...p, label: p.title })),
       actions: {
         overdue: actions.overdue.length,
         dueToday: actions.dueToday.length,
@@ -234,6 +320,7 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
 
   const included = [
     ...exceptions,
+    ...breaches,
     ...Object.values(actions).flat(),
     ...forwardLook,
     ...decisions,
@@ -255,7 +342,12 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
           ? null
           : `${withheld} item${withheld === 1 ? '' : 's'} withheld: above ${ceiling}. See the full brief where ${'OFFICIAL-SENSITIVE'} may be shown (\`dmm brief --ceiling OFFICIAL-SENSITIVE\`).`,
     },
-    incidents: { ...brief.incidents, byType, hotspots },
+    incidents: {
+      ...brief.incidents,
+      byType,
+      hotspots,
+      responseBreaches: { count: brief.incidents.responseBreaches.count, items: breaches },
+    },
     exceptions: { count: brief.exceptions.count, items: exceptions },
     actions,
     forwardLook,

@@ -13,11 +13,16 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { selectDecisions } from '../decisions/decision.service.js';
 import type { ForwardLookService } from '../forward-look/forward-look.service.js';
-import { type PictureService, pictureWindows } from '../incidents/picture.service.js';
+import { type CountWithBaseline, type PictureService, pictureWindows } from '../incidents/picture.service.js';
 import { addDays, localDateOf, startOfLocalDay } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
 import { isoDate, type Marking, parseInput } from '../validation.js';
-import { BRIEF_VERSION, type Brief, type BriefAction } from './brief.model.js';
+import { BRIEF_VERSION, type Brief, type BriefAction, type BriefCount } from './brief.model.js';
+import { briefIncident, placeLabel } from './brief-incidents.js';
+import { type BriefLabels, DEFAULT_LABELS, labelOf } from './labels.js';
+
+/** The source name of generated demonstration incidents: a brief over them says "demo data". */
+export const DEMO_SOURCE = 'dmm-demo';
 
 export interface BriefService {
   /**
@@ -59,8 +64,11 @@ export function createBriefService(deps: {
   units: UnitService;
   pictures: PictureService;
   forwardLook: ForwardLookService;
+  /** The words for codes (defaults, with the force's renames from its labels.json). */
+  labels?: BriefLabels;
 }): BriefService {
   const { db, audit, clock, units, pictures, forwardLook } = deps;
+  const labels = deps.labels ?? DEFAULT_LABELS;
 
   async function build(actor: Actor, unitId: number, date: string): Promise<Brief> {
     const unit = await units.get(unitId);
@@ -94,7 +102,7 @@ export function createBriefService(deps: {
     const yesterday = addDays(date, -1);
     // The sections are independent reads: they run at once (on PostgreSQL each on its own connection) while the
     // incident picture, the slowest, is counted.
-    const [picture, overdue, dueToday, blocked, updated, upcoming, decisions] = await Promise.all([
+    const [picture, overdue, dueToday, blocked, updated, upcoming, decisions, demo] = await Promise.all([
       pictures.build(actor, unitId, date),
       open().where('a.due_on', '<', date).orderBy('a.due_on').orderBy('a.id').limit(MAX_ITEMS).execute(),
       open().where('a.due_on', '=', date).orderBy('a.id').limit(MAX_ITEMS).execute(),
@@ -115,7 +123,26 @@ export function createBriefService(deps: {
         .orderBy('d.decided_at')
         .limit(MAX_ITEMS)
         .execute(),
+      db
+        .selectFrom('incidents')
+        .select('id')
+        .where('unit_id', '=', unitId)
+        .where('source', '=', DEMO_SOURCE)
+        .limit(1)
+        .executeTakeFirst(),
     ]);
+    const zone = unit.timeZone;
+    const labelled = (
+      rows: readonly CountWithBaseline[],
+      label: (key: string) => string,
+      partnerLabel?: (key: string) => string,
+    ): BriefCount[] =>
+      rows.map((r) => ({
+        ...r,
+        label: label(r.key),
+        ...(partnerLabel ? { partnerLabel: partnerLabel(r.key) } : {}),
+      }));
+    const code = (key: string) => (key === 'not recorded' ? '' : key);
 
     const brief: Brief = {
       version: BRIEF_VERSION,
@@ -126,29 +153,50 @@ export function createBriefService(deps: {
       rule: picture.rule,
       incidents: {
         total: picture.total,
-        byGrade: picture.byGrade,
-        byChapter: picture.byChapter,
-        byType: picture.byType.slice(0, 20),
-        hotspots: picture.hotspots,
-        responseBreaches: picture.responseBreaches.count,
+        trend: picture.trend,
+        byGrade: labelled(
+          picture.byGrade,
+          (k) => labelOf(labels, 'grade', code(k)),
+          (k) => labels.partnerGrade[k] ?? labelOf(labels, 'grade', code(k)),
+        ),
+        byChapter: labelled(picture.byChapter, (k) => labelOf(labels, 'chapter', code(k))),
+        byType: labelled(picture.byType.slice(0, 20), (k) => labelOf(labels, 'type', code(k))),
+        hotspots: labelled(picture.hotspots, placeLabel),
+        responseTimes: picture.responseTimes.map((r) => ({ ...r, label: labelOf(labels, 'grade', r.grade) })),
+        responseBreaches: {
+          count: picture.responseBreaches.count,
+          items: picture.responseBreaches.items.slice(0, MAX_ITEMS).map((b) => {
+            const i = briefIncident(b, labels, zone);
+            return {
+              id: i.id,
+              reference: i.reference,
+              eventAt: i.eventAt,
+              grade: i.grade,
+              type: i.type,
+              place: i.place,
+              minutesToArrive: b.minutesToArrive,
+              targetMinutes: b.targetMinutes,
+              marking: i.marking,
+            };
+          }),
+        },
+      },
+      dataQuality: {
+        baseline: picture.baseline,
+        placeholderTimes: picture.placeholderTimes,
+        placeholderPlaces: picture.placeholderPlaces,
+        demo: demo !== undefined,
       },
       exceptions: {
         count: picture.exceptions.count,
-        items: picture.exceptions.items.slice(0, MAX_ITEMS).map((e) => ({
-          reference: e.reference,
-          eventAt: e.eventAt.toISOString(),
-          grade: e.grade,
-          type: e.type,
-          area: e.area,
-          reasons: e.reasons,
-          marking: e.marking as Marking,
-        })),
+        items: picture.exceptions.items.slice(0, MAX_ITEMS).map((e) => briefIncident(e, labels, zone)),
       },
       priorities: picture.priorities.map((p) => ({
         title: p.priority.title,
         count: p.count,
         baselineMean: p.baselineMean,
         flag: p.flag,
+        trend: p.trend,
         marking: p.priority.marking,
       })),
       actions: {
@@ -227,7 +275,9 @@ export function createBriefService(deps: {
       const findStored = async (q: Kysely<Database>) => (await findRow(q))?.content as Brief | undefined;
       if (!options.rebuild) {
         const stored = await findRow(db);
-        if (stored && !stored.stale_at) return stored.content as Brief;
+        // A brief stored in an earlier format is built again (below) rather than shown half-understood.
+        const current = (stored?.content as Brief | undefined)?.version === BRIEF_VERSION;
+        if (stored && !stored.stale_at && current) return stored.content as Brief;
         if (stored?.stale_at) {
           // Late data: incidents of the window that arrived after the stored brief was built.
           const { n } = await db
@@ -266,6 +316,8 @@ export function createBriefService(deps: {
         }
       }
       const brief = await build(actor, unitId, date);
+      // Replaces the stored brief: asked for, or stored in an earlier format.
+      const replace = Boolean(options.rebuild) || (await findRow(db)) !== undefined;
       return db.transaction().execute(async (trx) => {
         const content = JSON.stringify(brief);
         // Race guard: two replicas may build at once; the first stored brief wins and both return it.
@@ -283,7 +335,7 @@ export function createBriefService(deps: {
           })
           .onConflict((oc) => {
             const target = oc.columns(['unit_id', 'local_date']);
-            return options.rebuild
+            return replace
               ? target.doUpdateSet({ content, built_at: clock.now(), stale_at: null })
               : target.doNothing();
           })

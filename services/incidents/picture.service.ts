@@ -6,10 +6,14 @@
  * before, both in the unit's time zone, so it is 23 hours long on the spring clock change and 25 on the autumn
  * one. Baseline windows are built the same way for each earlier day.
  *
- * Unusual-count rule (stated in every picture): with m the mean of the 28 baseline windows and s their sample
+ * Unusual-count rule (stated in every picture): with m the mean of the baseline windows used and s their sample
  * standard deviation, a count x is `high` when x - m > 2 * max(s, sqrt(m)) and x - m >= 3, and `low` when
  * m - x > 2 * max(s, sqrt(m)) and m - x >= 3. The sqrt(m) floor treats counts as at least Poisson-variable, so a
  * very steady baseline does not flag tiny changes; the ">= 3" keeps single incidents from flagging.
+ *
+ * A baseline window is used only if the source covered it (see usableBaseline): windows before the unit's data
+ * begins, the partial window in which it begins, and empty windows of a busy unit (gaps in the source) are left
+ * out of the mean and named in the picture. With no window left there is no baseline and nothing is flagged.
  */
 import { hash } from 'node:crypto';
 import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
@@ -20,7 +24,7 @@ import { canonicalJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
 import type { Priority, PriorityService } from '../priorities/priority.service.js';
 import { addDays, localDateOf, localDateTime } from '../time.js';
-import type { UnitService } from '../units/unit.service.js';
+import type { Unit, UnitService } from '../units/unit.service.js';
 import { isoDate, parseInput } from '../validation.js';
 import {
   emptyWindowCounts,
@@ -34,12 +38,7 @@ import {
 
 export const BASELINE_DAYS = 28;
 export const UNUSUAL_RULE =
-  'high when x - mean > 2 * max(sd, sqrt(mean)) and x - mean >= 3; low when mean - x > 2 * max(sd, sqrt(mean)) and mean - x >= 3 (28 previous same windows)';
-/** Response targets in minutes from opening to arrival (a common English urban standard; configurable later). */
-export const RESPONSE_TARGET_MINUTES: Readonly<Record<string, number>> = {
-  G1_EMERGENCY: 15,
-  G2_PRIORITY: 60,
-};
+  'high when x - mean > 2 * max(sd, sqrt(mean)) and x - mean >= 3; low when mean - x > 2 * max(sd, sqrt(mean)) and mean - x >= 3 (the same window on each of the previous 28 days, leaving out days before the data begins, the day it begins part-way, and days with no data at all where a day usually has 10 or more)';
 /** Qualifiers that make an incident an exception for the DMM (threat to life and vulnerability). */
 export const EXCEPTION_QUALIFIERS = [
   'missing_person',
@@ -58,14 +57,41 @@ type Dimension = (typeof DIMENSIONS)[number];
 /** An exception for the DMM: G1, a critical incident, high THRIVE risk, or a threat-to-life qualifier. */
 const EXCEPTION_CONDITION = sql<boolean>`(i.grade_initial = 'G1_EMERGENCY' or i.critical or i.thrive_risk = 'high' or i.qualifiers && ${[...EXCEPTION_QUALIFIERS]}::text[])`;
 
+/** Response targets: minutes from opening to arrival per grade (the unit's own, see UnitService). */
+export type ResponseTargets = Readonly<Partial<Record<string, number>>>;
+
 /** Attended later than the grade's response target. */
-const BREACH_CONDITION = sql<boolean>`(i.arrived_at is not null and i.opened_at is not null and (${sql.join(
-  Object.entries(RESPONSE_TARGET_MINUTES).map(
-    ([grade, minutes]) =>
-      sql`(i.grade_initial = ${grade} and i.arrived_at - i.opened_at > make_interval(mins => ${minutes}))`,
-  ),
-  sql` or `,
-)}))`;
+function breachCondition(targets: ResponseTargets): RawBuilder<boolean> {
+  const grades = Object.entries(targets).filter((e): e is [string, number] => typeof e[1] === 'number');
+  if (grades.length === 0) return sql<boolean>`false`;
+  return sql<boolean>`(i.arrived_at is not null and i.opened_at is not null and (${sql.join(
+    grades.map(
+      ([grade, minutes]) =>
+        sql`(i.grade_initial = ${grade} and i.arrived_at - i.opened_at > make_interval(mins => ${minutes}))`,
+    ),
+    sql` or `,
+  )}))`;
+}
+
+/**
+ * Where an incident happened, as precisely as its source says: its beat, else its ward, else its free-text
+ * area, as `beat:K2`, `ward:…` or `area:…` (a beat and an area of the same name are different places).
+ */
+const PLACE = sql<
+  string | null
+>`coalesce('beat:' || nullif(btrim(i.beat), ''), 'ward:' || nullif(btrim(i.ward), ''), 'area:' || nullif(btrim(i.area), ''))`;
+
+/**
+ * Location text that says the location is not given: "Restricted Address", "UNKNOWN", "N/A", "-". Such text is
+ * never a place: it is counted apart and never ranked as a hotspot or a repeat location.
+ */
+const PLACEHOLDER_PLACE =
+  /^(?:(?:restricted|withheld|redacted|unknown|not known|not given|not recorded|no|none|null|n\/?a|tbc|tba|private)(?:[\s_-]+(?:address|location|place|area|premises|street))?|[\s?x*-]*)$/i;
+
+export function isPlaceholderPlace(place: string): boolean {
+  const text = place.replace(/^(?:beat|ward|area):/, '').trim();
+  return PLACEHOLDER_PLACE.test(text);
+}
 
 interface PrioritySpec {
   readonly priority: Priority;
@@ -123,15 +149,53 @@ export interface CountWithBaseline {
 export interface PictureIncident {
   readonly id: number;
   readonly reference: string;
+  /** The reference was made by the import from the record's text: the source has no reference of its own. */
+  readonly derivedReference: boolean;
   readonly eventAt: Date;
   readonly grade: string | null;
+  readonly gradeFinal: string | null;
   readonly type: string | null;
+  readonly closingType: string | null;
   readonly nsirChapter: string | null;
   readonly area: string | null;
+  readonly beat: string | null;
+  readonly ward: string | null;
   readonly qualifiers: readonly string[];
   readonly thriveRisk: string | null;
   readonly critical: boolean;
+  readonly closedAt: Date | null;
   readonly marking: string;
+}
+
+/** Response times of one grade in the window, from opening to arrival, in minutes. */
+export interface ResponseTime {
+  readonly grade: string;
+  readonly targetMinutes: number | null;
+  /** Incidents of the grade with both an opening and an arrival time. */
+  readonly attended: number;
+  readonly medianMinutes: number | null;
+  readonly p90Minutes: number | null;
+  /** Attended later than the target. */
+  readonly breaches: number;
+}
+
+/** One baseline or current window's total, oldest first; null for a window left out of the baseline. */
+export interface TrendPoint {
+  readonly date: string;
+  readonly count: number | null;
+}
+
+export interface BaselineCoverage {
+  /** Baseline windows asked for (28). */
+  readonly windows: number;
+  /** Windows used for the means. */
+  readonly used: number;
+  /** Local dates (the day each window ends) of windows with no data at all: gaps in the source. */
+  readonly gaps: readonly string[];
+  /** The local date of the window in which the unit's data begins, when it is a baseline window. */
+  readonly partial: string | null;
+  /** Baseline windows that end before the unit's data begins. */
+  readonly beforeData: number;
 }
 
 export interface Picture {
@@ -142,20 +206,35 @@ export interface Picture {
   readonly windowEnd: Date;
   readonly windowHours: number;
   readonly rule: string;
+  readonly baseline: BaselineCoverage;
   readonly total: CountWithBaseline;
+  readonly trend: readonly TrendPoint[];
   readonly byGrade: readonly CountWithBaseline[];
   readonly byChapter: readonly CountWithBaseline[];
   readonly byType: readonly CountWithBaseline[];
   readonly exceptions: {
     readonly count: number;
+    /** Highest risk first: critical, then G1, then high THRIVE risk, then the rest; earlier first within each. */
     readonly items: ReadonlyArray<PictureIncident & { reasons: string[] }>;
   };
   readonly priorities: ReadonlyArray<
-    { priority: Pick<Priority, 'id' | 'title' | 'morileScore' | 'marking'> } & Omit<CountWithBaseline, 'key'>
+    { priority: Pick<Priority, 'id' | 'title' | 'morileScore' | 'marking'> } & Omit<
+      CountWithBaseline,
+      'key'
+    > & {
+        readonly trend: readonly TrendPoint[];
+      }
   >;
+  /** Places (`beat:…`, `ward:…`, `area:…`), placeholders left out. */
   readonly hotspots: readonly CountWithBaseline[];
+  /** Incidents of the window whose location is a placeholder ("Restricted Address"). */
+  readonly placeholderPlaces: number;
+  /** Incidents of the window opened at exactly 00:00 local time: most likely a date given without a time. */
+  readonly placeholderTimes: number;
+  readonly responseTimes: readonly ResponseTime[];
   readonly responseBreaches: {
     readonly count: number;
+    /** Latest beyond its target first. */
     readonly items: ReadonlyArray<PictureIncident & { minutesToArrive: number; targetMinutes: number }>;
   };
 }
@@ -174,8 +253,9 @@ export function classify(
   const sd = n < 2 ? 0 : Math.sqrt(baseline.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1));
   const spread = 2 * Math.max(sd, Math.sqrt(mean));
   let flag: Flag = null;
-  if (count - mean > spread && count - mean >= 3) flag = 'high';
-  else if (mean - count > spread && mean - count >= 3) flag = 'low';
+  // Without a baseline nothing is unusual.
+  if (n > 0 && count - mean > spread && count - mean >= 3) flag = 'high';
+  else if (n > 0 && mean - count > spread && mean - count >= 3) flag = 'low';
   return { mean: round(mean), sd: round(sd), flag };
 }
 
@@ -207,6 +287,42 @@ export function pictureWindows(
   }));
 }
 
+/** A unit whose usual window holds at least this many incidents cannot plausibly have a window with none. */
+export const GAP_MIN_TYPICAL = 10;
+
+/**
+ * The baseline windows (k >= 1) to use. Left out: windows that end before the unit's data begins, the window in
+ * which it begins (partial), and a window with no incident at all when the unit's usual window (the median of the
+ * others) holds GAP_MIN_TYPICAL or more — a gap in the source, not a quiet day. A unit with few incidents a day
+ * can have a day with none: there a zero is a real count.
+ */
+export function usableBaseline(
+  totals: readonly number[],
+  windows: readonly Window[],
+  firstEventAt: Date | null,
+): { used: Set<number>; gaps: number[]; partial: number | null; beforeData: number } {
+  const used = new Set<number>();
+  const gaps: number[] = [];
+  let partial: number | null = null;
+  let beforeData = 0;
+  const covered: Window[] = [];
+  for (const w of windows) {
+    if (w.k === 0) continue;
+    if (!firstEventAt || w.end <= firstEventAt) beforeData += 1;
+    else if (firstEventAt > w.start) partial = w.k;
+    else covered.push(w);
+  }
+  const sorted = covered.map((w) => totals[w.k] ?? 0).sort((a, b) => a - b);
+  const typical = sorted.length === 0 ? 0 : (sorted[Math.floor(sorted.length / 2)] ?? 0);
+  for (const w of covered) {
+    if ((totals[w.k] ?? 0) === 0 && typical >= GAP_MIN_TYPICAL) gaps.push(w.k);
+    else used.add(w.k);
+  }
+  return { used, gaps, partial, beforeData };
+}
+
+const MINUTE = sql`extract(epoch from (i.arrived_at - i.opened_at)) / 60`;
+
 export function createPictureService(deps: {
   db: Kysely<Database>;
   clock: Clock;
@@ -216,12 +332,12 @@ export function createPictureService(deps: {
   const { db, clock, units, priorities } = deps;
 
   /**
-   * Counts incidents in each of `windows` in one scan: the total, per grade, chapter, type and area, the
-   * exceptions, the response-target breaches and each priority's matches.
+   * Counts incidents in each of `windows` in one scan: the total, per grade, chapter, type and place, the
+   * exceptions, the response-target breaches, the incidents opened at 00:00 and each priority's matches.
    */
   async function countWindows(
     executor: Transaction<Database>,
-    unitId: number,
+    unit: Pick<Unit, 'id' | 'timeZone' | 'responseTargets'>,
     windows: readonly Window[],
     specs: readonly PrioritySpec[],
   ): Promise<Map<number, WindowCounts>> {
@@ -241,16 +357,17 @@ export function createPictureService(deps: {
     );
     const rows = await sql<Record<string, number | string | null>>`
       with w(k, s, e) as (values ${values})
-      select w.k, i.grade_initial as grade, i.nsir_chapter as chapter, i.opening_type_code as type, i.area,
+      select w.k, i.grade_initial as grade, i.nsir_chapter as chapter, i.opening_type_code as type, ${PLACE} as area,
              i.marking,
              count(*)::int as n,
              count(*) filter (where ${EXCEPTION_CONDITION})::int as exceptions,
-             count(*) filter (where ${BREACH_CONDITION})::int as breaches
+             count(*) filter (where ${breachCondition(unit.responseTargets)})::int as breaches,
+             count(*) filter (where (i.opened_at at time zone ${unit.timeZone})::time = '00:00')::int as midnight
              ${sql.join(priorityColumns, sql``)}
       from w cross join lateral (
-        select * from incidents where unit_id = ${unitId} and event_at >= w.s and event_at < w.e
+        select * from incidents where unit_id = ${unit.id} and event_at >= w.s and event_at < w.e
       ) i
-      group by w.k, i.grade_initial, i.nsir_chapter, i.opening_type_code, i.area, i.marking`.execute(
+      group by w.k, i.grade_initial, i.nsir_chapter, i.opening_type_code, ${PLACE}, i.marking`.execute(
       executor,
     );
     for (const r of rows.rows) {
@@ -259,6 +376,7 @@ export function createPictureService(deps: {
       counts.total += n;
       counts.exceptions += r.exceptions as number;
       counts.breaches += r.breaches as number;
+      counts.midnight += r.midnight as number;
       const sensitive = r.marking !== 'OFFICIAL';
       for (const dim of DIMENSIONS) {
         const text = (r[dim] as string | null) ?? '';
@@ -280,15 +398,15 @@ export function createPictureService(deps: {
    * stored under the unit's window lock (see window-counts.ts).
    */
   async function allWindowCounts(
-    unitId: number,
+    unit: Unit,
     windows: readonly Window[],
     specs: readonly PrioritySpec[],
   ): Promise<Map<number, WindowCounts>> {
     const [current, ...baseline] = windows as [Window, ...Window[]];
     // The picture's own window is counted while the stored ones are read.
     const [fresh, cached] = await Promise.all([
-      db.transaction().execute((trx) => countWindows(trx, unitId, [current], specs)),
-      readWindowCounts(db, unitId, baseline),
+      db.transaction().execute((trx) => countWindows(trx, unit, [current], specs)),
+      readWindowCounts(db, unit.id, baseline),
     ]);
     const counts = new Map(fresh);
     const missing: Window[] = [];
@@ -300,12 +418,12 @@ export function createPictureService(deps: {
     }
     if (missing.length === 0) return counts;
     await db.transaction().execute(async (trx) => {
-      await lockWindowsForCounting(trx, unitId);
-      const counted = await countWindows(trx, unitId, missing, specs);
+      await lockWindowsForCounting(trx, unit.id);
+      const counted = await countWindows(trx, unit, missing, specs);
       for (const [k, c] of counted) counts.set(k, c);
       await storeWindowCounts(
         trx,
-        unitId,
+        unit.id,
         missing.map((w) => ({ start: w.start, end: w.end, counts: counted.get(w.k) as WindowCounts })),
         clock.now(),
       );
@@ -313,7 +431,11 @@ export function createPictureService(deps: {
     return counts;
   }
 
-  function withBaseline(counts: ReadonlyMap<number, WindowCounts>, dim: Dimension): CountWithBaseline[] {
+  function withBaseline(
+    counts: ReadonlyMap<number, WindowCounts>,
+    dim: Dimension,
+    used: ReadonlySet<number>,
+  ): CountWithBaseline[] {
     const byKey = new Map<string, number[]>();
     for (const [k, window] of counts) {
       for (const [key, n] of Object.entries(window[dim])) {
@@ -324,7 +446,10 @@ export function createPictureService(deps: {
     }
     return [...byKey.entries()]
       .map(([key, series]) => {
-        const { mean, sd, flag } = classify(series[0] ?? 0, series.slice(1));
+        const { mean, sd, flag } = classify(
+          series[0] ?? 0,
+          [...used].map((k) => series[k] ?? 0),
+        );
         const sensitive = key.startsWith(SENSITIVE_KEY);
         const text = sensitive ? key.slice(SENSITIVE_KEY.length) : key;
         return {
@@ -345,25 +470,36 @@ export function createPictureService(deps: {
     reference: string;
     event_at: Date | null;
     grade_initial: string | null;
+    grade_final: string | null;
     opening_type_code: string | null;
+    closing_type_code: string | null;
     nsir_chapter: string | null;
     area: string | null;
+    beat: string | null;
+    ward: string | null;
     qualifiers: string[];
     thrive_risk: string | null;
     critical: boolean;
+    closed_at: Date | null;
     marking: string;
   }): PictureIncident {
     return {
       id: r.id,
       reference: r.reference,
+      derivedReference: r.reference.startsWith('derived:'),
       eventAt: r.event_at as Date,
       grade: r.grade_initial,
+      gradeFinal: r.grade_final,
       type: r.opening_type_code,
+      closingType: r.closing_type_code,
       nsirChapter: r.nsir_chapter,
       area: r.area,
+      beat: r.beat,
+      ward: r.ward,
       qualifiers: r.qualifiers,
       thriveRisk: r.thrive_risk,
       critical: r.critical,
+      closedAt: r.closed_at,
       marking: r.marking,
     };
   }
@@ -377,11 +513,36 @@ export function createPictureService(deps: {
       const current = windows[0] as Window;
       const active = await priorities.listActive(actor, unit.id, date);
       const specs = active.map(prioritySpec);
-      const counts = await allWindowCounts(unit.id, windows, specs);
+      const [counts, first] = await Promise.all([
+        allWindowCounts(unit, windows, specs),
+        // The instant the unit's data begins (one probe of the unit's event index).
+        db
+          .selectFrom('incidents')
+          .select('event_at')
+          .where('unit_id', '=', unit.id)
+          .where('event_at', 'is not', null)
+          .orderBy('event_at')
+          .limit(1)
+          .executeTakeFirst(),
+      ]);
       const series = (pick: (c: WindowCounts) => number) =>
         windows.map((w) => pick(counts.get(w.k) ?? emptyWindowCounts()));
       const totals = series((c) => c.total);
-      const total = classify(totals[0] ?? 0, totals.slice(1));
+      const coverage = usableBaseline(totals, windows, first?.event_at ?? null);
+      const used = coverage.used;
+      const against = (values: readonly number[]) =>
+        classify(
+          values[0] ?? 0,
+          [...used].map((k) => values[k] ?? 0),
+        );
+      const trendOf = (values: readonly number[]): TrendPoint[] =>
+        windows
+          .map((w) => ({
+            date: addDays(date, -w.k),
+            count: w.k === 0 || used.has(w.k) ? (values[w.k] ?? 0) : null,
+          }))
+          .reverse();
+      const total = against(totals);
       const today = counts.get(0) ?? emptyWindowCounts();
 
       const columns = [
@@ -389,45 +550,94 @@ export function createPictureService(deps: {
         'reference',
         'event_at',
         'grade_initial',
+        'grade_final',
         'opening_type_code',
+        'closing_type_code',
         'nsir_chapter',
         'area',
+        'beat',
+        'ward',
         'qualifiers',
         'thrive_risk',
         'critical',
+        'closed_at',
         'marking',
       ] as const;
-      // The lists read the window in time order and stop at MAX_LISTED; their counts come from the scan above.
-      const listed = () =>
+      const inWindow = () =>
         db
           .selectFrom('incidents as i')
-          .select(columns)
           .where('unit_id', '=', unit.id)
           .where('event_at', '>=', current.start)
-          .where('event_at', '<', current.end)
-          .orderBy('event_at')
-          .orderBy('id')
-          .limit(MAX_LISTED);
-      const exceptionRows = await listed().where(EXCEPTION_CONDITION).execute();
+          .where('event_at', '<', current.end);
+      // Exceptions by risk: critical, then G1, then high THRIVE risk, then the rest (qualifiers); earliest first
+      // within each. Their count comes from the scan above; the list stops at MAX_LISTED.
+      const exceptionRows =
+        today.exceptions === 0
+          ? []
+          : await inWindow()
+              .select(columns)
+              .where(EXCEPTION_CONDITION)
+              .orderBy(sql`i.critical`, 'desc')
+              .orderBy(sql`i.grade_initial = 'G1_EMERGENCY'`, 'desc')
+              .orderBy(sql`coalesce(i.thrive_risk = 'high', false)`, 'desc')
+              .orderBy('event_at')
+              .orderBy('id')
+              .limit(MAX_LISTED)
+              .execute();
       const exceptionItems = exceptionRows.map((r) => {
         const reasons: string[] = [];
-        if (r.grade_initial === 'G1_EMERGENCY') reasons.push('G1 emergency');
-        if (r.critical) reasons.push('critical incident');
-        if (r.thrive_risk === 'high') reasons.push('high THRIVE risk');
+        if (r.critical) reasons.push('critical');
+        if (r.grade_initial === 'G1_EMERGENCY') reasons.push('g1');
+        if (r.thrive_risk === 'high') reasons.push('thrive_high');
         for (const q of r.qualifiers)
-          if ((EXCEPTION_QUALIFIERS as readonly string[]).includes(q)) reasons.push(q.replace('_', ' '));
+          if ((EXCEPTION_QUALIFIERS as readonly string[]).includes(q)) reasons.push(q);
         return { ...toIncident(r), reasons };
       });
 
-      const breachRows =
+      const targets = unit.responseTargets as ResponseTargets;
+      const [breachRows, responseRows] = await Promise.all([
         today.breaches === 0
           ? []
-          : await listed()
-              .select(
-                sql<number>`round(extract(epoch from (arrived_at - opened_at)) / 60)::int`.as('minutes'),
+          : inWindow()
+              .select(columns)
+              .select(sql<number>`round(${MINUTE})::int`.as('minutes'))
+              .where(breachCondition(targets))
+              .orderBy(
+                sql`${MINUTE} - coalesce((${JSON.stringify(targets)}::jsonb ->> i.grade_initial)::numeric, 0)`,
+                'desc',
               )
-              .where(BREACH_CONDITION)
-              .execute();
+              .orderBy('id')
+              .limit(MAX_LISTED)
+              .execute(),
+        inWindow()
+          .select([
+            'grade_initial',
+            sql<number>`count(*)::int`.as('attended'),
+            sql<number | null>`percentile_cont(0.5) within group (order by ${MINUTE})`.as('median'),
+            sql<number | null>`percentile_cont(0.9) within group (order by ${MINUTE})`.as('p90'),
+            sql<number>`count(*) filter (where ${breachCondition(targets)})::int`.as('breaches'),
+          ])
+          .where('arrived_at', 'is not', null)
+          .where('opened_at', 'is not', null)
+          .where(sql<boolean>`i.arrived_at >= i.opened_at`)
+          .groupBy('grade_initial')
+          .execute(),
+      ]);
+      const responseTimes: ResponseTime[] = responseRows
+        .map((r) => ({
+          grade: r.grade_initial ?? '',
+          targetMinutes: targets[r.grade_initial ?? ''] ?? null,
+          attended: r.attended,
+          medianMinutes: r.median === null ? null : Math.round(Number(r.median)),
+          p90Minutes: r.p90 === null ? null : Math.round(Number(r.p90)),
+          breaches: r.breaches,
+        }))
+        .sort((a, b) => a.grade.localeCompare(b.grade));
+
+      const places = withBaseline(counts, 'area', used).filter((h) => h.key !== NOT_RECORDED);
+      const placeholderPlaces = places
+        .filter((h) => isPlaceholderPlace(h.key))
+        .reduce((n, h) => n + h.count, 0);
 
       return {
         unitId: unit.id,
@@ -437,6 +647,13 @@ export function createPictureService(deps: {
         windowEnd: current.end,
         windowHours: (current.end.getTime() - current.start.getTime()) / 3_600_000,
         rule: UNUSUAL_RULE,
+        baseline: {
+          windows: windows.length - 1,
+          used: used.size,
+          gaps: coverage.gaps.map((k) => addDays(date, -k)),
+          partial: coverage.partial === null ? null : addDays(date, -coverage.partial),
+          beforeData: coverage.beforeData,
+        },
         total: {
           key: 'total',
           count: totals[0] ?? 0,
@@ -444,13 +661,14 @@ export function createPictureService(deps: {
           baselineSd: total.sd,
           flag: total.flag,
         },
-        byGrade: withBaseline(counts, 'grade'),
-        byChapter: withBaseline(counts, 'chapter'),
-        byType: withBaseline(counts, 'type'),
+        trend: trendOf(totals),
+        byGrade: withBaseline(counts, 'grade', used),
+        byChapter: withBaseline(counts, 'chapter', used),
+        byType: withBaseline(counts, 'type', used),
         exceptions: { count: today.exceptions, items: exceptionItems },
         priorities: specs.map((spec) => {
           const matches = series((c) => c.priorities[spec.key] ?? 0);
-          const { mean, sd, flag } = classify(matches[0] ?? 0, matches.slice(1));
+          const { mean, sd, flag } = against(matches);
           return {
             priority: {
               id: spec.priority.id,
@@ -462,18 +680,20 @@ export function createPictureService(deps: {
             baselineMean: mean,
             baselineSd: sd,
             flag,
+            trend: trendOf(matches),
           };
         }),
         // More than a view shows: a view below a marking leaves marked rows out and still has five.
-        hotspots: withBaseline(counts, 'area')
-          .filter((h) => h.key !== NOT_RECORDED)
-          .slice(0, 10),
+        hotspots: places.filter((h) => !isPlaceholderPlace(h.key)).slice(0, 10),
+        placeholderPlaces,
+        placeholderTimes: today.midnight,
+        responseTimes,
         responseBreaches: {
           count: today.breaches,
           items: breachRows.map((r) => ({
             ...toIncident(r),
             minutesToArrive: r.minutes,
-            targetMinutes: RESPONSE_TARGET_MINUTES[r.grade_initial ?? ''] ?? 0,
+            targetMinutes: targets[r.grade_initial ?? ''] ?? 0,
           })),
         },
       };

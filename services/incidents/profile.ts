@@ -272,11 +272,16 @@ export interface ProfileOptions {
 }
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
+/** Files of a profiles directory that are not profiles: the force's brief labels (services/briefs/labels.ts). */
+const NOT_PROFILES = new Set(['labels']);
 
 async function namesIn(dir: string | undefined): Promise<string[]> {
   if (!dir) return [];
   const files = await fs.readdir(dir).catch(() => [] as string[]);
-  return files.filter((f) => f.endsWith('.json') && NAME.test(f.slice(0, -5))).map((f) => f.slice(0, -5));
+  return files
+    .filter((f) => f.endsWith('.json') && NAME.test(f.slice(0, -5)))
+    .map((f) => f.slice(0, -5))
+    .filter((name) => !NOT_PROFILES.has(name));
 }
 
 /** Names of the installed profiles: the shipped ones and the site's own. */

@@ -19,7 +19,9 @@ const WINDOW_LOCK_CLASS = 0x444d4d;
 
 /** Bumped when what a window's counts mean changes, so counts stored before are counted again. */
 // 2: free text of marked incidents is counted apart (SENSITIVE_KEY in picture.service.ts).
-export const WINDOW_COUNTS_VERSION = 2;
+// 3: places are beat, ward or area (`beat:…`); incidents opened at 00:00 counted (`midnight`); breaches against
+//    the unit's own targets.
+export const WINDOW_COUNTS_VERSION = 3;
 
 /** What a picture needs of one window. Keys of the per-value maps are the stored values ('' when none). */
 export interface WindowCounts {
@@ -27,6 +29,8 @@ export interface WindowCounts {
   total: number;
   exceptions: number;
   breaches: number;
+  /** Incidents opened at exactly 00:00 local time (a date given without a time, most likely). */
+  midnight: number;
   grade: Record<string, number>;
   chapter: Record<string, number>;
   type: Record<string, number>;
@@ -41,6 +45,7 @@ export function emptyWindowCounts(): WindowCounts {
     total: 0,
     exceptions: 0,
     breaches: 0,
+    midnight: 0,
     grade: {},
     chapter: {},
     type: {},

@@ -5,6 +5,7 @@ import type { Database, UnitRow } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { GRADES, type Grade } from '../incidents/incident.model.js';
 import { type AgendaSection, agendaTemplateSchema, DEFAULT_AGENDA } from '../meetings/default-agenda.js';
 import { isValidTimeZone } from '../time.js';
 import { isStorableId, parseInput, text } from '../validation.js';
@@ -24,7 +25,36 @@ export interface Unit {
   readonly categoryScheme: CategoryScheme;
   readonly agenda: readonly AgendaSection[];
   readonly parentId: number | null;
+  /** Minutes from opening to arrival, per grade: what the brief's response times are measured against. */
+  readonly responseTargets: Readonly<Partial<Record<Grade, number>>>;
 }
+
+/** Targets a unit starts with (a common English urban standard), until it sets its own. */
+export const DEFAULT_RESPONSE_TARGETS: Readonly<Partial<Record<Grade, number>>> = {
+  G1_EMERGENCY: 15,
+  G2_PRIORITY: 60,
+};
+
+export const responseTargetsSchema = z
+  .record(
+    z.string(),
+    z
+      .number({ error: 'must be a number of minutes' })
+      .int('must be whole minutes')
+      .min(1, 'must be at least 1 minute')
+      .max(7 * 24 * 60, 'must be at most a week (10080 minutes)'),
+  )
+  .superRefine((targets, ctx) => {
+    for (const grade of Object.keys(targets))
+      if (!(GRADES as readonly string[]).includes(grade))
+        ctx.addIssue({
+          code: 'custom',
+          path: [grade],
+          message: `'${grade}' is not a grade; allowed: ${GRADES.join(', ')}`,
+        });
+    if (Object.keys(targets).length === 0) ctx.addIssue({ code: 'custom', message: 'name at least one grade' });
+  })
+  .transform((targets) => targets as Partial<Record<Grade, number>>);
 
 export const createUnitSchema = z.object({
   code: z
@@ -57,6 +87,7 @@ export function toUnit(row: UnitRow): Unit {
     categoryScheme: row.category_scheme as CategoryScheme,
     agenda: row.agenda_template as AgendaSection[],
     parentId: row.parent_id,
+    responseTargets: row.response_targets ?? DEFAULT_RESPONSE_TARGETS,
   };
 }
 
@@ -69,6 +100,8 @@ export interface UnitService {
   get(id: number, executor?: Kysely<Database>): Promise<Unit>;
   getByCode(code: string): Promise<Unit>;
   list(): Promise<Unit[]>;
+  /** Replaces the unit's response targets (audited, before and after). */
+  setResponseTargets(actor: Actor, unitId: number, targets: Record<string, number>): Promise<Unit>;
 }
 
 export function createUnitService(deps: { db: Kysely<Database>; audit: AuditService }): UnitService {
@@ -129,6 +162,37 @@ export function createUnitService(deps: { db: Kysely<Database>; audit: AuditServ
 
     async list() {
       return (await db.selectFrom('units').selectAll().orderBy('code').execute()).map(toUnit);
+    },
+
+    async setResponseTargets(actor, unitId, input) {
+      if (actor.kind === 'person' && !actor.roles.includes('admin')) {
+        throw new ForbiddenError('Only an admin may set response targets.', { permission: 'unit.manage' });
+      }
+      const targets = parseInput(responseTargetsSchema, input);
+      return db.transaction().execute(async (trx) => {
+        const before = await trx
+          .selectFrom('units')
+          .select('response_targets')
+          .where('id', '=', unitId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!before) throw new NotFoundError('Unit', unitId);
+        const row = await trx
+          .updateTable('units')
+          .set({ response_targets: JSON.stringify(targets) })
+          .where('id', '=', unitId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await audit.append(trx, actor, {
+          operation: 'alteration',
+          entityType: 'unit',
+          entityId: unitId,
+          unitId,
+          before: { responseTargets: before.response_targets },
+          after: { responseTargets: targets },
+        });
+        return toUnit(row);
+      });
     },
   };
 }

@@ -93,7 +93,9 @@ describe('a brief after late incidents', () => {
     await scheduler.tick();
     const posted = briefPosts();
     expect(posted.map((c) => c.args.channel).sort()).toEqual(['C0LATE', 'C0LATEPARTNER']);
-    expect(JSON.stringify(posted.find((c) => c.args.channel === 'C0LATE')?.args)).toMatch(/\b0 incidents/);
+    expect(JSON.stringify(posted.find((c) => c.args.channel === 'C0LATE')?.args)).toMatch(
+      /Incidents: 0 \(usual/,
+    );
 
     clock.set('2026-01-15T09:30:00Z');
     const response = await ingest([
@@ -113,7 +115,7 @@ describe('a brief after late incidents', () => {
       `C0LATEPARTNER/${tsOf('C0LATEPARTNER')}`,
     ]);
     const internal = JSON.stringify(updates.find((u) => u.args.channel === 'C0LATE')?.args);
-    expect(internal).toMatch(/\b3 incidents/);
+    expect(internal).toMatch(/Incidents: 3 /);
     expect(internal).toMatch(
       /Updated Thu 15 Jan 2026 09:30: 3 incidents arrived late \(first built Thu 15 Jan 2026 07:00\)/,
     );

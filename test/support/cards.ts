@@ -32,6 +32,40 @@ const require = createRequire(import.meta.url);
 // biome-ignore lint/suspicious/noExplicitAny: the bundle has no typings of its own at this path.
 const AC: any = require('adaptivecards/dist/adaptivecards.js');
 
+/**
+ * Teams' chart elements are not in the open-source parser (Teams draws them; see the Teams "charts in Adaptive
+ * Cards" page). A vertical bar chart is registered here so that the parser checks its shape — a title, and data
+ * of {x: text, y: finite number} — instead of only noting an unknown element; the console registers a renderer
+ * for the same element.
+ */
+class VerticalBarChart extends AC.CardElement {
+  getJsonTypeName() {
+    return 'Chart.VerticalBar';
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: the parser's own untyped property bag and context.
+  internalParse(source: any, context: any) {
+    super.internalParse(source, context);
+    const data = source.data;
+    const ok =
+      typeof source.title === 'string' &&
+      Array.isArray(data) &&
+      data.every(
+        (d: { x?: unknown; y?: unknown }) =>
+          typeof d.x === 'string' && typeof d.y === 'number' && Number.isFinite(d.y),
+      );
+    if (!ok)
+      context.logParseEvent(
+        this,
+        AC.ValidationEvent.InvalidPropertyValue,
+        'Chart.VerticalBar: bad title or data',
+      );
+  }
+  internalRender() {
+    return undefined;
+  }
+}
+AC.GlobalRegistry.elements.register('Chart.VerticalBar', VerticalBarChart);
+
 /** Every parse event and validation event the official parser reports for a card (empty when it is clean). */
 export function adaptiveCardProblems(json: AdaptiveCardJson): string[] {
   const context = new AC.SerializationContext();
@@ -111,8 +145,14 @@ function blockProblems(block: Json, ids: Set<string>): string[] {
 
 const at = new Date('2026-05-11T06:00:00Z');
 
+const trend = (base: number) =>
+  Array.from({ length: 29 }, (_, i) => ({
+    date: new Date(Date.UTC(2026, 3, 13 + i)).toISOString().slice(0, 10),
+    count: i === 3 ? null : base + (i % 5),
+  }));
+
 export const sampleBrief: Brief = {
-  version: 1,
+  version: 2,
   unit: { id: 1, code: 'north', name: 'North BCU', timeZone: 'Europe/London' },
   localDate: '2026-05-11',
   window: { start: '2026-05-10T06:00:00.000Z', end: '2026-05-11T06:00:00.000Z', hours: 24 },
@@ -120,41 +160,113 @@ export const sampleBrief: Brief = {
   rule: 'high when x - mean > 2 * max(sd, sqrt(mean)) and x - mean >= 3',
   incidents: {
     total: { key: 'total', count: 312, baselineMean: 280.5, baselineSd: 12.1, flag: 'high' },
+    trend: trend(280),
     byGrade: [
-      { key: 'G1_EMERGENCY', count: 40, baselineMean: 35, baselineSd: 4, flag: null },
-      { key: 'G2_PRIORITY', count: 120, baselineMean: 110, baselineSd: 9, flag: null },
+      {
+        key: 'G1_EMERGENCY',
+        label: 'Emergency (G1)',
+        partnerLabel: 'Emergency response',
+        count: 40,
+        baselineMean: 35,
+        baselineSd: 4,
+        flag: null,
+      },
+      {
+        key: 'G2_PRIORITY',
+        label: 'Priority (G2)',
+        partnerLabel: 'Priority response',
+        count: 120,
+        baselineMean: 110,
+        baselineSd: 9,
+        flag: null,
+      },
     ],
-    byChapter: [{ key: 'crime', count: 200, baselineMean: 190, baselineSd: 10, flag: null }],
-    byType: [{ key: 'THEFT', count: 60, baselineMean: 50, baselineSd: 5, flag: null }],
-    hotspots: [{ key: 'Centre', count: 44, baselineMean: 30, baselineSd: 4, flag: 'high' }],
-    responseBreaches: 3,
+    byChapter: [{ key: 'crime', label: 'Crime', count: 200, baselineMean: 190, baselineSd: 10, flag: null }],
+    byType: [{ key: 'THEFT', label: 'Theft', count: 60, baselineMean: 50, baselineSd: 5, flag: null }],
+    hotspots: [
+      { key: 'area:Centre', label: 'Centre', count: 44, baselineMean: 30, baselineSd: 4, flag: 'high' },
+    ],
+    responseTimes: [
+      {
+        grade: 'G1_EMERGENCY',
+        label: 'Emergency (G1)',
+        targetMinutes: 15,
+        attended: 38,
+        medianMinutes: 9,
+        p90Minutes: 17,
+        breaches: 3,
+      },
+    ],
+    responseBreaches: {
+      count: 3,
+      items: [
+        {
+          id: 901,
+          reference: 'REF-0003',
+          eventAt: '2026-05-10T21:00:00.000Z',
+          grade: 'Emergency (G1)',
+          type: 'Assault',
+          place: 'Centre',
+          minutesToArrive: 24,
+          targetMinutes: 15,
+          marking: 'OFFICIAL',
+        },
+      ],
+    },
+  },
+  dataQuality: {
+    baseline: { windows: 28, used: 27, gaps: ['2026-04-16'], partial: null, beforeData: 0 },
+    placeholderTimes: 4,
+    placeholderPlaces: 2,
+    demo: false,
   },
   exceptions: {
     count: 2,
     items: [
       {
+        id: 900,
         reference: 'REF-0001',
+        sourceReference: 'REF-0001',
         eventAt: '2026-05-10T20:00:00.000Z',
-        grade: 'G1_EMERGENCY',
-        type: 'ASSAULT',
-        area: 'Northside',
-        reasons: ['G1 emergency', 'domestic'],
+        grade: 'Emergency (G1)',
+        type: 'Assault',
+        place: 'Northside',
+        reasons: ['Emergency response (G1)', 'Domestic abuse'],
+        reasonCodes: ['g1', 'domestic'],
+        themes: ['Calls needing an emergency response', 'Domestic abuse'],
+        state: 'closed',
+        outcome: 'Arrest',
+        closedAt: '2026-05-10T22:00:00.000Z',
         marking: 'OFFICIAL',
       },
       {
+        id: 902,
         reference: 'REF-0002',
+        sourceReference: 'REF-0002',
         eventAt: '2026-05-10T23:00:00.000Z',
-        grade: 'G2_PRIORITY',
-        type: 'MISPER',
-        area: 'West',
-        reasons: ['high THRIVE risk', 'missing person'],
+        grade: 'Priority (G2)',
+        type: 'Missing person',
+        place: 'West',
+        reasons: ['Assessed high risk', 'Missing person'],
+        reasonCodes: ['thrive_high', 'missing_person'],
+        themes: ['People assessed as at high risk', 'Missing people'],
+        state: 'open',
+        outcome: null,
+        closedAt: null,
         marking: 'OFFICIAL-SENSITIVE',
       },
     ],
   },
   priorities: [
-    { title: 'Shoplifting', count: 12, baselineMean: 9, flag: null, marking: 'OFFICIAL' },
-    { title: 'Operation Nightjar', count: 2, baselineMean: 1, flag: null, marking: 'OFFICIAL-SENSITIVE' },
+    { title: 'Shoplifting', count: 12, baselineMean: 9, flag: null, trend: trend(9), marking: 'OFFICIAL' },
+    {
+      title: 'Operation Nightjar',
+      count: 2,
+      baselineMean: 1,
+      flag: null,
+      trend: trend(1),
+      marking: 'OFFICIAL-SENSITIVE',
+    },
   ],
   actions: {
     overdue: [

@@ -17,6 +17,65 @@
     result.didProcess = true;
   };
 
+  // Teams draws its chart elements itself; the open-source renderer does not know them. The console draws the
+  // one the bot sends (Chart.VerticalBar: a title and data of {x, y}) as an SVG bar chart, each bar titled with
+  // its day and count for a screen reader. Values are numbers; text goes in through textContent only.
+  const SVG = 'http://www.w3.org/2000/svg';
+  class VerticalBarChart extends AC.CardElement {
+    getJsonTypeName() {
+      return 'Chart.VerticalBar';
+    }
+    internalParse(source, context) {
+      super.internalParse(source, context);
+      this.chartTitle = typeof source.title === 'string' ? source.title : '';
+      this.points = Array.isArray(source.data)
+        ? source.data.filter((d) => typeof d.x === 'string' && Number.isFinite(d.y))
+        : [];
+    }
+    internalRender() {
+      const figure = document.createElement('figure');
+      figure.className = 'chart';
+      const caption = document.createElement('figcaption');
+      caption.textContent = this.chartTitle;
+      const width = 560;
+      const height = 140;
+      const svg = document.createElementNS(SVG, 'svg');
+      svg.setAttribute('viewBox', `0 0 ${width} ${height + 18}`);
+      svg.setAttribute('role', 'img');
+      svg.setAttribute('aria-label', this.chartTitle);
+      const max = Math.max(1, ...this.points.map((p) => p.y));
+      const step = width / Math.max(1, this.points.length);
+      this.points.forEach((p, i) => {
+        const bar = document.createElementNS(SVG, 'rect');
+        const h = Math.round((p.y / max) * height);
+        bar.setAttribute('x', String(Math.round(i * step + 1)));
+        bar.setAttribute('y', String(height - h));
+        bar.setAttribute('width', String(Math.max(1, Math.round(step - 2))));
+        bar.setAttribute('height', String(h));
+        bar.setAttribute('class', i === this.points.length - 1 ? 'today' : 'day');
+        const tip = document.createElementNS(SVG, 'title');
+        tip.textContent = `${p.x}: ${p.y}`;
+        bar.append(tip);
+        svg.append(bar);
+      });
+      for (const [i, p] of [
+        [0, this.points[0]],
+        [this.points.length - 1, this.points[this.points.length - 1]],
+      ]) {
+        if (!p) continue;
+        const label = document.createElementNS(SVG, 'text');
+        label.setAttribute('x', String(Math.round(i * step + (i === 0 ? 1 : step - 1))));
+        label.setAttribute('y', String(height + 14));
+        label.setAttribute('text-anchor', i === 0 ? 'start' : 'end');
+        label.textContent = `${p.x}: ${p.y}`;
+        svg.append(label);
+      }
+      figure.append(caption, svg);
+      return figure;
+    }
+  }
+  AC.GlobalRegistry.elements.register('Chart.VerticalBar', VerticalBarChart);
+
   const state = { unitId: null, personId: null, people: [] };
   // The page's token: every write carries it, so no other site can make the console act (see console.routes.ts).
   const token = document.querySelector('meta[name="dmm-console-token"]').content;

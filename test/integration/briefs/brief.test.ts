@@ -3,8 +3,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderBriefMarkdown } from '../../../cards/daily-brief.markdown.js';
-import { type Brief, viewBrief } from '../../../services/briefs/brief.model.js';
+import { buildBriefCard } from '../../../cards/daily-brief.card.js';
+import { renderCardMarkdown } from '../../../cards/render/text.js';
+import { type Brief, type BriefView, viewBrief } from '../../../services/briefs/brief.model.js';
 import { createFixedClock } from '../../../services/clock.js';
 import { BACKENDS } from '../../support/database.js';
 import { createUnitFixture, type UnitFixture } from '../../support/fixtures.js';
@@ -18,6 +19,8 @@ const rationale = {
   chosenOption: 'Apply for a warrant',
   reviewPoint: null,
 };
+
+const markdownOf = (view: BriefView) => renderCardMarkdown(buildBriefCard(view));
 
 describe.each(BACKENDS)('the daily brief on %s', (backend) => {
   const clock = createFixedClock('2026-05-11T08:00:00Z'); // 09:00 BST on 11 May
@@ -120,7 +123,7 @@ describe.each(BACKENDS)('the daily brief on %s', (backend) => {
     });
     expect(brief.incidents.total.count).toBe(2);
     expect(brief.exceptions.items.map((e) => [e.reference, e.reasons])).toEqual([
-      ['REF-0001', ['G1 emergency', 'high THRIVE risk', 'domestic']],
+      ['REF-0001', ['Emergency response (G1)', 'Assessed high risk', 'Domestic abuse']],
     ]);
     expect(brief.actions.overdue.map((a) => a.title)).toEqual(['Visit victim Jane Example']);
     expect(brief.actions.dueToday.map((a) => a.title)).toEqual(['Arrange CHIS debrief']);
@@ -151,19 +154,19 @@ describe.each(BACKENDS)('the daily brief on %s', (backend) => {
     expect(official.withheld.count).toBe(4);
     expect(official.withheld.pointer).toMatch(/^4 items withheld: above OFFICIAL/);
     expect(official.marking).toBe('OFFICIAL');
-    const text = JSON.stringify(official) + renderBriefMarkdown(official);
+    const text = JSON.stringify(official) + markdownOf(official);
     for (const secret of ['Suspect Alpha', 'CHIS', 'Warrant at 12 Example Street', 'Nightjar'])
       expect(text).not.toContain(secret);
     expect(official.priorities.map((p) => [p.title, p.count])).toEqual([['Shoplifting', 1]]);
     const sensitive = viewBrief(brief, { audience: 'internal', ceiling: 'OFFICIAL-SENSITIVE' });
     expect(sensitive.marking).toBe('OFFICIAL-SENSITIVE');
-    expect(renderBriefMarkdown(sensitive)).toContain('Warrant for Suspect Alpha at 12 Example Street');
-    expect(renderBriefMarkdown(sensitive)).toContain('Operation Nightjar');
+    expect(markdownOf(sensitive)).toContain('Warrant for Suspect Alpha at 12 Example Street');
+    expect(markdownOf(sensitive)).toContain('Operation Nightjar');
   });
 
   it('gives partners aggregates and themes only: no references, names, addresses or free text', () => {
     const partner = viewBrief(brief, { audience: 'partner', ceiling: 'OFFICIAL-SENSITIVE' });
-    const serialised = JSON.stringify(partner) + renderBriefMarkdown(partner);
+    const serialised = JSON.stringify(partner) + markdownOf(partner);
     const forbidden = [
       'REF-0001',
       'REF-0002',
@@ -186,13 +189,18 @@ describe.each(BACKENDS)('the daily brief on %s', (backend) => {
     expect(partner).toMatchObject({
       audience: 'partner',
       marking: 'OFFICIAL',
-      exceptionThemes: { 'G1 emergency': 1, 'high THRIVE risk': 1, domestic: 1 },
+      // One incident each: counts of 1 or 2 are never shown to partners.
+      themes: [
+        { label: 'Calls needing an emergency response', count: null },
+        { label: 'Domestic abuse', count: null },
+        { label: 'People assessed as at high risk', count: null },
+      ],
       actions: { overdue: 1, dueToday: 0, blocked: 1, updated: 1 },
       forwardLook: { event: 1 },
       decisions: 1,
     });
     expect(serialised).toContain('Northside');
-    expect(partner.audience === 'partner' && partner.priorities.map((p) => p.title)).toEqual(['Shoplifting']);
+    expect(partner.audience === 'partner' && partner.priorities.map((p) => p.label)).toEqual(['Shoplifting']);
   });
 
   it('escapes user text in the Markdown so it shows literally', () => {
@@ -205,7 +213,7 @@ describe.each(BACKENDS)('the daily brief on %s', (backend) => {
         overdue: [{ ...first, title: '<script>alert(1)</script> *bold* [x](http://e)' }],
       },
     };
-    const md = renderBriefMarkdown(viewBrief(hostile, { audience: 'internal', ceiling: 'OFFICIAL' }));
+    const md = markdownOf(viewBrief(hostile, { audience: 'internal', ceiling: 'OFFICIAL' }));
     expect(md).toContain('\\<script\\>alert(1)\\</script\\> \\*bold\\* \\[x\\](http://e)');
     expect(md).not.toContain('<script>');
   });

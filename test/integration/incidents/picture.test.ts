@@ -173,12 +173,12 @@ describe.each(BACKENDS)('the 24-hour picture on %s', (backend) => {
     expect(picture.rule).toMatch(/2 \* max\(sd, sqrt\(mean\)\)/);
   });
 
-  it('lists the exceptions with their reasons', () => {
+  it('lists the exceptions highest risk first (critical, G1, high THRIVE risk, then qualifiers), with their reasons', () => {
     expect(picture.exceptions.count).toBe(3);
     expect(picture.exceptions.items.map((e) => [e.reference, e.reasons])).toEqual([
-      ['X-G1', ['G1 emergency', 'domestic']],
-      ['X-CRIT', ['critical incident']],
-      ['X-MISPER', ['high THRIVE risk', 'missing person']],
+      ['X-CRIT', ['critical']],
+      ['X-G1', ['g1', 'domestic']],
+      ['X-MISPER', ['thrive_high', 'missing_person']],
     ]);
   });
 
@@ -192,10 +192,10 @@ describe.each(BACKENDS)('the 24-hour picture on %s', (backend) => {
 
   it('ranks hotspots by area and lists response-target breaches', () => {
     expect(picture.hotspots.map((h) => [h.key, h.count])).toEqual([
-      ['Centre', 6],
-      ['East', 2],
-      ['West', 2],
-      ['Edge', 0],
+      ['area:Centre', 6],
+      ['area:East', 2],
+      ['area:West', 2],
+      ['area:Edge', 0],
     ]);
     expect(picture.responseBreaches.count).toBe(1);
     expect(picture.responseBreaches.items[0]).toMatchObject({
