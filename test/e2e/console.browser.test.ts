@@ -18,11 +18,14 @@ import { type App, createApp } from '../../main.js';
 import { createFixedClock } from '../../services/clock.js';
 import type { Services } from '../../services/index.js';
 import { createLogger } from '../../services/logger.js';
+import { BRIEF_FIXTURE_DATE, importBriefFixture } from '../support/brief-fixture.js';
 import { createUnitFixture, type UnitFixture } from '../support/fixtures.js';
 import { ROOT } from '../support/paths.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'console');
+// Kept in the repository and reviewed with each change to the brief (issue 15).
+const BRIEF_ARTIFACTS = path.join(ROOT, 'test-artifacts', 'brief');
 // A template literal with the `$` escaped: the text holds a literal ${expression}.
 const HOSTILE = `<script>window.pwned=1</script> *bold* <@U123> \${expression}`;
 
@@ -32,6 +35,7 @@ describe.runIf(existsSync(CHROMIUM))('the console in headless Chromium', () => {
   let app: App;
   let url: string;
   let f: UnitFixture;
+  let busy: UnitFixture;
   let browser: Browser;
   let page: Page;
 
@@ -44,6 +48,10 @@ describe.runIf(existsSync(CHROMIUM))('the console in headless Chromium', () => {
     });
     url = (await app.start()).url;
     f = await createUnitFixture(app.services as Services, { code: 'browser' });
+    // A unit with a month of incidents (test/support/brief-fixture.ts): a brief with every section filled.
+    busy = await createUnitFixture(app.services as Services, { code: 'browser-busy' });
+    await importBriefFixture(app.services as Services, busy.unit.id);
+    await fs.mkdir(BRIEF_ARTIFACTS, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       // Flags for a closed network: no background fetches, no sandbox as root, no GPU.
@@ -225,5 +233,43 @@ describe.runIf(existsSync(CHROMIUM))('the console in headless Chromium', () => {
     await say('dmm action new');
     await expect.poll(() => lastReply().textContent()).toContain('Partners cannot create actions');
     expect(await lastReply().locator('input, select, textarea').count()).toBe(0);
+  }, 60_000);
+
+  /** A whole tall reply: the page made tall enough to hold it (the log scrolls inside a fixed-height page). */
+  async function shoot(reply: ReturnType<Page['locator']>, name: string) {
+    const box = await reply.boundingBox();
+    await page.setViewportSize({ width: 1100, height: Math.ceil((box?.height ?? 900) + 400) });
+    await reply.scrollIntoViewIfNeeded();
+    await reply.screenshot({ path: path.join(BRIEF_ARTIFACTS, name) });
+    await page.setViewportSize({ width: 1100, height: 900 });
+  }
+
+  it('shows the whole brief of a busy unit: a chart, exceptions by risk, response times, no raw codes', async () => {
+    await page.selectOption('#unit', String(busy.unit.id));
+    await page
+      .locator('#person option', { hasText: `(${busy.unit.code})` })
+      .first()
+      .waitFor({ state: 'attached' });
+    await as(`Chair (${busy.unit.code})`);
+    await say(`dmm brief ${BRIEF_FIXTURE_DATE}`);
+    const brief = lastReply();
+    await expect.poll(() => brief.textContent()).toContain('Response times');
+    const text = (await brief.textContent()) ?? '';
+    for (const section of ['At a glance', 'Exceptions (7)', 'Hotspots', 'About these figures'])
+      expect(text).toContain(section);
+    for (const raw of ['G1_EMERGENCY', 'G3_SCHEDULED', 'public_safety_welfare', 'missing_person', 'derived:'])
+      expect(text).not.toContain(raw);
+    // The trend drawn as bars: 29 days less the gap and the partial first day.
+    expect(await brief.locator('figure.chart svg rect').count()).toBe(27);
+    expect(await brief.locator('figure.chart rect.today').count()).toBe(1);
+    await shoot(brief, 'console-internal.png');
+
+    await as(`Partner (${busy.unit.code})`);
+    await say(`dmm brief ${BRIEF_FIXTURE_DATE}`);
+    const partner = lastReply();
+    await expect.poll(() => partner.textContent()).toContain('Partner brief');
+    expect(await partner.textContent()).toContain('fewer than 3');
+    expect(await partner.textContent()).not.toContain('THRIVE');
+    await shoot(partner, 'console-partner.png');
   }, 60_000);
 });
