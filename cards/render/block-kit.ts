@@ -5,6 +5,7 @@
  * `mrkdwn` is allowed the text is escaped. Buttons carry the versioned JSON payload as their value.
  */
 import type { Card, CardAction, CardBlock, CardInput } from '../card.js';
+import { textTable } from './text.js';
 
 // Limits from Slack's Block Kit reference (api.slack.com/reference/block-kit).
 /** Blocks in one message. */
@@ -35,6 +36,8 @@ export const SLACK_MAX_OPTION_TEXT = 75;
 /** Characters in an input's label, and in a plain_text_input's initial value. */
 export const SLACK_MAX_LABEL = 2000;
 export const SLACK_MAX_INPUT_VALUE = 3000;
+/** Widest line of a table shown as aligned columns; a wider table is shown a row a line. */
+export const SLACK_MAX_TABLE_WIDTH = 110;
 /** Characters of a message's `text` (the notification fallback) we send. */
 export const SLACK_MAX_FALLBACK_TEXT = 3000;
 
@@ -133,11 +136,30 @@ function blocksOf(b: CardBlock, counter: { buttons: number }): SlackBlock[] {
     }
     case 'table': {
       if (b.rows.length === 0) return [];
-      const lines = [
-        b.columns.join(' · '),
-        ...b.rows.map((r) => b.columns.map((_, j) => r[j] ?? '').join(' · ')),
-      ];
-      return sections(lines.join('\n'));
+      const [head = '', rule = '', ...body] = textTable(b.columns, b.rows);
+      // Too wide for a phone's monospaced block: one line a row, each value named by its column.
+      if (Array.from(head).length > SLACK_MAX_TABLE_WIDTH || Array.from(rule).length > SLACK_MAX_TABLE_WIDTH)
+        return sections(
+          b.rows
+            .map((r) =>
+              b.columns
+                .map((c, j) => (c ? `${c}: ${r[j] ?? ''}` : (r[j] ?? '')))
+                .filter((cell) => cell !== '')
+                .join('; '),
+            )
+            .join('\n'),
+        );
+      // Aligned columns in a monospaced block. (Slack's own table block goes in an attachment below the message,
+      // one a message, so a brief's several tables would all leave their sections.) Code blocks still need &, <
+      // and > escaped; a long table continues in the next section, its header repeated.
+      const pieces = chunkText(body.join('\n'), SLACK_MAX_SECTION_TEXT - 2 * SLACK_MAX_TABLE_WIDTH - 20);
+      return pieces.map((piece) => ({
+        type: 'section',
+        text: {
+          type: 'mrkdwn',
+          text: `\`\`\`\n${escapeMrkdwn(`${head}\n${rule}\n${piece}`.replace(/`/g, "'"))}\n\`\`\``,
+        },
+      }));
     }
     case 'notice':
       return [{ type: 'context', elements: [plain(truncate(`⚠ ${b.text}`, SLACK_MAX_SECTION_TEXT))] }];

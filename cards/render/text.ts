@@ -11,7 +11,7 @@ import type { Card, CardBlock } from '../card.js';
 const width = (text: string) => Array.from(text).length;
 const pad = (text: string, to: number) => text + ' '.repeat(Math.max(0, to - width(text)));
 
-function textTable(columns: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
+export function textTable(columns: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {
   const all = [columns, ...rows].map((r) => columns.map((_, j) => (r[j] ?? '').replace(/\s*\n\s*/g, ' ')));
   const widths = columns.map((_, j) => Math.max(...all.map((r) => width(r[j] ?? ''))));
   const line = (r: readonly string[]) =>
