@@ -5,10 +5,6 @@
 import os from 'node:os';
 import path from 'node:path';
 
-/** The checkout's root, whether this runs from source or compiled into dist/. */
-const PROJECT_ROOT =
-  path.basename(import.meta.dirname) === 'dist' ? path.dirname(import.meta.dirname) : import.meta.dirname;
-
 import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -47,7 +43,6 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   DMM_DEFAULT_TIME_ZONE: z.string().trim().min(1).default('Europe/London'),
   DMM_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
-  DMM_DEMO_INCIDENTS: z.string().trim().min(1).optional(),
   DMM_CONSOLE: z.enum(['on', 'off', 'auto'], { error: 'must be on, off or auto' }).default('auto'),
   DMM_PROFILES_DIR: z.string().trim().min(1).optional(),
   DMM_AUDIT_KEY: z.string().trim().min(1).optional(),
@@ -115,8 +110,6 @@ export interface Config {
   readonly logLevel: LogLevel;
   readonly defaultTimeZone: string;
   readonly shutdownTimeoutMs: number;
-  /** CSV of real incidents the demo imports (default: the shared Met stop-and-search file beside the checkout). */
-  readonly demoIncidentsFile: string;
   /**
    * Serve the local console at /console. Anyone who reaches it can act as any persona of the unit, so `auto`
    * (the default) serves it only when the service listens on loopback.
@@ -250,10 +243,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     logLevel: e.LOG_LEVEL,
     defaultTimeZone: e.DMM_DEFAULT_TIME_ZONE,
     shutdownTimeoutMs: e.DMM_SHUTDOWN_TIMEOUT_MS,
-    demoIncidentsFile: path.resolve(
-      e.DMM_DEMO_INCIDENTS ??
-        path.join(PROJECT_ROOT, '..', 'shared', 'data', 'uk_met_stop_and_search_2016-06.csv'),
-    ),
     profilesDir: e.DMM_PROFILES_DIR ? path.resolve(e.DMM_PROFILES_DIR) : undefined,
     migrate: e.DMM_MIGRATE === 'on',
     audit: {

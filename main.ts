@@ -96,15 +96,9 @@ export function createApp(config: Config, options: AppOptions = {}): App {
         'import batches left running by a stopped process were marked interrupted (import their files again to complete them)',
       );
     if (options.demo) {
-      const seeded = await seedDemo(services, { incidentsFile: config.demoIncidentsFile });
-      if (seeded.created) {
+      const seeded = await seedDemo(services);
+      if (seeded.created)
         logger.info({ unit: seeded.unitCode, incidents: seeded.incidents }, 'demo data created');
-        if (seeded.incidents === null)
-          logger.warn(
-            { file: config.demoIncidentsFile },
-            'demo incidents file not found: the brief has no incidents',
-          );
-      }
     }
     addHealthRoutes(server, handle, logger);
     addIngestRoutes(server, services, logger, { profilesDir: config.profilesDir });

@@ -149,7 +149,8 @@ function dataQualityLines(v: InternalBriefView): string[] {
   const lines: string[] = [];
   if (q.demo) lines.push('Demo data: generated for demonstration, not a force’s records.');
   const b = q.baseline;
-  if (b.used === 0) lines.push('No baseline: the source has no usable data in the previous 28 days, so nothing is flagged.');
+  if (b.used === 0)
+    lines.push('No baseline: the source has no usable data in the previous 28 days, so nothing is flagged.');
   else if (b.used < b.windows) {
     const left: string[] = [];
     if (b.beforeData > 0) left.push(`${plural(b.beforeData, 'day')} before the data begins`);
@@ -158,7 +159,9 @@ function dataQualityLines(v: InternalBriefView): string[] {
       left.push(
         `${plural(b.gaps.length, 'day')} with no data at all, where a day usually has many (a gap in the source, not a quiet day): ${b.gaps.join(', ')}`,
       );
-    lines.push(`The usual level is the mean of ${b.used} of ${b.windows} days; left out: ${left.join('; ')}.`);
+    lines.push(
+      `The usual level is the mean of ${b.used} of ${b.windows} days; left out: ${left.join('; ')}.`,
+    );
   }
   if (q.placeholderTimes > 0)
     lines.push(
@@ -211,6 +214,39 @@ function responseBlocks(v: InternalBriefView, zone: string): CardBlock[] {
     );
   }
   return blocks;
+}
+
+/** Repeat locations and possible series, each with the incidents behind it. */
+function patternBlocks(v: InternalBriefView, zone: string): CardBlock[] {
+  const repeats = v.incidents.repeatLocations ?? [];
+  const series = v.incidents.emergingSeries ?? [];
+  const refs = (list: readonly { reference: string; eventAt: string }[]) =>
+    list.length === 0
+      ? 'none in the last 24 h'
+      : list.map((i) => `${i.reference} (${formatLocal(new Date(i.eventAt), zone).slice(-5)})`).join('; ');
+  return [
+    { type: 'heading', text: 'Repeat locations and possible series' },
+    repeats.length === 0
+      ? { type: 'text', text: 'No usually quiet place with repeat calls (2 in 24 hours, or 3 in 7 days).' }
+      : {
+          type: 'table',
+          columns: ['place', 'last 24 h', 'last 7 days', 'latest'],
+          rows: repeats.map((r) => [r.place, String(r.day), String(r.week), refs(r.incidents)]),
+        },
+    series.length === 0
+      ? { type: 'text', text: 'No type of incident unusually high at one place.' }
+      : {
+          type: 'table',
+          columns: ['type', 'place', 'last 24 h', 'usual (28-day mean)', 'incidents'],
+          rows: series.map((c) => [
+            c.type,
+            c.place,
+            `${c.count} ▲`,
+            String(c.baselineMean),
+            refs(c.incidents),
+          ]),
+        },
+  ];
 }
 
 function internalBlocks(v: InternalBriefView): CardBlock[] {
@@ -269,6 +305,7 @@ function internalBlocks(v: InternalBriefView): CardBlock[] {
     ...countsTable('By NSIR chapter', v.incidents.byChapter),
     ...countsTable('Top types', v.incidents.byType),
     ...countsTable('Hotspots', v.incidents.hotspots),
+    ...patternBlocks(v, zone),
   );
   const actionGroups: Array<[string, readonly BriefAction[]]> = [
     ['Overdue', v.actions.overdue],
@@ -498,6 +535,11 @@ export function buildBriefHelpCard(): Card {
             label: 'Response times',
             value:
               'From opening to arrival, median and 90th percentile per grade, against the unit’s targets (`dmm units targets` sets them); late ones are listed.',
+          },
+          {
+            label: 'Repeat locations',
+            value:
+              'Places that usually see fewer than one call in two days, with 2 calls in the last 24 hours or 3 in the last 7 days. A possible series is a type of incident at one place at least 3 times and unusually high against its own 28 days.',
           },
           {
             label: 'Partners',

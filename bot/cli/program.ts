@@ -131,13 +131,10 @@ export function buildProgram(io: CliIo): Command {
       const cfg = config();
       const { seedDemo } = await import('../../services/demo/demo.seed.js');
       await withServices(cfg, async (services) => {
-        const result = await seedDemo(services, { incidentsFile: cfg.demoIncidentsFile });
+        const result = await seedDemo(services);
         io.stderr(
           result.created
-            ? `Demo unit '${result.unitCode}' created` +
-                (result.incidents === null
-                  ? ` (no incidents: ${cfg.demoIncidentsFile} not found)`
-                  : ` with ${result.incidents} real incidents`) +
+            ? `Demo unit '${result.unitCode}' created with ${result.incidents} generated demo incidents` +
                 '. Try: dmm brief, dmm actions list, dmm minutes.\n'
             : 'Units already exist: the demo is only created on an empty database.\n',
         );

@@ -1,8 +1,8 @@
 /** An incident of the picture as a brief shows it: words instead of codes, a reference a person can use. */
-import type { PictureIncident } from '../incidents/picture.service.js';
+import type { PictureIncident, PictureIncidentRef } from '../incidents/picture.service.js';
 import { formatLocal } from '../time.js';
 import type { Marking } from '../validation.js';
-import type { BriefIncident } from './brief.model.js';
+import type { BriefIncident, BriefIncidentRef } from './brief.model.js';
 import { type BriefLabels, labelOf } from './labels.js';
 
 /** A place key of the picture (`beat:K2`, `ward:Riverside`, `area:High Street`) in words. */
@@ -60,5 +60,19 @@ export function briefIncident(
     outcome,
     closedAt: i.closedAt ? i.closedAt.toISOString() : null,
     marking: i.marking as Marking,
+  };
+}
+
+/** An incident behind a repeat location or a series: its own reference, or time · type · place. */
+export function incidentRef(
+  i: PictureIncidentRef,
+  labels: BriefLabels,
+  zone: string,
+  place: string,
+): BriefIncidentRef {
+  const type = i.type ? labelOf(labels, 'type', i.type) : 'type not recorded';
+  return {
+    reference: i.derivedReference ? [formatLocal(i.eventAt, zone), type, place].join(' · ') : i.reference,
+    eventAt: i.eventAt.toISOString(),
   };
 }

@@ -55,6 +55,29 @@ export interface BriefBreach {
   readonly marking: Marking;
 }
 
+/** An incident behind a repeat location or a series: a reference a person can use, and when. */
+export interface BriefIncidentRef {
+  readonly reference: string;
+  readonly eventAt: string;
+}
+
+export interface BriefRepeatLocation {
+  readonly place: string;
+  readonly day: number;
+  readonly week: number;
+  readonly incidents: readonly BriefIncidentRef[];
+  readonly marking: Marking;
+}
+
+export interface BriefSeries {
+  readonly type: string;
+  readonly place: string;
+  readonly count: number;
+  readonly baselineMean: number;
+  readonly incidents: readonly BriefIncidentRef[];
+  readonly marking: Marking;
+}
+
 export interface BriefResponseTime extends ResponseTime {
   readonly label: string;
 }
@@ -137,6 +160,10 @@ export interface Brief {
     readonly byChapter: readonly BriefCount[];
     readonly byType: readonly BriefCount[];
     readonly hotspots: readonly BriefCount[];
+    /** Places with repeat calls in the window or over the last 7 days. */
+    readonly repeatLocations: readonly BriefRepeatLocation[];
+    /** Types at a place above their own baseline: possible series. */
+    readonly emergingSeries: readonly BriefSeries[];
     readonly responseTimes: readonly BriefResponseTime[];
     readonly responseBreaches: { readonly count: number; readonly items: readonly BriefBreach[] };
   };
@@ -270,6 +297,8 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
     });
   const exceptions = keep(brief.exceptions.items);
   const breaches = keep(brief.incidents.responseBreaches.items);
+  const repeatLocations = keep(brief.incidents.repeatLocations ?? []);
+  const emergingSeries = keep(brief.incidents.emergingSeries ?? []);
   const actions = {
     overdue: keep(brief.actions.overdue),
     dueToday: keep(brief.actions.dueToday),
@@ -321,6 +350,8 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
   const included = [
     ...exceptions,
     ...breaches,
+    ...repeatLocations,
+    ...emergingSeries,
     ...Object.values(actions).flat(),
     ...forwardLook,
     ...decisions,
@@ -346,6 +377,8 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
       ...brief.incidents,
       byType,
       hotspots,
+      repeatLocations,
+      emergingSeries,
       responseBreaches: { count: brief.incidents.responseBreaches.count, items: breaches },
     },
     exceptions: { count: brief.exceptions.count, items: exceptions },

@@ -16,9 +16,12 @@ import type { ForwardLookService } from '../forward-look/forward-look.service.js
 import { type CountWithBaseline, type PictureService, pictureWindows } from '../incidents/picture.service.js';
 import { addDays, localDateOf, startOfLocalDay } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
-import { isoDate, type Marking, parseInput } from '../validation.js';
+import { highestMarking, isoDate, type Marking, parseInput } from '../validation.js';
+
+const markingOf = (i: { marking: string }) => ({ marking: i.marking as Marking });
+
 import { BRIEF_VERSION, type Brief, type BriefAction, type BriefCount } from './brief.model.js';
-import { briefIncident, placeLabel } from './brief-incidents.js';
+import { briefIncident, incidentRef, placeLabel } from './brief-incidents.js';
 import { type BriefLabels, DEFAULT_LABELS, labelOf } from './labels.js';
 
 /** The source name of generated demonstration incidents: a brief over them says "demo data". */
@@ -162,6 +165,21 @@ export function createBriefService(deps: {
         byChapter: labelled(picture.byChapter, (k) => labelOf(labels, 'chapter', code(k))),
         byType: labelled(picture.byType.slice(0, 20), (k) => labelOf(labels, 'type', code(k))),
         hotspots: labelled(picture.hotspots, placeLabel),
+        repeatLocations: picture.repeatLocations.map((r) => ({
+          place: placeLabel(r.key),
+          day: r.day,
+          week: r.week,
+          incidents: r.incidents.map((i) => incidentRef(i, labels, zone, placeLabel(r.key))),
+          marking: highestMarking([{ marking: r.marking ?? 'OFFICIAL' }, ...r.incidents.map(markingOf)]),
+        })),
+        emergingSeries: picture.emergingSeries.map((c) => ({
+          type: labelOf(labels, 'type', c.type),
+          place: placeLabel(c.place),
+          count: c.count,
+          baselineMean: c.baselineMean,
+          incidents: c.incidents.map((i) => incidentRef(i, labels, zone, placeLabel(c.place))),
+          marking: highestMarking([{ marking: c.marking ?? 'OFFICIAL' }, ...c.incidents.map(markingOf)]),
+        })),
         responseTimes: picture.responseTimes.map((r) => ({ ...r, label: labelOf(labels, 'grade', r.grade) })),
         responseBreaches: {
           count: picture.responseBreaches.count,

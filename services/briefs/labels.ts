@@ -99,7 +99,10 @@ export function wordsOf(code: string): string {
   const shouting = /[A-Z]/.test(text) && !/[a-z]/.test(text);
   if (!snake && !shouting) return text;
   if (shouting && /^[A-Z0-9]{1,3}$/.test(text)) return text;
-  const words = text.replace(/[_]+|(?<=\w)-(?=\w)/g, ' ').replace(/\s+/g, ' ').toLowerCase();
+  const words = text
+    .replace(/[_]+|(?<=\w)-(?=\w)/g, ' ')
+    .replace(/\s+/g, ' ')
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

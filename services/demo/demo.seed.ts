@@ -8,7 +8,7 @@ import { createSystemActor, type PersonActor, type Role } from '../access/actor.
 import type { Clock } from '../clock.js';
 import { createServices, type Services } from '../index.js';
 import { addDays, localDateOf, localDateTime } from '../time.js';
-import { importDemoIncidents } from './demo-incidents.js';
+import { importGeneratedDemoIncidents } from './demo-generator.js';
 
 export const DEMO_UNIT_CODE = 'demo';
 
@@ -29,14 +29,8 @@ function shiftedClock(clock: Clock, days: number): Clock {
   return { now: () => new Date(clock.now().getTime() + days * DAY_MS) };
 }
 
-export interface DemoOptions {
-  /** The shared Met stop-and-search CSV; when present its records (shifted to end today) feed the brief. */
-  readonly incidentsFile?: string | undefined;
-}
-
 export async function seedDemo(
   services: Services,
-  options: DemoOptions = {},
 ): Promise<{ created: boolean; unitCode: string; incidents: number | null }> {
   if ((await services.units.list()).length > 0)
     return { created: false, unitCode: DEMO_UNIT_CODE, incidents: null };
@@ -75,7 +69,7 @@ export async function seedDemo(
     title: 'Residential burglary',
     description: 'Reduce dwelling burglary; protect repeat victims.',
     morileScore: 420,
-    matchingRules: { keywords: ['burglary'] },
+    matchingRules: { keywords: ['burglar'] },
   });
   await services.priorities.create(analyst, {
     unitId: unit.id,
@@ -87,7 +81,7 @@ export async function seedDemo(
     unitId: unit.id,
     title: 'Drug supply and county lines',
     morileScore: 380,
-    matchingRules: { keywords: ['drugs'] },
+    matchingRules: { qualifiers: ['drugs'] },
   });
   await services.priorities.create(analyst, {
     unitId: unit.id,
@@ -167,8 +161,29 @@ export async function seedDemo(
     matchingRules: { qualifiers: ['weapon', 'firearm'] },
   });
   await services.meetings.schedule(chair, unit.id);
-  const imported = options.incidentsFile
-    ? await importDemoIncidents(services, unit.id, options.incidentsFile)
-    : undefined;
-  return { created: true, unitCode: unit.code, incidents: imported?.inserted ?? null };
+  // What happens in the next 24 hours (the brief's forward look), one item above OFFICIAL.
+  // In the 24 hours after today's brief time (07:00), so that today's brief shows them.
+  const at = (date: string, time: string) => localDateTime(date, time, unit.timeZone).toISOString();
+  await services.forwardLook.create(analyst, {
+    unitId: unit.id,
+    kind: 'event',
+    title: 'Town Centre football match, 3,000 expected',
+    startsAt: at(today, '15:00'),
+    endsAt: at(today, '17:00'),
+    location: 'Town Centre stadium',
+    marking: 'OFFICIAL',
+  });
+  await services.forwardLook.create(analyst, {
+    unitId: unit.id,
+    kind: 'warrant',
+    title: 'Drugs warrant, Westgate (Operation Demo)',
+    startsAt: at(addDays(today, 1), '05:00'),
+    endsAt: null,
+    location: 'Westgate',
+    marking: 'OFFICIAL-SENSITIVE',
+  });
+  // Generated incidents (services/demo/demo-generator.ts, proportions from the public files beside the project);
+  // the real files stay the import examples and the test data.
+  const generated = await importGeneratedDemoIncidents(services, unit.id);
+  return { created: true, unitCode: unit.code, incidents: generated.inserted };
 }

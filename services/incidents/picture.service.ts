@@ -30,6 +30,7 @@ import {
   emptyWindowCounts,
   findWindow,
   lockWindowsForCounting,
+  MAX_TYPE_PLACES,
   readWindowCounts,
   storeWindowCounts,
   WINDOW_COUNTS_VERSION,
@@ -52,7 +53,17 @@ const MAX_LISTED = 200;
 const NOT_RECORDED = 'not recorded';
 
 const DIMENSIONS = ['grade', 'chapter', 'type', 'area'] as const;
-type Dimension = (typeof DIMENSIONS)[number];
+type Dimension = (typeof DIMENSIONS)[number] | 'typePlace';
+/** Joins a type and a place in a `typePlace` key. */
+export const TYPE_PLACE_SEPARATOR = '\u241f';
+/**
+ * Repeat locations: a place that usually sees fewer than REPEAT_QUIET calls a day (so not an area or a beat that
+ * is busy every day) with REPEAT_DAY calls in the window or REPEAT_WEEK in the last 7 days.
+ */
+const REPEAT_DAY = 2;
+const REPEAT_WEEK = 3;
+export const REPEAT_QUIET = 0.5;
+const LISTED_PER_GROUP = 5;
 
 /** An exception for the DMM: G1, a critical incident, high THRIVE risk, or a threat-to-life qualifier. */
 const EXCEPTION_CONDITION = sql<boolean>`(i.grade_initial = 'G1_EMERGENCY' or i.critical or i.thrive_risk = 'high' or i.qualifiers && ${[...EXCEPTION_QUALIFIERS]}::text[])`;
@@ -167,6 +178,33 @@ export interface PictureIncident {
   readonly marking: string;
 }
 
+/** An incident behind a repeat location or an emerging series. */
+export interface PictureIncidentRef {
+  readonly reference: string;
+  readonly derivedReference: boolean;
+  readonly eventAt: Date;
+  readonly type: string | null;
+  readonly marking: string;
+}
+
+/** A place with repeat calls: in the window, or over the last 7 days. */
+export interface RepeatLocation {
+  /** The place key (`beat:…`, `ward:…`, `area:…`). */
+  readonly key: string;
+  readonly marking?: 'OFFICIAL-SENSITIVE';
+  readonly day: number;
+  readonly week: number;
+  /** The latest of the window's incidents there (at most 5). */
+  readonly incidents: readonly PictureIncidentRef[];
+}
+
+/** A type at a place above its own baseline: a possible series. */
+export interface EmergingSeries extends CountWithBaseline {
+  readonly type: string;
+  readonly place: string;
+  readonly incidents: readonly PictureIncidentRef[];
+}
+
 /** Response times of one grade in the window, from opening to arrival, in minutes. */
 export interface ResponseTime {
   readonly grade: string;
@@ -227,6 +265,10 @@ export interface Picture {
   >;
   /** Places (`beat:…`, `ward:…`, `area:…`), placeholders left out. */
   readonly hotspots: readonly CountWithBaseline[];
+  readonly repeatLocations: readonly RepeatLocation[];
+  readonly emergingSeries: readonly EmergingSeries[];
+  /** Combinations of type and place kept per day (the commonest); rarer ones are not tracked for series. */
+  readonly seriesLimit: number;
   /** Incidents of the window whose location is a placeholder ("Restricted Address"). */
   readonly placeholderPlaces: number;
   /** Incidents of the window opened at exactly 00:00 local time: most likely a date given without a time. */
@@ -384,11 +426,22 @@ export function createPictureService(deps: {
         const key = sensitive && (dim === 'type' || dim === 'area') ? `${SENSITIVE_KEY}${text}` : text;
         counts[dim][key] = (counts[dim][key] ?? 0) + n;
       }
+      if (r.type !== null && r.area !== null) {
+        const key = `${sensitive ? SENSITIVE_KEY : ''}${r.type}${TYPE_PLACE_SEPARATOR}${r.area}`;
+        counts.typePlace[key] = (counts.typePlace[key] ?? 0) + n;
+      }
       specs.forEach((spec, j) => {
         counts.priorities[spec.key] = (counts.priorities[spec.key] ?? 0) + (r[`p${j}`] as number);
       });
     }
-    for (const counts of result.values()) for (const spec of specs) counts.priorities[spec.key] ??= 0;
+    for (const counts of result.values()) {
+      for (const spec of specs) counts.priorities[spec.key] ??= 0;
+      const combos = Object.entries(counts.typePlace);
+      if (combos.length > MAX_TYPE_PLACES)
+        counts.typePlace = Object.fromEntries(
+          combos.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, MAX_TYPE_PLACES),
+        );
+    }
     return result;
   }
 
@@ -635,6 +688,91 @@ export function createPictureService(deps: {
         .sort((a, b) => a.grade.localeCompare(b.grade));
 
       const places = withBaseline(counts, 'area', used).filter((h) => h.key !== NOT_RECORDED);
+
+      // Repeat locations: the week's counts come from the windows already counted (this one and six before).
+      const week = new Map<string, { day: number; week: number }>();
+      for (const w of windows.slice(0, 7)) {
+        for (const [key, n] of Object.entries((counts.get(w.k) ?? emptyWindowCounts()).area)) {
+          const entry = week.get(key) ?? { day: 0, week: 0 };
+          entry.week += n;
+          if (w.k === 0) entry.day += n;
+          week.set(key, entry);
+        }
+      }
+      const unmarked = (key: string) =>
+        key.startsWith(SENSITIVE_KEY) ? key.slice(SENSITIVE_KEY.length) : key;
+      const usual = new Map(
+        places.map((p) => [`${p.marking ? SENSITIVE_KEY : ''}${p.key}`, p.baselineMean] as const),
+      );
+      const repeats = [...week]
+        .filter(([key]) => unmarked(key) !== '' && !isPlaceholderPlace(unmarked(key)))
+        .filter(([key]) => (usual.get(key) ?? 0) < REPEAT_QUIET)
+        .filter(([, c]) => c.day >= REPEAT_DAY || c.week >= REPEAT_WEEK)
+        .sort((a, b) => b[1].day - a[1].day || b[1].week - a[1].week || a[0].localeCompare(b[0]))
+        .slice(0, 10);
+      const rising = withBaseline(counts, 'typePlace', used)
+        .filter((c) => c.flag === 'high' && c.count >= 3)
+        .filter((c) => !isPlaceholderPlace(c.key.split(TYPE_PLACE_SEPARATOR)[1] ?? ''))
+        .slice(0, 10);
+      // The incidents behind them: the latest few of the window for each place and each type at a place.
+      const groupOf = (place: string | null, type: string | null, marking: string) => {
+        const prefix = marking === 'OFFICIAL' ? '' : SENSITIVE_KEY;
+        return [`${prefix}${place ?? ''}`, `${prefix}${type ?? ''}${TYPE_PLACE_SEPARATOR}${place ?? ''}`];
+      };
+      const wanted = new Set([
+        ...repeats.map(([key]) => key),
+        ...rising.map((c) => (c.marking ? SENSITIVE_KEY : '') + c.key),
+      ]);
+      const behind = new Map<string, PictureIncidentRef[]>();
+      const wantedPlaces = [
+        ...new Set([
+          ...repeats.map(([key]) => unmarked(key)),
+          ...rising.map((c) => c.key.split(TYPE_PLACE_SEPARATOR)[1] ?? ''),
+        ]),
+      ];
+      if (wantedPlaces.length > 0) {
+        const rows = await sql<{
+          reference: string;
+          event_at: Date;
+          opening_type_code: string | null;
+          place: string | null;
+          marking: string;
+        }>`
+          select reference, event_at, opening_type_code, place, marking from (
+            select i.reference, i.event_at, i.opening_type_code, ${PLACE} as place, i.marking,
+                   row_number() over (partition by ${PLACE}, i.opening_type_code, i.marking order by i.event_at desc, i.id desc) as n
+            from incidents i
+            where i.unit_id = ${unit.id} and i.event_at >= ${current.start} and i.event_at < ${current.end}
+              and ${PLACE} = any(${wantedPlaces}::text[])
+          ) r where n <= ${LISTED_PER_GROUP}
+          order by event_at desc`.execute(db);
+        for (const r of rows.rows) {
+          const ref: PictureIncidentRef = {
+            reference: r.reference,
+            derivedReference: r.reference.startsWith('derived:'),
+            eventAt: r.event_at,
+            type: r.opening_type_code,
+            marking: r.marking,
+          };
+          for (const group of groupOf(r.place, r.opening_type_code, r.marking)) {
+            if (!wanted.has(group)) continue;
+            const list = behind.get(group) ?? [];
+            if (list.length < LISTED_PER_GROUP) list.push(ref);
+            behind.set(group, list);
+          }
+        }
+      }
+      const repeatLocations: RepeatLocation[] = repeats.map(([key, c]) => ({
+        key: unmarked(key),
+        ...(key.startsWith(SENSITIVE_KEY) ? { marking: 'OFFICIAL-SENSITIVE' as const } : {}),
+        day: c.day,
+        week: c.week,
+        incidents: behind.get(key) ?? [],
+      }));
+      const emergingSeries: EmergingSeries[] = rising.map((c) => {
+        const [type = '', place = ''] = c.key.split(TYPE_PLACE_SEPARATOR);
+        return { ...c, type, place, incidents: behind.get((c.marking ? SENSITIVE_KEY : '') + c.key) ?? [] };
+      });
       const placeholderPlaces = places
         .filter((h) => isPlaceholderPlace(h.key))
         .reduce((n, h) => n + h.count, 0);
@@ -685,6 +823,9 @@ export function createPictureService(deps: {
         }),
         // More than a view shows: a view below a marking leaves marked rows out and still has five.
         hotspots: places.filter((h) => !isPlaceholderPlace(h.key)).slice(0, 10),
+        repeatLocations,
+        emergingSeries,
+        seriesLimit: MAX_TYPE_PLACES,
         placeholderPlaces,
         placeholderTimes: today.midnight,
         responseTimes,

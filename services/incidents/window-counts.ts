@@ -21,7 +21,11 @@ const WINDOW_LOCK_CLASS = 0x444d4d;
 // 2: free text of marked incidents is counted apart (SENSITIVE_KEY in picture.service.ts).
 // 3: places are beat, ward or area (`beat:…`); incidents opened at 00:00 counted (`midnight`); breaches against
 //    the unit's own targets.
-export const WINDOW_COUNTS_VERSION = 3;
+// 4: type-and-place combinations (`typePlace`), for emerging series.
+export const WINDOW_COUNTS_VERSION = 4;
+
+/** Combinations of type and place kept per window: the commonest, so that a window's counts stay small. */
+export const MAX_TYPE_PLACES = 1000;
 
 /** What a picture needs of one window. Keys of the per-value maps are the stored values ('' when none). */
 export interface WindowCounts {
@@ -35,6 +39,11 @@ export interface WindowCounts {
   chapter: Record<string, number>;
   type: Record<string, number>;
   area: Record<string, number>;
+  /**
+   * Per combination of type and place (`<type>\u241f<place>`), the MAX_TYPE_PLACES commonest of the window: a
+   * combination beyond them counts as none that day.
+   */
+  typePlace: Record<string, number>;
   /** Per priority, keyed by `<id>:<hash of its matching rules>` so that edited rules are counted afresh. */
   priorities: Record<string, number>;
 }
@@ -50,6 +59,7 @@ export function emptyWindowCounts(): WindowCounts {
     chapter: {},
     type: {},
     area: {},
+    typePlace: {},
     priorities: {},
   };
 }

@@ -52,7 +52,8 @@ export const responseTargetsSchema = z
           path: [grade],
           message: `'${grade}' is not a grade; allowed: ${GRADES.join(', ')}`,
         });
-    if (Object.keys(targets).length === 0) ctx.addIssue({ code: 'custom', message: 'name at least one grade' });
+    if (Object.keys(targets).length === 0)
+      ctx.addIssue({ code: 'custom', message: 'name at least one grade' });
   })
   .transform((targets) => targets as Partial<Record<Grade, number>>);
 

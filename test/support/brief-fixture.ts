@@ -78,6 +78,34 @@ export async function importBriefFixture(services: Services, unitId: number): Pr
     rec({ incident_ref: 'RA-2', opened_at: '2026-06-14T17:10:00Z', area: 'Restricted Address' }),
     rec({ incident_ref: 'RA-3', opened_at: '2026-06-14T17:20:00Z', area: 'RESTRICTED ADDRESS' }),
     rec({ incident_ref: 'MID-1', opened_at: '2026-06-14T23:00:00Z' }),
+    // A repeat location: two calls to 14 Elm Road in the window and one three days before (2 in 24 h, 3 in 7 days).
+    rec({
+      incident_ref: 'EL-1',
+      opened_at: '2026-06-14T18:00:00Z',
+      opening_type: 'ASB',
+      area: '14 Elm Road',
+    }),
+    rec({
+      incident_ref: 'EL-2',
+      opened_at: '2026-06-14T19:00:00Z',
+      opening_type: 'ASB',
+      area: '14 Elm Road',
+    }),
+    rec({
+      incident_ref: 'EL-0',
+      opened_at: localDateTime(addDays(DATE, -4), '09:00', ZONE).toISOString(),
+      opening_type: 'ASB',
+      area: '14 Elm Road',
+    }),
+    // A possible series: three burglaries on beat K7, none there before.
+    ...['BU-1', 'BU-2', 'BU-3'].map((ref, i) =>
+      rec({
+        incident_ref: ref,
+        opened_at: `2026-06-14T0${7 + i}:30:00Z`,
+        opening_type: 'BURGLARY',
+        beat: 'K7',
+      }),
+    ),
   );
   // The generic profile, deriving a reference for a record without one (as a source with no ids does).
   const generic = await loadProfile('generic-uk-cad');

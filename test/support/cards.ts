@@ -186,6 +186,25 @@ export const sampleBrief: Brief = {
     hotspots: [
       { key: 'area:Centre', label: 'Centre', count: 44, baselineMean: 30, baselineSd: 4, flag: 'high' },
     ],
+    repeatLocations: [
+      {
+        place: '10 Example Road',
+        day: 3,
+        week: 7,
+        incidents: [{ reference: 'REF-0004', eventAt: '2026-05-10T19:00:00.000Z' }],
+        marking: 'OFFICIAL',
+      },
+    ],
+    emergingSeries: [
+      {
+        type: 'Burglary dwelling',
+        place: 'Beat K2',
+        count: 5,
+        baselineMean: 0.4,
+        incidents: [{ reference: 'REF-0005', eventAt: '2026-05-10T02:00:00.000Z' }],
+        marking: 'OFFICIAL',
+      },
+    ],
     responseTimes: [
       {
         grade: 'G1_EMERGENCY',

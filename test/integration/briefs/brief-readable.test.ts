@@ -139,6 +139,36 @@ describe.each(BACKENDS)('the readable brief on %s', (backend) => {
     expect(brief.dataQuality.placeholderPlaces).toBe(3);
   });
 
+  it('finds repeat locations and possible series, each with the incidents behind it', () => {
+    expect(
+      brief.incidents.repeatLocations.map((r) => [
+        r.place,
+        r.day,
+        r.week,
+        r.incidents.map((i) => i.reference),
+      ]),
+    ).toEqual([
+      // Centre (12 a day as a rule) is busy every day, not a repeat location.
+      ['Beat K7', 3, 3, ['BU-3', 'BU-2', 'BU-1']],
+      ['14 Elm Road', 2, 3, ['EL-2', 'EL-1']],
+    ]);
+    expect(
+      brief.incidents.emergingSeries.map((c) => [
+        c.type,
+        c.place,
+        c.count,
+        c.baselineMean,
+        c.incidents.length,
+      ]),
+    ).toEqual([
+      ['Assault', 'Centre', 3, 0, 3],
+      ['Burglary', 'Beat K7', 3, 0, 3],
+    ]);
+    const text = renderings(viewBrief(brief, { audience: 'internal', ceiling: 'OFFICIAL' })).text;
+    expect(text).toContain('Repeat locations and possible series');
+    expect(text).toMatch(/14 Elm Road\s+2\s+3\s+EL-2 \(20:00\); EL-1 \(19:00\)/);
+  });
+
   it('says what the baseline left out and counts placeholder times apart', () => {
     expect(brief.dataQuality.baseline).toEqual({
       windows: 28,
@@ -147,7 +177,8 @@ describe.each(BACKENDS)('the readable brief on %s', (backend) => {
       partial: addDays(DATE, -28),
       beforeData: 0,
     });
-    expect(brief.incidents.total.baselineMean).toBe(12);
+    // 25 days of 12 and one of 13 (EL-0, three days before).
+    expect(brief.incidents.total.baselineMean).toBe(12.04);
     expect(brief.dataQuality.placeholderTimes).toBe(1);
     const trend = brief.incidents.trend;
     expect(trend).toHaveLength(29);
