@@ -97,3 +97,16 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
     })),
   );
 }
+
+/** A refinement for a record whose keys must be among `allowed`: an issue per other key, naming it and the list. */
+export function onlyKeys(allowed: readonly string[], what: string) {
+  return (value: Record<string, unknown>, ctx: z.RefinementCtx): void => {
+    for (const key of Object.keys(value))
+      if (!allowed.includes(key))
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `'${key}' is not a ${what}; allowed: ${allowed.join(', ')}`,
+        });
+  };
+}

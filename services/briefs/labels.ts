@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { GRADES, NSIR_CHAPTERS, QUALIFIERS, THRIVE_RISKS, UNMAPPED } from '../incidents/incident.model.js';
+import { onlyKeys } from '../validation.js';
 
 /** Why an incident is an exception, besides its qualifiers. */
 export const EXCEPTION_REASONS = ['critical', 'g1', 'thrive_high'] as const;
@@ -116,18 +117,7 @@ export function labelOf(labels: BriefLabels, kind: LabelKind, code: string | nul
 }
 
 const renames = (codes: readonly string[], what: string) =>
-  z
-    .record(z.string(), z.string().trim().min(1).max(80))
-    .superRefine((value, ctx) => {
-      for (const key of Object.keys(value))
-        if (!codes.includes(key))
-          ctx.addIssue({
-            code: 'custom',
-            path: [key],
-            message: `'${key}' is not a ${what}; allowed: ${codes.join(', ')}`,
-          });
-    })
-    .optional();
+  z.record(z.string(), z.string().trim().min(1).max(80)).superRefine(onlyKeys(codes, what)).optional();
 
 const labelsFileSchema = z.strictObject({
   $comment: z.string().optional(),

@@ -8,7 +8,7 @@ import { ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
 import { GRADES, type Grade } from '../incidents/incident.model.js';
 import { type AgendaSection, agendaTemplateSchema, DEFAULT_AGENDA } from '../meetings/default-agenda.js';
 import { isValidTimeZone } from '../time.js';
-import { isStorableId, parseInput, text } from '../validation.js';
+import { isStorableId, onlyKeys, parseInput, text } from '../validation.js';
 
 export const CATEGORY_SCHEMES = {
   PIER: ['prevention', 'intelligence', 'enforcement', 'reassurance'],
@@ -44,17 +44,8 @@ export const responseTargetsSchema = z
       .min(1, 'must be at least 1 minute')
       .max(7 * 24 * 60, 'must be at most a week (10080 minutes)'),
   )
-  .superRefine((targets, ctx) => {
-    for (const grade of Object.keys(targets))
-      if (!(GRADES as readonly string[]).includes(grade))
-        ctx.addIssue({
-          code: 'custom',
-          path: [grade],
-          message: `'${grade}' is not a grade; allowed: ${GRADES.join(', ')}`,
-        });
-    if (Object.keys(targets).length === 0)
-      ctx.addIssue({ code: 'custom', message: 'name at least one grade' });
-  })
+  .superRefine(onlyKeys(GRADES, 'grade'))
+  .refine((targets) => Object.keys(targets).length > 0, 'name at least one grade')
   .transform((targets) => targets as Partial<Record<Grade, number>>);
 
 export const createUnitSchema = z.object({
