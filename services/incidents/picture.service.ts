@@ -23,7 +23,7 @@ import { assertCan } from '../access/permissions.js';
 import { canonicalJson } from '../canonical-json.js';
 import type { Clock } from '../clock.js';
 import type { Priority, PriorityService } from '../priorities/priority.service.js';
-import { addDays, localDateOf, localDateTime } from '../time.js';
+import { addDays, localDateOf, localDateTime, startOfLocalDay } from '../time.js';
 import type { Unit, UnitService } from '../units/unit.service.js';
 import { isoDate, parseInput } from '../validation.js';
 import {
@@ -88,9 +88,32 @@ function breachCondition(targets: ResponseTargets): RawBuilder<boolean> {
  * Where an incident happened, as precisely as its source says: its beat, else its ward, else its free-text
  * area, as `beat:K2`, `ward:…` or `area:…` (a beat and an area of the same name are different places).
  */
-const PLACE = sql<
-  string | null
->`coalesce('beat:' || nullif(btrim(i.beat), ''), 'ward:' || nullif(btrim(i.ward), ''), 'area:' || nullif(btrim(i.area), ''))`;
+export function placeKey(beat: string | null, ward: string | null, area: string | null): string | null {
+  const b = beat?.trim();
+  if (b) return `beat:${b}`;
+  const w = ward?.trim();
+  if (w) return `ward:${w}`;
+  const a = area?.trim();
+  return a ? `area:${a}` : null;
+}
+
+/** The incidents at a place key (placeKey as a condition). */
+function atPlace(key: string): RawBuilder<boolean> {
+  const value = key.slice(key.indexOf(':') + 1);
+  const beatBlank = sql`coalesce(btrim(i.beat), '') = ''`;
+  const wardBlank = sql`coalesce(btrim(i.ward), '') = ''`;
+  if (key.startsWith('beat:')) return sql<boolean>`btrim(i.beat) = ${value}`;
+  if (key.startsWith('ward:')) return sql<boolean>`${beatBlank} and btrim(i.ward) = ${value}`;
+  return sql<boolean>`${beatBlank} and ${wardBlank} and btrim(i.area) = ${value}`;
+}
+
+/** Exception risk classes, highest first; an exception in none of them is one by its qualifiers alone. */
+const EXCEPTION_CLASSES = [
+  sql<boolean>`i.critical`,
+  sql<boolean>`not i.critical and i.grade_initial is not distinct from 'G1_EMERGENCY'`,
+  sql<boolean>`not i.critical and i.grade_initial is distinct from 'G1_EMERGENCY' and i.thrive_risk is not distinct from 'high'`,
+] as const;
+const QUALIFIER_CLASS = sql<boolean>`not i.critical and i.grade_initial is distinct from 'G1_EMERGENCY' and i.thrive_risk is distinct from 'high' and i.qualifiers && ${[...EXCEPTION_QUALIFIERS]}::text[]`;
 
 /**
  * Location text that says the location is not given: "Restricted Address", "UNKNOWN", "N/A", "-". Such text is
@@ -389,8 +412,22 @@ export function createPictureService(deps: {
     // every incident with every window, five times slower. JIT compilation cost more than it saved on a day's
     // window (113 ms with it, 88 ms without, for 100,000 incidents).
     await sql`set local jit = off`.execute(executor);
+    // Each window carries its local midnights (one, or two in a 25-hour window), so an incident opened at 00:00
+    // is one equality test rather than a time-zone conversion of every row.
+    const midnights = (w: Window) => {
+      const found: string[] = [];
+      for (let d = localDateOf(w.start, unit.timeZone); ; d = addDays(d, 1)) {
+        const m = startOfLocalDay(d, unit.timeZone);
+        if (m >= w.end) break;
+        if (m >= w.start) found.push(m.toISOString());
+      }
+      return found;
+    };
     const values = sql.join(
-      windows.map((w) => sql`(${w.k}::int, ${w.start}::timestamptz, ${w.end}::timestamptz)`),
+      windows.map(
+        (w) =>
+          sql`(${w.k}::int, ${w.start}::timestamptz, ${w.end}::timestamptz, ${midnights(w)}::timestamptz[])`,
+      ),
     );
     const priorityColumns = specs.map((spec, j) =>
       spec.condition
@@ -398,18 +435,20 @@ export function createPictureService(deps: {
         : sql`, 0 as ${sql.id(`p${j}`)}`,
     );
     const rows = await sql<Record<string, number | string | null>>`
-      with w(k, s, e) as (values ${values})
-      select w.k, i.grade_initial as grade, i.nsir_chapter as chapter, i.opening_type_code as type, ${PLACE} as area,
-             i.marking,
+      with w(k, s, e, m) as (values ${values})
+      select w.k, i.grade_initial as grade, i.nsir_chapter as chapter, i.opening_type_code as type,
+             i.beat, i.ward, i.area, i.marking,
              count(*)::int as n,
              count(*) filter (where ${EXCEPTION_CONDITION})::int as exceptions,
+             ${sql.join(EXCEPTION_CLASSES.map((c, j) => sql`count(*) filter (where ${c})::int as ${sql.id(`x${j}`)}`))},
              count(*) filter (where ${breachCondition(unit.responseTargets)})::int as breaches,
-             count(*) filter (where (i.opened_at at time zone ${unit.timeZone})::time = '00:00')::int as midnight
+             count(*) filter (where i.arrived_at >= i.opened_at)::int as attended,
+             count(*) filter (where i.opened_at = any(w.m))::int as midnight
              ${sql.join(priorityColumns, sql``)}
       from w cross join lateral (
         select * from incidents where unit_id = ${unit.id} and event_at >= w.s and event_at < w.e
       ) i
-      group by w.k, i.grade_initial, i.nsir_chapter, i.opening_type_code, ${PLACE}, i.marking`.execute(
+      group by w.k, i.grade_initial, i.nsir_chapter, i.opening_type_code, i.beat, i.ward, i.area, i.marking`.execute(
       executor,
     );
     for (const r of rows.rows) {
@@ -419,15 +458,20 @@ export function createPictureService(deps: {
       counts.exceptions += r.exceptions as number;
       counts.breaches += r.breaches as number;
       counts.midnight += r.midnight as number;
+      counts.attended += r.attended as number;
+      counts.exceptionClasses = counts.exceptionClasses.map(
+        (c, j) => c + (r[`x${j}`] as number),
+      ) as WindowCounts['exceptionClasses'];
       const sensitive = r.marking !== 'OFFICIAL';
+      const place = placeKey(r.beat as string | null, r.ward as string | null, r.area as string | null);
       for (const dim of DIMENSIONS) {
-        const text = (r[dim] as string | null) ?? '';
+        const text = (dim === 'area' ? place : (r[dim] as string | null)) ?? '';
         // Free text (type, area) of a marked incident is counted apart; grades and chapters are canonical codes.
         const key = sensitive && (dim === 'type' || dim === 'area') ? `${SENSITIVE_KEY}${text}` : text;
         counts[dim][key] = (counts[dim][key] ?? 0) + n;
       }
-      if (r.type !== null && r.area !== null) {
-        const key = `${sensitive ? SENSITIVE_KEY : ''}${r.type}${TYPE_PLACE_SEPARATOR}${r.area}`;
+      if (r.type !== null && place !== null) {
+        const key = `${sensitive ? SENSITIVE_KEY : ''}${r.type}${TYPE_PLACE_SEPARATOR}${place}`;
         counts.typePlace[key] = (counts.typePlace[key] ?? 0) + n;
       }
       specs.forEach((spec, j) => {
@@ -624,19 +668,22 @@ export function createPictureService(deps: {
           .where('event_at', '<', current.end);
       // Exceptions by risk: critical, then G1, then high THRIVE risk, then the rest (qualifiers); earliest first
       // within each. Their count comes from the scan above; the list stops at MAX_LISTED.
-      const exceptionRows =
-        today.exceptions === 0
-          ? []
-          : await inWindow()
-              .select(columns)
-              .where(EXCEPTION_CONDITION)
-              .orderBy(sql`i.critical`, 'desc')
-              .orderBy(sql`i.grade_initial = 'G1_EMERGENCY'`, 'desc')
-              .orderBy(sql`coalesce(i.thrive_risk = 'high', false)`, 'desc')
-              .orderBy('event_at')
-              .orderBy('id')
-              .limit(MAX_LISTED)
-              .execute();
+      // Exceptions by risk: critical, then G1, then high THRIVE risk, then the rest (qualifiers); earliest first
+      // within each. The scan above counted each class, so each list is read in time order on the unit's event
+      // index and stops once the list is full (a class with none is not read at all).
+      const classCounts = [
+        ...today.exceptionClasses,
+        today.exceptions - today.exceptionClasses.reduce((a, b) => a + b, 0),
+      ];
+      const exceptionRows: Awaited<ReturnType<ReturnType<typeof exceptionsOf>['execute']>> = [];
+      function exceptionsOf(condition: RawBuilder<boolean>, limit: number) {
+        return inWindow().select(columns).where(condition).orderBy('event_at').orderBy('id').limit(limit);
+      }
+      for (const [j, condition] of [...EXCEPTION_CLASSES, QUALIFIER_CLASS].entries()) {
+        const room = MAX_LISTED - exceptionRows.length;
+        if (room <= 0) break;
+        if ((classCounts[j] ?? 0) > 0) exceptionRows.push(...(await exceptionsOf(condition, room).execute()));
+      }
       const exceptionItems = exceptionRows.map((r) => {
         const reasons: string[] = [];
         if (r.critical) reasons.push('critical');
@@ -714,53 +761,57 @@ export function createPictureService(deps: {
         .filter((c) => c.flag === 'high' && c.count >= 3)
         .filter((c) => !isPlaceholderPlace(c.key.split(TYPE_PLACE_SEPARATOR)[1] ?? ''))
         .slice(0, 10);
-      // The incidents behind them: the latest few of the window for each place and each type at a place.
-      const groupOf = (place: string | null, type: string | null, marking: string) => {
-        const prefix = marking === 'OFFICIAL' ? '' : SENSITIVE_KEY;
-        return [`${prefix}${place ?? ''}`, `${prefix}${type ?? ''}${TYPE_PLACE_SEPARATOR}${place ?? ''}`];
-      };
-      const wanted = new Set([
-        ...repeats.map(([key]) => key),
-        ...rising.map((c) => (c.marking ? SENSITIVE_KEY : '') + c.key),
-      ]);
+      // The incidents behind them.
       const behind = new Map<string, PictureIncidentRef[]>();
-      const wantedPlaces = [
-        ...new Set([
-          ...repeats.map(([key]) => unmarked(key)),
-          ...rising.map((c) => c.key.split(TYPE_PLACE_SEPARATOR)[1] ?? ''),
-        ]),
+      // For each, the latest few of the window: a read of the unit's event index backwards that stops at the
+      // fifth match (one statement, a lateral read per place or type at a place).
+      const groups = [
+        ...repeats.map(([key]) => ({ group: key, place: unmarked(key), type: null as string | null })),
+        ...rising.map((c) => {
+          const [type = '', place = ''] = c.key.split(TYPE_PLACE_SEPARATOR);
+          return { group: (c.marking ? SENSITIVE_KEY : '') + c.key, place, type };
+        }),
       ];
-      if (wantedPlaces.length > 0) {
+      if (groups.length > 0) {
+        // One read of the window, newest first, keeping the first few of each group.
+        const conditions = groups.map(
+          (g) =>
+            sql`(${atPlace(g.place)} and ${g.type === null ? sql`true` : sql`i.opening_type_code = ${g.type}`} and ${
+              g.group.startsWith(SENSITIVE_KEY) ? sql`i.marking <> 'OFFICIAL'` : sql`i.marking = 'OFFICIAL'`
+            })`,
+        );
         const rows = await sql<{
           reference: string;
           event_at: Date;
           opening_type_code: string | null;
-          place: string | null;
+          beat: string | null;
+          ward: string | null;
+          area: string | null;
           marking: string;
         }>`
-          select reference, event_at, opening_type_code, place, marking from (
-            select i.reference, i.event_at, i.opening_type_code, ${PLACE} as place, i.marking,
-                   row_number() over (partition by ${PLACE}, i.opening_type_code, i.marking order by i.event_at desc, i.id desc) as n
-            from incidents i
-            where i.unit_id = ${unit.id} and i.event_at >= ${current.start} and i.event_at < ${current.end}
-              and ${PLACE} = any(${wantedPlaces}::text[])
-          ) r where n <= ${LISTED_PER_GROUP}
-          order by event_at desc`.execute(db);
+          select i.reference, i.event_at, i.opening_type_code, i.beat, i.ward, i.area, i.marking from incidents i
+          where i.unit_id = ${unit.id} and i.event_at >= ${current.start} and i.event_at < ${current.end}
+            and (${sql.join(conditions, sql` or `)})
+          order by i.event_at desc, i.id desc`.execute(db);
         for (const r of rows.rows) {
-          const ref: PictureIncidentRef = {
-            reference: r.reference,
-            derivedReference: r.reference.startsWith('derived:'),
-            eventAt: r.event_at,
-            type: r.opening_type_code,
-            marking: r.marking,
-          };
-          for (const group of groupOf(r.place, r.opening_type_code, r.marking)) {
-            if (!wanted.has(group)) continue;
-            const list = behind.get(group) ?? [];
-            if (list.length < LISTED_PER_GROUP) list.push(ref);
-            behind.set(group, list);
+          const place = placeKey(r.beat, r.ward, r.area);
+          const prefix = r.marking === 'OFFICIAL' ? '' : SENSITIVE_KEY;
+          for (const g of groups) {
+            if (g.place !== place || (g.type !== null && g.type !== r.opening_type_code)) continue;
+            if (g.group.startsWith(SENSITIVE_KEY) !== (prefix !== '')) continue;
+            const list = behind.get(g.group) ?? [];
+            if (list.length >= LISTED_PER_GROUP) continue;
+            list.push({
+              reference: r.reference,
+              derivedReference: r.reference.startsWith('derived:'),
+              eventAt: r.event_at,
+              type: r.opening_type_code,
+              marking: r.marking,
+            });
+            behind.set(g.group, list);
           }
         }
+        for (const list of behind.values()) list.sort((a, b) => b.eventAt.getTime() - a.eventAt.getTime());
       }
       const repeatLocations: RepeatLocation[] = repeats.map(([key, c]) => ({
         key: unmarked(key),

@@ -35,6 +35,10 @@ export interface WindowCounts {
   breaches: number;
   /** Incidents opened at exactly 00:00 local time (a date given without a time, most likely). */
   midnight: number;
+  /** Exceptions by risk class: critical; else G1; else high THRIVE risk (the rest are qualifiers alone). */
+  exceptionClasses: [number, number, number];
+  /** Incidents with an opening and an arrival time (what response times are measured on). */
+  attended: number;
   grade: Record<string, number>;
   chapter: Record<string, number>;
   type: Record<string, number>;
@@ -55,6 +59,8 @@ export function emptyWindowCounts(): WindowCounts {
     exceptions: 0,
     breaches: 0,
     midnight: 0,
+    exceptionClasses: [0, 0, 0],
+    attended: 0,
     grade: {},
     chapter: {},
     type: {},
