@@ -24,7 +24,8 @@ import type { Logger } from '../../services/logger.js';
 import type { Metrics } from '../../services/metrics.js';
 import { type Marking, withinCeiling } from '../../services/validation.js';
 import { ChatError, errorCard } from './errors.js';
-import { ALL_HELP, HELP, parseCommand } from './grammar.js';
+import { HELP, parseCommand } from './grammar.js';
+import { helpCard } from './help.js';
 import { type Changed, type Conversation, createRouter, type Notification, type Reply } from './router.js';
 import { stampSubmissionKeys } from './submission-keys.js';
 import { createViews } from './views.js';
@@ -479,11 +480,7 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
         const parsed = parseCommand(input.text);
         if (parsed.ok && parsed.command.verb === 'help')
           // Help works for anyone, linked or not, so they can see what they will be able to do.
-          return emptyPlan([
-            personOnly(
-              buildHelpCard({ entries: ALL_HELP, intro: 'Type a command, or use the buttons on the cards.' }),
-            ),
-          ]);
+          return emptyPlan([personOnly(helpCard(parsed.command.topic))]);
         if (parsed.ok && (parsed.command.verb === 'link' || parsed.command.verb === 'unlink')) {
           if (ctx.platform === 'console')
             throw new ChatError(

@@ -7,12 +7,7 @@
  */
 import type { Card } from '../../cards/card.js';
 import { type CardPayload, parseCardPayload } from '../../cards/card-actions.js';
-import {
-  buildBriefCard,
-  buildBriefHelpCard,
-  buildIncidentsCard,
-  buildPrioritiesCard,
-} from '../../cards/daily-brief.card.js';
+import { buildBriefCard, buildIncidentsCard, buildPrioritiesCard } from '../../cards/daily-brief.card.js';
 import {
   buildActionFormCard,
   buildActionListCard,
@@ -40,7 +35,8 @@ import { formatLocal, localDateOf } from '../../services/time.js';
 import { CATEGORY_SCHEMES } from '../../services/units/unit.service.js';
 import { type Marking, withinCeiling } from '../../services/validation.js';
 import { ChatError, errorCard } from './errors.js';
-import { ALL_HELP, type Command, HELP, parseCommand } from './grammar.js';
+import { type Command, HELP, parseCommand } from './grammar.js';
+import { helpCard } from './help.js';
 import { KEY_REQUIRED } from './submission-keys.js';
 import { createViews, type Viewer } from './views.js';
 
@@ -190,20 +186,8 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
   async function runCommand(c: Conversation, command: Command, fx: Effects, key?: string): Promise<Card[]> {
     const submissionKey = key ? { submissionKey: key } : {};
     switch (command.verb) {
-      case 'help': {
-        if (command.topic === 'brief') return [buildBriefHelpCard()];
-        const topic = command.topic && Object.hasOwn(HELP, command.topic) ? HELP[command.topic] : undefined;
-        return [
-          topic
-            ? buildHelpCard({ entries: topic })
-            : buildHelpCard({
-                entries: ALL_HELP,
-                intro: command.topic
-                  ? `No help on '${command.topic}'. Every command:`
-                  : 'Type a command, or use the buttons on the cards.',
-              }),
-        ];
-      }
+      case 'help':
+        return [helpCard(command.topic)];
       case 'whoami': {
         const unit = await services.units.get(c.unitId);
         return [

@@ -196,6 +196,18 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     );
   });
 
+  it('explains the brief on `dmm help brief`, one command on `dmm help meeting`, and names an unknown topic', async () => {
+    // Found by using the running console: the chat layer answered every `dmm help …` with the general list.
+    const brief = textOf(await say(f.member.personId, 'dmm help brief'));
+    expect(brief).toContain('Reading the daily brief');
+    expect(brief).toContain('2 * max(sd, sqrt(mean))');
+    expect(brief).toContain('fewer than 3');
+    const meeting = textOf(await say(f.member.personId, 'dmm help meeting'));
+    expect(meeting).toContain('dmm meeting start');
+    expect(meeting).not.toContain('dmm whoami');
+    expect(textOf(await say(f.member.personId, 'dmm help constructor'))).toContain("No help on 'constructor'");
+  });
+
   it('answers nonsense with help, and bad requests with 400', async () => {
     const reply = textOf(await say(f.member.personId, 'dmm meetnig start'));
     expect(reply).toContain("Did you mean 'meeting'?");
