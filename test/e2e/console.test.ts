@@ -205,7 +205,9 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     const meeting = textOf(await say(f.member.personId, 'dmm help meeting'));
     expect(meeting).toContain('dmm meeting start');
     expect(meeting).not.toContain('dmm whoami');
-    expect(textOf(await say(f.member.personId, 'dmm help constructor'))).toContain("No help on 'constructor'");
+    expect(textOf(await say(f.member.personId, 'dmm help constructor'))).toContain(
+      "No help on 'constructor'",
+    );
   });
 
   it('answers nonsense with help, and bad requests with 400', async () => {
