@@ -101,6 +101,7 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
           unit = await services.units.setResponseTargets(operatorActor(), unit.id, targets);
         }
         const shown = Object.entries(unit.responseTargets)
+          .sort(([a], [b]) => a.localeCompare(b))
           .map(([grade, minutes]) => `${grade.slice(0, 2)} ${minutes} min`)
           .join(', ');
         io.stdout(

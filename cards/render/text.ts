@@ -31,7 +31,8 @@ function textBlock(b: CardBlock, first: boolean): string[] {
     case 'heading':
       return first ? [b.text, '='.repeat(width(b.text)), ''] : ['', b.text, '-'.repeat(width(b.text))];
     case 'text':
-      return [b.text];
+      // A strong text titles what follows (a table): set apart from what precedes it.
+      return b.strong ? ['', b.text] : [b.text];
     case 'facts': {
       const w = Math.max(0, ...b.facts.map((f) => width(f.label)));
       return b.facts.map((f) => `${pad(`${f.label}:`, w + 1)} ${f.value}`);

@@ -49,6 +49,27 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
     expect((await runDmm(env, 'demo')).stderr).toMatch(/only created on an empty database/);
   });
 
+  it('prints the brief as terminal text without Markdown escapes, and sets response targets', async () => {
+    const brief = await runDmm(env, 'brief');
+    expect(brief.code).toBe(0);
+    expect(brief.stdout).toMatch(/^OFFICIAL\n\nDaily brief: .* \(demo data\)\n=+/);
+    expect(brief.stdout).not.toMatch(/\\[_)*]/);
+    expect(brief.stdout).not.toMatch(/G1_EMERGENCY|public_safety_welfare/);
+    expect((await runDmm(env, 'brief', '--format', 'md')).stdout).toMatch(
+      /^\*\*OFFICIAL\*\*\n\n# Daily brief/,
+    );
+    const set = await runDmm(env, 'units', 'targets', '--set', 'G2=45', '--set', 'G1=12');
+    expect(set.stdout).toBe(
+      'Response targets of demo: G1 12 min, G2 45 min. Briefs built from now on use them.\n',
+    );
+    const bad = await runDmm(env, 'units', 'targets', '--set', 'G9=1');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--set G9=1: write a grade and minutes/);
+    const zero = await runDmm(env, 'units', 'targets', '--set', 'G1=0');
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toMatch(/at least 1 minute/);
+  });
+
   it('lists open and overdue actions as a table and as JSON', async () => {
     const open = await runDmm(env, 'actions', 'list');
     expect(open.code).toBe(0);
