@@ -33,18 +33,26 @@ const countCell = (count: number, flag: 'high' | 'low' | null) => `${count}${fla
 export const FLAG_NOTE =
   '▲ ▼ mark a count far from its usual level (the same hours on the previous 28 days). `dmm help brief` gives the rule.';
 
-/** Counts against the 28-day baseline as a table: the flag beside the count, the usual level apart. */
-export function countsTable(title: string, rows: readonly BriefCount[]): CardBlock[] {
+/** Rows against the 28-day baseline as a table, each count shown by `shown`, the usual level apart. */
+function baselineTable<R extends { label: string; baselineMean: number }>(
+  title: string,
+  rows: readonly R[],
+  shown: (row: R) => string,
+): CardBlock[] {
   if (rows.length === 0) return [];
   return [
     { type: 'text', text: title, strong: true },
     {
       type: 'table',
       columns: ['', 'last 24 h', 'usual (28-day mean)'],
-      rows: rows.map((r) => [r.label, countCell(r.count, r.flag), String(r.baselineMean)]),
+      rows: rows.map((r) => [r.label, shown(r), String(r.baselineMean)]),
     },
   ];
 }
+
+/** Counts against the 28-day baseline: the flag beside the count. */
+export const countsTable = (title: string, rows: readonly BriefCount[]) =>
+  baselineTable(title, rows, (r) => countCell(r.count, r.flag));
 
 /** Exceptions as a table, highest risk first: what, when, where, why, and whether it is still open. */
 export function exceptionsTable(items: readonly BriefIncident[], zone: string, empty: string): CardBlock[] {
@@ -357,17 +365,9 @@ function partnerNumber(c: PartnerCount): string {
   return c.count === null ? `fewer than ${PARTNER_SMALL_COUNT}` : countCell(c.count, c.flag);
 }
 
-function partnerTable(title: string, rows: readonly PartnerCount[]): CardBlock[] {
-  if (rows.length === 0) return [];
-  return [
-    { type: 'text', text: title, strong: true },
-    {
-      type: 'table',
-      columns: ['', 'last 24 h', 'usual (28-day mean)'],
-      rows: rows.map((r) => [r.label, partnerNumber(r), String(r.baselineMean)]),
-    },
-  ];
-}
+/** A partner's counts: suppressed ones as "fewer than 3". */
+const partnerTable = (title: string, rows: readonly PartnerCount[]) =>
+  baselineTable(title, rows, partnerNumber);
 
 function partnerBlocks(v: PartnerBriefView): CardBlock[] {
   const zone = v.unit.timeZone;

@@ -23,6 +23,22 @@ export function incidentPlace(i: Pick<PictureIncident, 'beat' | 'ward' | 'area'>
   return area || null;
 }
 
+/**
+ * A reference a person can use: the source's own, or, when the import derived one from the record's text (which
+ * no person can use), time · type · place.
+ */
+function usableReference(
+  i: Pick<PictureIncident, 'reference' | 'derivedReference' | 'eventAt'>,
+  type: string | null,
+  place: string | null,
+  zone: string,
+): string {
+  if (!i.derivedReference) return i.reference;
+  return [formatLocal(i.eventAt, zone), type ?? 'type not recorded', place ?? 'place not recorded'].join(
+    ' · ',
+  );
+}
+
 export function briefIncident(
   i: PictureIncident & { reasons?: readonly string[] },
   labels: BriefLabels,
@@ -30,7 +46,6 @@ export function briefIncident(
 ): BriefIncident {
   const type = i.type ? labelOf(labels, 'type', i.type) : null;
   const place = incidentPlace(i);
-  const at = formatLocal(i.eventAt, zone);
   const codes = i.reasons ?? [];
   const reasonLabel = (code: string) => labels.reason[code] ?? labelOf(labels, 'qualifier', code);
   let outcome: string | null = null;
@@ -43,11 +58,7 @@ export function briefIncident(
   }
   return {
     id: i.id,
-    // A source without references of its own: the import derived one from the record's text, which no person
-    // can use. Time, type and place find the incident instead.
-    reference: i.derivedReference
-      ? [at, type ?? 'type not recorded', place ?? 'place not recorded'].join(' · ')
-      : i.reference,
+    reference: usableReference(i, type, place, zone),
     sourceReference: i.derivedReference ? null : i.reference,
     eventAt: i.eventAt.toISOString(),
     grade: i.grade ? labelOf(labels, 'grade', i.grade) : null,
@@ -70,9 +81,9 @@ export function incidentRef(
   zone: string,
   place: string,
 ): BriefIncidentRef {
-  const type = i.type ? labelOf(labels, 'type', i.type) : 'type not recorded';
+  const type = i.type ? labelOf(labels, 'type', i.type) : null;
   return {
-    reference: i.derivedReference ? [formatLocal(i.eventAt, zone), type, place].join(' · ') : i.reference,
+    reference: usableReference(i, type, place, zone),
     eventAt: i.eventAt.toISOString(),
   };
 }

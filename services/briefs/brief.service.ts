@@ -291,12 +291,12 @@ export function createBriefService(deps: {
           .where('local_date', '=', date)
           .executeTakeFirst();
       const findStored = async (q: Kysely<Database>) => (await findRow(q))?.content as Brief | undefined;
-      if (!options.rebuild) {
-        const stored = await findRow(db);
+      const stored = options.rebuild ? undefined : await findRow(db);
+      if (stored) {
         // A brief stored in an earlier format is built again (below) rather than shown half-understood.
-        const current = (stored?.content as Brief | undefined)?.version === BRIEF_VERSION;
-        if (stored && !stored.stale_at && current) return stored.content as Brief;
-        if (stored?.stale_at) {
+        const current = (stored.content as Brief).version === BRIEF_VERSION;
+        if (!stored.stale_at && current) return stored.content as Brief;
+        if (stored.stale_at) {
           // Late data: incidents of the window that arrived after the stored brief was built.
           const { n } = await db
             .selectFrom('incidents')
@@ -335,7 +335,7 @@ export function createBriefService(deps: {
       }
       const brief = await build(actor, unitId, date);
       // Replaces the stored brief: asked for, or stored in an earlier format.
-      const replace = Boolean(options.rebuild) || (await findRow(db)) !== undefined;
+      const replace = Boolean(options.rebuild) || stored !== undefined;
       return db.transaction().execute(async (trx) => {
         const content = JSON.stringify(brief);
         // Race guard: two replicas may build at once; the first stored brief wins and both return it.
