@@ -142,7 +142,16 @@ export function connectPostgres(options: PostgresOptions): DatabaseHandle {
   const pool = new pg.Pool({
     connectionString: options.url,
     max: options.maxConnections ?? 10,
-    ...(options.schema ? { options: `-c search_path=${quoteIdent(options.schema)}` } : {}),
+    options: [
+      ...(options.schema ? [`-c search_path=${quoteIdent(options.schema)}`] : []),
+      // Settings for this service's queries, on every connection (no round trip per query to set them):
+      // - no JIT compilation: it cost more than it saved on every query measured (a day's window of 100,000
+      //   incidents: 113 ms with it, 88 without; a first query paid 60 ms more to compile);
+      // - no parallel plans: with them the planner came to prefer a parallel scan of every incident of a unit over
+      //   one index range per window, and counting 28 windows took 16 s instead of 0.4 s.
+      '-c jit=off',
+      '-c max_parallel_workers_per_gather=0',
+    ].join(' '),
     types: { getTypeParser: getPgTypeParser },
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.

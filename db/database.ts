@@ -3,7 +3,7 @@
  * `T | null` (never optional); `Generated<T>` marks columns the database fills. Row types stay inside
  * `services/`, which map them to domain types.
  */
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -255,6 +255,12 @@ export interface IncidentTable {
   import_batch_id: number | null;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
+  /** Generated (migration 0017): beat, else ward, else area, as `beat:K2`; null when none is given. */
+  place_key: GeneratedAlways<string | null>;
+  /** Generated (migration 0017): 1 critical, 2 G1, 3 high THRIVE risk, 4 a qualifier, 0 not an exception. */
+  exception_class: GeneratedAlways<number>;
+  /** Generated (migration 0017): a digest of the values a brief counts by. */
+  picture_group: GeneratedAlways<string>;
 }
 
 export interface ForwardLookTable {

@@ -138,6 +138,7 @@ export function createServices(deps: {
     clock,
     units,
     pictures,
+    priorities,
     forwardLook,
     ...(deps.labels ? { labels: deps.labels } : {}),
   });

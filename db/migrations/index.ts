@@ -19,6 +19,7 @@ import * as m0013 from './0013-brief-revisions.js';
 import * as m0014 from './0014-audit-keys.js';
 import * as m0015 from './0015-token-scopes.js';
 import * as m0016 from './0016-response-targets.js';
+import * as m0017 from './0017-incident-picture-keys.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -37,6 +38,7 @@ const migrations: Record<string, Migration> = {
   '0014-audit-keys': m0014,
   '0015-token-scopes': m0015,
   '0016-response-targets': m0016,
+  '0017-incident-picture-keys': m0017,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -22,7 +22,8 @@ const WINDOW_LOCK_CLASS = 0x444d4d;
 // 3: places are beat, ward or area (`beat:…`); incidents opened at 00:00 counted (`midnight`); breaches against
 //    the unit's own targets.
 // 4: type-and-place combinations (`typePlace`), for emerging series.
-export const WINDOW_COUNTS_VERSION = 4;
+// 5: places are the database's `place_key` (trimmed of the same white space as placeKey; migration 0017).
+export const WINDOW_COUNTS_VERSION = 5;
 
 /** Combinations of type and place kept per window: the commonest, so that a window's counts stay small. */
 export const MAX_TYPE_PLACES = 1000;

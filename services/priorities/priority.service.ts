@@ -148,8 +148,10 @@ export function createPriorityService(deps: {
 
     async listActive(actor, unitId, onDate) {
       assertCan(actor, 'sanitised.read', unitId);
-      const unit = await units.get(unitId);
-      const day = onDate ? parseInput(isoDate, onDate) : localDateOf(clock.now(), unit.timeZone);
+      // The unit is read only for its time zone, when no date is given.
+      const day = onDate
+        ? parseInput(isoDate, onDate)
+        : localDateOf(clock.now(), (await units.get(unitId)).timeZone);
       const rows = await db
         .selectFrom('priorities')
         .selectAll()
