@@ -58,6 +58,8 @@ export const cardPayloadSchema = z.discriminatedUnion('verb', [
     meetingId: id,
     version: z.number().int(),
   }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('meeting.note_form'), meetingId: id }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('meeting.note'), meetingId: id }),
   z.object({ ...common, v: z.literal(1), verb: z.literal('decision.form'), unitId: id }),
   z.object({ ...common, v: z.literal(1), verb: z.literal('decision.record'), unitId: id }),
   z.object({ ...common, v: z.literal(1), verb: z.literal('decision.show'), decisionId: id }),

@@ -17,8 +17,32 @@ import { actionLine, countsTable, exceptionsTable, flagText, prioritiesTable } f
 const CRITICAL_REASONS = ['critical', 'g1', 'firearm'];
 const isCritical = (codes: readonly string[]) => codes.some((c) => CRITICAL_REASONS.includes(c));
 
-/** The blocks of one agenda section, fed by its data source. */
-export function buildAgendaSectionBlocks(item: AgendaItem, brief: BriefView | null): CardBlock[] {
+/** A note of a section as the card shows it. */
+export interface SectionNote {
+  readonly author: string;
+  readonly text: string;
+  readonly at: string;
+}
+
+/** The notes taken in a section, under its data. */
+function noteBlocks(notes: readonly SectionNote[]): CardBlock[] {
+  if (notes.length === 0) return [];
+  return [
+    { type: 'heading', text: 'Notes' },
+    ...notes.map((n): CardBlock => ({ type: 'text', text: `${n.at} ${n.author}: ${n.text}` })),
+  ];
+}
+
+/** The blocks of one agenda section, fed by its data source, with the notes taken in it. */
+export function buildAgendaSectionBlocks(
+  item: AgendaItem,
+  brief: BriefView | null,
+  notes: readonly SectionNote[] = [],
+): CardBlock[] {
+  return [...sectionData(item, brief), ...noteBlocks(notes)];
+}
+
+function sectionData(item: AgendaItem, brief: BriefView | null): CardBlock[] {
   const blocks: CardBlock[] = [{ type: 'heading', text: `${item.position}. ${item.title}` }];
   if (!brief) return [...blocks, { type: 'text', text: 'No brief for today yet.', subtle: true }];
   if (brief.audience === 'partner') {
@@ -90,7 +114,7 @@ export function buildAgendaSectionBlocks(item: AgendaItem, brief: BriefView | nu
           text:
             item.feed === 'generated'
               ? 'Read back the decisions and actions recorded in this meeting, then close it.'
-              : 'Discuss and record decisions or actions; add a note with `dmm note`.',
+              : 'Discuss and record decisions or actions; add a note with `dmm note <text>` or Add a note.',
           subtle: true,
         },
       ];
@@ -105,6 +129,10 @@ export interface MeetingCardInput {
   readonly canRun: boolean;
   /** Whether the viewer may record actions (every role but partner). */
   readonly canAct: boolean;
+  /** Whether the viewer may add notes to the meeting. */
+  readonly canNote?: boolean;
+  /** The notes of the current section the viewer may see, oldest first. */
+  readonly notes?: readonly SectionNote[];
 }
 
 /** The meeting as a card: where it is, and (to the chair) the buttons that move it on. */
@@ -122,7 +150,7 @@ export function buildMeetingCard(input: MeetingCardInput): Card {
     },
   ];
   if (meeting.status === 'open' && meeting.current) {
-    blocks.push(...buildAgendaSectionBlocks(meeting.current, input.brief));
+    blocks.push(...buildAgendaSectionBlocks(meeting.current, input.brief, input.notes));
   } else if (meeting.status === 'open') {
     blocks.push({
       type: 'text',
@@ -160,6 +188,12 @@ export function buildMeetingCard(input: MeetingCardInput): Card {
   }
   if (meeting.status === 'open' && input.canAct) {
     buttons.push({ title: 'New action', payload: payload({ verb: 'action.form', unitId: meeting.unitId }) });
+  }
+  if (meeting.status === 'open' && input.canNote) {
+    buttons.push({
+      title: 'Add a note',
+      payload: payload({ verb: 'meeting.note_form', meetingId: meeting.id }),
+    });
   }
   if (meeting.status === 'open' && input.canRun) {
     buttons.push({ ...step('meeting.close', 'Close meeting'), style: atLast ? 'positive' : 'destructive' });

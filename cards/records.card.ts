@@ -41,6 +41,34 @@ const STATUS_BUTTON: Readonly<Record<ActionStatus, string>> = {
   escalated: 'Escalate…',
 };
 
+/** The form for a note on the meeting's current section. */
+export function buildNoteFormCard(input: { meetingId: number; sectionTitle: string | null }): Card {
+  return {
+    title: 'Add a note',
+    blocks: [
+      { type: 'heading', text: 'Add a note' },
+      {
+        type: 'text',
+        text: input.sectionTitle
+          ? `To the current section: ${input.sectionTitle}. Notes are kept in the minutes.`
+          : 'To the meeting. Notes are kept in the minutes.',
+        subtle: true,
+      },
+    ],
+    form: {
+      inputs: [
+        { kind: 'text', id: 'text', label: 'Note', required: true, multiline: true, maxLength: 4000 },
+        LINK_AND_MARKING[1] as CardInput,
+      ],
+      submit: {
+        title: 'Add note',
+        payload: payload({ verb: 'meeting.note', meetingId: input.meetingId }),
+        style: 'positive',
+      },
+    },
+  };
+}
+
 export function buildDecisionFormCard(input: { unitId: number; sectionTitle?: string | null }): Card {
   const text = (id: string, label: string, required = true, multiline = true) => ({
     kind: 'text' as const,

@@ -11,6 +11,7 @@ export type Command =
   | { readonly verb: 'whoami' }
   | { readonly verb: 'brief'; readonly date?: string }
   | { readonly verb: 'meeting'; readonly step: 'show' | 'start' | 'next' | 'back' | 'skip' | 'close' }
+  | { readonly verb: 'note'; readonly text?: string }
   | { readonly verb: 'decide' }
   | { readonly verb: 'action.new' }
   | { readonly verb: 'actions'; readonly filter: ActionsFilter }
@@ -51,6 +52,13 @@ export const HELP: Readonly<Record<string, readonly HelpEntry[]>> = {
     { usage: 'dmm meeting start', description: "open today's meeting (chair)" },
     { usage: 'dmm meeting next | back | skip', description: 'move through the agenda (chair)' },
     { usage: 'dmm meeting close', description: 'close the meeting and write the minutes (chair)' },
+  ],
+  note: [
+    {
+      usage: 'dmm note <text>',
+      description:
+        "add a note to the meeting's current section (anyone at the meeting); `dmm note` alone opens a form",
+    },
   ],
   decide: [{ usage: 'dmm decide', description: 'record a decision with its rationale (chair)' }],
   action: [
@@ -203,6 +211,16 @@ export function parseCommand(input: string): ParseResult {
       if (['show', 'start', 'next', 'back', 'skip', 'close'].includes(step))
         return { ok: true, command: { verb, step: step as 'show' } };
       return refuse(`'meeting ${rest[0]}' is not a meeting command.`, 'meeting');
+    }
+    case 'note':
+    case 'notes': {
+      // The text as typed (case, spacing and line breaks kept), not the split words.
+      const note = input
+        .trim()
+        .replace(/^\/?dmm\s+notes?\b/i, '')
+        .replace(/^notes?\b/i, '')
+        .trim();
+      return { ok: true, command: note ? { verb: 'note', text: note } : { verb: 'note' } };
     }
     case 'decide':
     case 'decision':

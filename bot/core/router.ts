@@ -17,6 +17,7 @@ import {
   buildErrorCard,
   buildHelpCard,
   buildMinutesCard,
+  buildNoteFormCard,
 } from '../../cards/records.card.js';
 import { can } from '../../services/access/permissions.js';
 import type { Action } from '../../services/actions/action.service.js';
@@ -164,6 +165,32 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     ];
   }
 
+  function assertMayNote(c: Conversation): void {
+    if (!can(c.actor, 'meeting.note', c.unitId))
+      throw new ForbiddenError('Partners cannot add notes to the meeting.', { permission: 'meeting.note' });
+  }
+
+  function noteForm(c: Conversation, meeting: Meeting): Card {
+    assertMayNote(c);
+    if (meeting.status !== 'open')
+      throw ValidationError.field(
+        'meeting',
+        `the meeting is ${meeting.status}: notes are taken while it is open`,
+      );
+    return buildNoteFormCard({ meetingId: meeting.id, sectionTitle: meeting.current?.title ?? null });
+  }
+
+  /** Adds a note to the current section and shows the meeting with it. */
+  async function addNote(
+    c: Conversation,
+    meetingId: number,
+    input: { text: string; marking?: Marking; submissionKey?: string },
+  ): Promise<Card[]> {
+    assertMayNote(c);
+    await services.meetings.addNote(c.actor, meetingId, input);
+    return [await views.meetingCard(c, await services.meetings.get(c.actor, meetingId))];
+  }
+
   async function actionForm(c: Conversation): Promise<Card> {
     if (!can(c.actor, 'action.create', c.unitId))
       throw new ForbiddenError('Partners cannot create actions.', { permission: 'action.create' });
@@ -209,6 +236,11 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         if (command.step === 'close') return closeMeeting(c, meeting.id, submissionKey);
         const moved = await services.meetings[command.step](c.actor, meeting.id, submissionKey);
         return [await views.meetingCard(c, moved)];
+      }
+      case 'note': {
+        const meeting = await todaysMeeting(c);
+        if (command.text === undefined) return [noteForm(c, meeting)];
+        return addNote(c, meeting.id, { text: command.text, ...submissionKey });
       }
       case 'decide': {
         if (!can(c.actor, 'decision.record', c.unitId))
@@ -303,6 +335,14 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
       }
       case 'meeting.close':
         return closeMeeting(c, p.meetingId, step);
+      case 'meeting.note_form':
+        return [noteForm(c, await services.meetings.get(c.actor, p.meetingId))];
+      case 'meeting.note':
+        return addNote(c, p.meetingId, {
+          text: text(inputs.text) as string,
+          marking: (text(inputs.marking) ?? 'OFFICIAL') as Marking,
+          ...key,
+        });
       case 'decision.form':
         return run({ verb: 'decide' });
       case 'decision.record': {

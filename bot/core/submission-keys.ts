@@ -15,6 +15,7 @@ export const CHANGING_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   'meeting.back',
   'meeting.skip',
   'meeting.close',
+  'meeting.note',
   'decision.record',
   'action.create',
   'action.status',
@@ -22,7 +23,11 @@ export const CHANGING_VERBS: ReadonlySet<Verb> = new Set<Verb>([
 ]);
 
 /** Verbs whose forms create a record: refused without a key (a card from before keys, or a hand-made one). */
-export const KEY_REQUIRED: ReadonlySet<Verb> = new Set<Verb>(['decision.record', 'action.create']);
+export const KEY_REQUIRED: ReadonlySet<Verb> = new Set<Verb>([
+  'meeting.note',
+  'decision.record',
+  'action.create',
+]);
 
 /** 128 random bits, URL-safe: unguessable, so nobody can spend another card's key in advance. */
 export const newSubmissionKey = (): string => randomBytes(16).toString('base64url');

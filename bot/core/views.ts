@@ -15,7 +15,7 @@ import { isDomainError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import type { Meeting } from '../../services/meetings/meeting.service.js';
 import { formatLocal } from '../../services/time.js';
-import type { Marking } from '../../services/validation.js';
+import { type Marking, withinCeiling } from '../../services/validation.js';
 
 /** Who is looking, on which unit, and what the place they look at may show. */
 export interface Viewer {
@@ -109,12 +109,28 @@ export function createViews(deps: { services: Services }): Views {
         if (isDomainError(error)) return null;
         throw error;
       });
+      // The current section's notes, those within what this place may show.
+      const current = meeting.current;
+      const notes =
+        current && can(viewer.actor, 'records.read', meeting.unitId)
+          ? await Promise.all(
+              (await services.meetings.notes(viewer.actor, meeting.id))
+                .filter((n) => n.agendaItemId === current.id && withinCeiling(n.marking, viewer.ceiling))
+                .map(async (n) => ({
+                  author: await personName(n.authorPersonId, null),
+                  text: n.text,
+                  at: formatLocal(n.createdAt, unit.timeZone).slice(-5),
+                })),
+            )
+          : [];
       return buildMeetingCard({
         meeting,
         unitName: unit.name,
         brief,
         canRun: can(viewer.actor, 'meeting.run', meeting.unitId),
         canAct: can(viewer.actor, 'action.create', meeting.unitId),
+        canNote: can(viewer.actor, 'meeting.note', meeting.unitId),
+        notes,
       });
     },
 

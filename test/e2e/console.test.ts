@@ -118,6 +118,76 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     expect(minutes).toContain('Visit the shop manager');
   });
 
+  it('takes notes in sections 6, 7 and 9 by command and by button, from any member, once per press, into the minutes (issue 16, item 1; `dmm note` was an unknown command on 54b6730)', async () => {
+    const g = await createUnitFixture(ctx.services, { code: 'console-notes' });
+    const post2 = async (route: string, personId: number, body: Json): Promise<Json[]> => {
+      const res = await page.post(route, { unitId: g.unit.id, personId, ...body });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { cards: Json[] }).cards;
+    };
+    const say2 = (personId: number, text: string) => post2('message', personId, { text });
+    const press2 = (personId: number, action: Json, inputs: Json = {}) =>
+      post2('submit', personId, { data: action.data, inputs });
+    const chair = g.chair.personId;
+    await ctx.services.meetings.schedule(g.chair, g.unit.id);
+    let cards = await press2(chair, button(await say2(chair, 'dmm meeting'), 'Start meeting'));
+    const next = async () => {
+      cards = await press2(chair, button(cards, 'Next section'));
+    };
+    for (let section = 2; section <= 6; section += 1) await next();
+    expect(textOf(cards)).toContain('6. ');
+    // By command, from a member (not the chair), text kept as typed.
+    let reply = await say2(g.member.personId, 'dmm note Two prolific offenders released on licence *today*');
+    expect(textOf(reply)).toContain('Two prolific offenders released on licence *today*');
+    expect(textOf(reply)).toContain('Notes');
+    await next();
+    expect(textOf(cards)).toContain('7. ');
+    // By the button on the section, from the sergeant's own view of the meeting; pressed twice, kept once.
+    const own = await say2(g.manager.personId, 'dmm meeting');
+    const form = await press2(g.manager.personId, button(own, 'Add a note'));
+    expect(textOf(form)).toContain('To the current section: Intelligence and community tension');
+    const submit = button(form, 'Add note');
+    reply = await press2(g.manager.personId, submit, {
+      text: 'Tension after the weekend march',
+      marking: 'OFFICIAL',
+    });
+    expect(textOf(reply)).toContain('Tension after the weekend march');
+    await press2(g.manager.personId, submit, {
+      text: 'Tension after the weekend march',
+      marking: 'OFFICIAL',
+    });
+    await next();
+    await next();
+    expect(textOf(cards)).toContain('9. ');
+    await say2(chair, 'dmm note Two officers short on nights; mutual aid asked');
+    // A partner may not add notes, and is told so.
+    expect(textOf(await say2(g.partner.personId, 'dmm note anything'))).toMatch(/cannot add notes/i);
+    // An empty note from the form names the field.
+    const empty = await press2(
+      g.member.personId,
+      button(
+        await press2(g.member.personId, button(await say2(g.member.personId, 'dmm meeting'), 'Add a note')),
+        'Add note',
+      ),
+      { text: '  ', marking: 'OFFICIAL' },
+    );
+    expect(textOf(empty)).toMatch(/text/i);
+
+    const meeting = await ctx.services.meetings.findForDate(g.chair, g.unit.id);
+    const notes = await ctx.services.meetings.notes(g.chair, meeting?.id as number);
+    expect(notes.map((n) => n.text)).toEqual([
+      'Two prolific offenders released on licence *today*',
+      'Tension after the weekend march',
+      'Two officers short on nights; mutual aid asked',
+    ]);
+    const closed = await press2(chair, button(await say2(chair, 'dmm meeting'), 'Close meeting'));
+    const minutes = textOf(closed);
+    const at = (t: string) => minutes.indexOf(t);
+    expect(at('Tension after the weekend march')).toBeGreaterThan(at('Two prolific offenders'));
+    expect(at('Two officers short on nights')).toBeGreaterThan(at('Tension after the weekend march'));
+    expect(at('Two prolific offenders')).toBeGreaterThan(at('6. '));
+  });
+
   it('answers a repeated press with the action as it is now, and a stale card with a conflict', async () => {
     const created = await say(f.manager.personId, 'dmm action new');
     const action = await press(f.manager.personId, button(created, 'Create action'), {

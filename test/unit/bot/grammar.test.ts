@@ -69,6 +69,19 @@ describe('the command grammar', () => {
     }
   });
 
+  it('reads a note as typed (case, spacing, line breaks), and `dmm note` alone as the form (issue 16)', () => {
+    expect(parseCommand('/dmm note Two *arrests*  planned\nfor Friday')).toEqual({
+      ok: true,
+      command: { verb: 'note', text: 'Two *arrests*  planned\nfor Friday' },
+    });
+    expect(parseCommand('NOTE Mutual aid asked')).toEqual({
+      ok: true,
+      command: { verb: 'note', text: 'Mutual aid asked' },
+    });
+    expect(parseCommand('dmm note')).toEqual({ ok: true, command: { verb: 'note' } });
+    expect(parseCommand('dmm notes   ')).toEqual({ ok: true, command: { verb: 'note' } });
+  });
+
   it('answers a misspelt verb with the nearest one and its help', () => {
     const result = parseCommand('dmm meetnig start');
     expect(result).toMatchObject({
