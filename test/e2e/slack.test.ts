@@ -59,7 +59,14 @@ describe.each(BACKENDS)('Slack on %s', (backend) => {
       'slack',
       TEAM_ID,
       (role) => `U0${role.toUpperCase()}`,
-      (userId) => slackUser(() => ctx.url, slack, userId, undefined, () => ctx.app.idle()),
+      (userId) =>
+        slackUser(
+          () => ctx.url,
+          slack,
+          userId,
+          undefined,
+          () => ctx.app.idle(),
+        ),
     );
   });
 
