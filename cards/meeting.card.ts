@@ -24,6 +24,43 @@ export interface SectionNote {
   readonly at: string;
 }
 
+/** What the read-back section reads back: the decisions and actions recorded in this meeting. */
+export interface ReadBack {
+  /** As they stand: a corrected decision is read back as corrected. */
+  readonly decisions: ReadonlyArray<{ id: number; text: string; by: string }>;
+  readonly actions: ReadonlyArray<{ id: number; title: string; owner: string; dueOn: string | null }>;
+  /** Records above what this place may show, counted only. */
+  readonly withheld: number;
+}
+
+function readBackBlocks(r: ReadBack): CardBlock[] {
+  const list = (title: string, lines: readonly string[], none: string): CardBlock[] => [
+    { type: 'heading', text: `${title} (${lines.length})` },
+    { type: 'text', text: lines.length === 0 ? none : lines.join('\n') },
+  ];
+  return [
+    ...list(
+      'Decisions recorded',
+      r.decisions.map((d) => `#${d.id} ${d.text} (${d.by})`),
+      'No decision recorded in this meeting.',
+    ),
+    ...list(
+      'Actions raised',
+      r.actions.map((a) => `#${a.id} ${a.title}: ${a.owner}, due ${a.dueOn ?? 'no date'}`),
+      'No action raised in this meeting.',
+    ),
+    ...(r.withheld > 0
+      ? [
+          {
+            type: 'text' as const,
+            text: `${r.withheld} more above this channel's marking, not shown here.`,
+            subtle: true,
+          },
+        ]
+      : []),
+  ];
+}
+
 /** The notes taken in a section, under its data. */
 function noteBlocks(notes: readonly SectionNote[]): CardBlock[] {
   if (notes.length === 0) return [];
@@ -38,8 +75,13 @@ export function buildAgendaSectionBlocks(
   item: AgendaItem,
   brief: BriefView | null,
   notes: readonly SectionNote[] = [],
+  readBack?: ReadBack,
 ): CardBlock[] {
-  return [...sectionData(item, brief), ...noteBlocks(notes)];
+  return [
+    ...sectionData(item, brief),
+    ...(item.feed === 'generated' && readBack ? readBackBlocks(readBack) : []),
+    ...noteBlocks(notes),
+  ];
 }
 
 function sectionData(item: AgendaItem, brief: BriefView | null): CardBlock[] {
@@ -113,7 +155,7 @@ function sectionData(item: AgendaItem, brief: BriefView | null): CardBlock[] {
           type: 'text',
           text:
             item.feed === 'generated'
-              ? 'Read back the decisions and actions recorded in this meeting, then close it.'
+              ? 'Read back the decisions and actions recorded in this meeting (below), then close it.'
               : 'Discuss and record decisions or actions; add a note with `dmm note <text>` or Add a note.',
           subtle: true,
         },
@@ -133,6 +175,8 @@ export interface MeetingCardInput {
   readonly canNote?: boolean;
   /** The notes of the current section the viewer may see, oldest first. */
   readonly notes?: readonly SectionNote[];
+  /** For the read-back section: what this meeting recorded. */
+  readonly readBack?: ReadBack;
 }
 
 /** The meeting as a card: where it is, and (to the chair) the buttons that move it on. */
@@ -150,7 +194,7 @@ export function buildMeetingCard(input: MeetingCardInput): Card {
     },
   ];
   if (meeting.status === 'open' && meeting.current) {
-    blocks.push(...buildAgendaSectionBlocks(meeting.current, input.brief, input.notes));
+    blocks.push(...buildAgendaSectionBlocks(meeting.current, input.brief, input.notes, input.readBack));
   } else if (meeting.status === 'open') {
     blocks.push({
       type: 'text',

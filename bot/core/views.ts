@@ -4,7 +4,7 @@
  * and the chat core uses the same action card to bring copies posted elsewhere up to date.
  */
 import type { Card } from '../../cards/card.js';
-import { buildMeetingCard } from '../../cards/meeting.card.js';
+import { buildMeetingCard, type ReadBack } from '../../cards/meeting.card.js';
 import { buildActionCard, buildDecisionCard } from '../../cards/records.card.js';
 import type { PersonActor } from '../../services/access/actor.js';
 import { can } from '../../services/access/permissions.js';
@@ -123,10 +123,39 @@ export function createViews(deps: { services: Services }): Views {
                 })),
             )
           : [];
+      // At the read-back, what this meeting recorded, within what this place may show.
+      let readBack: ReadBack | undefined;
+      if (current?.feed === 'generated' && can(viewer.actor, 'records.read', meeting.unitId)) {
+        const [decisions, actions] = await Promise.all([
+          services.decisions.list(viewer.actor, meeting.unitId, { meetingId: meeting.id }),
+          services.actions.ofMeeting(viewer.actor, meeting.unitId, meeting.id),
+        ]);
+        const shownDecisions = decisions.filter((d) => withinCeiling(d.marking, viewer.ceiling));
+        const shownActions = actions.filter((a) => withinCeiling(a.marking, viewer.ceiling));
+        readBack = {
+          decisions: await Promise.all(
+            shownDecisions.map(async (d) => ({
+              id: d.id,
+              text: d.text,
+              by: await personName(d.decisionMakerId, null),
+            })),
+          ),
+          actions: await Promise.all(
+            shownActions.map(async (a) => ({
+              id: a.id,
+              title: a.title,
+              owner: await personName(a.ownerPersonId, a.ownerPost),
+              dueOn: a.dueOn,
+            })),
+          ),
+          withheld: decisions.length - shownDecisions.length + actions.length - shownActions.length,
+        };
+      }
       return buildMeetingCard({
         meeting,
         unitName: unit.name,
         brief,
+        ...(readBack ? { readBack } : {}),
         canRun: can(viewer.actor, 'meeting.run', meeting.unitId),
         canAct: can(viewer.actor, 'action.create', meeting.unitId),
         canNote: can(viewer.actor, 'meeting.note', meeting.unitId),

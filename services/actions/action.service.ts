@@ -137,6 +137,8 @@ export interface ActionService {
   changeDue(actor: Actor, actionId: number, input: z.input<typeof dueChangeSchema>): Promise<Action>;
   reassign(actor: Actor, actionId: number, input: z.input<typeof reassignSchema>): Promise<Action>;
   list(actor: Actor, unitId: number, filter: ActionListFilter): Promise<Action[]>;
+  /** The actions raised at a meeting of the unit, in the order they were raised. */
+  ofMeeting(actor: Actor, unitId: number, meetingId: number): Promise<Action[]>;
   /** Counts only, for partners and summaries: no titles, owners or references. */
   summarise(actor: Actor, unitId: number): Promise<ActionSummary>;
 }
@@ -604,6 +606,18 @@ export function createActionService(deps: {
       if (filter === 'due_today') q = q.where('due_on', '=', day);
       const rows = await q
         .orderBy('due_on', (ob) => ob.asc().nullsLast())
+        .orderBy('id')
+        .execute();
+      return rows.map(toAction);
+    },
+
+    async ofMeeting(actor, unitId, meetingId) {
+      assertCan(actor, 'records.read', unitId);
+      const rows = await db
+        .selectFrom('actions')
+        .selectAll()
+        .where('unit_id', '=', unitId)
+        .where('meeting_id', '=', meetingId)
         .orderBy('id')
         .execute();
       return rows.map(toAction);

@@ -97,6 +97,13 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     const id = /Action #(\d+)/.exec(textOf(action))?.[1];
     expect(id).toBeDefined();
 
+    // The read-back reads back what this meeting recorded (issue 16, item 5: it listed nothing on 54b6730).
+    const readBack = textOf(await say(chair, 'dmm meeting'));
+    expect(readBack).toContain('Decisions recorded (1)');
+    expect(readBack).toMatch(/#\d+ Patrol the retail park from 16:00/);
+    expect(readBack).toContain('Actions raised (1)');
+    expect(readBack).toMatch(/#\d+ Visit the shop manager: [^,]+, due 2026-05-1\d/);
+
     // The action manager's chasing list groups open actions by owner.
     const byOwner = textOf(await say(f.manager.personId, 'dmm actions by-owner'));
     expect(byOwner).toContain('Open actions by owner');
