@@ -239,6 +239,13 @@ export function buildMeetingCard(input: MeetingCardInput): Card {
       payload: payload({ verb: 'meeting.note_form', meetingId: meeting.id }),
     });
   }
+  if (meeting.status !== 'closed' && input.canNote) {
+    buttons.push({ title: "I'm here", payload: payload({ verb: 'meeting.attend', meetingId: meeting.id }) });
+    buttons.push({
+      title: 'Apologies…',
+      payload: payload({ verb: 'meeting.apologies_form', meetingId: meeting.id }),
+    });
+  }
   if (meeting.status === 'open' && input.canRun) {
     buttons.push({ ...step('meeting.close', 'Close meeting'), style: atLast ? 'positive' : 'destructive' });
   }
@@ -247,5 +254,45 @@ export function buildMeetingCard(input: MeetingCardInput): Card {
     title: `DMM ${meeting.localDate}`,
     ...(input.brief ? { marking: input.brief.marking } : {}),
     blocks,
+  };
+}
+
+/** A person's attendance as the attendance card shows it. */
+export interface AttendanceRow {
+  readonly personId: number;
+  readonly name: string;
+  /** Null: not recorded yet. */
+  readonly status: 'present' | 'apologies' | 'absent' | null;
+  readonly apology: string | null;
+}
+
+const ATTENDANCE_WORDS = { present: 'present', apologies: 'apologies', absent: 'absent' } as const;
+
+/** Who is recorded at today's meeting, and (to the chair) how to correct it. */
+export function buildAttendanceCard(input: {
+  localDate: string;
+  rows: readonly AttendanceRow[];
+  canCorrect: boolean;
+}): Card {
+  const line = (r: AttendanceRow) =>
+    `#${r.personId} ${r.name}: ${r.status === null ? 'not recorded' : ATTENDANCE_WORDS[r.status]}${
+      r.apology ? ` (${r.apology})` : ''
+    }`;
+  return {
+    title: `Attendance ${input.localDate}`,
+    blocks: [
+      { type: 'heading', text: `Attendance, DMM ${input.localDate}` },
+      {
+        type: 'text',
+        text: input.rows.length === 0 ? 'Nobody recorded yet.' : input.rows.map(line).join('\n'),
+      },
+      {
+        type: 'text',
+        text: input.canCorrect
+          ? 'Correct it with `dmm attendance <id> present | absent | apologies [reason]`.'
+          : "Record yourself with `dmm here` or `dmm apologies [reason]`, or the meeting card's buttons.",
+        subtle: true,
+      },
+    ],
   };
 }

@@ -69,6 +69,22 @@ export function buildNoteFormCard(input: { meetingId: number; sectionTitle: stri
   };
 }
 
+/** The form for apologies for a meeting. */
+export function buildApologiesFormCard(input: { meetingId: number; localDate: string }): Card {
+  return {
+    title: 'Apologies',
+    blocks: [{ type: 'heading', text: `Apologies for the DMM of ${input.localDate}` }],
+    form: {
+      inputs: [{ kind: 'text', id: 'apology', label: 'Reason (kept in the minutes)', maxLength: 500 }],
+      submit: {
+        title: 'Send apologies',
+        payload: payload({ verb: 'meeting.apologies', meetingId: input.meetingId }),
+        style: 'positive',
+      },
+    },
+  };
+}
+
 export function buildDecisionFormCard(input: { unitId: number; sectionTitle?: string | null }): Card {
   const text = (id: string, label: string, required = true, multiline = true) => ({
     kind: 'text' as const,

@@ -104,6 +104,8 @@ export interface AttendanceTable {
   present: boolean;
   recorded_by: number | null;
   recorded_at: GeneratedTimestamp;
+  /** What a person not present said in apology (migration 0018); null: present, or absent without apologies. */
+  apology: string | null;
 }
 
 export interface DecisionTable {

@@ -12,6 +12,14 @@ export type Command =
   | { readonly verb: 'brief'; readonly date?: string }
   | { readonly verb: 'meeting'; readonly step: 'show' | 'start' | 'next' | 'back' | 'skip' | 'close' }
   | { readonly verb: 'note'; readonly text?: string }
+  | { readonly verb: 'attend'; readonly apology?: string }
+  | { readonly verb: 'attendance' }
+  | {
+      readonly verb: 'attendance.set';
+      readonly personId: number;
+      readonly status: 'present' | 'absent' | 'apologies';
+      readonly apology?: string;
+    }
   | { readonly verb: 'decide' }
   | { readonly verb: 'action.new' }
   | { readonly verb: 'actions'; readonly filter: ActionsFilter }
@@ -58,6 +66,15 @@ export const HELP: Readonly<Record<string, readonly HelpEntry[]>> = {
       usage: 'dmm note <text>',
       description:
         "add a note to the meeting's current section (anyone at the meeting); `dmm note` alone opens a form",
+    },
+  ],
+  attendance: [
+    { usage: 'dmm here', description: "record that you are at today's meeting" },
+    { usage: 'dmm apologies [reason]', description: "send your apologies for today's meeting" },
+    { usage: 'dmm attendance', description: 'who is recorded present, with apologies or absent today' },
+    {
+      usage: 'dmm attendance <person id> present | absent | apologies [reason]',
+      description: "correct someone's attendance (chair)",
     },
   ],
   decide: [{ usage: 'dmm decide', description: 'record a decision with its rationale (chair)' }],
@@ -221,6 +238,32 @@ export function parseCommand(input: string): ParseResult {
         .replace(/^notes?\b/i, '')
         .trim();
       return { ok: true, command: note ? { verb: 'note', text: note } : { verb: 'note' } };
+    }
+    case 'here':
+    case 'present':
+      return { ok: true, command: { verb: 'attend' } };
+    case 'apologies':
+    case 'apology': {
+      const reason = input
+        .trim()
+        .replace(/^\/?dmm\s+/i, '')
+        .replace(/^apolog(?:y|ies)\b/i, '')
+        .trim();
+      return { ok: true, command: { verb: 'attend', apology: reason || 'Apologies sent' } };
+    }
+    case 'attendance': {
+      if (rest.length === 0) return { ok: true, command: { verb: 'attendance' } };
+      const personId = Number(rest[0]);
+      const status = rest[1]?.toLowerCase();
+      if (!Number.isSafeInteger(personId) || personId <= 0)
+        return refuse(`'${rest[0]}' is not a person id: \`dmm attendance\` lists them.`, 'attendance');
+      if (status !== 'present' && status !== 'absent' && status !== 'apologies')
+        return refuse('Say present, absent or apologies after the person id.', 'attendance');
+      const apology = rest.slice(2).join(' ');
+      return {
+        ok: true,
+        command: { verb: 'attendance.set', personId, status, ...(apology ? { apology } : {}) },
+      };
     }
     case 'decide':
     case 'decision':

@@ -8,10 +8,12 @@
 import type { Card } from '../../cards/card.js';
 import { type CardPayload, parseCardPayload } from '../../cards/card-actions.js';
 import { buildBriefCard, buildIncidentsCard, buildPrioritiesCard } from '../../cards/daily-brief.card.js';
+import { buildAttendanceCard } from '../../cards/meeting.card.js';
 import {
   buildActionFormCard,
   buildActionListCard,
   buildActionStatusFormCard,
+  buildApologiesFormCard,
   buildDecisionFormCard,
   buildDueDateFormCard,
   buildErrorCard,
@@ -191,6 +193,52 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     return [await views.meetingCard(c, await services.meetings.get(c.actor, meetingId))];
   }
 
+  /** The meeting's attendance: every member of the unit (not partners), recorded or not. */
+  async function attendanceCard(c: Conversation, meeting: Meeting): Promise<Card> {
+    const [recorded, members] = await Promise.all([
+      services.meetings.attendance(c.actor, meeting.id),
+      services.people.membersOf(c.unitId),
+    ]);
+    const byPerson = new Map(recorded.map((a) => [a.personId, a]));
+    const rows = members
+      .filter((m) => !m.roles.every((r) => r === 'partner'))
+      .map((m) => {
+        const a = byPerson.get(m.id);
+        return {
+          personId: m.id,
+          name: m.displayName,
+          status: a ? (a.present ? 'present' : a.apology ? 'apologies' : 'absent') : null,
+          apology: a?.apology ?? null,
+        } as const;
+      });
+    return buildAttendanceCard({
+      localDate: meeting.localDate,
+      rows,
+      canCorrect: can(c.actor, 'meeting.attendance', c.unitId),
+    });
+  }
+
+  /**
+   * Records a person's attendance: present (`apology` undefined), with apologies (its text) or absent (null),
+   * and shows the attendance.
+   */
+  async function attend(
+    c: Conversation,
+    meeting: Meeting,
+    personId: number | null,
+    apology: string | null | undefined,
+    key: { submissionKey?: string },
+  ): Promise<Card[]> {
+    if (personId === null) throw ValidationError.field('person', 'attendance is recorded for a person');
+    await services.meetings.recordAttendance(c.actor, meeting.id, {
+      personId,
+      present: apology === undefined,
+      ...(apology ? { apology } : {}),
+      ...key,
+    });
+    return [await attendanceCard(c, meeting)];
+  }
+
   async function actionForm(c: Conversation): Promise<Card> {
     if (!can(c.actor, 'action.create', c.unitId))
       throw new ForbiddenError('Partners cannot create actions.', { permission: 'action.create' });
@@ -241,6 +289,27 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         const meeting = await todaysMeeting(c);
         if (command.text === undefined) return [noteForm(c, meeting)];
         return addNote(c, meeting.id, { text: command.text, ...submissionKey });
+      }
+      case 'attend': {
+        const meeting = await todaysMeeting(c);
+        return attend(c, meeting, c.actor.personId, command.apology ?? null, submissionKey);
+      }
+      case 'attendance':
+        return [await attendanceCard(c, await todaysMeeting(c))];
+      case 'attendance.set': {
+        if (!can(c.actor, 'meeting.attendance', c.unitId))
+          throw new ForbiddenError("Only the chair corrects someone else's attendance.", {
+            permission: 'meeting.attendance',
+          });
+        const meeting = await todaysMeeting(c);
+        const apology = command.status === 'apologies' ? (command.apology ?? 'Apologies sent') : null;
+        return attend(
+          c,
+          meeting,
+          command.personId,
+          command.status === 'present' ? undefined : apology,
+          submissionKey,
+        );
       }
       case 'decide': {
         if (!can(c.actor, 'decision.record', c.unitId))
@@ -335,6 +404,20 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
       }
       case 'meeting.close':
         return closeMeeting(c, p.meetingId, step);
+      case 'meeting.attend':
+        return attend(c, await services.meetings.get(c.actor, p.meetingId), c.actor.personId, undefined, key);
+      case 'meeting.apologies_form': {
+        const meeting = await services.meetings.get(c.actor, p.meetingId);
+        return [buildApologiesFormCard({ meetingId: meeting.id, localDate: meeting.localDate })];
+      }
+      case 'meeting.apologies':
+        return attend(
+          c,
+          await services.meetings.get(c.actor, p.meetingId),
+          c.actor.personId,
+          text(inputs.apology) ?? 'Apologies sent',
+          key,
+        );
       case 'meeting.note_form':
         return [noteForm(c, await services.meetings.get(c.actor, p.meetingId))];
       case 'meeting.note':

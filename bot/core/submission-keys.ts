@@ -16,6 +16,8 @@ export const CHANGING_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   'meeting.skip',
   'meeting.close',
   'meeting.note',
+  'meeting.attend',
+  'meeting.apologies',
   'decision.record',
   'action.create',
   'action.status',

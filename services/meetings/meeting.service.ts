@@ -56,6 +56,8 @@ export interface Attendee {
   readonly personId: number;
   readonly displayName: string;
   readonly present: boolean;
+  /** Not present, with apologies (what they said); null when present or absent without apologies. */
+  readonly apology: string | null;
 }
 
 export interface Meeting {
@@ -104,7 +106,7 @@ export interface MeetingService {
   recordAttendance(
     actor: Actor,
     meetingId: number,
-    input: { personId: number; present: boolean; submissionKey?: string },
+    input: { personId: number; present: boolean; apology?: string | null; submissionKey?: string },
   ): Promise<void>;
   attendance(actor: Actor, meetingId: number): Promise<Attendee[]>;
   /** Closes the meeting and stores its minutes (Markdown). */
@@ -572,9 +574,20 @@ export function createMeetingService(deps: {
 
     async recordAttendance(actor, meetingId, input) {
       const data = parseInput(
-        z.object({ personId: id, present: z.boolean({ error: 'must be true or false' }), submissionKey }),
+        z
+          .object({
+            personId: id,
+            present: z.boolean({ error: 'must be true or false' }),
+            apology: text(500).nullish(),
+            submissionKey,
+          })
+          .refine((d) => !(d.present && d.apology), {
+            path: ['apology'],
+            message: 'apologies are for someone not present',
+          }),
         input,
       );
+      const apology = data.present ? null : (data.apology ?? null);
       await submissions.change(
         actor,
         { key: data.submissionKey, verb: 'meeting.attendance' },
@@ -595,7 +608,7 @@ export function createMeetingService(deps: {
             throw ValidationError.field('personId', `person ${data.personId} is not a member of this unit`);
           const previous = await trx
             .selectFrom('attendance')
-            .select('present')
+            .select(['present', 'apology'])
             .where('meeting_id', '=', meetingId)
             .where('person_id', '=', data.personId)
             .executeTakeFirst();
@@ -605,12 +618,14 @@ export function createMeetingService(deps: {
               meeting_id: meetingId,
               person_id: data.personId,
               present: data.present,
+              apology,
               recorded_by: actor.personId,
               recorded_at: clock.now(),
             })
             .onConflict((oc) =>
               oc.columns(['meeting_id', 'person_id']).doUpdateSet({
                 present: data.present,
+                apology,
                 recorded_by: actor.personId,
                 recorded_at: clock.now(),
               }),
@@ -622,7 +637,7 @@ export function createMeetingService(deps: {
             entityId: `${meetingId}:${data.personId}`,
             unitId: row.unit_id,
             before: previous ?? null,
-            after: { present: data.present },
+            after: { present: data.present, apology },
           });
         },
       );
@@ -634,11 +649,16 @@ export function createMeetingService(deps: {
       const rows = await db
         .selectFrom('attendance')
         .innerJoin('people', 'people.id', 'attendance.person_id')
-        .select(['attendance.person_id', 'people.display_name', 'attendance.present'])
+        .select(['attendance.person_id', 'people.display_name', 'attendance.present', 'attendance.apology'])
         .where('attendance.meeting_id', '=', meetingId)
         .orderBy('people.display_name')
         .execute();
-      return rows.map((r) => ({ personId: r.person_id, displayName: r.display_name, present: r.present }));
+      return rows.map((r) => ({
+        personId: r.person_id,
+        displayName: r.display_name,
+        present: r.present,
+        apology: r.apology,
+      }));
     },
 
     async close(actor, meetingId, input) {
@@ -668,7 +688,7 @@ export function createMeetingService(deps: {
           const attendees = await trx
             .selectFrom('attendance')
             .innerJoin('people', 'people.id', 'attendance.person_id')
-            .select(['people.display_name', 'attendance.present'])
+            .select(['people.display_name', 'attendance.present', 'attendance.apology'])
             .where('attendance.meeting_id', '=', meetingId)
             .orderBy('people.display_name')
             .execute();
@@ -697,7 +717,11 @@ export function createMeetingService(deps: {
                 .filter((n) => n.agenda_item_id === i.id)
                 .map((n) => ({ text: n.text, marking: n.marking as Marking })),
             })),
-            attendees: attendees.map((a) => ({ name: a.display_name, present: a.present })),
+            attendees: attendees.map((a) => ({
+              name: a.display_name,
+              present: a.present,
+              apology: a.apology,
+            })),
             ...source,
             // The day's minutes carry the audit chain's head, signed, outside the database.
             auditCheckpoint: audit.keyed ? await audit.checkpoint(trx) : undefined,

@@ -15,7 +15,7 @@ export interface MinutesInput {
   readonly chairName: string;
   readonly startedAt: Date | null;
   readonly closedAt: Date;
-  readonly attendees: ReadonlyArray<{ name: string; present: boolean }>;
+  readonly attendees: ReadonlyArray<{ name: string; present: boolean; apology?: string | null }>;
   readonly agenda: ReadonlyArray<{
     position: number;
     title: string;
@@ -87,9 +87,13 @@ export function buildMinutes(input: MinutesInput): string {
   if (input.startedAt) lines.push(`- Opened: ${formatLocal(input.startedAt, tz)} (${tz})`);
   lines.push(`- Closed: ${formatLocal(input.closedAt, tz)} (${tz})`);
   const present = input.attendees.filter((a) => a.present).map((a) => esc(a.name));
-  const absent = input.attendees.filter((a) => !a.present).map((a) => esc(a.name));
+  const apologies = input.attendees
+    .filter((a) => !a.present && a.apology)
+    .map((a) => `${esc(a.name)} (${esc(a.apology as string)})`);
+  const absent = input.attendees.filter((a) => !a.present && !a.apology).map((a) => esc(a.name));
   lines.push(`- Present: ${present.length > 0 ? present.join(', ') : 'none recorded'}`);
-  if (absent.length > 0) lines.push(`- Apologies / absent: ${absent.join(', ')}`);
+  if (apologies.length > 0) lines.push(`- Apologies: ${apologies.join('; ')}`);
+  if (absent.length > 0) lines.push(`- Absent: ${absent.join(', ')}`);
   lines.push('', '## Agenda', '');
   for (const item of input.agenda) {
     lines.push(`${item.position}. ${esc(item.title)} (${SECTION_STATUS[item.status]})`);

@@ -29,16 +29,23 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     page = await openConsole(ctx.url);
   });
 
-  async function post(route: string, personId: number, body: Json): Promise<Json[]> {
-    const res = await page.post(route, { unitId: f.unit.id, personId, ...body });
-    expect(res.status).toBe(200);
-    const { cards } = (await res.json()) as { cards: Json[] };
-    for (const card of cards) expect(adaptiveCardProblems(card as never)).toEqual([]);
-    return cards;
+  /** The page's two routes for one unit: a typed command, and a press of a card's button (with its inputs). */
+  function onUnit(unitId: () => number) {
+    async function post(route: string, personId: number, body: Json): Promise<Json[]> {
+      const res = await page.post(route, { unitId: unitId(), personId, ...body });
+      expect(res.status).toBe(200);
+      const { cards } = (await res.json()) as { cards: Json[] };
+      for (const card of cards) expect(adaptiveCardProblems(card as never)).toEqual([]);
+      return cards;
+    }
+    return {
+      post,
+      say: (personId: number, text: string) => post('message', personId, { text }),
+      press: (personId: number, action: Json, inputs: Json = {}) =>
+        post('submit', personId, { data: action.data, inputs }),
+    };
   }
-  const say = (personId: number, text: string) => post('message', personId, { text });
-  const press = (personId: number, action: Json, inputs: Json = {}) =>
-    post('submit', personId, { data: action.data, inputs });
+  const { post, say, press } = onUnit(() => f.unit.id);
   const button = (cards: Json[], title: string) => {
     const found = cards.flatMap(actionsOf).find((a) => a.title === title);
     if (!found) throw new Error(`no button '${title}' in ${textOf(cards).slice(0, 400)}`);
@@ -127,14 +134,7 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
 
   it('takes notes in sections 6, 7 and 9 by command and by button, from any member, once per press, into the minutes (issue 16, item 1; `dmm note` was an unknown command on 54b6730)', async () => {
     const g = await createUnitFixture(ctx.services, { code: 'console-notes' });
-    const post2 = async (route: string, personId: number, body: Json): Promise<Json[]> => {
-      const res = await page.post(route, { unitId: g.unit.id, personId, ...body });
-      expect(res.status).toBe(200);
-      return ((await res.json()) as { cards: Json[] }).cards;
-    };
-    const say2 = (personId: number, text: string) => post2('message', personId, { text });
-    const press2 = (personId: number, action: Json, inputs: Json = {}) =>
-      post2('submit', personId, { data: action.data, inputs });
+    const { say: say2, press: press2 } = onUnit(() => g.unit.id);
     const chair = g.chair.personId;
     await ctx.services.meetings.schedule(g.chair, g.unit.id);
     let cards = await press2(chair, button(await say2(chair, 'dmm meeting'), 'Start meeting'));
@@ -193,6 +193,52 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     expect(at('Tension after the weekend march')).toBeGreaterThan(at('Two prolific offenders'));
     expect(at('Two officers short on nights')).toBeGreaterThan(at('Tension after the weekend march'));
     expect(at('Two prolific offenders')).toBeGreaterThan(at('6. '));
+  });
+
+  it('records attendance by button and command, apologies with their reason, the chair correcting, into the minutes (issue 16, item 2: guessed from the chair alone on 54b6730)', async () => {
+    const g = await createUnitFixture(ctx.services, { code: 'console-attend' });
+    const { say: say2, press: press2 } = onUnit(() => g.unit.id);
+    const chair = g.chair.personId;
+    await ctx.services.meetings.schedule(g.chair, g.unit.id);
+    // Apologies before the meeting starts, by command.
+    let reply = textOf(await say2(g.owner.personId, 'dmm apologies On a course until Friday'));
+    expect(reply).toContain(`#${g.owner.personId} ${g.owner.label}: apologies (On a course until Friday)`);
+    await press2(chair, button(await say2(chair, 'dmm meeting'), 'Start meeting'));
+    // The member is here, by the button on their own view of the meeting; pressed twice, one record.
+    const own = await say2(g.member.personId, 'dmm meeting');
+    const here = button(own, "I'm here");
+    reply = textOf(await press2(g.member.personId, here));
+    expect(reply).toContain(`${g.member.label}: present`);
+    await press2(g.member.personId, here);
+    // The analyst's apologies, by the form.
+    const form = await press2(
+      g.analyst.personId,
+      button(await say2(g.analyst.personId, 'dmm meeting'), 'Apologies…'),
+    );
+    reply = textOf(await press2(g.analyst.personId, button(form, 'Send apologies'), { apology: 'Court' }));
+    expect(reply).toContain(`${g.analyst.label}: apologies (Court)`);
+    // Only the chair corrects someone else; the chair marks the action manager absent.
+    expect(textOf(await say2(g.member.personId, `dmm attendance ${g.manager.personId} present`))).toMatch(
+      /only the chair/i,
+    );
+    reply = textOf(await say2(chair, `dmm attendance ${g.manager.personId} absent`));
+    expect(reply).toContain(`${g.manager.label}: absent`);
+    expect(reply).toContain(`${g.admin.label}: not recorded`);
+    expect(reply).not.toContain(g.partner.label);
+
+    const closed = await press2(chair, button(await say2(chair, 'dmm meeting'), 'Close meeting'));
+    const minutes = textOf(closed);
+    expect(minutes).toMatch(/Present: [^\n]*Chair \(console-attend\)/);
+    expect(minutes).toMatch(/Present: [^\n]*Member \(console-attend\)/);
+    expect(minutes).toContain(
+      'Apologies: Action owner (console-attend) (On a course until Friday); Analyst (console-attend) (Court)',
+    );
+    expect(minutes).toContain('Absent: Action manager (console-attend)');
+    const recorded = await ctx.services.meetings.attendance(
+      g.chair,
+      (await ctx.services.meetings.findForDate(g.chair, g.unit.id))?.id as number,
+    );
+    expect(recorded).toHaveLength(5);
   });
 
   it('answers a repeated press with the action as it is now, and a stale card with a conflict', async () => {

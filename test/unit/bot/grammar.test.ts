@@ -82,6 +82,29 @@ describe('the command grammar', () => {
     expect(parseCommand('dmm notes   ')).toEqual({ ok: true, command: { verb: 'note' } });
   });
 
+  it("reads attendance: here, apologies with their reason as typed, the chair's correction (issue 16)", () => {
+    expect(parseCommand('dmm here')).toEqual({ ok: true, command: { verb: 'attend' } });
+    expect(parseCommand('dmm apologies On a course, back Friday')).toEqual({
+      ok: true,
+      command: { verb: 'attend', apology: 'On a course, back Friday' },
+    });
+    expect(parseCommand('dmm apologies')).toEqual({
+      ok: true,
+      command: { verb: 'attend', apology: 'Apologies sent' },
+    });
+    expect(parseCommand('dmm attendance')).toEqual({ ok: true, command: { verb: 'attendance' } });
+    expect(parseCommand('dmm attendance 12 apologies Leave')).toEqual({
+      ok: true,
+      command: { verb: 'attendance.set', personId: 12, status: 'apologies', apology: 'Leave' },
+    });
+    expect(parseCommand('dmm attendance 12 absent')).toEqual({
+      ok: true,
+      command: { verb: 'attendance.set', personId: 12, status: 'absent' },
+    });
+    expect(parseCommand('dmm attendance smith present').ok).toBe(false);
+    expect(parseCommand('dmm attendance 12 maybe').ok).toBe(false);
+  });
+
   it('answers a misspelt verb with the nearest one and its help', () => {
     const result = parseCommand('dmm meetnig start');
     expect(result).toMatchObject({
