@@ -5,6 +5,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import { type ActionService, createActionService, selectActionsWithOwner } from './actions/action.service.js';
+import { TERMINAL_STATUSES } from './actions/transitions.js';
 import { type AuditService, createAuditService } from './audit/audit.service.js';
 import type { AuditKeyring } from './audit/audit-keys.js';
 import { type BriefService, createBriefService } from './briefs/brief.service.js';
@@ -54,11 +55,71 @@ export interface Services {
   readonly reminders: ReminderService;
 }
 
+/** The status changes of previous actions reviewed at a first DMM reach back this far (there is no last one). */
+const FIRST_REVIEW_HOURS = 24;
+
+/**
+ * The actions raised before a meeting that it reviews: those still open, and those that changed since the last
+ * DMM of the unit, each with its status changes since then (who, when, from, to, and the reason given).
+ */
+async function previousActions(
+  trx: Transaction<Database>,
+  meetingId: number,
+): Promise<NonNullable<MinutesInput['previousActions']>> {
+  const meeting = await trx
+    .selectFrom('meetings')
+    .select(['unit_id', 'started_at', 'created_at'])
+    .where('id', '=', meetingId)
+    .executeTakeFirstOrThrow();
+  const start = meeting.started_at ?? meeting.created_at;
+  const last = await trx
+    .selectFrom('meetings')
+    .select((eb) => eb.fn.max('closed_at').as('closed_at'))
+    .where('unit_id', '=', meeting.unit_id)
+    .where('id', '<>', meetingId)
+    .where('closed_at', '<', start)
+    .executeTakeFirst();
+  const since = last?.closed_at
+    ? new Date(last.closed_at)
+    : new Date(start.getTime() - FIRST_REVIEW_HOURS * 3_600_000);
+  const actions = await selectActionsWithOwner(trx)
+    .where('a.unit_id', '=', meeting.unit_id)
+    .where((eb) => eb.or([eb('a.meeting_id', 'is', null), eb('a.meeting_id', '<>', meetingId)]))
+    .where('a.created_at', '<', start)
+    .where((eb) => eb.or([eb('a.status', 'not in', [...TERMINAL_STATUSES]), eb('a.updated_at', '>=', since)]))
+    .orderBy('a.id')
+    .execute();
+  if (actions.length === 0) return [];
+  const changes = await trx
+    .selectFrom('action_updates')
+    .select(['action_id', 'at', 'from_status', 'to_status', 'actor_label', 'note'])
+    .where(
+      'action_id',
+      'in',
+      actions.map((a) => a.id),
+    )
+    .where('to_status', 'is not', null)
+    .where('at', '>=', since)
+    .orderBy('at')
+    .orderBy('id')
+    .execute();
+  return actions.map((a) => ({
+    id: a.id,
+    title: a.title,
+    owner: a.owner_name ?? a.owner_post ?? 'unassigned',
+    status: a.status,
+    marking: a.marking as Marking,
+    changes: changes
+      .filter((c) => c.action_id === a.id)
+      .map((c) => ({ at: c.at, from: c.from_status, to: c.to_status, by: c.actor_label, note: c.note })),
+  }));
+}
+
 /** Decisions and actions of a meeting, with names resolved, for its minutes. */
 async function minutesSource(
   trx: Transaction<Database>,
   meetingId: number,
-): Promise<Pick<MinutesInput, 'decisions' | 'actions'>> {
+): Promise<Pick<MinutesInput, 'decisions' | 'actions' | 'previousActions'>> {
   const decisions = await selectDecisions(trx)
     .where('d.meeting_id', '=', meetingId)
     .orderBy('d.decided_at')
@@ -69,6 +130,7 @@ async function minutesSource(
     .orderBy('a.id')
     .execute();
   return {
+    previousActions: await previousActions(trx, meetingId),
     decisions: decisions.map((d) => ({
       id: d.id,
       text: d.text,

@@ -131,6 +131,7 @@ const ACTION_COLUMNS = [
   'title',
   'owner',
   'owner_post',
+  'action_manager',
   'due_on',
   'category',
   'status',
@@ -141,6 +142,7 @@ const ACTION_COLUMNS = [
   'marking',
   'version',
   'updated_at',
+  'history',
 ] as const;
 
 const AUDIT_COLUMNS = [
@@ -213,6 +215,33 @@ export function createExportService(deps: {
           .where('a.created_at', '<', to)
           .orderBy('a.id')
           .execute();
+        // The action manager's name, and each action's status history (when, from, to, who, the reason given).
+        const ids = found.map((a) => a.id);
+        const managerIds = [...new Set(found.map((a) => a.action_manager_id).filter((m) => m !== null))];
+        const [managers, updates] = await Promise.all([
+          managerIds.length === 0
+            ? []
+            : db.selectFrom('people').select(['id', 'display_name']).where('id', 'in', managerIds).execute(),
+          ids.length === 0
+            ? []
+            : db
+                .selectFrom('action_updates')
+                .select(['action_id', 'at', 'from_status', 'to_status', 'actor_label', 'note'])
+                .where('action_id', 'in', ids)
+                .where('to_status', 'is not', null)
+                .orderBy('at')
+                .orderBy('id')
+                .execute(),
+        ]);
+        const managerName = new Map(managers.map((m) => [m.id, m.display_name]));
+        const history = (id: number) =>
+          updates
+            .filter((u) => u.action_id === id)
+            .map(
+              (u) =>
+                `${u.at.toISOString()} ${u.from_status ?? 'new'} -> ${u.to_status} by ${u.actor_label}${u.note ? `: ${u.note}` : ''}`,
+            )
+            .join(' | ');
         rows = found.map((a) => ({
           id: a.id,
           unit: unit.code,
@@ -221,6 +250,8 @@ export function createExportService(deps: {
           title: a.title,
           owner: a.owner_name,
           owner_post: a.owner_post,
+          action_manager:
+            a.action_manager_id === null ? null : (managerName.get(a.action_manager_id) ?? null),
           due_on: a.due_on,
           category: a.category,
           status: a.status,
@@ -231,6 +262,7 @@ export function createExportService(deps: {
           marking: a.marking,
           version: a.version,
           updated_at: a.updated_at.toISOString(),
+          history: history(a.id),
         }));
       }
       // Rows above the ceiling are left out; the file carries the highest marking of the rows it holds.

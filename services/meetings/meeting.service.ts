@@ -165,7 +165,7 @@ export function createMeetingService(deps: {
   minutesSource: (
     trx: Transaction<Database>,
     meetingId: number,
-  ) => Promise<Pick<MinutesInput, 'decisions' | 'actions'>>;
+  ) => Promise<Pick<MinutesInput, 'decisions' | 'actions' | 'previousActions'>>;
 }): MeetingService {
   const { db, audit, clock, units, submissions, minutesSource } = deps;
   const asEntity = (m: { id: number } | { meeting: { id: number } }) => ({
@@ -710,6 +710,7 @@ export function createMeetingService(deps: {
             startedAt: row.started_at,
             closedAt: now,
             agenda: items.map((i) => ({
+              sectionKey: i.section_key,
               position: i.position,
               title: i.title,
               status: i.status as AgendaItemStatus,

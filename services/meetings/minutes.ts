@@ -17,6 +17,8 @@ export interface MinutesInput {
   readonly closedAt: Date;
   readonly attendees: ReadonlyArray<{ name: string; present: boolean; apology?: string | null }>;
   readonly agenda: ReadonlyArray<{
+    /** The section's key: the previous actions reviewed are minuted under `previous_actions`. */
+    sectionKey?: string;
     position: number;
     title: string;
     status: 'pending' | 'current' | 'done' | 'skipped';
@@ -48,6 +50,24 @@ export interface MinutesInput {
     result: string | null;
     marking: Marking;
   }>;
+  /**
+   * The actions raised before this meeting that it reviewed: open ones, and those that changed since the last
+   * DMM, each with its status changes since then and their reasons.
+   */
+  readonly previousActions?: ReadonlyArray<{
+    id: number;
+    title: string;
+    owner: string;
+    status: string;
+    marking: Marking;
+    changes: ReadonlyArray<{
+      at: Date;
+      from: string | null;
+      to: string | null;
+      by: string;
+      note: string | null;
+    }>;
+  }>;
   /** The audit chain's head as the meeting closed, signed: the minutes carry it outside the database. */
   readonly auditCheckpoint?: AuditCheckpoint | undefined;
 }
@@ -75,11 +95,36 @@ const SECTION_STATUS: Record<MinutesInput['agenda'][number]['status'], string> =
   current: 'in discussion',
 };
 
+/** Section 1: each previous action reviewed, with its status changes since the last DMM and their reasons. */
+function previousActionLines(input: MinutesInput, esc: (s: string) => string): string[] {
+  const reviewed = input.previousActions ?? [];
+  if (reviewed.length === 0) return ['   - No previous action to review.'];
+  const tz = input.unit.timeZone;
+  return reviewed.map((a) => {
+    const mark = a.marking === 'OFFICIAL-SENSITIVE' ? ' [OFFICIAL-SENSITIVE]' : '';
+    const changes =
+      a.changes.length === 0
+        ? 'no change since the last DMM'
+        : a.changes
+            .map(
+              (c) =>
+                `${c.from === null ? `raised as ${c.to ?? 'open'}` : `${c.from} → ${c.to ?? '?'}`} ${formatLocal(c.at, tz)} by ${esc(c.by)}${c.note ? `: ${esc(c.note)}` : ''}`,
+            )
+            .join('; ');
+    return `   - Reviewed A-${a.id}: ${esc(a.title)}${mark} (${esc(a.owner)}), now ${a.status}; ${changes}`;
+  });
+}
+
 export function buildMinutes(input: MinutesInput): string {
   const esc = escapeMarkdown;
   const tz = input.unit.timeZone;
   const allNotes = input.agenda.flatMap((a) => a.notes);
-  const marking = highestMarking([...allNotes, ...input.decisions, ...input.actions]);
+  const marking = highestMarking([
+    ...allNotes,
+    ...input.decisions,
+    ...input.actions,
+    ...(input.previousActions ?? []),
+  ]);
   const lines: string[] = [];
   lines.push(`**${marking}**`, '');
   lines.push(`# DMM minutes: ${esc(input.unit.name)}, ${input.localDate}`, '');
@@ -97,6 +142,7 @@ export function buildMinutes(input: MinutesInput): string {
   lines.push('', '## Agenda', '');
   for (const item of input.agenda) {
     lines.push(`${item.position}. ${esc(item.title)} (${SECTION_STATUS[item.status]})`);
+    if (item.sectionKey === 'previous_actions') lines.push(...previousActionLines(input, esc));
     for (const note of item.notes) {
       const mark = note.marking === 'OFFICIAL-SENSITIVE' ? ' [OFFICIAL-SENSITIVE]' : '';
       lines.push(`   - ${esc(note.text)}${mark}`);
