@@ -292,7 +292,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
       }
       case 'attend': {
         const meeting = await todaysMeeting(c);
-        return attend(c, meeting, c.actor.personId, command.apology ?? null, submissionKey);
+        return attend(c, meeting, c.actor.personId, command.apology, submissionKey);
       }
       case 'attendance':
         return [await attendanceCard(c, await todaysMeeting(c))];

@@ -182,6 +182,18 @@ describe.each(BACKENDS)('Slack on %s', (backend) => {
     expect(buttonsIn(card?.blocks)).toEqual([]);
     expect((await ctx.services.actions.get(operator, Number(id))).status).toBe('done');
 
+    // Attendance, a note and the read-back, by slash command (issue 16, items 1, 2 and 5).
+    expect(blocksText(await users.member.command('here'))).toContain(`${f.member.label}: present`);
+    expect(blocksText(await users.manager.command('apologies Court'))).toContain(
+      `${f.manager.label}: apologies (Court)`,
+    );
+    expect(blocksText(await users.member.command('note Tension after the weekend march'))).toContain(
+      'Tension after the weekend march',
+    );
+    const readBack = blocksText(await users.chair.command('meeting'));
+    expect(readBack).toContain('Decisions recorded (1)');
+    expect(readBack).toContain('Actions raised (1)');
+
     // The chair closes the meeting: the card says so and the minutes are posted.
     calls = await users.chair.press(
       button(slack.messages.get(`${meeting.channel}/${meeting.ts}`)?.blocks, 'Close meeting'),
@@ -191,6 +203,8 @@ describe.each(BACKENDS)('Slack on %s', (backend) => {
     expect(minutes).toContain('Minutes of the DMM, 2026-05-11');
     expect(minutes).toContain('Patrol the retail park from 16:00');
     expect(minutes).toContain('Visit the shop manager');
+    expect(minutes).toContain('Tension after the weekend march');
+    expect(minutes).toContain(`Apologies: ${f.manager.label} (Court)`);
   });
 });
 

@@ -155,11 +155,25 @@ describe.each(BACKENDS)('Teams on %s', (backend) => {
     );
     expect(actionMessages).toHaveLength(1);
 
+    // Attendance, a note and the read-back, by message (issue 16, items 1, 2 and 5).
+    const said = async (who: keyof typeof users, words: string) =>
+      text((await users[who].say(words, CHANNEL)).sent.map((a) => cardOf(a)));
+    expect(await said('member', 'here')).toContain(`${f.member.label}: present`);
+    expect(await said('owner', 'apologies Court')).toContain(`${f.owner.label}: apologies (Court)`);
+    expect(await said('member', 'note Tension after the weekend march')).toContain(
+      'Tension after the weekend march',
+    );
+    const readBack = await said('chair', 'meeting');
+    expect(readBack).toContain('Decisions recorded (1)');
+    expect(readBack).toContain('Actions raised (1)');
+
     const closed = await users.chair.press(button(meetingCard, 'Close meeting'), CHANNEL, meetingMessage.id);
     expect(text(closed.body.value)).toContain('closed');
     const minutes = text(closed.sent.map((a) => cardOf(a)));
     expect(minutes).toContain('Minutes of the DMM, 2026-05-11');
     expect(minutes).toContain('Visit the shop manager');
+    expect(minutes).toContain('Tension after the weekend march');
+    expect(minutes).toContain(`Apologies: ${f.owner.label} (Court)`);
   });
 
   it('answers plain text in a personal chat, and a stranger with how to be linked', async () => {
