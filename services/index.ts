@@ -2,6 +2,7 @@
  * Builds every domain service around one database handle and clock. No globals: `createApp` (and each test)
  * calls this once and passes the result down.
  */
+
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
 import { type ActionService, createActionService, selectActionsWithOwner } from './actions/action.service.js';
@@ -12,6 +13,7 @@ import { type BriefService, createBriefService } from './briefs/brief.service.js
 import type { BriefLabels } from './briefs/labels.js';
 import { type ChannelService, createChannelService } from './channels/channel.service.js';
 import { type Clock, systemClock } from './clock.js';
+import { groupBy } from './collections.js';
 import {
   createDecisionService,
   type DecisionService,
@@ -103,15 +105,20 @@ async function previousActions(
     .orderBy('at')
     .orderBy('id')
     .execute();
+  const byAction = groupBy(changes, (c) => c.action_id);
   return actions.map((a) => ({
     id: a.id,
     title: a.title,
     owner: a.owner_name ?? a.owner_post ?? 'unassigned',
     status: a.status,
     marking: a.marking as Marking,
-    changes: changes
-      .filter((c) => c.action_id === a.id)
-      .map((c) => ({ at: c.at, from: c.from_status, to: c.to_status, by: c.actor_label, note: c.note })),
+    changes: (byAction.get(a.id) ?? []).map((c) => ({
+      at: c.at,
+      from: c.from_status,
+      to: c.to_status,
+      by: c.actor_label,
+      note: c.note,
+    })),
   }));
 }
 

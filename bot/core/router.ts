@@ -110,6 +110,9 @@ function minutesMarking(minutes: string): Marking {
   return minutes.includes('OFFICIAL-SENSITIVE') ? 'OFFICIAL-SENSITIVE' : 'OFFICIAL';
 }
 
+/** The apology recorded when someone sends apologies without saying why. */
+const APOLOGIES_SENT = 'Apologies sent';
+
 /** A short note for the person alone. */
 function notice(title: string, body: string): Card {
   return { title, kind: 'notice', blocks: [{ type: 'text', text: body }] };
@@ -218,24 +221,16 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     });
   }
 
-  /**
-   * Records a person's attendance: present (`apology` undefined), with apologies (its text) or absent (null),
-   * and shows the attendance.
-   */
+  /** Records a person's attendance (present; or not, with apologies or without) and shows the attendance. */
   async function attend(
     c: Conversation,
     meeting: Meeting,
     personId: number | null,
-    apology: string | null | undefined,
+    mark: { present: true } | { present: false; apology: string | null },
     key: { submissionKey?: string },
   ): Promise<Card[]> {
     if (personId === null) throw ValidationError.field('person', 'attendance is recorded for a person');
-    await services.meetings.recordAttendance(c.actor, meeting.id, {
-      personId,
-      present: apology === undefined,
-      ...(apology ? { apology } : {}),
-      ...key,
-    });
+    await services.meetings.recordAttendance(c.actor, meeting.id, { personId, ...mark, ...key });
     return [await attendanceCard(c, meeting)];
   }
 
@@ -292,7 +287,11 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
       }
       case 'attend': {
         const meeting = await todaysMeeting(c);
-        return attend(c, meeting, c.actor.personId, command.apology, submissionKey);
+        const mark =
+          command.apology === undefined
+            ? { present: true as const }
+            : { present: false as const, apology: command.apology };
+        return attend(c, meeting, c.actor.personId, mark, submissionKey);
       }
       case 'attendance':
         return [await attendanceCard(c, await todaysMeeting(c))];
@@ -302,14 +301,14 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
             permission: 'meeting.attendance',
           });
         const meeting = await todaysMeeting(c);
-        const apology = command.status === 'apologies' ? (command.apology ?? 'Apologies sent') : null;
-        return attend(
-          c,
-          meeting,
-          command.personId,
-          command.status === 'present' ? undefined : apology,
-          submissionKey,
-        );
+        const mark =
+          command.status === 'present'
+            ? { present: true as const }
+            : {
+                present: false as const,
+                apology: command.status === 'apologies' ? (command.apology ?? APOLOGIES_SENT) : null,
+              };
+        return attend(c, meeting, command.personId, mark, submissionKey);
       }
       case 'decide': {
         if (!can(c.actor, 'decision.record', c.unitId))
@@ -405,7 +404,13 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
       case 'meeting.close':
         return closeMeeting(c, p.meetingId, step);
       case 'meeting.attend':
-        return attend(c, await services.meetings.get(c.actor, p.meetingId), c.actor.personId, undefined, key);
+        return attend(
+          c,
+          await services.meetings.get(c.actor, p.meetingId),
+          c.actor.personId,
+          { present: true },
+          key,
+        );
       case 'meeting.apologies_form': {
         const meeting = await services.meetings.get(c.actor, p.meetingId);
         return [buildApologiesFormCard({ meetingId: meeting.id, localDate: meeting.localDate })];
@@ -415,7 +420,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           c,
           await services.meetings.get(c.actor, p.meetingId),
           c.actor.personId,
-          text(inputs.apology) ?? 'Apologies sent',
+          { present: false, apology: text(inputs.apology) ?? APOLOGIES_SENT },
           key,
         );
       case 'meeting.note_form':

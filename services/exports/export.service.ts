@@ -2,6 +2,7 @@
  * Exports of decisions, actions and the audit log for disclosure and results analysis. Every export is itself
  * recorded in the audit log as a disclosure (what, to whom, how many records).
  */
+
 import { stringify } from 'csv-stringify/sync';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -11,6 +12,7 @@ import { assertCan } from '../access/permissions.js';
 import { selectActionsWithOwner } from '../actions/action.service.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
+import { groupBy } from '../collections.js';
 import { selectDecisions } from '../decisions/decision.service.js';
 import { ValidationError } from '../errors.js';
 import { addDays, startOfLocalDay } from '../time.js';
@@ -234,9 +236,9 @@ export function createExportService(deps: {
                 .execute(),
         ]);
         const managerName = new Map(managers.map((m) => [m.id, m.display_name]));
+        const updatesOf = groupBy(updates, (u) => u.action_id);
         const history = (id: number) =>
-          updates
-            .filter((u) => u.action_id === id)
+          (updatesOf.get(id) ?? [])
             .map(
               (u) =>
                 `${u.at.toISOString()} ${u.from_status ?? 'new'} -> ${u.to_status} by ${u.actor_label}${u.note ? `: ${u.note}` : ''}`,
