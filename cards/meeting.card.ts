@@ -3,19 +3,15 @@
  * (taken from the day's brief view, so a section never shows more than its audience may see).
  */
 import type { BriefView } from '../services/briefs/brief.model.js';
+import { exceptionSectionKey } from '../services/meetings/default-agenda.js';
 import type { AgendaItem, Meeting } from '../services/meetings/meeting.service.js';
 import { formatLocal } from '../services/time.js';
 import type { Card, CardAction, CardBlock } from './card.js';
 import { payload } from './card-actions.js';
 import { actionLine, countsTable, exceptionsTable, flagText, prioritiesTable } from './daily-brief.card.js';
 
-/**
- * Exception reasons that put an incident in the critical-incidents section; every other exception (high THRIVE
- * risk, missing person, domestic abuse, mental health, child protection, hate) is discussed under threat to life
- * and vulnerability, so each exception is in exactly one section.
- */
-const CRITICAL_REASONS = ['critical', 'g1', 'firearm'];
-const isCritical = (codes: readonly string[]) => codes.some((c) => CRITICAL_REASONS.includes(c));
+/** Whether an exception is discussed under critical incidents (else under threat to life and vulnerability). */
+const isCritical = (codes: readonly string[]) => exceptionSectionKey(codes) === 'critical_incidents';
 
 /** A note of a section as the card shows it. */
 export interface SectionNote {
@@ -201,7 +197,15 @@ export function buildMeetingCard(input: MeetingCardInput): Card {
       text: 'Every section has been covered: close the meeting to write the minutes.',
     });
   } else if (meeting.status === 'closed') {
-    blocks.push({ type: 'text', text: 'The meeting is closed. `dmm minutes` shows the minutes.' });
+    blocks.push({
+      type: 'text',
+      text: 'The meeting is closed. `dmm minutes` shows the minutes; the chair approves them with `dmm minutes approve`.',
+    });
+  } else if (meeting.status === 'approved') {
+    blocks.push({
+      type: 'text',
+      text: 'The meeting is closed and its minutes approved: `dmm minutes` shows them.',
+    });
   }
   const step = (verb: 'meeting.next' | 'meeting.back' | 'meeting.skip' | 'meeting.close', title: string) => ({
     title,

@@ -1,7 +1,7 @@
 /**
  * Cards for the records the DMM writes: the decision form (National Decision Model rationale) and the decision
  * record; the action form, the action card with its status buttons, the status and due-date forms, and action
- * lists; the minutes; help; errors (with the correlation id to quote).
+ * lists; help; errors (with the correlation id to quote).
  */
 import type { Action } from '../services/actions/action.service.js';
 import { ACTION_STATUSES, type ActionStatus, REQUIREMENTS } from '../services/actions/transitions.js';
@@ -384,39 +384,6 @@ export function buildActionListCard(input: {
     ? 'OFFICIAL-SENSITIVE'
     : 'OFFICIAL';
   return { title: input.title, marking, blocks };
-}
-
-/**
- * Minutes, from the Markdown the meeting service writes (its headings, lists and tables, user text escaped with
- * backslashes): headings become headings, the rest plain lines with the escapes removed, so the renderers
- * escape the text once for their own markup and it shows as it was typed.
- */
-export function buildMinutesCard(input: { localDate: string; markdown: string; marking: Marking }): Card {
-  const blocks: CardBlock[] = [{ type: 'heading', text: `Minutes of the DMM, ${input.localDate}` }];
-  let lines: string[] = [];
-  const flush = () => {
-    const text = lines.join('\n').trim();
-    if (text) blocks.push({ type: 'text', text });
-    lines = [];
-  };
-  for (const line of input.markdown.split('\n')) {
-    const heading = /^#{1,6}\s+(.*)$/.exec(line);
-    if (heading) {
-      flush();
-      blocks.push({ type: 'heading', text: unescapeMarkdown(heading[1] ?? '') });
-    } else if (/^\|\s*-{3}/.test(line) || /^\*\*(OFFICIAL|OFFICIAL-SENSITIVE)\*\*$/.test(line)) {
-      // Table rules and the marking line: the card shows its marking in its banner.
-    } else {
-      lines.push(unescapeMarkdown(line.replace(/^\|\s?|\s?\|$/g, '').replace(/ \| /g, ' · ')));
-    }
-  }
-  flush();
-  return { title: `Minutes ${input.localDate}`, marking: input.marking, blocks };
-}
-
-/** Removes the backslash escapes Markdown writers put before punctuation. */
-function unescapeMarkdown(text: string): string {
-  return text.replace(/\\([\\`*_{}[\]()#+\-.!<>|~])/g, '$1');
 }
 
 export interface HelpEntry {

@@ -74,6 +74,24 @@ export interface MeetingTable {
   minutes_md: string | null;
   version: Generated<number>;
   created_at: GeneratedTimestamp;
+  /** The minutes as a structured record (migration 0019), written at close; Markdown is rendered from it. */
+  minutes: Json | null;
+  approved_at: Timestamp | null;
+  approved_by_person_id: number | null;
+  approved_by_label: string | null;
+  /** The audit chain's head, signed, as the chair approved the minutes. */
+  approval_checkpoint: Json | null;
+}
+
+/** A correction or addition to closed or approved minutes (migration 0019); append-only. */
+export interface MinutesAddendumTable {
+  id: Generated<number>;
+  meeting_id: number;
+  author_person_id: number | null;
+  author_label: string;
+  text: string;
+  marking: string;
+  created_at: GeneratedTimestamp;
 }
 
 export interface AgendaItemTable {
@@ -404,6 +422,7 @@ export interface Database {
   meetings: MeetingTable;
   agenda_items: AgendaItemTable;
   meeting_notes: MeetingNoteTable;
+  minutes_addenda: MinutesAddendumTable;
   attendance: AttendanceTable;
   decisions: DecisionTable;
   actions: ActionTable;

@@ -5,10 +5,12 @@
 
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.js';
+import { createSystemActor } from './access/actor.js';
 import { type ActionService, createActionService, selectActionsWithOwner } from './actions/action.service.js';
 import { TERMINAL_STATUSES } from './actions/transitions.js';
 import { type AuditService, createAuditService } from './audit/audit.service.js';
 import type { AuditKeyring } from './audit/audit-keys.js';
+import type { Brief } from './briefs/brief.model.js';
 import { type BriefService, createBriefService } from './briefs/brief.service.js';
 import type { BriefLabels } from './briefs/labels.js';
 import { type ChannelService, createChannelService } from './channels/channel.service.js';
@@ -24,12 +26,14 @@ import { createExportService, type ExportService } from './exports/export.servic
 import { createForwardLookService, type ForwardLookService } from './forward-look/forward-look.service.js';
 import { createIncidentImportService, type IncidentImportService } from './incidents/import.service.js';
 import { createPictureService, type PictureService } from './incidents/picture.service.js';
+import { exceptionSectionKey } from './meetings/default-agenda.js';
 import { createMeetingService, type MeetingService } from './meetings/meeting.service.js';
-import type { MinutesInput } from './meetings/minutes.js';
+import type { MinutesException, MinutesInput } from './meetings/minutes.js';
 import { createPeopleService, type PeopleService } from './people/people.service.js';
 import { createPriorityService, type PriorityService } from './priorities/priority.service.js';
 import { createReminderService, type ReminderService } from './reminders/reminder.service.js';
 import { createSubmissionLedger } from './submissions/submission.ledger.js';
+import { formatLocal } from './time.js';
 import { createTokenService, type TokenService } from './tokens/token.service.js';
 import { createUnitService, type UnitService } from './units/unit.service.js';
 import type { Marking } from './validation.js';
@@ -167,6 +171,27 @@ async function minutesSource(
   };
 }
 
+/** Who reads the day's brief for the minutes at a close (the meeting's chair is checked by the close itself). */
+const MINUTES_READER = createSystemActor('minutes');
+
+/** The brief's exceptions as the minutes record them, each with the agenda section that discusses it. */
+function briefExceptions(brief: Brief): MinutesException[] {
+  const zone = brief.unit.timeZone;
+  return brief.exceptions.items.map((e) => {
+    const what = [e.type ?? 'type not recorded', e.grade].filter(Boolean).join(', ');
+    const state =
+      e.state === 'open'
+        ? 'open'
+        : `closed${e.closedAt ? ` ${formatLocal(new Date(e.closedAt), zone)}` : ''}${e.outcome ? `: ${e.outcome}` : ''}`;
+    return {
+      sectionKey: exceptionSectionKey(e.reasonCodes ?? []),
+      reference: e.reference,
+      summary: `${e.reasons.join(', ')}; ${what}; ${e.place ?? 'place not recorded'}; ${formatLocal(new Date(e.eventAt), zone)}; ${state}`,
+      marking: e.marking,
+    };
+  });
+}
+
 export function createServices(deps: {
   db: Kysely<Database>;
   clock?: Clock;
@@ -188,7 +213,16 @@ export function createServices(deps: {
   const people = createPeopleService({ db, audit });
   const priorities = createPriorityService({ db, audit, clock, units });
   const submissions = createSubmissionLedger({ db, clock });
-  const meetings = createMeetingService({ db, audit, clock, units, submissions, minutesSource });
+  const meetings = createMeetingService({
+    db,
+    audit,
+    clock,
+    units,
+    submissions,
+    minutesSource,
+    agendaExceptions: async (unitId, localDate) =>
+      briefExceptions(await briefs.get(MINUTES_READER, unitId, localDate)),
+  });
   const decisions = createDecisionService({ db, audit, clock, units, submissions });
   const actions = createActionService({ db, audit, clock, units, submissions });
   const exports = createExportService({ db, audit, clock, units });

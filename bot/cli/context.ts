@@ -90,7 +90,7 @@ export async function resolveUnit(services: Services, code: string | undefined):
 }
 
 interface Output {
-  write(content: string): Promise<void>;
+  write(content: string | Buffer): Promise<void>;
   /** Removes a reserved file that was never written (the export failed). */
   abort(): Promise<void>;
 }
@@ -100,7 +100,11 @@ interface Output {
  * logged as a disclosure. Without --out, writes to stdout.
  */
 export async function openOutput(io: CliIo, out: string | undefined): Promise<Output> {
-  if (!out) return { write: async (content) => io.stdout(content), abort: async () => {} };
+  if (!out)
+    return {
+      write: async (content) => io.stdout(typeof content === 'string' ? content : content.toString('utf8')),
+      abort: async () => {},
+    };
   const file = await fs.open(out, 'wx').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'EEXIST') throw new ExitError(2, `${out} already exists; choose another --out file.`);
     throw new ExitError(2, `Cannot create ${out}: ${error.message}`);
@@ -124,7 +128,7 @@ export async function openOutput(io: CliIo, out: string | undefined): Promise<Ou
 export async function exportTo(
   io: CliIo,
   out: string | undefined,
-  produce: () => Promise<string>,
+  produce: () => Promise<string | Buffer>,
 ): Promise<void> {
   const output = await openOutput(io, out);
   try {

@@ -330,19 +330,22 @@ export function buildProgram(io: CliIo): Command {
   program
     .command('minutes')
     .description(
-      'print the minutes of a closed meeting (Markdown); without a date, the latest closed meeting',
+      'write the minutes of a closed meeting (Markdown, or PDF for the file); without a date, the latest closed meeting',
     )
     .argument('[date]', 'local date of the meeting, YYYY-MM-DD', isoDateArg)
     .option('--unit <code>', 'unit code (default: the only unit)')
-    .option('--out <file>', 'write to a new file instead of stdout')
-    .action(async (date: string | undefined, opts: { unit?: string; out?: string }) => {
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'pdf']).default('md'))
+    .option('--out <file>', 'write to a new file instead of stdout (a PDF needs a file)')
+    .action(async (date: string | undefined, opts: { unit?: string; out?: string; format: 'md' | 'pdf' }) => {
+      if (opts.format === 'pdf' && !opts.out)
+        throw new ExitError(2, 'A PDF is written to a file: add --out FILE (e.g. --out minutes.pdf).');
       await withServices(config(), async (services) => {
         const unit = await resolveUnit(services, opts.unit);
-        await exportTo(
-          io,
-          opts.out,
-          async () => (await services.meetings.getMinutes(operatorActor(), unit.id, date)).minutes,
-        );
+        const { minutesMarkdown, minutesPdf } = await import('../../cards/minutes.card.js');
+        await exportTo(io, opts.out, async () => {
+          const view = await services.meetings.getMinutes(operatorActor(), unit.id, date);
+          return opts.format === 'pdf' ? minutesPdf(view) : minutesMarkdown(view);
+        });
       });
     });
 

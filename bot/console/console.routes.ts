@@ -15,6 +15,7 @@ import type http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
+import { minutesPdf } from '../../cards/minutes.card.js';
 import { renderAdaptiveCard } from '../../cards/render/adaptive-card.js';
 import { isDomainError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
@@ -80,6 +81,8 @@ const bodySchema = z.object({
     .regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8 to 64 letters, digits or dashes')
     .optional(),
 });
+
+const pdfBodySchema = z.object({ unitId: id, personId: id, meetingId: id });
 
 /**
  * Page tokens: a random nonce and its HMAC under a secret made when the app starts, so any page the console
@@ -303,4 +306,30 @@ export function addConsoleRoutes(deps: {
   route('POST', '/console/api/submit', async (req, res) =>
     handle(res, await readJson(req), (b) => ({ type: 'press', data: b.data, inputs: b.inputs ?? {} })),
   );
+
+  /** The minutes as a PDF for the file (the minutes card's Download PDF), read with the person's own rights. */
+  route('POST', '/console/api/minutes.pdf', async (req, res) => {
+    const parsed = pdfBodySchema.safeParse(await readJson(req));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new Refused(
+        400,
+        'bad_request',
+        `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
+      );
+    }
+    const { unitId, personId, meetingId } = parsed.data;
+    const actor = await services.people.actorFor(personId, unitId).catch((error: unknown) => {
+      throw isDomainError(error) ? new Refused(400, 'bad_request', error.message) : error;
+    });
+    const view = await services.meetings.minutesOf(actor, meetingId);
+    const pdf = await minutesPdf(view);
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'application/pdf',
+      'content-length': pdf.length,
+      'content-disposition': `attachment; filename="dmm-minutes-${view.localDate}${view.status === 'approved' ? '' : '-not-approved'}.pdf"`,
+    });
+    res.end(pdf);
+  });
 }

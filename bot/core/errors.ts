@@ -60,6 +60,9 @@ export const ERROR_HINTS: Readonly<
   MEETING_NOT_OPEN: "Start today's meeting with `dmm meeting start` (chair).",
   MEETING_ALREADY_OPEN: 'Type `dmm meeting` to see it.',
   MEETING_CLOSED: 'Type `dmm minutes` to read its minutes.',
+  MEETING_NOT_CLOSED: 'The chair closes the meeting with `dmm meeting close`; its minutes are then approved.',
+  MINUTES_APPROVED:
+    'Type `dmm minutes` to read them; `dmm minutes addendum <text>` adds a correction (chair).',
   // The service's own message already says where to go (the next section, or close): nothing to add.
   AGENDA_AT_START: () => undefined,
   AGENDA_AT_END: () => undefined,

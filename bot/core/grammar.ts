@@ -32,6 +32,9 @@ export type Command =
     }
   | { readonly verb: 'action.due'; readonly actionId: number; readonly dueOn: string; readonly note?: string }
   | { readonly verb: 'minutes'; readonly date?: string }
+  | { readonly verb: 'minutes.approve'; readonly date?: string }
+  | { readonly verb: 'minutes.addendum'; readonly date?: string; readonly text?: string }
+  | { readonly verb: 'minutes.pdf'; readonly date?: string }
   | { readonly verb: 'incidents'; readonly filter?: string }
   | { readonly verb: 'priorities' }
   | {
@@ -95,6 +98,15 @@ export const HELP: Readonly<Record<string, readonly HelpEntry[]>> = {
   ],
   minutes: [
     { usage: 'dmm minutes [YYYY-MM-DD]', description: 'minutes of a closed meeting (default: the latest)' },
+    {
+      usage: 'dmm minutes approve [YYYY-MM-DD]',
+      description: 'approve the closed minutes (chair); approved minutes never change',
+    },
+    {
+      usage: 'dmm minutes addendum [YYYY-MM-DD] [text]',
+      description: 'add a correction or addition to the minutes (chair); without text, a form',
+    },
+    { usage: 'dmm minutes pdf [YYYY-MM-DD]', description: 'where to get the minutes as a PDF for the file' },
   ],
   incidents: [
     {
@@ -170,6 +182,13 @@ function refuse(message: string, verb?: string): ParseResult {
   return { ok: false, message, help: (verb && HELP[verb]) || ALL_HELP };
 }
 
+/** `brief` or `minutes`, alone or with a date. */
+function dated(verb: 'brief' | 'minutes', word: string | undefined): ParseResult {
+  if (word === undefined) return { ok: true, command: { verb } };
+  if (DATE.test(word)) return { ok: true, command: { verb, date: word } };
+  return refuse(`'${word}' is not a date: use YYYY-MM-DD, e.g. 2026-11-22.`, verb);
+}
+
 /** Parses one command line (`dmm` or `/dmm` in front is optional). */
 export function parseCommand(input: string): ParseResult {
   const words = input
@@ -217,11 +236,30 @@ export function parseCommand(input: string): ParseResult {
         return refuse('A partner channel carries OFFICIAL only: drop `sensitive`.', 'link');
       return { ok: true, command: { verb, unitCode: code, audience, ceiling } };
     }
+    case 'minutes': {
+      const sub = { approve: 'minutes.approve', addendum: 'minutes.addendum', pdf: 'minutes.pdf' } as const;
+      const which = arg !== undefined && Object.hasOwn(sub, arg) ? sub[arg as keyof typeof sub] : undefined;
+      if (which === undefined) return dated(verb, rest[0]);
+      const date = rest[1] && DATE.test(rest[1]) ? rest[1] : undefined;
+      if (which !== 'minutes.addendum') {
+        if (rest.length > (date ? 2 : 1))
+          return refuse(`'${rest.slice(date ? 2 : 1).join(' ')}' is not a date: use YYYY-MM-DD.`, 'minutes');
+        return { ok: true, command: { verb: which, ...(date ? { date } : {}) } };
+      }
+      // The addendum as typed (case, spacing and line breaks kept), after `minutes addendum` and any date.
+      let addendum = input
+        .trim()
+        .replace(/^\/?dmm\s+/i, '')
+        .replace(/^minutes\s+addendum\b/i, '')
+        .trim();
+      if (date) addendum = addendum.slice(date.length).trim();
+      return {
+        ok: true,
+        command: { verb: which, ...(date ? { date } : {}), ...(addendum ? { text: addendum } : {}) },
+      };
+    }
     case 'brief':
-    case 'minutes':
-      if (arg === undefined) return { ok: true, command: { verb } };
-      if (DATE.test(arg)) return { ok: true, command: { verb, date: arg } };
-      return refuse(`'${rest[0]}' is not a date: use YYYY-MM-DD, e.g. 2026-11-22.`, verb);
+      return dated(verb, rest[0]);
     case 'meeting': {
       const step = arg ?? 'show';
       if (step === 'agenda') return { ok: true, command: { verb, step: 'show' } };

@@ -9,6 +9,7 @@ import type { Card } from '../../cards/card.js';
 import { type CardPayload, parseCardPayload } from '../../cards/card-actions.js';
 import { buildBriefCard, buildIncidentsCard, buildPrioritiesCard } from '../../cards/daily-brief.card.js';
 import { buildAttendanceCard } from '../../cards/meeting.card.js';
+import { buildAddendumForm, buildMinutesCard } from '../../cards/minutes.card.js';
 import {
   buildActionFormCard,
   buildActionListCard,
@@ -18,7 +19,6 @@ import {
   buildDueDateFormCard,
   buildErrorCard,
   buildHelpCard,
-  buildMinutesCard,
   buildNoteFormCard,
 } from '../../cards/records.card.js';
 import { can } from '../../services/access/permissions.js';
@@ -34,6 +34,7 @@ import {
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
 import type { Meeting } from '../../services/meetings/meeting.service.js';
+import type { MinutesView } from '../../services/meetings/minutes.js';
 import { formatLocal, localDateOf } from '../../services/time.js';
 import { CATEGORY_SCHEMES } from '../../services/units/unit.service.js';
 import { type Marking, withinCeiling } from '../../services/validation.js';
@@ -105,11 +106,6 @@ const text = (value: unknown): string | undefined => {
   return s === '' ? undefined : s;
 };
 
-/** Minutes carry the highest marking of what they record; the service writes it on the first line. */
-function minutesMarking(minutes: string): Marking {
-  return minutes.includes('OFFICIAL-SENSITIVE') ? 'OFFICIAL-SENSITIVE' : 'OFFICIAL';
-}
-
 /** The apology recorded when someone sends apologies without saying why. */
 const APOLOGIES_SENT = 'Apologies sent';
 
@@ -164,10 +160,34 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     options: { expectedVersion?: number; submissionKey?: string },
   ): Promise<Card[]> {
     const { meeting, minutes } = await services.meetings.close(c.actor, meetingId, options);
-    return [
-      await views.meetingCard(c, meeting),
-      buildMinutesCard({ localDate: meeting.localDate, markdown: minutes, marking: minutesMarking(minutes) }),
-    ];
+    return [await views.meetingCard(c, meeting), minutesCard(c, minutes)];
+  }
+
+  /** The minutes with the buttons this person may use: the chair approves and adds addenda. */
+  function minutesCard(c: Conversation, view: MinutesView): Card {
+    const chair = can(c.actor, 'meeting.run', view.unitId);
+    return buildMinutesCard(view, {
+      canApprove: chair,
+      canAddend: chair,
+      pdfButton: c.surface === 'console',
+    });
+  }
+
+  /** Where the PDF of the minutes is: the console can download it; elsewhere the server's command writes it. */
+  function pdfNotice(view: MinutesView): Card {
+    return notice(
+      'Minutes as PDF',
+      `The minutes of ${view.localDate} as a PDF for the file, with their marking on every page: the Download PDF button on the minutes in the console, or \`dmm minutes ${view.localDate} --format pdf --out FILE\` on the server.${view.status === 'approved' ? '' : ' They are not yet approved: the PDF says so on every page.'}`,
+    );
+  }
+
+  /** The addendum form, for the chair only (the service checks again when it is sent). */
+  function addendumForm(c: Conversation, view: MinutesView): Card {
+    if (!can(c.actor, 'meeting.run', view.unitId))
+      throw new ForbiddenError('Only the chair adds an addendum to the minutes.', {
+        permission: 'meeting.run',
+      });
+    return buildAddendumForm(view);
   }
 
   function assertMayNote(c: Conversation): void {
@@ -355,10 +375,27 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         fx.changed.push({ type: 'action', id: changed.id });
         return [await views.actionCard(c, changed)];
       }
-      case 'minutes': {
-        const { localDate, minutes } = await services.meetings.getMinutes(c.actor, c.unitId, command.date);
-        return [buildMinutesCard({ localDate, markdown: minutes, marking: minutesMarking(minutes) })];
+      case 'minutes':
+        return [minutesCard(c, await services.meetings.getMinutes(c.actor, c.unitId, command.date))];
+      case 'minutes.approve': {
+        const view = await services.meetings.getMinutes(c.actor, c.unitId, command.date);
+        return [minutesCard(c, await services.meetings.approve(c.actor, view.meetingId, submissionKey))];
       }
+      case 'minutes.addendum': {
+        const view = await services.meetings.getMinutes(c.actor, c.unitId, command.date);
+        if (command.text === undefined) return [addendumForm(c, view)];
+        return [
+          minutesCard(
+            c,
+            await services.meetings.addAddendum(c.actor, view.meetingId, {
+              text: command.text,
+              ...submissionKey,
+            }),
+          ),
+        ];
+      }
+      case 'minutes.pdf':
+        return [pdfNotice(await services.meetings.getMinutes(c.actor, c.unitId, command.date))];
       case 'incidents':
         return [buildIncidentsCard(await views.briefView(c), command.filter)];
       case 'priorities':
@@ -431,6 +468,23 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           marking: (text(inputs.marking) ?? 'OFFICIAL') as Marking,
           ...key,
         });
+      case 'minutes.approve':
+        return [minutesCard(c, await services.meetings.approve(c.actor, p.meetingId, step))];
+      case 'minutes.addendum_form':
+        return [addendumForm(c, await services.meetings.minutesOf(c.actor, p.meetingId))];
+      case 'minutes.addendum':
+        return [
+          minutesCard(
+            c,
+            await services.meetings.addAddendum(c.actor, p.meetingId, {
+              text: text(inputs.text) as string,
+              marking: (text(inputs.marking) ?? 'OFFICIAL') as Marking,
+              ...key,
+            }),
+          ),
+        ];
+      case 'minutes.pdf':
+        return [pdfNotice(await services.meetings.minutesOf(c.actor, p.meetingId))];
       case 'decision.form':
         return run({ verb: 'decide' });
       case 'decision.record': {
@@ -529,6 +583,8 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
       cards.push(await views.actionCard(c, await services.actions.get(c.actor, prior.entityId)));
     else if (prior.entityType === 'decision' && prior.entityId)
       cards.push(await views.decisionCard(c, prior.entityId));
+    else if (prior.entityType === 'meeting' && prior.entityId && prior.verb.startsWith('minutes.'))
+      cards.push(minutesCard(c, await services.meetings.minutesOf(c.actor, prior.entityId)));
     else if (prior.entityType === 'meeting' && prior.entityId)
       cards.push(await views.meetingCard(c, await services.meetings.get(c.actor, prior.entityId)));
     if (prior.personId !== c.actor.personId) {

@@ -18,6 +18,8 @@ export const CHANGING_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   'meeting.note',
   'meeting.attend',
   'meeting.apologies',
+  'minutes.approve',
+  'minutes.addendum',
   'decision.record',
   'action.create',
   'action.status',
@@ -27,6 +29,7 @@ export const CHANGING_VERBS: ReadonlySet<Verb> = new Set<Verb>([
 /** Verbs whose forms create a record: refused without a key (a card from before keys, or a hand-made one). */
 export const KEY_REQUIRED: ReadonlySet<Verb> = new Set<Verb>([
   'meeting.note',
+  'minutes.addendum',
   'decision.record',
   'action.create',
 ]);

@@ -21,6 +21,7 @@ import * as m0015 from './0015-token-scopes.js';
 import * as m0016 from './0016-response-targets.js';
 import * as m0017 from './0017-incident-picture-keys.js';
 import * as m0018 from './0018-attendance-apologies.js';
+import * as m0019 from './0019-minutes-approval.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -41,6 +42,7 @@ const migrations: Record<string, Migration> = {
   '0016-response-targets': m0016,
   '0017-incident-picture-keys': m0017,
   '0018-attendance-apologies': m0018,
+  '0019-minutes-approval': m0019,
 };
 
 export const migrationProvider: MigrationProvider = {

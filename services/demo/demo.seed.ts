@@ -153,6 +153,8 @@ export async function seedDemo(
     priorityId: burglary.id,
   });
   await createServices({ ...same, clock: yesterdayAt('09:40') }).meetings.close(chair, meeting.id);
+  // The chair read the minutes back and approved them after the meeting.
+  await createServices({ ...same, clock: yesterdayAt('10:15') }).meetings.approve(chair, meeting.id);
 
   await services.priorities.create(analyst, {
     unitId: unit.id,

@@ -52,6 +52,22 @@ export const DEFAULT_AGENDA: readonly AgendaSection[] = Object.freeze([
   },
 ]);
 
+/**
+ * Exception reasons that put an incident in the critical-incidents section; every other exception (high THRIVE
+ * risk, missing person, domestic abuse, mental health, child protection, hate) is discussed under threat to life
+ * and vulnerability, so each exception is in exactly one section.
+ */
+const CRITICAL_REASONS: readonly string[] = ['critical', 'g1', 'firearm'];
+
+/** The section of the default agenda where the DMM discusses an exception with these reasons. */
+export function exceptionSectionKey(
+  reasonCodes: readonly string[],
+): 'critical_incidents' | 'threat_vulnerability' {
+  return reasonCodes.some((c) => CRITICAL_REASONS.includes(c))
+    ? 'critical_incidents'
+    : 'threat_vulnerability';
+}
+
 export const agendaTemplateSchema = z
   .array(
     z.object({

@@ -1,6 +1,7 @@
 /**
- * The DMM itself: one meeting per unit per local day, scheduled -> open -> closed; the agenda is stepped with
- * next / back / skip; notes and attendance are recorded on the way; closing writes the minutes.
+ * The DMM itself: one meeting per unit per local day, scheduled -> open -> closed -> approved; the agenda is
+ * stepped with next / back / skip; notes and attendance are recorded on the way; closing writes the minutes as a
+ * structured record; the chair approves them, after which they never change (a correction is an addendum).
  * Every step locks the meeting row, so two people pressing "next" at once move the agenda once each, in order.
  */
 import { createHash } from 'node:crypto';
@@ -26,9 +27,20 @@ import {
   text,
 } from '../validation.js';
 import type { AgendaFeed } from './default-agenda.js';
-import { buildMinutes, type MinutesInput } from './minutes.js';
+import {
+  type MinutesAddendum,
+  type MinutesCorrection,
+  type MinutesException,
+  type MinutesInput,
+  type MinutesView,
+  minutesDigestInput,
+  minutesMarking,
+  readCheckpoint,
+  readMinutesRecord,
+  storeMinutesRecord,
+} from './minutes.js';
 
-export const MEETING_STATUSES = ['scheduled', 'open', 'closed'] as const;
+export const MEETING_STATUSES = ['scheduled', 'open', 'closed', 'approved'] as const;
 export type MeetingStatus = (typeof MEETING_STATUSES)[number];
 export type AgendaItemStatus = 'pending' | 'current' | 'done' | 'skipped';
 
@@ -68,6 +80,8 @@ export interface Meeting {
   readonly chairPersonId: number | null;
   readonly startedAt: Date | null;
   readonly closedAt: Date | null;
+  /** When the chair approved the minutes (status approved). */
+  readonly approvedAt: Date | null;
   readonly version: number;
   readonly agenda: readonly AgendaItem[];
   /** The section under discussion, if the meeting is open and not past its last section. */
@@ -109,18 +123,30 @@ export interface MeetingService {
     input: { personId: number; present: boolean; apology?: string | null; submissionKey?: string },
   ): Promise<void>;
   attendance(actor: Actor, meetingId: number): Promise<Attendee[]>;
-  /** Closes the meeting and stores its minutes (Markdown). */
+  /** Closes the meeting and stores its minutes (a structured record). */
   close(
     actor: Actor,
     meetingId: number,
     options?: StepOptions,
-  ): Promise<{ meeting: Meeting; minutes: string }>;
-  /** Stored minutes of the closed meeting on a local date, or of the latest closed meeting if no date is given. */
-  getMinutes(
+  ): Promise<{ meeting: Meeting; minutes: MinutesView }>;
+  /**
+   * Minutes of the meeting on a local date, or of the latest closed or approved meeting if no date is given.
+   * Reading them is a consultation and is logged.
+   */
+  getMinutes(actor: Actor, unitId: number, localDate?: string): Promise<MinutesView>;
+  /** Minutes of a meeting by id (a press on a minutes card); logged as a consultation like `getMinutes`. */
+  minutesOf(actor: Actor, meetingId: number): Promise<MinutesView>;
+  /**
+   * The chair approves closed minutes (closed -> approved): from then on they never change. The approval carries
+   * the audit chain's head of that moment, signed (when the installation has audit keys).
+   */
+  approve(actor: Actor, meetingId: number, options?: StepOptions): Promise<MinutesView>;
+  /** The chair adds a correction or addition to closed or approved minutes; the record itself is unchanged. */
+  addAddendum(
     actor: Actor,
-    unitId: number,
-    localDate?: string,
-  ): Promise<{ localDate: string; minutes: string }>;
+    meetingId: number,
+    input: { text: string; marking?: Marking; submissionKey?: string },
+  ): Promise<MinutesView>;
 }
 
 function toItem(row: AgendaItemRow): AgendaItem {
@@ -146,6 +172,7 @@ function toMeeting(row: MeetingRow, items: AgendaItemRow[]): Meeting {
     chairPersonId: row.chair_person_id,
     startedAt: row.started_at,
     closedAt: row.closed_at,
+    approvedAt: row.approved_at,
     version: row.version,
     agenda,
     current: agenda.find((i) => i.status === 'current') ?? null,
@@ -154,6 +181,11 @@ function toMeeting(row: MeetingRow, items: AgendaItemRow[]): Meeting {
 
 /** Adapters show these hints; they name the command that gets the user unstuck. */
 const HINT_CLOSE = 'close the meeting with `meeting close`';
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** Closed or approved: the meeting is over and its minutes are written. */
+const isEnded = (row: { status: string }) => row.status === 'closed' || row.status === 'approved';
 
 export function createMeetingService(deps: {
   db: Kysely<Database>;
@@ -166,6 +198,11 @@ export function createMeetingService(deps: {
     trx: Transaction<Database>,
     meetingId: number,
   ) => Promise<Pick<MinutesInput, 'decisions' | 'actions' | 'previousActions'>>;
+  /**
+   * The exceptions of the unit's brief for a date, each with its section: read before the close's transaction
+   * (a brief may be built and stored on the way), so the minutes record what the meeting discussed.
+   */
+  agendaExceptions?: (unitId: number, localDate: string) => Promise<readonly MinutesException[]>;
 }): MeetingService {
   const { db, audit, clock, units, submissions, minutesSource } = deps;
   const asEntity = (m: { id: number } | { meeting: { id: number } }) => ({
@@ -229,12 +266,126 @@ export function createMeetingService(deps: {
   function assertOpen(row: MeetingRow) {
     if (row.status === 'open') return;
     throw new DomainError(
-      row.status === 'closed' ? 'MEETING_CLOSED' : 'MEETING_NOT_OPEN',
-      row.status === 'closed'
-        ? `The meeting of ${row.local_date} is closed; its minutes are with \`minutes ${row.local_date}\`.`
+      isEnded(row) ? 'MEETING_CLOSED' : 'MEETING_NOT_OPEN',
+      isEnded(row)
+        ? `The meeting of ${row.local_date} is ${row.status}; its minutes are with \`minutes ${row.local_date}\`.`
         : `The meeting of ${row.local_date} has not started; start it with \`meeting start\`.`,
       { meetingId: row.id, status: row.status },
     );
+  }
+
+  async function nameOf(
+    q: Kysely<Database> | Transaction<Database>,
+    personId: number | null,
+  ): Promise<string | undefined> {
+    if (personId === null) return undefined;
+    const person = await q
+      .selectFrom('people')
+      .select('display_name')
+      .where('id', '=', personId)
+      .executeTakeFirst();
+    return person?.display_name;
+  }
+
+  /** The minutes of a closed or approved meeting as every surface shows them. */
+  async function viewOf(q: Kysely<Database> | Transaction<Database>, row: MeetingRow): Promise<MinutesView> {
+    if (!isEnded(row))
+      throw new DomainError(
+        'MEETING_NOT_OPEN',
+        `The meeting of ${row.local_date} is ${row.status}; minutes are written when it closes.`,
+        { status: row.status },
+      );
+    const addenda: MinutesAddendum[] = (
+      await q
+        .selectFrom('minutes_addenda')
+        .selectAll()
+        .where('meeting_id', '=', row.id)
+        .orderBy('id')
+        .execute()
+    ).map((a) => ({
+      id: a.id,
+      author: a.author_label,
+      at: a.created_at,
+      text: a.text,
+      marking: a.marking as Marking,
+    }));
+    const corrections: MinutesCorrection[] = (
+      await q
+        .selectFrom('decisions')
+        .innerJoin('people', 'people.id', 'decisions.decision_maker_id')
+        .select([
+          'decisions.id',
+          'decisions.supersedes_id',
+          'decisions.text',
+          'decisions.correction_reason',
+          'decisions.created_at',
+          'decisions.marking',
+          'people.display_name',
+        ])
+        .where('decisions.meeting_id', '=', row.id)
+        .where('decisions.supersedes_id', 'is not', null)
+        .where('decisions.created_at', '>', row.closed_at ?? new Date(0))
+        .orderBy('decisions.id')
+        .execute()
+    ).map((d) => ({
+      decisionId: d.id,
+      correctsId: d.supersedes_id as number,
+      text: d.text,
+      reason: d.correction_reason,
+      by: d.display_name,
+      at: d.created_at,
+      marking: d.marking as Marking,
+    }));
+    const record = row.minutes === null ? null : readMinutesRecord(row.minutes);
+    return {
+      meetingId: row.id,
+      unitId: row.unit_id,
+      localDate: row.local_date,
+      status: row.status as MinutesView['status'],
+      version: row.version,
+      record,
+      legacyMarkdown: record ? null : row.minutes_md,
+      approval:
+        row.status === 'approved' && row.approved_at
+          ? {
+              at: row.approved_at,
+              by: row.approved_by_label ?? 'the operator',
+              checkpoint: row.approval_checkpoint ? readCheckpoint(row.approval_checkpoint) : null,
+            }
+          : null,
+      addenda,
+      corrections,
+      marking: minutesMarking(record, [...addenda, ...corrections], record ? null : row.minutes_md),
+    };
+  }
+
+  /** The brief's exceptions for an open meeting about to close; none when there is no brief to read. */
+  async function exceptionsBeforeClose(meetingId: number): Promise<readonly MinutesException[]> {
+    if (!deps.agendaExceptions || !isStorableId(meetingId)) return [];
+    const row = await db
+      .selectFrom('meetings')
+      .select(['unit_id', 'local_date', 'status'])
+      .where('id', '=', meetingId)
+      .executeTakeFirst();
+    if (row?.status !== 'open') return [];
+    return deps.agendaExceptions(row.unit_id, row.local_date).catch((error: unknown) => {
+      // No brief for the day (no unit data yet, say) is not a reason to keep the meeting open.
+      if (error instanceof DomainError) return [];
+      throw error;
+    });
+  }
+
+  /** Reads the minutes for someone: DPA 2018 s.62, reading the full record is a consultation and is logged. */
+  async function consult(actor: Actor, row: MeetingRow): Promise<MinutesView> {
+    const view = await viewOf(db, row);
+    await audit.record(actor, {
+      operation: 'consultation',
+      entityType: 'minutes',
+      entityId: row.id,
+      unitId: row.unit_id,
+      after: { localDate: row.local_date },
+    });
+    return view;
   }
 
   async function createMeeting(
@@ -435,7 +586,7 @@ export function createMeetingService(deps: {
               },
             );
           }
-          if (row?.status === 'closed') {
+          if (row && isEnded(row)) {
             throw new DomainError(
               'MEETING_CLOSED',
               `Today's meeting was closed; its minutes are with \`minutes ${date}\`.`,
@@ -597,7 +748,7 @@ export function createMeetingService(deps: {
           // The chair records anyone; anyone else may only record themselves.
           if (actor.personId !== data.personId) assertCan(actor, 'meeting.attendance', row.unit_id);
           else assertCan(actor, 'sanitised.read', row.unit_id);
-          if (row.status === 'closed') assertOpen(row);
+          if (isEnded(row)) assertOpen(row);
           const member = await trx
             .selectFrom('memberships')
             .select('person_id')
@@ -663,6 +814,7 @@ export function createMeetingService(deps: {
 
     async close(actor, meetingId, input) {
       const opts = options(input);
+      const exceptions = await exceptionsBeforeClose(meetingId);
       return submissions.change(
         actor,
         { key: opts.submissionKey, verb: 'meeting.close' },
@@ -692,19 +844,10 @@ export function createMeetingService(deps: {
             .where('attendance.meeting_id', '=', meetingId)
             .orderBy('people.display_name')
             .execute();
-          const chair = actor.personId ?? row.chair_person_id;
-          const chairName = chair
-            ? (
-                await trx
-                  .selectFrom('people')
-                  .select('display_name')
-                  .where('id', '=', chair)
-                  .executeTakeFirst()
-              )?.display_name
-            : undefined;
+          const chairName = await nameOf(trx, actor.personId ?? row.chair_person_id);
           const source = await minutesSource(trx, meetingId);
-          const minutes = buildMinutes({
-            unit,
+          const record: MinutesInput = {
+            unit: { name: unit.name, code: unit.code, timeZone: unit.timeZone },
             localDate: row.local_date,
             chairName: chairName ?? actor.label,
             startedAt: row.started_at,
@@ -724,12 +867,18 @@ export function createMeetingService(deps: {
               apology: a.apology,
             })),
             ...source,
+            ...(exceptions.length > 0 ? { exceptions } : {}),
             // The day's minutes carry the audit chain's head, signed, outside the database.
-            auditCheckpoint: audit.keyed ? await audit.checkpoint(trx) : undefined,
-          });
+            ...(audit.keyed ? { auditCheckpoint: await audit.checkpoint(trx) } : {}),
+          };
           const closed = await trx
             .updateTable('meetings')
-            .set({ status: 'closed', closed_at: now, minutes_md: minutes, version: row.version + 1 })
+            .set({
+              status: 'closed',
+              closed_at: now,
+              minutes: storeMinutesRecord(record),
+              version: row.version + 1,
+            })
             .where('id', '=', meetingId)
             .returningAll()
             .executeTakeFirstOrThrow();
@@ -739,22 +888,19 @@ export function createMeetingService(deps: {
             entityId: meetingId,
             unitId: row.unit_id,
             before: { status: 'open' },
-            after: { status: 'closed', minutesSha256: createHash('sha256').update(minutes).digest('hex') },
+            after: { status: 'closed', minutesSha256: sha256(minutesDigestInput(record)) },
           });
-          return { meeting: await load(trx, closed), minutes };
+          return { meeting: await load(trx, closed), minutes: await viewOf(trx, closed) };
         },
       );
     },
 
     async getMinutes(actor, unitId, localDate) {
       assertCan(actor, 'records.read', unitId);
-      let q = db
-        .selectFrom('meetings')
-        .select(['id', 'local_date', 'status', 'minutes_md'])
-        .where('unit_id', '=', unitId);
+      let q = db.selectFrom('meetings').selectAll().where('unit_id', '=', unitId);
       q = localDate
         ? q.where('local_date', '=', parseInput(isoDate, localDate))
-        : q.where('status', '=', 'closed').orderBy('local_date', 'desc').limit(1);
+        : q.where('status', 'in', ['closed', 'approved']).orderBy('local_date', 'desc').limit(1);
       const row = await q.executeTakeFirst();
       if (!row) {
         if (localDate) throw new NotFoundError('Meeting on', localDate);
@@ -763,24 +909,113 @@ export function createMeetingService(deps: {
           'No meeting has been closed yet; minutes are written when a meeting closes.',
         );
       }
-      if (row.status !== 'closed' || row.minutes_md === null) {
-        throw new DomainError(
-          'MEETING_NOT_OPEN',
-          `The meeting of ${row.local_date} is ${row.status}; minutes are written when it closes.`,
-          {
-            status: row.status,
-          },
-        );
-      }
-      // DPA 2018 s.62: reading the full record is a consultation and is logged.
-      await audit.record(actor, {
-        operation: 'consultation',
-        entityType: 'minutes',
-        entityId: row.id,
-        unitId,
-        after: { localDate: row.local_date },
-      });
-      return { localDate: row.local_date, minutes: row.minutes_md };
+      return consult(actor, row);
+    },
+
+    async minutesOf(actor, meetingId) {
+      if (!isStorableId(meetingId)) throw new NotFoundError('Meeting', meetingId);
+      const row = await db.selectFrom('meetings').selectAll().where('id', '=', meetingId).executeTakeFirst();
+      if (!row) throw new NotFoundError('Meeting', meetingId);
+      assertCan(actor, 'records.read', row.unit_id);
+      return consult(actor, row);
+    },
+
+    async approve(actor, meetingId, input) {
+      const opts = options(input);
+      return submissions.change(
+        actor,
+        { key: opts.submissionKey, verb: 'minutes.approve' },
+        (v: MinutesView) => ({ type: 'meeting', id: v.meetingId }),
+        async (trx) => {
+          const row = await lockMeeting(trx, meetingId);
+          assertCan(actor, 'meeting.run', row.unit_id);
+          assertVersion(row, opts.expectedVersion);
+          if (row.status === 'approved')
+            throw new DomainError(
+              'MINUTES_APPROVED',
+              `The minutes of ${row.local_date} were approved already; a correction is an addendum (\`minutes addendum ${row.local_date} <text>\`).`,
+              { meetingId: row.id },
+            );
+          if (row.status !== 'closed')
+            throw new DomainError(
+              'MEETING_NOT_CLOSED',
+              `The meeting of ${row.local_date} is ${row.status}: minutes are approved once it is closed (\`meeting close\`).`,
+              { meetingId: row.id, status: row.status },
+            );
+          const now = clock.now();
+          const view = await viewOf(trx, row);
+          // The approval is logged first, so the checkpoint that the approved minutes carry covers it.
+          await audit.append(trx, actor, {
+            operation: 'alteration',
+            entityType: 'meeting',
+            entityId: meetingId,
+            unitId: row.unit_id,
+            before: { status: 'closed' },
+            after: {
+              status: 'approved',
+              ...(view.record ? { minutesSha256: sha256(minutesDigestInput(view.record)) } : {}),
+              addenda: view.addenda.map((a) => a.id),
+            },
+          });
+          const checkpoint = audit.keyed ? await audit.checkpoint(trx) : null;
+          const approved = await trx
+            .updateTable('meetings')
+            .set({
+              status: 'approved',
+              approved_at: now,
+              approved_by_person_id: actor.personId,
+              approved_by_label: (await nameOf(trx, actor.personId)) ?? actor.label,
+              approval_checkpoint: checkpoint === null ? null : JSON.stringify(checkpoint),
+              version: row.version + 1,
+            })
+            .where('id', '=', meetingId)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          return viewOf(trx, approved);
+        },
+      );
+    },
+
+    async addAddendum(actor, meetingId, input) {
+      const data = parseInput(
+        z.object({ text: text(4000), marking: marking.default('OFFICIAL'), submissionKey }),
+        input,
+      );
+      return submissions.change(
+        actor,
+        { key: data.submissionKey, verb: 'minutes.addendum' },
+        (v: MinutesView) => ({ type: 'meeting', id: v.meetingId }),
+        async (trx) => {
+          const row = await lockMeeting(trx, meetingId);
+          assertCan(actor, 'meeting.run', row.unit_id);
+          if (!isEnded(row))
+            throw new DomainError(
+              'MEETING_NOT_CLOSED',
+              `The meeting of ${row.local_date} is ${row.status}: while it runs, add a note (\`note <text>\`); addenda are for minutes already written.`,
+              { meetingId: row.id, status: row.status },
+            );
+          const added = await trx
+            .insertInto('minutes_addenda')
+            .values({
+              meeting_id: meetingId,
+              author_person_id: actor.personId,
+              author_label: (await nameOf(trx, actor.personId)) ?? actor.label,
+              text: data.text,
+              marking: data.marking,
+              created_at: clock.now(),
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await audit.append(trx, actor, {
+            operation: 'collection',
+            entityType: 'minutes_addendum',
+            entityId: added.id,
+            unitId: row.unit_id,
+            after: { meetingId, text: added.text, marking: added.marking, minutesStatus: row.status },
+          });
+          return viewOf(trx, row);
+        },
+      );
     },
   };
 }

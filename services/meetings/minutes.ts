@@ -1,13 +1,26 @@
 /**
- * Minutes of a closed meeting as Markdown: attendance, each agenda section with its notes, every decision with
- * its rationale (corrections shown), and every action with owner, due date, category and status. User text is
- * escaped so it shows literally and cannot break the document's structure.
+ * The minutes of a meeting as a structured record: written once when the meeting closes (attendance, each agenda
+ * section with its notes and the previous actions it reviewed, every decision with its rationale, every action),
+ * stored as JSON, then rendered for each surface by the card builder (`cards/minutes.card.ts`): a card in Slack,
+ * Teams and the console, Markdown and PDF for the file. The chair approves the record (closed -> approved); an
+ * approved record never changes, and a correction is an addendum.
  */
 
+import { z } from 'zod';
 import type { AuditCheckpoint } from '../audit/audit-keys.js';
-import { formatLocal } from '../time.js';
+import { canonicalJson } from '../canonical-json.js';
 import type { Unit } from '../units/unit.service.js';
-import { highestMarking, type Marking } from '../validation.js';
+import { highestMarking, MARKINGS, type Marking } from '../validation.js';
+
+/** An exception of the day's brief as the minutes record it. */
+export interface MinutesException {
+  readonly sectionKey: string;
+  /** What a person can use to find it: the force's reference, or time · type · place. */
+  readonly reference: string;
+  /** Why it is an exception, what and where, and whether it is still open or how it ended. */
+  readonly summary: string;
+  readonly marking: Marking;
+}
 
 export interface MinutesInput {
   readonly unit: Pick<Unit, 'name' | 'code' | 'timeZone'>;
@@ -68,8 +81,185 @@ export interface MinutesInput {
       note: string | null;
     }>;
   }>;
+  /**
+   * The exceptions of the day's brief, each with the section of the agenda where the DMM discussed it (shown
+   * under that section; under "not on this agenda" when the unit's agenda has no such section).
+   */
+  readonly exceptions?: ReadonlyArray<MinutesException>;
   /** The audit chain's head as the meeting closed, signed: the minutes carry it outside the database. */
   readonly auditCheckpoint?: AuditCheckpoint | undefined;
+}
+
+const markingField = z.enum(MARKINGS);
+const when = z.coerce.date();
+const checkpointSchema = z.object({
+  seq: z.number(),
+  hash: z.string(),
+  at: z.string(),
+  keyedFrom: z.number().nullable(),
+  keyId: z.string(),
+  mac: z.string(),
+});
+
+/** The stored record, read back: dates revived, and a record that is not one refused rather than half shown. */
+const minutesRecordSchema = z.object({
+  unit: z.object({ name: z.string(), code: z.string(), timeZone: z.string() }),
+  localDate: z.string(),
+  chairName: z.string(),
+  startedAt: when.nullable(),
+  closedAt: when,
+  attendees: z.array(
+    z.object({ name: z.string(), present: z.boolean(), apology: z.string().nullable().optional() }),
+  ),
+  agenda: z.array(
+    z.object({
+      sectionKey: z.string().optional(),
+      position: z.number(),
+      title: z.string(),
+      status: z.enum(['pending', 'current', 'done', 'skipped']),
+      notes: z.array(z.object({ text: z.string(), marking: markingField })),
+    }),
+  ),
+  decisions: z.array(
+    z.object({
+      id: z.number(),
+      text: z.string(),
+      decisionMaker: z.string(),
+      decidedAt: when,
+      marking: markingField,
+      information: z.string(),
+      threatRisk: z.string(),
+      powersPolicy: z.string(),
+      optionsConsidered: z.string(),
+      chosenOption: z.string(),
+      reviewPoint: z.string().nullable(),
+      supersedesId: z.number().nullable(),
+      correctionReason: z.string().nullable(),
+      supersededById: z.number().nullable(),
+    }),
+  ),
+  actions: z.array(
+    z.object({
+      id: z.number(),
+      title: z.string(),
+      owner: z.string(),
+      dueOn: z.string().nullable(),
+      category: z.string(),
+      status: z.string(),
+      result: z.string().nullable(),
+      marking: markingField,
+    }),
+  ),
+  previousActions: z
+    .array(
+      z.object({
+        id: z.number(),
+        title: z.string(),
+        owner: z.string(),
+        status: z.string(),
+        marking: markingField,
+        changes: z.array(
+          z.object({
+            at: when,
+            from: z.string().nullable(),
+            to: z.string().nullable(),
+            by: z.string(),
+            note: z.string().nullable(),
+          }),
+        ),
+      }),
+    )
+    .optional(),
+  exceptions: z
+    .array(
+      z.object({ sectionKey: z.string(), reference: z.string(), summary: z.string(), marking: markingField }),
+    )
+    .optional(),
+  auditCheckpoint: checkpointSchema.optional(),
+});
+
+/** A checkpoint as stored with minutes (its signature is checked by `dmm audit verify`, not here). */
+export function readCheckpoint(stored: unknown): AuditCheckpoint {
+  return checkpointSchema.parse(typeof stored === 'string' ? JSON.parse(stored) : stored);
+}
+
+/** The record as stored (JSON text: dates as ISO strings). */
+export function storeMinutesRecord(record: MinutesInput): string {
+  return JSON.stringify(record);
+}
+
+/** The stored record as the renderers take it; throws when the stored value is not a minutes record. */
+export function readMinutesRecord(stored: unknown): MinutesInput {
+  return minutesRecordSchema.parse(typeof stored === 'string' ? JSON.parse(stored) : stored);
+}
+
+/** The digest the audit log keeps of a record: SHA-256 of its canonical JSON. */
+export function minutesDigestInput(record: MinutesInput): string {
+  return canonicalJson(JSON.parse(storeMinutesRecord(record))) ?? '';
+}
+
+/** A correction or addition to closed or approved minutes, by the chair: kept beside the record, never in it. */
+export interface MinutesAddendum {
+  readonly id: number;
+  readonly author: string;
+  readonly at: Date;
+  readonly text: string;
+  readonly marking: Marking;
+}
+
+/** A decision of the meeting corrected after its minutes were written: the correction supersedes it. */
+export interface MinutesCorrection {
+  readonly decisionId: number;
+  readonly correctsId: number;
+  readonly text: string;
+  readonly reason: string | null;
+  readonly by: string;
+  readonly at: Date;
+  readonly marking: Marking;
+}
+
+/** The chair's approval: who, when, and the audit chain's head of that moment (signed; null without keys). */
+export interface MinutesApproval {
+  readonly at: Date;
+  readonly by: string;
+  readonly checkpoint: AuditCheckpoint | null;
+}
+
+/** Everything a surface shows of a meeting's minutes. */
+export interface MinutesView {
+  readonly meetingId: number;
+  readonly unitId: number;
+  readonly localDate: string;
+  readonly status: 'closed' | 'approved';
+  /** The meeting's version, for an approval pressed from a card drawn at it. */
+  readonly version: number;
+  /** The record; null for minutes written before records were kept (then `legacyMarkdown` holds them). */
+  readonly record: MinutesInput | null;
+  readonly legacyMarkdown: string | null;
+  readonly approval: MinutesApproval | null;
+  readonly addenda: readonly MinutesAddendum[];
+  /** Decisions of the meeting corrected since its minutes were written (shown after them, like addenda). */
+  readonly corrections: readonly MinutesCorrection[];
+  /** The highest marking of anything the minutes hold, addenda included. */
+  readonly marking: Marking;
+}
+
+/** The highest marking in a record and its addenda: the minutes carry it in every banner, header and footer. */
+export function minutesMarking(
+  record: MinutesInput | null,
+  addenda: readonly { marking: Marking }[],
+  legacyMarkdown: string | null = null,
+): Marking {
+  const legacy: Marking[] = legacyMarkdown?.includes('OFFICIAL-SENSITIVE') ? ['OFFICIAL-SENSITIVE'] : [];
+  return highestMarking([
+    ...(record?.agenda.flatMap((a) => a.notes) ?? []),
+    ...(record?.decisions ?? []),
+    ...(record?.actions ?? []),
+    ...(record?.previousActions ?? []),
+    ...(record?.exceptions ?? []),
+    ...addenda,
+    ...legacy.map((m) => ({ marking: m })),
+  ]);
 }
 
 /**
@@ -86,108 +276,4 @@ export function escapeMarkdown(value: string): string {
         .replace(/^(\s*\d+)([.)])/, '$1\\$2'),
     )
     .join('  \n   ');
-}
-
-const SECTION_STATUS: Record<MinutesInput['agenda'][number]['status'], string> = {
-  done: 'covered',
-  skipped: 'skipped',
-  pending: 'not reached',
-  current: 'in discussion',
-};
-
-/** Section 1: each previous action reviewed, with its status changes since the last DMM and their reasons. */
-function previousActionLines(input: MinutesInput, esc: (s: string) => string): string[] {
-  const reviewed = input.previousActions ?? [];
-  if (reviewed.length === 0) return ['   - No previous action to review.'];
-  const tz = input.unit.timeZone;
-  return reviewed.map((a) => {
-    const mark = a.marking === 'OFFICIAL-SENSITIVE' ? ' [OFFICIAL-SENSITIVE]' : '';
-    const changes =
-      a.changes.length === 0
-        ? 'no change since the last DMM'
-        : a.changes
-            .map(
-              (c) =>
-                `${c.from === null ? `raised as ${c.to ?? 'open'}` : `${c.from} → ${c.to ?? '?'}`} ${formatLocal(c.at, tz)} by ${esc(c.by)}${c.note ? `: ${esc(c.note)}` : ''}`,
-            )
-            .join('; ');
-    return `   - Reviewed A-${a.id}: ${esc(a.title)}${mark} (${esc(a.owner)}), now ${a.status}; ${changes}`;
-  });
-}
-
-export function buildMinutes(input: MinutesInput): string {
-  const esc = escapeMarkdown;
-  const tz = input.unit.timeZone;
-  const allNotes = input.agenda.flatMap((a) => a.notes);
-  const marking = highestMarking([
-    ...allNotes,
-    ...input.decisions,
-    ...input.actions,
-    ...(input.previousActions ?? []),
-  ]);
-  const lines: string[] = [];
-  lines.push(`**${marking}**`, '');
-  lines.push(`# DMM minutes: ${esc(input.unit.name)}, ${input.localDate}`, '');
-  lines.push(`- Chair: ${esc(input.chairName)}`);
-  if (input.startedAt) lines.push(`- Opened: ${formatLocal(input.startedAt, tz)} (${tz})`);
-  lines.push(`- Closed: ${formatLocal(input.closedAt, tz)} (${tz})`);
-  const present = input.attendees.filter((a) => a.present).map((a) => esc(a.name));
-  const apologies = input.attendees
-    .filter((a) => !a.present && a.apology)
-    .map((a) => `${esc(a.name)} (${esc(a.apology as string)})`);
-  const absent = input.attendees.filter((a) => !a.present && !a.apology).map((a) => esc(a.name));
-  lines.push(`- Present: ${present.length > 0 ? present.join(', ') : 'none recorded'}`);
-  if (apologies.length > 0) lines.push(`- Apologies: ${apologies.join('; ')}`);
-  if (absent.length > 0) lines.push(`- Absent: ${absent.join(', ')}`);
-  lines.push('', '## Agenda', '');
-  for (const item of input.agenda) {
-    lines.push(`${item.position}. ${esc(item.title)} (${SECTION_STATUS[item.status]})`);
-    if (item.sectionKey === 'previous_actions') lines.push(...previousActionLines(input, esc));
-    for (const note of item.notes) {
-      const mark = note.marking === 'OFFICIAL-SENSITIVE' ? ' [OFFICIAL-SENSITIVE]' : '';
-      lines.push(`   - ${esc(note.text)}${mark}`);
-    }
-  }
-  lines.push('', `## Decisions (${input.decisions.length})`, '');
-  if (input.decisions.length === 0) lines.push('No decisions recorded.');
-  for (const d of input.decisions) {
-    const tags = [
-      d.marking === 'OFFICIAL-SENSITIVE' ? 'OFFICIAL-SENSITIVE' : null,
-      d.supersededById ? `superseded by D-${d.supersededById}` : null,
-      d.supersedesId ? `corrects D-${d.supersedesId}` : null,
-    ].filter(Boolean);
-    lines.push(`### D-${d.id}: ${esc(d.text)}${tags.length > 0 ? ` (${tags.join('; ')})` : ''}`, '');
-    lines.push(`- Decision maker: ${esc(d.decisionMaker)}, ${formatLocal(d.decidedAt, tz)}`);
-    if (d.correctionReason) lines.push(`- Reason for correction: ${esc(d.correctionReason)}`);
-    lines.push(`- Information: ${esc(d.information)}`);
-    lines.push(`- Threat, harm and risk: ${esc(d.threatRisk)}`);
-    lines.push(`- Powers and policy: ${esc(d.powersPolicy)}`);
-    lines.push(`- Options considered: ${esc(d.optionsConsidered)}`);
-    lines.push(`- Chosen option: ${esc(d.chosenOption)}`);
-    if (d.reviewPoint) lines.push(`- Review: ${esc(d.reviewPoint)}`);
-    lines.push('');
-  }
-  lines.push(`## Actions (${input.actions.length})`, '');
-  if (input.actions.length === 0) lines.push('No actions raised.');
-  else {
-    lines.push('| Action | Owner | Due | Category | Status |', '| --- | --- | --- | --- | --- |');
-    for (const a of input.actions) {
-      const status = a.result ? `${a.status}: ${esc(a.result)}` : a.status;
-      const mark = a.marking === 'OFFICIAL-SENSITIVE' ? ' [OFFICIAL-SENSITIVE]' : '';
-      lines.push(
-        `| A-${a.id}: ${esc(a.title)}${mark} | ${esc(a.owner)} | ${a.dueOn ?? 'no date'} | ${a.category} | ${status} |`,
-      );
-    }
-  }
-  if (input.auditCheckpoint) {
-    // The whole signed checkpoint: copied into a file, `dmm audit verify --checkpoints FILE` holds the log to it.
-    lines.push(
-      '',
-      `Audit checkpoint at close (event ${input.auditCheckpoint.seq}; \`dmm audit verify --checkpoints FILE\` checks it):`,
-      '',
-      `    ${JSON.stringify(input.auditCheckpoint)}`,
-    );
-  }
-  lines.push('', `**${marking}**`, '');
-  return lines.join('\n');
 }

@@ -69,15 +69,18 @@ describe('backups that verify', () => {
     expect(
       (await runDmm(env, 'audit', 'export', '--out', path.join(dir, 'audit.json'), ...DISCLOSURE)).code,
     ).toBe(0);
-    // The day's minutes carry a signed checkpoint of the chain as the meeting closed; it verifies as one.
+    // The day's minutes carry signed checkpoints of the chain as the meeting closed and as the chair approved
+    // them; each line copied into a file verifies as a checkpoint.
     const minutes = await runDmm(env, 'minutes');
-    const line = /^ {4}(\{"seq".*\})$/m.exec(minutes.stdout)?.[1];
+    const lines = [...minutes.stdout.matchAll(/^_?(\{"seq".*\})_?$/gm)].map((m) => m[1]);
     expect(minutes.stdout).toMatch(/Audit checkpoint at close \(event \d+;/);
+    expect(minutes.stdout).toMatch(/Audit checkpoint at approval \(event \d+;/);
+    expect(lines).toHaveLength(2);
     const fromMinutes = path.join(dir, 'from-minutes.jsonl');
-    await fs.writeFile(fromMinutes, `${line}\n`);
+    await fs.writeFile(fromMinutes, `${lines.join('\n')}\n`);
     expect(await runDmm(env, 'audit', 'verify', '--checkpoints', fromMinutes)).toMatchObject({
       code: 0,
-      stdout: expect.stringMatching(/against 2 checkpoint/),
+      stdout: expect.stringMatching(/against 3 checkpoint/),
     });
     const copy = path.join(dir, 'pglite-copy');
     await fs.cp(original, copy, { recursive: true });

@@ -200,7 +200,7 @@ describe.each(BACKENDS)('Slack on %s', (backend) => {
       meeting,
     );
     const minutes = blocksText(only(calls, 'chat.postMessage'));
-    expect(minutes).toContain('Minutes of the DMM, 2026-05-11');
+    expect(minutes).toContain('DMM minutes: ');
     expect(minutes).toContain('Patrol the retail park from 16:00');
     expect(minutes).toContain('Visit the shop manager');
     expect(minutes).toContain('Tension after the weekend march');

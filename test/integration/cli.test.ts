@@ -11,6 +11,7 @@ import { openDatabase } from '../../db/connect.js';
 import { addDays, localDateOf } from '../../services/time.js';
 import { DISCLOSURE, runDmm, useCliEnvironment } from '../support/cli.js';
 import { BACKENDS } from '../support/database.js';
+import { HAVE_POPPLER, renderPdf } from '../support/pdf.js';
 
 describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
   const cli = useCliEnvironment(backend);
@@ -108,11 +109,31 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
     const minutes = await runDmm(env, 'minutes', yesterday);
     expect(minutes.code).toBe(0);
     expect(minutes.stdout).toContain(`# DMM minutes: Demo BCU (North), ${yesterday}`);
-    expect(minutes.stdout).toMatch(/### D-\d+: Deploy high-visibility patrols/);
+    expect(minutes.stdout).toMatch(/\*\*D-\d+: Deploy high-visibility patrols/);
+    // The demo's chair approved them after the meeting.
+    expect(minutes.stdout).toMatch(/Approved by [^,]+, /);
     expect((await runDmm(env, 'minutes')).stdout).toBe(minutes.stdout);
     const bad = await runDmm(env, 'minutes', '2026-02-30');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/YYYY-MM-DD/);
+  });
+
+  it('writes the minutes as a PDF for the file, only into a file (issue 16, item 7: Markdown only on 54b6730)', async () => {
+    const refused = await runDmm(env, 'minutes', yesterday, '--format', 'pdf');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('add --out FILE');
+    const out = path.join(cli.dir, `minutes-${backend}.pdf`);
+    const written = await runDmm(env, 'minutes', yesterday, '--format', 'pdf', '--out', out);
+    expect(written.code).toBe(0);
+    const pdf = await fs.readFile(out);
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    if (HAVE_POPPLER) {
+      const doc = renderPdf(pdf);
+      expect(doc.text(1)).toContain(`DMM minutes: Demo BCU (North), ${yesterday}`);
+      expect(doc.text(1)).toContain('Deploy high-visibility patrols');
+      for (let n = 1; n <= doc.pageCount; n += 1)
+        expect(doc.bandText(n, 0, 56)).toMatch(/^OFFICIAL(-SENSITIVE)?$/);
+    }
   });
 
   it('exports decisions to a new CSV file, refuses to overwrite it, and logs the disclosure', async () => {

@@ -7,6 +7,7 @@ import type { Card } from '../../cards/card.js';
 import { parseCardPayload } from '../../cards/card-actions.js';
 import { buildBriefCard } from '../../cards/daily-brief.card.js';
 import { buildMeetingCard } from '../../cards/meeting.card.js';
+import { buildAddendumForm, buildMinutesCard } from '../../cards/minutes.card.js';
 import {
   buildActionCard,
   buildActionFormCard,
@@ -17,7 +18,6 @@ import {
   buildDueDateFormCard,
   buildErrorCard,
   buildHelpCard,
-  buildMinutesCard,
 } from '../../cards/records.card.js';
 import type { AdaptiveCardJson } from '../../cards/render/adaptive-card.js';
 import * as slack from '../../cards/render/block-kit.js';
@@ -27,6 +27,7 @@ import { type Brief, viewBrief } from '../../services/briefs/brief.model.js';
 import type { Decision } from '../../services/decisions/decision.service.js';
 import { DEFAULT_AGENDA } from '../../services/meetings/default-agenda.js';
 import type { Meeting } from '../../services/meetings/meeting.service.js';
+import type { MinutesInput, MinutesView } from '../../services/meetings/minutes.js';
 
 const require = createRequire(import.meta.url);
 // biome-ignore lint/suspicious/noExplicitAny: the bundle has no typings of its own at this path.
@@ -379,9 +380,137 @@ export function sampleMeeting(status: Meeting['status'], currentIndex: number | 
     chairPersonId: 1,
     startedAt: at,
     closedAt: status === 'closed' ? at : null,
+    approvedAt: null,
     version: 3,
     agenda,
     current: currentIndex === null ? null : (agenda[currentIndex] ?? null),
+  };
+}
+
+/** Minutes of a short meeting: attendance with an apology, notes, a reviewed action, a decision and an action. */
+export function sampleMinutesView(status: 'closed' | 'approved'): MinutesView {
+  const at = new Date('2026-05-11T08:30:00Z');
+  const checkpoint = {
+    seq: 41,
+    hash: 'a'.repeat(64),
+    at: at.toISOString(),
+    keyedFrom: 1,
+    keyId: 'k1',
+    mac: 'b'.repeat(64),
+  };
+  const record: MinutesInput = {
+    unit: { name: 'Northtown NPT', code: 'NT', timeZone: 'Europe/London' },
+    localDate: '2026-05-11',
+    chairName: 'Insp Chair',
+    startedAt: new Date('2026-05-11T08:00:00Z'),
+    closedAt: at,
+    attendees: [
+      { name: 'Insp Chair', present: true, apology: null },
+      { name: 'PS Member', present: true, apology: null },
+      { name: 'Analyst', present: false, apology: 'On a course' },
+      { name: 'PC Absent', present: false, apology: null },
+    ],
+    agenda: DEFAULT_AGENDA.slice(0, 3).map((section, i) => ({
+      sectionKey: section.key,
+      position: i + 1,
+      title: section.title,
+      status: 'done' as const,
+      notes: i === 2 ? [{ text: 'Tension after the weekend march', marking: 'OFFICIAL' as const }] : [],
+    })),
+    previousActions: [
+      {
+        id: 7,
+        title: 'Patrol plan for Elm Road',
+        owner: 'PS Member',
+        status: 'blocked',
+        marking: 'OFFICIAL',
+        changes: [
+          {
+            at: new Date('2026-05-10T14:00:00Z'),
+            from: 'open',
+            to: 'blocked',
+            by: 'PS Member',
+            note: 'Site manager on leave until Monday',
+          },
+        ],
+      },
+    ],
+    decisions: [
+      {
+        id: 12,
+        text: 'Deploy a patrol to the retail park',
+        decisionMaker: 'Insp Chair',
+        decidedAt: new Date('2026-05-11T08:20:00Z'),
+        marking: 'OFFICIAL',
+        information: 'Five shoplifting reports in 24 hours',
+        threatRisk: 'Repeat victimisation of two shops',
+        powersPolicy: 'Neighbourhood policing plan',
+        optionsConsidered: 'Patrol; CCTV review',
+        chosenOption: 'Patrol from 16:00',
+        reviewPoint: 'Next DMM',
+        supersedesId: null,
+        correctionReason: null,
+        supersededById: null,
+      },
+    ],
+    actions: [
+      {
+        id: 42,
+        title: 'Visit the shop manager',
+        owner: 'PS Member',
+        dueOn: '2026-05-12',
+        category: 'reassurance',
+        status: 'open',
+        result: null,
+        marking: 'OFFICIAL',
+      },
+    ],
+    auditCheckpoint: checkpoint,
+  };
+  const approvedAt = new Date('2026-05-11T09:00:00Z');
+  return {
+    meetingId: 1,
+    unitId: 1,
+    localDate: '2026-05-11',
+    status,
+    version: status === 'approved' ? 9 : 8,
+    record,
+    legacyMarkdown: null,
+    approval:
+      status === 'approved'
+        ? {
+            at: approvedAt,
+            by: 'Insp Chair',
+            checkpoint: { ...checkpoint, seq: 44, at: approvedAt.toISOString() },
+          }
+        : null,
+    addenda:
+      status === 'approved'
+        ? [
+            {
+              id: 1,
+              author: 'Insp Chair',
+              at: new Date('2026-05-11T10:00:00Z'),
+              text: 'D-12: the patrol starts at 17:00, not 16:00',
+              marking: 'OFFICIAL',
+            },
+          ]
+        : [],
+    corrections:
+      status === 'approved'
+        ? [
+            {
+              decisionId: 13,
+              correctsId: 12,
+              text: 'Deploy a patrol to the retail park from 17:00',
+              reason: 'The shops close at 17:00',
+              by: 'Insp Chair',
+              at: new Date('2026-05-11T11:00:00Z'),
+              marking: 'OFFICIAL',
+            },
+          ]
+        : [],
+    marking: 'OFFICIAL',
   };
 }
 
@@ -493,11 +622,15 @@ export function sampleCards(): Record<string, Card> {
         { action: sampleAction({ id: 44, status: 'in_progress' }), owner: 'Action owner' },
       ],
     }),
-    minutes: buildMinutesCard({
-      localDate: '2026-05-11',
-      markdown: '# Minutes\n\n## Decisions\n\n- #12 Deploy a patrol (Chair)',
-      marking: 'OFFICIAL',
+    minutes: buildMinutesCard(sampleMinutesView('closed'), { canApprove: true, canAddend: true }),
+    'minutes-approved': buildMinutesCard(sampleMinutesView('approved'), { canAddend: true, pdfButton: true }),
+    'minutes-legacy': buildMinutesCard({
+      ...sampleMinutesView('closed'),
+      record: null,
+      legacyMarkdown:
+        '**OFFICIAL**\n\n# DMM minutes: Unit, 2026-05-11\n\n## Decisions (1)\n\n### D-12: Deploy a patrol\n',
     }),
+    'minutes-addendum-form': buildAddendumForm(sampleMinutesView('approved')),
     help: buildHelpCard({
       entries: [
         { usage: 'dmm brief', description: "today's brief" },

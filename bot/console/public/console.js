@@ -112,13 +112,44 @@
       for (const i of card.getAllInputs()) inputs[i.id] = i.value;
       const data = action.data && typeof action.data === 'object' ? { ...action.data } : {};
       for (const key of Object.keys(inputs)) delete data[key];
-      send('/console/api/submit', { data, inputs }, `[${action.title}]`);
+      if (data.verb === 'minutes.pdf') download(data.meetingId, `[${action.title}]`);
+      else send('/console/api/submit', { data, inputs }, `[${action.title}]`);
     };
     const node = document.createElement('div');
     node.className = 'card';
     node.dataset.cardTitle = json.body?.find((b) => b.style === 'heading')?.text || '';
     node.append(card.render());
     return node;
+  }
+
+  /** Downloads the minutes as a PDF: the browser saves the file the service names. */
+  async function download(meetingId, shown) {
+    addText('user', personLabel(), shown);
+    try {
+      const res = await fetch('/console/api/minutes.pdf', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-dmm-console-token': token },
+        body: JSON.stringify({ meetingId, unitId: state.unitId, personId: state.personId }),
+      });
+      if (!res.ok) {
+        const reply = await res.json().catch(() => ({}));
+        addText('error', 'dmm', reply.message || `The server answered ${res.status}.`);
+        return;
+      }
+      const name =
+        /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '')?.[1] || 'dmm-minutes.pdf';
+      const url = URL.createObjectURL(await res.blob());
+      const link = document.createElement('a');
+      link.href = url;
+      link.download = name;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+      addText('bot', 'dmm', `Downloaded ${name}.`);
+    } catch (error) {
+      addText('error', 'dmm', `Could not reach the service: ${error.message}. Is it still running?`);
+    }
   }
 
   async function send(url, body, shown) {

@@ -5,6 +5,7 @@
  * carries the action manager and the status history.
  */
 import { describe, expect, it } from 'vitest';
+import { minutesMarkdown } from '../../../cards/minutes.card.js';
 import { createFixedClock } from '../../../services/clock.js';
 import { BACKENDS } from '../../support/database.js';
 import { createUnitFixture, operator } from '../../support/fixtures.js';
@@ -60,12 +61,12 @@ describe.each(BACKENDS)('the review of previous actions on %s', (backend) => {
     // Today's DMM reviews them.
     clock.set('2026-06-15T08:00:00Z');
     const today = await meetings.start(f.chair, f.unit.id);
-    const { minutes } = await meetings.close(f.chair, today.id);
-    const section1 = minutes.slice(minutes.indexOf('1. '), minutes.indexOf('2. '));
+    const minutes = minutesMarkdown((await meetings.close(f.chair, today.id)).minutes);
+    const section1 = minutes.slice(minutes.indexOf('**1\\. '), minutes.indexOf('**2\\. '));
     expect(section1).toContain(`Reviewed A-${patrol.id}: Patrol plan for Elm Road`);
-    expect(section1).toMatch(/now blocked; open → blocked .* by [^:]+: Site manager on leave until Monday/);
+    expect(section1).toMatch(/now Blocked; Open → Blocked .* by [^:]+: Site manager on leave until Monday/);
     expect(section1).toContain(`Reviewed A-${visit.id}: Visit the shop manager`);
-    expect(section1).toMatch(/now done; open → done .*\n/);
+    expect(section1).toMatch(/now Done; Open → Done .*\n/);
     // Only the changes since the last DMM: not the raising of the actions before it closed.
     expect(section1).not.toContain('raised');
     // Done before the last DMM and unchanged since: not reviewed again.

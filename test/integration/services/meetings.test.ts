@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { minutesMarkdown } from '../../../cards/minutes.card.js';
 import { createFixedClock } from '../../../services/clock.js';
 import { DEFAULT_AGENDA } from '../../../services/meetings/default-agenda.js';
 import { BACKENDS } from '../../support/database.js';
@@ -171,24 +172,25 @@ describe.each(BACKENDS)('meetings on %s', (backend) => {
       marking: 'OFFICIAL-SENSITIVE',
     });
     expect(a.meetingId).toBe(m.id);
-    const { meeting, minutes } = await ctx.services.meetings.close(f.chair, m.id);
+    const closed = await ctx.services.meetings.close(f.chair, m.id);
+    const { meeting } = closed;
+    const minutes = minutesMarkdown(closed.minutes);
     expect(meeting.status).toBe('closed');
     expect(meeting.agenda.filter((i) => i.status === 'pending')).toHaveLength(7);
     expect(minutes).toContain(`# DMM minutes: Test unit ${f.unit.code}, 2026-06-15`);
-    expect(minutes).toContain(`- Present: ${f.manager.label}, ${f.chair.label}`);
-    expect(minutes).toMatch(/Absent: Member/);
+    expect(minutes).toContain(`- **Present:** ${f.manager.label}, ${f.chair.label}`);
+    expect(minutes).toMatch(/Absent:\*\* Member/);
     expect(minutes).toContain('Two overdue actions \\*chased\\*');
-    expect(minutes).toContain(`### D-${d.id}: Search for missing child`);
-    expect(minutes).toContain('- Chosen option: POLSA-led search and NPAS request.');
-    expect(minutes).toContain(`| A-${a.id}: Brief POLSA \\| search plan [OFFICIAL-SENSITIVE] |`);
+    expect(minutes).toContain(`**D-${d.id}: Search for missing child**`);
+    expect(minutes).toContain('- **Chosen option:** POLSA-led search and NPAS request.');
+    expect(minutes).toContain(`| A-${a.id}: Brief POLSA \\| search plan \\[OFFICIAL-SENSITIVE\\] |`);
     expect(minutes.startsWith('**OFFICIAL-SENSITIVE**')).toBe(true);
-    expect(minutes).toContain('3. Threat to life and vulnerability');
-    expect(minutes).toMatch(/4\. Demand and service.*\(not reached\)/);
-    expect(await ctx.services.meetings.getMinutes(f.chair, f.unit.id, '2026-06-15')).toEqual({
-      localDate: '2026-06-15',
+    expect(minutes).toContain('3\\. Threat to life and vulnerability');
+    expect(minutes).toMatch(/4\\\. Demand and service.*\(not reached\)/);
+    expect(minutesMarkdown(await ctx.services.meetings.getMinutes(f.chair, f.unit.id, '2026-06-15'))).toBe(
       minutes,
-    });
-    expect((await ctx.services.meetings.getMinutes(f.chair, f.unit.id)).minutes).toBe(minutes);
+    );
+    expect(minutesMarkdown(await ctx.services.meetings.getMinutes(f.chair, f.unit.id))).toBe(minutes);
     const consultations = await ctx.services.audit.list({ entityType: 'minutes', entityId: String(m.id) });
     expect(consultations.map((e) => [e.operation, e.actorPersonId])).toEqual([
       ['consultation', f.chair.personId],
