@@ -21,6 +21,8 @@ import { createLogger } from '../../services/logger.js';
 import { BRIEF_FIXTURE_DATE, importBriefFixture } from '../support/brief-fixture.js';
 import { createUnitFixture, type UnitFixture } from '../support/fixtures.js';
 import { ROOT } from '../support/paths.js';
+import { HAVE_POPPLER, renderPdf } from '../support/pdf.js';
+import { DECISION_INPUTS, prepareSignOff, SIGN_OFF, signOffExpectations } from '../support/scenario.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'console');
@@ -151,6 +153,93 @@ describe.runIf(existsSync(CHROMIUM))('the console in headless Chromium', () => {
     await expect.poll(() => minutes.textContent()).toContain('DMM minutes: ');
     expect(await minutes.textContent()).toContain('Patrol the retail park from 16:00');
     await minutes.screenshot({ path: path.join(ARTIFACTS, 'minutes.png') });
+  }, 120_000);
+
+  it('signs off a whole DMM the next day in the page: apologies, the exception discussed, notes in 6, 7 and 9, the previous action reviewed, a decision, an action, read-back, close, approve, the PDF downloaded (issue 16, done when)', async () => {
+    const services = app.services as Services;
+    clock.set('2026-05-12T08:00:00Z');
+    const { previousActionId } = await prepareSignOff(services, f, clock);
+    await as('Chair');
+    await say('dmm meeting start');
+    await expect.poll(() => lastReply().textContent()).toContain(SIGN_OFF.previousAction);
+    await as('Member');
+    await say('dmm here');
+    await as('Action manager');
+    await say(`dmm apologies ${SIGN_OFF.apology}`);
+    await as('Chair');
+    await say('dmm meeting next');
+    await expect.poll(() => lastReply().textContent()).toContain(SIGN_OFF.exceptionRef);
+    await as('Member');
+    await say(`dmm note ${SIGN_OFF.exceptionNote}`);
+    for (let section = 3; section <= 9; section += 1) {
+      await as('Chair');
+      await say('dmm meeting next');
+      await expect.poll(() => lastReply().textContent()).toContain(`${section}. `);
+      const note = SIGN_OFF.notes[section as keyof typeof SIGN_OFF.notes];
+      if (!note) continue;
+      // One note by its button and form, the others by command.
+      if (section === 7) {
+        await as('Analyst');
+        await say('dmm meeting');
+        await press('Add a note');
+        await lastReply().getByRole('textbox').first().fill(note);
+        await press('Add note');
+      } else {
+        await as('Member');
+        await say(`dmm note ${note}`);
+      }
+      await expect.poll(() => lastReply().textContent()).toContain(note);
+    }
+    await as('Chair');
+    await say('dmm decide');
+    const form = lastReply();
+    await form.getByLabel(/^Decision\b/).fill(DECISION_INPUTS.text);
+    await form.getByLabel('Information and intelligence').fill(DECISION_INPUTS.information);
+    await form.getByLabel('Threat, harm and risk').fill(DECISION_INPUTS.threatRisk);
+    await form.getByLabel('Powers and policy').fill(DECISION_INPUTS.powersPolicy);
+    await form.getByLabel('Options considered').fill(DECISION_INPUTS.optionsConsidered);
+    await form.getByLabel('Option chosen, and why').fill(DECISION_INPUTS.chosenOption);
+    await press('Record decision');
+    await expect.poll(() => lastReply().textContent()).toMatch(/Decision #\d+/);
+    await say('dmm action new');
+    const actionForm = lastReply();
+    await actionForm.getByRole('textbox', { name: /^Action\b/ }).fill('Visit the shop manager');
+    await actionForm.getByRole('combobox', { name: /^Owner/ }).selectOption({ label: f.owner.label });
+    await actionForm.locator('input[type=date]').fill('2026-05-13');
+    await press('Create action');
+    await expect.poll(() => lastReply().textContent()).toMatch(/Action #\d+/);
+    await say('dmm meeting next');
+    await expect.poll(() => lastReply().textContent()).toContain('Decisions recorded (1)');
+    expect(await lastReply().textContent()).toContain('Actions raised (1)');
+
+    await press('Close meeting');
+    await expect.poll(() => lastReply().textContent()).toContain('Closed, not yet approved');
+    await press('Approve minutes');
+    const approved = lastReply();
+    await expect.poll(() => approved.textContent()).toContain('Approved by ');
+    const shown = (await approved.textContent()) ?? '';
+    for (const expected of signOffExpectations(f.manager, previousActionId))
+      expect(shown).toContain(expected);
+    await approved.screenshot({ path: path.join(ARTIFACTS, 'minutes-approved.png') });
+
+    // Download PDF saves the file the service names; it holds every item, its marking on every page.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      approved.getByRole('button', { name: 'Download PDF', exact: true }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('dmm-minutes-2026-05-12.pdf');
+    const pdf = await fs.readFile(await download.path());
+    expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    await expect.poll(() => lastReply().textContent()).toContain('Downloaded dmm-minutes-2026-05-12.pdf');
+    if (HAVE_POPPLER) {
+      const doc = renderPdf(pdf);
+      const all = Array.from({ length: doc.pageCount }, (_, i) => doc.text(i + 1))
+        .join('\n')
+        .replace(/\s+/g, ' ');
+      for (const expected of signOffExpectations(f.manager, previousActionId))
+        expect(all).toContain(expected);
+      for (let n = 1; n <= doc.pageCount; n += 1) expect(doc.bandText(n, 0, 56)).toBe('OFFICIAL');
+    }
   }, 120_000);
 
   it('does nothing for a page of another site: its form posts, fetches and frames are refused', async () => {

@@ -10,7 +10,15 @@ import { adaptiveCardProblems } from '../support/cards.js';
 import { type ConsoleSession, openConsole } from '../support/console-client.js';
 import { BACKENDS } from '../support/database.js';
 import { createUnitFixture, type UnitFixture } from '../support/fixtures.js';
-import { actionInputs, DECISION_INPUTS, executeActions } from '../support/scenario.js';
+import { HAVE_POPPLER, renderPdf } from '../support/pdf.js';
+import {
+  actionInputs,
+  DECISION_INPUTS,
+  executeActions,
+  prepareSignOff,
+  SIGN_OFF,
+  signOffExpectations,
+} from '../support/scenario.js';
 
 type Json = Record<string, unknown>;
 
@@ -239,6 +247,75 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
       (await ctx.services.meetings.findForDate(g.chair, g.unit.id))?.id as number,
     );
     expect(recorded).toHaveLength(5);
+  });
+
+  it('signs off a whole DMM: attendance with an apology, the exception discussed in its section, notes in 6, 7 and 9, a previous action reviewed, a decision, an action, read-back, close, approve once, PDF (issue 16, done when; no approval or PDF on 54b6730)', async () => {
+    const g = await createUnitFixture(ctx.services, { code: 'console-signoff' });
+    const { previousActionId } = await prepareSignOff(ctx.services, g, clock);
+    const { say: say2, press: press2 } = onUnit(() => g.unit.id);
+    const chair = g.chair.personId;
+    let cards = await say2(chair, 'dmm meeting start');
+    // Section 1 shows yesterday's blocked action for review.
+    expect(textOf(cards)).toContain(SIGN_OFF.previousAction);
+    await say2(g.member.personId, 'dmm here');
+    await say2(g.manager.personId, `dmm apologies ${SIGN_OFF.apology}`);
+    // Section 2 shows the firearms discharge; the exception is discussed there.
+    cards = await press2(chair, button(cards, 'Next section'));
+    expect(textOf(cards)).toContain(SIGN_OFF.exceptionRef);
+    await say2(g.member.personId, `dmm note ${SIGN_OFF.exceptionNote}`);
+    for (let section = 3; section <= 9; section += 1) {
+      cards = await press2(chair, button(await say2(chair, 'dmm meeting'), 'Next section'));
+      expect(textOf(cards)).toContain(`${section}. `);
+      const note = SIGN_OFF.notes[section as keyof typeof SIGN_OFF.notes];
+      if (note) await say2(section === 7 ? g.analyst.personId : g.member.personId, `dmm note ${note}`);
+    }
+    const decisionForm = await press2(chair, button(cards, 'Record a decision'));
+    await press2(chair, button(decisionForm, 'Record decision'), DECISION_INPUTS);
+    const actionForm = await press2(chair, button(cards, 'New action'));
+    await press2(chair, button(actionForm, 'Create action'), actionInputs(g.owner.personId));
+    cards = await press2(chair, button(await say2(chair, 'dmm meeting'), 'Next section'));
+    expect(textOf(cards)).toContain('Decisions recorded (1)');
+    expect(textOf(cards)).toContain('Actions raised (1)');
+
+    const closed = await press2(chair, button(cards, 'Close meeting'));
+    expect(textOf(closed)).toContain('Closed, not yet approved');
+    const approve = button(closed, 'Approve minutes');
+    const approved = await press2(chair, approve);
+    const minutes = textOf(approved);
+    for (const expected of signOffExpectations(g.manager, previousActionId)) expect(minutes).toContain(expected);
+    // One press, one approval: pressing the same button again changes nothing.
+    expect(textOf(await press2(chair, approve))).toContain('Approved by ');
+    const meetingId = (approve.data as { meetingId: number }).meetingId;
+    const approvals = (
+      await ctx.services.audit.list({ entityType: 'meeting', entityId: String(meetingId) })
+    ).filter((e) => (e.after as { status?: string } | null)?.status === 'approved');
+    expect(approvals).toHaveLength(1);
+    expect(actionsOf(approved[0] as Json).map((a) => a.title)).toEqual(['Add an addendum', 'Download PDF']);
+
+    // The PDF for the file, read with the chair's rights; a partner may not have it.
+    const pdf = await page.post('minutes.pdf', { unitId: g.unit.id, personId: chair, meetingId });
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-type')).toBe('application/pdf');
+    expect(pdf.headers.get('content-disposition')).toMatch(
+      /attachment; filename="dmm-minutes-\d{4}-\d{2}-\d{2}\.pdf"/,
+    );
+    const bytes = Buffer.from(await pdf.arrayBuffer());
+    expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    if (HAVE_POPPLER) {
+      const doc = renderPdf(bytes);
+      const all = Array.from({ length: doc.pageCount }, (_, i) => doc.text(i + 1))
+        .join('\n')
+        .replace(/\s+/g, ' ');
+      for (const expected of signOffExpectations(g.manager, previousActionId)) expect(all).toContain(expected);
+      for (let n = 1; n <= doc.pageCount; n += 1) expect(doc.bandText(n, 0, 56)).toBe('OFFICIAL');
+    }
+    const partner = await page.post('minutes.pdf', {
+      unitId: g.unit.id,
+      personId: g.partner.personId,
+      meetingId,
+    });
+    expect(partner.status).toBe(400);
+    expect(((await partner.json()) as { error: string }).error).toBe('forbidden');
   });
 
   it('answers a repeated press with the action as it is now, and a stale card with a conflict', async () => {

@@ -3,6 +3,7 @@
  * app's calls to a fake Slack Web API on loopback are what the people in the channel would see.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { minutesPdf } from '../../cards/minutes.card.js';
 import { createFixedClock } from '../../services/clock.js';
 import { useApp } from '../support/app.js';
 import { slackMessageProblems, slackModalProblems } from '../support/cards.js';
@@ -11,7 +12,15 @@ import type { SlackCall } from '../support/fakes/fake-slack.js';
 import { type FakeSlack, slackSignature, TEAM_ID } from '../support/fakes/fake-slack.js';
 import { slackSettings, useFakeSlack } from '../support/fakes/use-fakes.js';
 import { createUnitFixture, operator, type UnitFixture } from '../support/fixtures.js';
-import { actionInputs, DECISION_INPUTS, linkPlatformUsers } from '../support/scenario.js';
+import { HAVE_POPPLER, renderPdf } from '../support/pdf.js';
+import {
+  actionInputs,
+  DECISION_INPUTS,
+  linkPlatformUsers,
+  prepareSignOff,
+  SIGN_OFF,
+  signOffExpectations,
+} from '../support/scenario.js';
 import {
   blocksText,
   buttonsIn,
@@ -205,6 +214,75 @@ describe.each(BACKENDS)('Slack on %s', (backend) => {
     expect(minutes).toContain('Visit the shop manager');
     expect(minutes).toContain('Tension after the weekend march');
     expect(minutes).toContain(`Apologies: ${f.manager.label} (Court)`);
+  });
+
+  it('signs off a whole DMM the next day: attendance with an apology, the exception discussed in its section, notes in 6, 7 and 9, the previous action reviewed, a decision, an action, read-back, close, approve once, PDF (issue 16, done when; no approval on 54b6730)', async () => {
+    clock.set('2026-05-12T08:00:00Z');
+    const { previousActionId } = await prepareSignOff(ctx.services, f, clock);
+    let calls = await users.chair.command('meeting start');
+    const meeting = at(only(calls, 'chat.postMessage')[0]);
+    const card = () => slack.messages.get(`${meeting.channel}/${meeting.ts}`)?.blocks;
+    expect(blocksText(card())).toContain(SIGN_OFF.previousAction);
+    await users.member.command('here');
+    await users.manager.command(`apologies ${SIGN_OFF.apology}`);
+    await users.chair.press(button(card(), 'Next section'), meeting);
+    expect(blocksText(card())).toContain(SIGN_OFF.exceptionRef);
+    await users.member.command(`note ${SIGN_OFF.exceptionNote}`);
+    for (let section = 3; section <= 9; section += 1) {
+      await users.chair.press(button(card(), 'Next section'), meeting);
+      const note = SIGN_OFF.notes[section as keyof typeof SIGN_OFF.notes];
+      if (note) await users.member.command(`note ${note}`);
+    }
+    calls = await users.chair.press(button(card(), 'Record a decision'), meeting);
+    await users.chair.submit(
+      only(calls, 'views.open')[0]?.args.view as Record<string, unknown>,
+      DECISION_INPUTS,
+    );
+    calls = await users.chair.press(button(card(), 'New action'), meeting);
+    await users.chair.submit(
+      only(calls, 'views.open')[0]?.args.view as Record<string, unknown>,
+      actionInputs(f.owner.personId),
+    );
+    await users.chair.press(button(card(), 'Next section'), meeting);
+    expect(blocksText(card())).toContain('Decisions recorded (1)');
+    expect(blocksText(card())).toContain('Actions raised (1)');
+
+    calls = await users.chair.press(button(card(), 'Close meeting'), meeting);
+    const posted = only(calls, 'chat.postMessage').filter((c) => c.args.channel === CHANNEL);
+    expect(posted).toHaveLength(1);
+    const minutesMessage = at(posted[0]);
+    const minutesCard = () => slack.messages.get(`${minutesMessage.channel}/${minutesMessage.ts}`)?.blocks;
+    expect(blocksText(minutesCard())).toContain('Closed, not yet approved');
+
+    // The chair approves from the minutes: the message is brought up to date in place, nothing else is posted.
+    const approve = button(minutesCard(), 'Approve minutes');
+    calls = await users.chair.press(approve, minutesMessage);
+    expect(only(calls, 'chat.postMessage')).toHaveLength(0);
+    const minutes = blocksText(minutesCard());
+    for (const expected of signOffExpectations(f.manager, previousActionId)) expect(minutes).toContain(expected);
+    expect(buttonsIn(minutesCard()).map((b) => b.text)).toEqual(['Add an addendum']);
+    // The same press again (a double click, a retry): no second approval, nothing posted.
+    calls = await users.chair.press(approve, minutesMessage);
+    expect(only(calls, 'chat.postMessage')).toHaveLength(0);
+    const meetingId = JSON.parse(String(approve.value)).meetingId as number;
+    const approvals = (
+      await ctx.services.audit.list({ entityType: 'meeting', entityId: String(meetingId) })
+    ).filter((e) => (e.after as { status?: string } | null)?.status === 'approved');
+    expect(approvals).toHaveLength(1);
+
+    // The PDF: chat says where it is; the file holds every item, its marking on every page.
+    const where = await users.chair.command('minutes pdf');
+    expect(only(where, 'chat.postEphemeral')).toHaveLength(1);
+    expect(blocksText(where)).toContain('dmm minutes 2026-05-12 --format pdf');
+    const view = await ctx.services.meetings.getMinutes(operator, f.unit.id, '2026-05-12');
+    if (HAVE_POPPLER) {
+      const doc = renderPdf(await minutesPdf(view));
+      const all = Array.from({ length: doc.pageCount }, (_, i) => doc.text(i + 1))
+        .join('\n')
+        .replace(/\s+/g, ' ');
+      for (const expected of signOffExpectations(f.manager, previousActionId)) expect(all).toContain(expected);
+      for (let n = 1; n <= doc.pageCount; n += 1) expect(doc.bandText(n, 0, 56)).toBe('OFFICIAL');
+    }
   });
 });
 

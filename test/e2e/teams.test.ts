@@ -5,6 +5,7 @@
  */
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { minutesPdf } from '../../cards/minutes.card.js';
 import { createFixedClock } from '../../services/clock.js';
 import { useApp } from '../support/app.js';
 import { adaptiveCardProblems } from '../support/cards.js';
@@ -12,7 +13,15 @@ import { BACKENDS } from '../support/database.js';
 import type { ConnectorActivity, FakeConnector } from '../support/fakes/fake-connector.js';
 import { useFakeConnector, useFakeOpenId } from '../support/fakes/use-fakes.js';
 import { createUnitFixture, operator, type UnitFixture } from '../support/fixtures.js';
-import { actionInputs, DECISION_INPUTS, linkPlatformUsers } from '../support/scenario.js';
+import { HAVE_POPPLER, renderPdf } from '../support/pdf.js';
+import {
+  actionInputs,
+  DECISION_INPUTS,
+  linkPlatformUsers,
+  prepareSignOff,
+  SIGN_OFF,
+  signOffExpectations,
+} from '../support/scenario.js';
 import {
   cardOf,
   executeActions,
@@ -174,6 +183,85 @@ describe.each(BACKENDS)('Teams on %s', (backend) => {
     expect(minutes).toContain('Visit the shop manager');
     expect(minutes).toContain('Tension after the weekend march');
     expect(minutes).toContain(`"title":"Apologies","value":"${f.owner.label} (Court)"`);
+  });
+
+  it('signs off a whole DMM the next day: attendance with an apology, the exception discussed in its section, notes in 6, 7 and 9, the previous action reviewed, a decision, an action, read-back, close, approve once, PDF (issue 16, done when; no approval on 54b6730)', async () => {
+    clock.set('2026-05-12T08:00:00Z');
+    const { previousActionId } = await prepareSignOff(ctx.services, f, clock);
+    const said = async (who: keyof typeof users, words: string) =>
+      (await users[who].say(words, CHANNEL)).sent;
+    const meetingMessage = (await said('chair', 'meeting start'))[0] as ConnectorActivity;
+    let card: unknown = cardOf(meetingMessage);
+    expect(text(card)).toContain(SIGN_OFF.previousAction);
+    await said('member', 'here');
+    await said('owner', `apologies ${SIGN_OFF.apology}`);
+    const next = async () => {
+      card = (await users.chair.press(button(card, 'Next section'), CHANNEL, meetingMessage.id)).body.value;
+    };
+    await next();
+    expect(text(card)).toContain(SIGN_OFF.exceptionRef);
+    await said('member', `note ${SIGN_OFF.exceptionNote}`);
+    for (let section = 3; section <= 9; section += 1) {
+      await next();
+      const note = SIGN_OFF.notes[section as keyof typeof SIGN_OFF.notes];
+      if (note) await said('member', `note ${note}`);
+    }
+    let answer = await users.chair.press(button(card, 'Record a decision'), CHANNEL, meetingMessage.id);
+    const decisionForm = answer.sent[0] as ConnectorActivity;
+    await users.chair.press(
+      button(cardOf(decisionForm), 'Record decision'),
+      CHANNEL,
+      decisionForm.id,
+      DECISION_INPUTS,
+    );
+    answer = await users.chair.press(button(card, 'New action'), CHANNEL, meetingMessage.id);
+    const actionForm = answer.sent[0] as ConnectorActivity;
+    await users.chair.press(
+      button(cardOf(actionForm), 'Create action'),
+      CHANNEL,
+      actionForm.id,
+      actionInputs(f.owner.personId),
+    );
+    await next();
+    expect(text(card)).toContain('Decisions recorded (1)');
+    expect(text(card)).toContain('Actions raised (1)');
+
+    const closed = await users.chair.press(button(card, 'Close meeting'), CHANNEL, meetingMessage.id);
+    const minutesMessages = closed.sent.filter((a) => text(cardOf(a)).includes('DMM minutes: '));
+    expect(minutesMessages).toHaveLength(1);
+    const minutesMessage = minutesMessages[0] as ConnectorActivity;
+    expect(text(cardOf(minutesMessage))).toContain('Closed, not yet approved');
+
+    // The chair approves from the minutes: the card is answered in place, nothing new is posted.
+    const approve = button(cardOf(minutesMessage), 'Approve minutes');
+    answer = await users.chair.press(approve, CHANNEL, minutesMessage.id);
+    expect(answer.sent).toEqual([]);
+    const minutes = text(answer.body.value);
+    for (const expected of signOffExpectations(f.owner, previousActionId))
+      expect(minutes).toContain(expected);
+    expect(executeActions(answer.body.value).map((a) => a.title)).toEqual(['Add an addendum']);
+    // The same press again: no second approval, nothing posted.
+    expect((await users.chair.press(approve, CHANNEL, minutesMessage.id)).sent).toEqual([]);
+    const meetingId = (approve.data as { meetingId: number }).meetingId;
+    const approvals = (
+      await ctx.services.audit.list({ entityType: 'meeting', entityId: String(meetingId) })
+    ).filter((e) => (e.after as { status?: string } | null)?.status === 'approved');
+    expect(approvals).toHaveLength(1);
+
+    // The PDF: chat says where it is (a reply: Teams has no message for one person in a channel); the file holds
+    // every item, its marking on every page.
+    const where = await said('chair', 'minutes pdf');
+    expect(where).toHaveLength(1);
+    expect(text(where.map((a) => cardOf(a)))).toContain('dmm minutes 2026-05-12 --format pdf');
+    const view = await ctx.services.meetings.getMinutes(operator, f.unit.id, '2026-05-12');
+    if (HAVE_POPPLER) {
+      const doc = renderPdf(await minutesPdf(view));
+      const all = Array.from({ length: doc.pageCount }, (_, i) => doc.text(i + 1))
+        .join('\n')
+        .replace(/\s+/g, ' ');
+      for (const expected of signOffExpectations(f.owner, previousActionId)) expect(all).toContain(expected);
+      for (let n = 1; n <= doc.pageCount; n += 1) expect(doc.bandText(n, 0, 56)).toBe('OFFICIAL');
+    }
   });
 
   it('answers plain text in a personal chat, and a stranger with how to be linked', async () => {

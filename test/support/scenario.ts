@@ -69,3 +69,87 @@ export async function linkPlatformUsers<R extends string, C>(
   }
   return made;
 }
+
+/**
+ * The meeting a chair signs off (issue 16, "Done when"), the same on every surface: a previous action blocked
+ * yesterday with its reason, a critical firearms discharge in the last 24 hours, attendance with an apology,
+ * the exception discussed in section 2, notes in sections 6, 7 and 9, a decision, an action, the read-back,
+ * close, approve and the PDF.
+ */
+export const SIGN_OFF = {
+  previousAction: 'Patrol plan for Elm Road',
+  blockedReason: 'Site manager on leave until Monday',
+  exceptionRef: 'FD-0511',
+  apology: 'Court',
+  /** The note that records the exception's discussion, taken in its section (2). */
+  exceptionNote: 'FD-0511 discussed: armed response attended, scene handed to CID',
+  notes: {
+    6: 'Two suspects wanted for the Elm Road burglaries',
+    7: 'Community tension after the weekend march',
+    9: 'Lates are two officers short on Friday',
+  },
+} as const;
+
+/** Sets the scene at the clock's time (the day of the meeting): yesterday's blocked action and the exception. */
+export async function prepareSignOff(
+  services: Services,
+  f: { unit: { id: number }; chair: PersonActor; manager: PersonActor },
+  clock: { now(): Date; set(to: Date): void },
+): Promise<{ previousActionId: number }> {
+  const now = clock.now();
+  const hoursBefore = (h: number) => new Date(now.getTime() - h * 3_600_000);
+  clock.set(hoursBefore(22));
+  const previous = await services.actions.create(f.chair, {
+    unitId: f.unit.id,
+    title: SIGN_OFF.previousAction,
+    ownerPersonId: f.manager.personId as number,
+    dueOn: now.toISOString().slice(0, 10),
+    category: 'enforcement',
+  });
+  clock.set(hoursBefore(17));
+  await services.actions.changeStatus(f.manager, previous.id, {
+    status: 'blocked',
+    note: SIGN_OFF.blockedReason,
+  });
+  clock.set(now);
+  const { loadProfile } = await import('../../services/incidents/profile.js');
+  const generic = await loadProfile('generic-uk-cad');
+  const record = {
+    incident_ref: SIGN_OFF.exceptionRef,
+    opened_at: hoursBefore(12).toISOString(),
+    closed_at: hoursBefore(11).toISOString(),
+    closing_type: 'ARREST',
+    grade_initial: '1',
+    critical: 'Y',
+    opening_type: 'FIREARMS DISCHARGE',
+    nsir_chapter: 'crime',
+    area: 'Elm Road',
+  };
+  const { summary } = await services.incidentImports.importRecords(operator, {
+    unitId: f.unit.id,
+    profile: generic,
+    label: 'sign-off scene',
+    records: [{ record, raw: JSON.stringify(record) }],
+  });
+  if (summary.inserted !== 1)
+    throw new Error(`the scene's incident was not stored: ${JSON.stringify(summary)}`);
+  return { previousActionId: previous.id };
+}
+
+/**
+ * What the signed-off minutes must hold, whatever the surface (each a plain phrase of the minutes); `apologised`
+ * is the person who sent apologies.
+ */
+export function signOffExpectations(apologised: PersonActor, previousActionId: number): string[] {
+  return [
+    `${apologised.label} (${SIGN_OFF.apology})`,
+    `Reviewed A-${previousActionId}: ${SIGN_OFF.previousAction}`,
+    SIGN_OFF.blockedReason,
+    `Exception ${SIGN_OFF.exceptionRef}`,
+    SIGN_OFF.exceptionNote,
+    ...Object.values(SIGN_OFF.notes),
+    DECISION_INPUTS.text,
+    'Visit the shop manager',
+    'Approved by ',
+  ];
+}
