@@ -217,7 +217,7 @@ export function buildMinutesCard(view: MinutesView, options: MinutesCardOptions 
     view.addenda.forEach((a, i) => {
       blocks.push({
         type: 'text',
-        text: `Addendum ${i + 1} (${a.author}, ${formatLocal(a.at, tz)}${after(a.at)}): ${a.text}${tag(a.marking)}`,
+        text: `Addendum ${i + 1} (${a.author}, ${formatLocal(a.at, tz)}${a.afterApproval ? ', after approval' : ''}): ${a.text}${tag(a.marking)}`,
       });
     });
   }

@@ -91,6 +91,8 @@ export interface MinutesAddendumTable {
   author_label: string;
   text: string;
   marking: string;
+  /** The minutes' status when it was added (closed, or approved: a correction after sign-off). */
+  minutes_status: string;
   created_at: GeneratedTimestamp;
 }
 

@@ -44,6 +44,7 @@ const NOT_FOUND_HINTS: Readonly<Record<string, string>> = {
   Action: 'Check the number: `dmm actions all` lists the actions of this unit.',
   Decision: 'Check the number: decisions are listed in the minutes (`dmm minutes`).',
   Meeting: "Type `dmm meeting` to see today's meeting.",
+  Minutes: 'The chair closes the meeting with `dmm meeting close`; its minutes are written then.',
   Unit: 'Check the unit code: `dmm units list` on the server lists them.',
   Person: 'Ask an admin of your unit: `dmm people list` on the server lists people.',
 };

@@ -181,6 +181,16 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     );
   }
 
+  /**
+   * The meeting whose minutes a chair approves or adds to: of the date given; else today's, once it has started
+   * (so an open meeting is told to close first); else the latest with minutes.
+   */
+  async function minutesTarget(c: Conversation, date: string | undefined): Promise<number> {
+    const meeting = await services.meetings.findForDate(c.actor, c.unitId, date);
+    if (meeting && (date || meeting.status !== 'scheduled')) return meeting.id;
+    return (await services.meetings.getMinutes(c.actor, c.unitId, date)).meetingId;
+  }
+
   /** The addendum form, for the chair only (the service checks again when it is sent). */
   function addendumForm(c: Conversation, view: MinutesView): Card {
     if (!can(c.actor, 'meeting.run', view.unitId))
@@ -377,20 +387,21 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
       }
       case 'minutes':
         return [minutesCard(c, await services.meetings.getMinutes(c.actor, c.unitId, command.date))];
-      case 'minutes.approve': {
-        const view = await services.meetings.getMinutes(c.actor, c.unitId, command.date);
-        return [minutesCard(c, await services.meetings.approve(c.actor, view.meetingId, submissionKey))];
-      }
-      case 'minutes.addendum': {
-        const view = await services.meetings.getMinutes(c.actor, c.unitId, command.date);
-        if (command.text === undefined) return [addendumForm(c, view)];
+      case 'minutes.approve':
         return [
           minutesCard(
             c,
-            await services.meetings.addAddendum(c.actor, view.meetingId, {
-              text: command.text,
-              ...submissionKey,
-            }),
+            await services.meetings.approve(c.actor, await minutesTarget(c, command.date), submissionKey),
+          ),
+        ];
+      case 'minutes.addendum': {
+        const meetingId = await minutesTarget(c, command.date);
+        if (command.text === undefined)
+          return [addendumForm(c, await services.meetings.minutesOf(c.actor, meetingId))];
+        return [
+          minutesCard(
+            c,
+            await services.meetings.addAddendum(c.actor, meetingId, { text: command.text, ...submissionKey }),
           ),
         ];
       }

@@ -25,6 +25,8 @@ const up_ = [
      author_label text not null,
      text text not null check (length(text) between 1 and 4000),
      marking text not null default 'OFFICIAL' check (marking in ('OFFICIAL', 'OFFICIAL-SENSITIVE')),
+     -- What the minutes were when it was added: an addendum to approved minutes is a correction after sign-off.
+     minutes_status text not null check (minutes_status in ('closed', 'approved')),
      created_at timestamptz not null default now()
    )`,
   `create index minutes_addenda_meeting_idx on minutes_addenda (meeting_id, id)`,

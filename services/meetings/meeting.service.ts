@@ -308,6 +308,7 @@ export function createMeetingService(deps: {
       at: a.created_at,
       text: a.text,
       marking: a.marking as Marking,
+      afterApproval: a.minutes_status === 'approved',
     }));
     const corrections: MinutesCorrection[] = (
       await q
@@ -907,6 +908,7 @@ export function createMeetingService(deps: {
         throw new DomainError(
           'NOT_FOUND',
           'No meeting has been closed yet; minutes are written when a meeting closes.',
+          { entity: 'Minutes' },
         );
       }
       return consult(actor, row);
@@ -1002,6 +1004,7 @@ export function createMeetingService(deps: {
               author_label: (await nameOf(trx, actor.personId)) ?? actor.label,
               text: data.text,
               marking: data.marking,
+              minutes_status: row.status,
               created_at: clock.now(),
             })
             .returningAll()

@@ -205,6 +205,8 @@ export interface MinutesAddendum {
   readonly at: Date;
   readonly text: string;
   readonly marking: Marking;
+  /** Added to approved minutes (a correction after sign-off), not to closed ones awaiting approval. */
+  readonly afterApproval: boolean;
 }
 
 /** A decision of the meeting corrected after its minutes were written: the correction supersedes it. */

@@ -24,6 +24,8 @@ type Json = Record<string, unknown>;
 
 const actionsOf = (card: Json) => executeActions(card);
 
+const localDate = (at: Date) => at.toISOString().slice(0, 10);
+
 const textOf = (cards: Json[]) => JSON.stringify(cards).replace(/\\\\/g, '');
 
 describe.each(BACKENDS)('the local console on %s', (backend) => {
@@ -282,7 +284,8 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     const approve = button(closed, 'Approve minutes');
     const approved = await press2(chair, approve);
     const minutes = textOf(approved);
-    for (const expected of signOffExpectations(g.manager, previousActionId)) expect(minutes).toContain(expected);
+    for (const expected of signOffExpectations(g.manager, previousActionId))
+      expect(minutes).toContain(expected);
     // One press, one approval: pressing the same button again changes nothing.
     expect(textOf(await press2(chair, approve))).toContain('Approved by ');
     const meetingId = (approve.data as { meetingId: number }).meetingId;
@@ -306,7 +309,8 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
       const all = Array.from({ length: doc.pageCount }, (_, i) => doc.text(i + 1))
         .join('\n')
         .replace(/\s+/g, ' ');
-      for (const expected of signOffExpectations(g.manager, previousActionId)) expect(all).toContain(expected);
+      for (const expected of signOffExpectations(g.manager, previousActionId))
+        expect(all).toContain(expected);
       for (let n = 1; n <= doc.pageCount; n += 1) expect(doc.bandText(n, 0, 56)).toBe('OFFICIAL');
     }
     const partner = await page.post('minutes.pdf', {
@@ -316,6 +320,60 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     });
     expect(partner.status).toBe(400);
     expect(((await partner.json()) as { error: string }).error).toBe('forbidden');
+  });
+
+  it('approves by command, and corrects approved minutes by addendum only, the chair alone (issue 16, item 6)', async () => {
+    const g = await createUnitFixture(ctx.services, { code: 'console-addendum' });
+    const { say: say2, press: press2 } = onUnit(() => g.unit.id);
+    const chair = g.chair.personId;
+    await say2(chair, 'dmm meeting start');
+    await say2(g.member.personId, 'dmm note Tension after the weekend march');
+    const open = await say2(chair, 'dmm minutes approve');
+    expect(textOf(open)).toContain('minutes are approved once it is closed');
+    await say2(chair, 'dmm meeting close');
+    // Not the chair: no approval, and the member's card offers no chair buttons.
+    expect(textOf(await say2(g.member.personId, 'dmm minutes approve'))).toContain('Only the chair');
+    const memberView = await say2(g.member.personId, 'dmm minutes');
+    expect(actionsOf(memberView[0] as Json).map((a) => a.title)).toEqual(['Download PDF']);
+    const approved = await say2(chair, 'dmm minutes approve');
+    expect(textOf(approved)).toContain('Approved by ');
+    expect(textOf(await say2(chair, 'dmm minutes approve'))).toContain('were approved already');
+
+    // A correction: by the form of the Add an addendum button, and by command with a date.
+    const form = await press2(chair, button(approved, 'Add an addendum'));
+    expect(textOf(form)).toContain('The approved minutes stay as they were');
+    const empty = await page.post('submit', {
+      unitId: g.unit.id,
+      personId: chair,
+      data: button(form, 'Add').data,
+      inputs: { text: ' ', marking: 'OFFICIAL' },
+    });
+    expect(((await empty.json()) as { fieldErrors?: Record<string, string> }).fieldErrors).toHaveProperty(
+      'text',
+    );
+    const added = await press2(chair, button(form, 'Add'), {
+      text: 'The march was on Saturday, not Sunday',
+      marking: 'OFFICIAL-SENSITIVE',
+    });
+    expect(textOf(added)).toContain('The march was on Saturday, not Sunday [OFFICIAL-SENSITIVE]');
+    expect(textOf(added)).toContain('after approval');
+    const today = localDate(clock.now());
+    const byCommand = await say2(
+      chair,
+      `dmm minutes addendum ${today} Present also: PCSO from the next beat`,
+    );
+    expect(textOf(byCommand)).toContain('Addenda (2)');
+    expect(textOf(byCommand)).toContain('Present also: PCSO from the next beat');
+    expect(textOf(await say2(g.member.personId, 'dmm minutes addendum not mine to add'))).toContain(
+      'Only the chair',
+    );
+    // The record itself is as approved: the note is still the one taken in the meeting.
+    const view = await ctx.services.meetings.getMinutes(g.chair, g.unit.id);
+    expect(view.record?.agenda.flatMap((a) => a.notes.map((n) => n.text))).toEqual([
+      'Tension after the weekend march',
+    ]);
+    expect(view.addenda).toHaveLength(2);
+    expect(view.marking).toBe('OFFICIAL-SENSITIVE');
   });
 
   it('answers a repeated press with the action as it is now, and a stale card with a conflict', async () => {

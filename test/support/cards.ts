@@ -493,6 +493,7 @@ export function sampleMinutesView(status: 'closed' | 'approved'): MinutesView {
               at: new Date('2026-05-11T10:00:00Z'),
               text: 'D-12: the patrol starts at 17:00, not 16:00',
               marking: 'OFFICIAL',
+              afterApproval: true,
             },
           ]
         : [],
