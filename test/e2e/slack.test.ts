@@ -259,7 +259,8 @@ describe.each(BACKENDS)('Slack on %s', (backend) => {
     calls = await users.chair.press(approve, minutesMessage);
     expect(only(calls, 'chat.postMessage')).toHaveLength(0);
     const minutes = blocksText(minutesCard());
-    for (const expected of signOffExpectations(f.manager, previousActionId)) expect(minutes).toContain(expected);
+    for (const expected of signOffExpectations(f.manager, previousActionId))
+      expect(minutes).toContain(expected);
     expect(buttonsIn(minutesCard()).map((b) => b.text)).toEqual(['Add an addendum']);
     // The same press again (a double click, a retry): no second approval, nothing posted.
     calls = await users.chair.press(approve, minutesMessage);
@@ -280,7 +281,8 @@ describe.each(BACKENDS)('Slack on %s', (backend) => {
       const all = Array.from({ length: doc.pageCount }, (_, i) => doc.text(i + 1))
         .join('\n')
         .replace(/\s+/g, ' ');
-      for (const expected of signOffExpectations(f.manager, previousActionId)) expect(all).toContain(expected);
+      for (const expected of signOffExpectations(f.manager, previousActionId))
+        expect(all).toContain(expected);
       for (let n = 1; n <= doc.pageCount; n += 1) expect(doc.bandText(n, 0, 56)).toBe('OFFICIAL');
     }
   });
