@@ -161,6 +161,14 @@ export function createConsoleGuard(hosts: readonly string[]): ConsoleGuard {
   };
 }
 
+/** A request body against its schema; refused with 400 naming the first field that is wrong. */
+function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new Refused(400, 'bad_request', `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+}
+
 async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown>> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -266,26 +274,21 @@ export function addConsoleRoutes(deps: {
     });
   });
 
+  /** The picker's person must be someone with a role on the unit: a request naming anyone else is refused. */
+  function pickerActor(b: { personId: number; unitId: number }) {
+    return services.people.actorFor(b.personId, b.unitId).catch((error: unknown) => {
+      throw isDomainError(error) ? new Refused(400, 'bad_request', error.message) : error;
+    });
+  }
+
   /** Runs one request through the chat core, answers with its cards, then does the follow-ups. */
   async function handle(
     res: http.ServerResponse,
     body: Record<string, unknown>,
     input: (b: z.output<typeof bodySchema>) => ChatInput,
   ) {
-    const parsed = bodySchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Refused(
-        400,
-        'bad_request',
-        `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
-      );
-    }
-    const b = parsed.data;
-    // The picker's person must be someone with a role on the unit: a request naming anyone else is refused.
-    await services.people.actorFor(b.personId, b.unitId).catch((error: unknown) => {
-      throw isDomainError(error) ? new Refused(400, 'bad_request', error.message) : error;
-    });
+    const b = parseBody(bodySchema, body);
+    await pickerActor(b);
     const plan = await core.handle({ platform: 'console', personId: b.personId, unitId: b.unitId }, input(b));
     // The console is the person's own screen: every step shows here, in order.
     send(res, 200, {
@@ -309,20 +312,8 @@ export function addConsoleRoutes(deps: {
 
   /** The minutes as a PDF for the file (the minutes card's Download PDF), read with the person's own rights. */
   route('POST', '/console/api/minutes.pdf', async (req, res) => {
-    const parsed = pdfBodySchema.safeParse(await readJson(req));
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new Refused(
-        400,
-        'bad_request',
-        `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`,
-      );
-    }
-    const { unitId, personId, meetingId } = parsed.data;
-    const actor = await services.people.actorFor(personId, unitId).catch((error: unknown) => {
-      throw isDomainError(error) ? new Refused(400, 'bad_request', error.message) : error;
-    });
-    const view = await services.meetings.minutesOf(actor, meetingId);
+    const b = parseBody(pdfBodySchema, await readJson(req));
+    const view = await services.meetings.minutesOf(await pickerActor(b), b.meetingId);
     const pdf = await minutesPdf(view);
     res.writeHead(200, {
       ...SECURITY_HEADERS,

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
+import { expect } from 'vitest';
 
 /** Whether Debian's poppler-utils are installed (`.ci/run` installs them; elsewhere PDF checks are skipped). */
 export const HAVE_POPPLER = (() => {
@@ -92,4 +93,20 @@ export function renderPdf(pdf: Buffer, dpi = 50): RenderedPdf {
         String(Math.round(bottom - top)),
       ]).trim(),
   };
+}
+
+/**
+ * Checks a PDF holds every expected phrase (its pages' text, white space folded) and `marking` alone in the
+ * header band of every page. Without poppler-utils only the file's signature is checked.
+ */
+export function expectPdfHolds(pdf: Buffer, phrases: readonly string[], marking: string): void {
+  expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  if (!HAVE_POPPLER) return;
+  const doc = renderPdf(pdf);
+  const all = Array.from({ length: doc.pageCount }, (_, i) => doc.text(i + 1))
+    .join('\n')
+    .replace(/\s+/g, ' ');
+  for (const phrase of phrases) expect(all).toContain(phrase);
+  for (let n = 1; n <= doc.pageCount; n += 1)
+    expect(doc.bandText(n, 0, 56), `page ${n} header`).toBe(marking);
 }
