@@ -633,11 +633,15 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     // After a conflict, show the record as it is now so the next press works on fresh data.
     if (isDomainError(error) && error.code === 'CONFLICT') {
       const { actionId, meetingId } = error.details as { actionId?: number; meetingId?: number };
+      // A press on the minutes is answered with the minutes, not the meeting card (which would replace them).
+      const onMinutes = payload?.verb.startsWith('minutes.') ?? false;
       const now = await (actionId
         ? services.actions.get(c.actor, actionId).then((a) => views.actionCard(c, a))
-        : meetingId
-          ? services.meetings.get(c.actor, meetingId).then((m) => views.meetingCard(c, m))
-          : undefined
+        : meetingId && onMinutes
+          ? services.meetings.minutesOf(c.actor, meetingId).then((v) => minutesCard(c, v))
+          : meetingId
+            ? services.meetings.get(c.actor, meetingId).then((m) => views.meetingCard(c, m))
+            : undefined
       )?.catch((readError: unknown) => {
         logger.warn({ err: readError }, 'could not read the record after a conflict');
         return undefined;

@@ -14,6 +14,15 @@ import { executeActions } from './scenario.js';
 import { blocksText, buttonsIn, slackUser } from './slack-client.js';
 import { cardOf, TENANT_ID, teamsUser } from './teams-client.js';
 
+/** How a driver knows the meeting card and the minutes card among a conversation's messages. */
+const CARD_HEADING = {
+  meeting: /"DMM \d{4}-\d{2}-\d{2}/,
+  minutes: /"DMM minutes: /,
+} as const;
+
+/** Which remembered card a target is: the meeting, the minutes, or an action by its title. */
+const keyOf = (target: Target) => (target.kind === 'action' ? target.title : target.kind);
+
 type Json = Record<string, unknown>;
 const PEOPLE: readonly (Who | 'admin')[] = ['chair', 'owner', 'member', 'admin'];
 const text = (value: unknown) => JSON.stringify(value ?? null).replace(/\\\\/g, '');
@@ -74,14 +83,15 @@ export function slackDriver(app: AppHandle, fake: () => FakeSlack): ChatDriver {
       const firsts = new Map<string, unknown>();
       const calls = () => slack.calls.slice(start);
       const find = (target: Target) =>
-        target.kind === 'meeting'
-          ? channelMessages().find((m) => /"DMM \d{4}-\d{2}-\d{2}/.test(blocksText(m.blocks)))
-          : channelMessages().find((m) => showsAction(blocksText(m.blocks), target.title));
-      const keyOf = (target: Target) => (target.kind === 'meeting' ? 'meeting' : target.title);
+        target.kind === 'action'
+          ? channelMessages().find((m) => showsAction(blocksText(m.blocks), target.title))
+          : channelMessages().find((m) => CARD_HEADING[target.kind].test(blocksText(m.blocks)));
       /** Notes the first copy of every card the first time it is seen. */
       const remember = () => {
-        const meeting = find({ kind: 'meeting' });
-        if (meeting && !firsts.has('meeting')) firsts.set('meeting', structuredClone(meeting.blocks));
+        for (const kind of ['meeting', 'minutes'] as const) {
+          const card = find({ kind });
+          if (card && !firsts.has(kind)) firsts.set(kind, structuredClone(card.blocks));
+        }
         for (const m of channelMessages()) {
           const title = /Action #\d+: ([^"]+)"/.exec(blocksText(m.blocks))?.[1];
           if (title && !firsts.has(title)) firsts.set(title, structuredClone(m.blocks));
@@ -173,13 +183,14 @@ export function teamsDriver(app: AppHandle, fake: () => FakeConnector): ChatDriv
           (a) => a.conversationId === conversation.id && !base.has(a.id),
         );
       const find = (target: Target) =>
-        target.kind === 'meeting'
-          ? mine().find((a) => /"DMM \d{4}-\d{2}-\d{2}/.test(text(cardOf(a))))
-          : mine().find((a) => showsAction(text(cardOf(a)), target.title));
-      const keyOf = (target: Target) => (target.kind === 'meeting' ? 'meeting' : target.title);
+        target.kind === 'action'
+          ? mine().find((a) => showsAction(text(cardOf(a)), target.title))
+          : mine().find((a) => CARD_HEADING[target.kind].test(text(cardOf(a))));
       const remember = () => {
-        const m = find({ kind: 'meeting' });
-        if (m && !firsts.has('meeting')) firsts.set('meeting', structuredClone(cardOf(m)));
+        for (const kind of ['meeting', 'minutes'] as const) {
+          const m = find({ kind });
+          if (m && !firsts.has(kind)) firsts.set(kind, structuredClone(cardOf(m)));
+        }
         for (const a of mine()) {
           const title = /Action #\d+: ([^"]+)"/.exec(text(cardOf(a)))?.[1];
           if (title && !firsts.has(title)) firsts.set(title, structuredClone(cardOf(a)));
@@ -285,13 +296,14 @@ export function consoleDriver(app: AppHandle, fake: () => FakeSlack): ChatDriver
       let statuses = 0;
       const latest = new Map<string, Json>();
       const firsts = new Map<string, Json>();
-      const keyOf = (target: Target) => (target.kind === 'meeting' ? 'meeting' : target.title);
       const track = (cards: Json[]) => {
         for (const card of cards) {
           const body = text(card);
-          const key = /"DMM \d{4}-\d{2}-\d{2}/.test(body)
+          const key = CARD_HEADING.meeting.test(body)
             ? 'meeting'
-            : /Action #\d+: ([^"]+)"/.exec(body)?.[1];
+            : CARD_HEADING.minutes.test(body)
+              ? 'minutes'
+              : /Action #\d+: ([^"]+)"/.exec(body)?.[1];
           if (!key || body.includes('Input.')) continue;
           latest.set(key, card);
           if (!firsts.has(key)) firsts.set(key, card);

@@ -39,20 +39,34 @@ export function describeChatModel(surface: 'slack' | 'teams' | 'console') {
       ).id;
     });
 
+    const driver = () =>
+      surface === 'teams'
+        ? teamsDriver(handle, () => connector?.current as never)
+        : surface === 'slack'
+          ? slackDriver(handle, () => slack?.current as never)
+          : consoleDriver(handle, () => slack?.current as never);
+
     it('keeps records, messages and markings as the model says, for any sequence of presses', async () => {
-      const driver =
-        surface === 'teams'
-          ? teamsDriver(handle, () => connector?.current as never)
-          : surface === 'slack'
-            ? slackDriver(handle, () => slack?.current as never)
-            : consoleDriver(handle, () => slack?.current as never);
       await runChatModel({
-        driver,
+        driver: driver(),
         services: ctx.services,
         fixture: (run) => createUnitFixture(ctx.services, { code: `${surface}-run-${run}` }),
         foreignActionId,
         numRuns: backend === 'pglite' ? 40 : 15,
         maxCommands: 20,
+      });
+    }, 240_000);
+
+    it('approves closed minutes once, whoever presses which copy how often (issue 16, item 6)', async () => {
+      await runChatModel({
+        driver: driver(),
+        services: ctx.services,
+        fixture: (run) => createUnitFixture(ctx.services, { code: `${surface}-signoff-${run}` }),
+        foreignActionId,
+        numRuns: backend === 'pglite' ? 12 : 5,
+        maxCommands: 8,
+        signOff: true,
+        firstRun: 1000,
       });
     }, 240_000);
   });

@@ -20,7 +20,10 @@ import type { UnitFixture } from './fixtures.js';
 type Json = Record<string, unknown>;
 export type Who = 'chair' | 'owner' | 'member';
 export type Mode = 'once' | 'twice' | 'concurrent';
-export type Target = { readonly kind: 'meeting' } | { readonly kind: 'action'; readonly title: string };
+export type Target =
+  | { readonly kind: 'meeting' }
+  | { readonly kind: 'minutes' }
+  | { readonly kind: 'action'; readonly title: string };
 
 /** A button as a driver found it on a card: its title and the payload it carries. */
 export interface Button {
@@ -84,7 +87,7 @@ interface ModelAction {
 }
 
 export interface Model {
-  meeting: { status: 'none' | 'open' | 'closed'; position: number; version: number };
+  meeting: { status: 'none' | 'open' | 'closed' | 'approved'; position: number; version: number };
   /** Submission keys that made a change. */
   readonly spent: Set<string>;
   decisions: number;
@@ -196,6 +199,44 @@ class MeetingButton implements Cmd {
     await check(m, r);
   }
   toString = () => `press '${this.title}' on the ${this.copy} meeting card (${this.mode})`;
+}
+
+/**
+ * The chair (or someone else) presses Approve minutes on the latest or the first copy of the minutes, once,
+ * twice or twice at once: closed minutes are approved once; anything else changes nothing. The minutes are
+ * answered in place: nothing is posted.
+ */
+class ApproveMinutes implements Cmd {
+  constructor(
+    readonly who: Who,
+    readonly copy: 'latest' | 'first',
+    readonly mode: Mode,
+  ) {}
+  check = (m: Readonly<Model>) => m.meeting.status === 'closed' || m.meeting.status === 'approved';
+  async run(m: Model, r: Real) {
+    const button = r.session
+      .buttons({ kind: 'minutes' }, this.copy)
+      ?.find((b) => b.title === 'Approve minutes');
+    if (button) {
+      await r.session.press(this.who, { kind: 'minutes' }, button, this.mode);
+      const p = button.payload;
+      const key = typeof p.k === 'string' ? p.k : undefined;
+      const fresh = !(key && m.spent.has(key)) && p.version === m.meeting.version;
+      if (fresh && this.who === 'chair' && m.meeting.status === 'closed') {
+        m.meeting.status = 'approved';
+        m.meeting.version += 1;
+        if (key) m.spent.add(key);
+      }
+    }
+    await check(m, r);
+    if (m.meeting.status === 'approved') {
+      const approvals = (await r.services.audit.list({ entityType: 'meeting' })).filter(
+        (e) => e.unitId === r.f.unit.id && (e.after as { status?: string } | null)?.status === 'approved',
+      );
+      expect(approvals, 'approvals of the minutes').toHaveLength(1);
+    }
+  }
+  toString = () => `the ${this.who} presses 'Approve minutes' on the ${this.copy} minutes (${this.mode})`;
 }
 
 class RecordDecision implements Cmd {
@@ -414,7 +455,22 @@ const steps = [
   fc
     .constantFrom('action.due_form', 'action.status_form' as const)
     .map((v) => new SensitiveForm(v as SensitiveForm['verb'])),
+  fc
+    .tuple(
+      fc.constantFrom<Who>('chair', 'chair', 'member'),
+      fc.constantFrom<'latest' | 'first'>('latest', 'first'),
+      modes,
+    )
+    .map(([who, c, mode]) => new ApproveMinutes(who, c, mode)),
 ] as const;
+
+/** After a meeting is started and closed: mostly presses of Approve minutes, among other steps. */
+const signOffCommands = [
+  ...weighted(steps[8], 6),
+  ...weighted(steps[1], 1),
+  ...weighted(steps[2], 1),
+  ...weighted(steps[6], 1),
+] as fc.Arbitrary<Cmd>[];
 
 const commands = [
   ...weighted(steps[0], 2),
@@ -425,6 +481,7 @@ const commands = [
   ...weighted(steps[5], 3),
   ...weighted(steps[6], 2),
   ...weighted(steps[7], 1),
+  ...weighted(steps[8], 2),
 ] as fc.Arbitrary<Cmd>[];
 
 /**
@@ -438,38 +495,48 @@ export async function runChatModel(options: {
   readonly foreignActionId: number;
   readonly numRuns: number;
   readonly maxCommands: number;
+  /** Each sequence starts with the meeting started and closed, and presses mostly Approve minutes. */
+  readonly signOff?: boolean;
+  /** Runs are numbered from here (their channels and platform ids are made from the number). */
+  readonly firstRun?: number;
 }) {
-  let run = 0;
+  const prefix = options.signOff
+    ? [new StartMeeting(), new MeetingButton('Close meeting', 'latest', 'once')]
+    : [];
+  let run = options.firstRun ?? 0;
   await fc.assert(
-    fc.asyncProperty(fc.commands(commands, { maxCommands: options.maxCommands }), async (cmds) => {
-      run += 1;
-      const f = await options.fixture(run);
-      const session = await options.driver.open(f, run);
-      const real: Real = {
-        session,
-        driver: options.driver,
-        services: options.services,
-        f,
-        foreignActionId: options.foreignActionId,
-      };
-      const model: Model = {
-        meeting: { status: 'none', position: 0, version: 1 },
-        spent: new Set(),
-        decisions: 0,
-        actions: [],
-        posts: 0,
-        directs: { chair: 0, owner: 0, member: 0 },
-        secrets: [],
-        sensitiveMinutes: false,
-        serial: 0,
-      };
-      await fc.asyncModelRun(async () => ({ model, real }), cmds);
-      if (process.env.MODEL_STATS)
-        console.log(
-          `run ${run}: ${[...cmds].map(String).join(' | ')} => posts ${model.posts}, decisions ${model.decisions}, actions ${model.actions.map((a) => a.status).join(',')}, meeting ${JSON.stringify(model.meeting)}`,
-        );
-      expect((await options.services.audit.verify()).ok, 'the audit chain').toBe(true);
-    }),
+    fc.asyncProperty(
+      fc.commands(options.signOff ? signOffCommands : commands, { maxCommands: options.maxCommands }),
+      async (cmds) => {
+        run += 1;
+        const f = await options.fixture(run);
+        const session = await options.driver.open(f, run);
+        const real: Real = {
+          session,
+          driver: options.driver,
+          services: options.services,
+          f,
+          foreignActionId: options.foreignActionId,
+        };
+        const model: Model = {
+          meeting: { status: 'none', position: 0, version: 1 },
+          spent: new Set(),
+          decisions: 0,
+          actions: [],
+          posts: 0,
+          directs: { chair: 0, owner: 0, member: 0 },
+          secrets: [],
+          sensitiveMinutes: false,
+          serial: 0,
+        };
+        await fc.asyncModelRun(async () => ({ model, real }), [...prefix, ...cmds]);
+        if (process.env.MODEL_STATS)
+          console.log(
+            `run ${run}: ${[...cmds].map(String).join(' | ')} => posts ${model.posts}, decisions ${model.decisions}, actions ${model.actions.map((a) => a.status).join(',')}, meeting ${JSON.stringify(model.meeting)}`,
+          );
+        expect((await options.services.audit.verify()).ok, 'the audit chain').toBe(true);
+      },
+    ),
     { numRuns: options.numRuns, endOnFailure: true },
   );
 }
