@@ -86,12 +86,14 @@ export function prioritiesTable(priorities: readonly BriefPriority[], empty?: st
   return [
     {
       type: 'table',
-      columns: ['priority', 'last 24 h', 'usual (28-day mean)', '28 days'],
+      columns: ['priority', 'owner', 'last 24 h', 'usual (28-day mean)', '28 days', 'TT&CG review'],
       rows: priorities.map((p) => [
-        p.title,
+        p.objective ? `${p.title} (objective: ${p.objective})` : p.title,
+        p.owner ?? 'no owner named',
         countCell(p.count, p.flag),
         String(p.baselineMean),
         sparkline(p.trend ?? []),
+        p.reviewOn ?? '–',
       ]),
     },
   ];

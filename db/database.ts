@@ -61,6 +61,10 @@ export interface PriorityTable {
   status: string;
   created_at: GeneratedTimestamp;
   updated_at: GeneratedTimestamp;
+  /** The TT&CG objective the priority serves (migration 0020). */
+  objective: string | null;
+  /** When the TT&CG reviews the priority (migration 0020). */
+  review_on: CalendarDate | null;
 }
 
 export interface MeetingTable {

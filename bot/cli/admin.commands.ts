@@ -22,6 +22,12 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
+/** A person id, or `none` (which clears it; commander keeps no null, so `none` is carried as it is). */
+const ownerArg = (value: string): number | 'none' => (value.toLowerCase() === 'none' ? 'none' : idArg(value));
+/** A date, or `none` (which clears it). */
+const reviewArg = (value: string): string => (value.toLowerCase() === 'none' ? 'none' : isoDateArg(value));
+const orNull = <T>(value: T | 'none'): T | null => (value === 'none' ? null : value);
+
 export function addAdminCommands(program: Command, ctx: CliContext): void {
   const { io, config } = ctx;
 
@@ -207,6 +213,14 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
     .option('--from <date>', 'first day (default today)', isoDateArg)
     .option('--until <date>', 'last day (default open-ended)', isoDateArg)
     .option('--keyword <word>', 'incident keyword that matches this priority (repeatable)', collect)
+    .option('--owner <person id>', 'who is responsible for its delivery plan (a member of the unit)', idArg)
+    .addOption(
+      new Option('--marking <marking>', 'its marking: an operation name may be OFFICIAL-SENSITIVE')
+        .choices(['OFFICIAL', 'OFFICIAL-SENSITIVE'])
+        .default('OFFICIAL'),
+    )
+    .option('--objective <text>', 'the TT&CG objective it serves')
+    .option('--review <date>', 'when the TT&CG reviews it, YYYY-MM-DD', isoDateArg)
     .action(
       async (opts: {
         unit?: string;
@@ -216,6 +230,10 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
         from?: string;
         until?: string;
         keyword?: string[];
+        owner?: number;
+        marking: 'OFFICIAL' | 'OFFICIAL-SENSITIVE';
+        objective?: string;
+        review?: string;
       }) => {
         await withServices(config(), async (services) => {
           const unit = await resolveUnit(services, opts.unit);
@@ -227,8 +245,14 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
             ...(opts.from ? { startsOn: opts.from } : {}),
             endsOn: opts.until ?? null,
             matchingRules: opts.keyword ? { keywords: opts.keyword } : {},
+            ownerPersonId: opts.owner ?? null,
+            marking: opts.marking,
+            objective: opts.objective ?? null,
+            reviewOn: opts.review ?? null,
           });
-          io.stdout(`Priority ${priority.id} added to ${unit.code}: ${priority.title}.\n`);
+          io.stdout(
+            `Priority ${priority.id} added to ${unit.code}: ${priority.title} (${priority.marking}).\n`,
+          );
         });
       },
     );
@@ -241,22 +265,59 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
       await withServices(config(), async (services) => {
         const unit = await resolveUnit(services, opts.unit);
         const list = await services.priorities.listActive(operatorActor(), unit.id, opts.on);
+        const owners = new Map(
+          (await services.people.membersOf(unit.id)).map((m) => [m.id, `${m.displayName} (${m.id})`]),
+        );
         io.stdout(
           listing(
             list,
             `No active priorities on ${unit.code}.`,
-            ['ID', 'MORILE', 'FROM', 'UNTIL', 'TITLE'],
+            ['ID', 'MORILE', 'FROM', 'UNTIL', 'REVIEW', 'MARKING', 'OWNER', 'TITLE'],
             (p) => [
               String(p.id),
               p.morileScore === null ? '-' : String(p.morileScore),
               p.startsOn,
               p.endsOn ?? '-',
-              p.title,
+              p.reviewOn ?? '-',
+              p.marking,
+              p.ownerPersonId === null ? '-' : (owners.get(p.ownerPersonId) ?? String(p.ownerPersonId)),
+              p.objective ? `${p.title} (objective: ${p.objective})` : p.title,
             ],
           ),
         );
       });
     });
+  priorities
+    .command('set')
+    .description("set a priority's owner, marking, TT&CG objective or review date (audited)")
+    .argument('<id>', 'priority id', idArg)
+    .option('--owner <person id>', 'who is responsible for its delivery plan; `none` to clear', ownerArg)
+    .addOption(new Option('--marking <marking>', 'its marking').choices(['OFFICIAL', 'OFFICIAL-SENSITIVE']))
+    .option('--objective <text>', 'the TT&CG objective it serves; an empty text clears it')
+    .option('--review <date>', 'when the TT&CG reviews it, YYYY-MM-DD; `none` to clear', reviewArg)
+    .action(
+      async (
+        id: number,
+        opts: {
+          owner?: number | 'none';
+          marking?: 'OFFICIAL' | 'OFFICIAL-SENSITIVE';
+          objective?: string;
+          review?: string;
+        },
+      ) => {
+        await withServices(config(), async (services) => {
+          const priority = await services.priorities.update(operatorActor(), id, {
+            ...(opts.owner !== undefined ? { ownerPersonId: orNull(opts.owner) } : {}),
+            ...(opts.marking ? { marking: opts.marking } : {}),
+            ...(opts.objective !== undefined ? { objective: opts.objective } : {}),
+            ...(opts.review !== undefined ? { reviewOn: orNull(opts.review) } : {}),
+          });
+          io.stdout(
+            `Priority ${priority.id}: ${priority.title} (${priority.marking}); owner ${priority.ownerPersonId ?? 'none'}; objective ${priority.objective ?? 'none'}; review ${priority.reviewOn ?? 'none'}.\n`,
+          );
+        });
+      },
+    );
   priorities
     .command('retire')
     .description('retire a priority (it stays on record)')

@@ -38,6 +38,13 @@ export type Command =
   | { readonly verb: 'incidents'; readonly filter?: string }
   | { readonly verb: 'priorities' }
   | {
+      readonly verb: 'priority.set';
+      readonly priorityId: number;
+      readonly field: 'owner' | 'marking' | 'objective' | 'review';
+      /** A person id (owner), a marking, a text or a date; null clears it. */
+      readonly value: number | string | null;
+    }
+  | {
       readonly verb: 'link';
       readonly unitCode: string;
       readonly audience: 'internal' | 'partner';
@@ -117,6 +124,12 @@ export const HELP: Readonly<Record<string, readonly HelpEntry[]>> = {
   ],
   priorities: [
     { usage: 'dmm priorities', description: 'control-strategy priorities against their baseline' },
+    {
+      usage:
+        'dmm priority <id> owner <person id> | marking official|sensitive | objective <text> | review <YYYY-MM-DD>',
+      description:
+        "set a priority's owner, marking, TT&CG objective or review date (`none` clears; chair, analyst)",
+    },
   ],
   link: [
     {
@@ -209,8 +222,57 @@ export function parseCommand(input: string): ParseResult {
       if (rest.length > 0)
         return refuse(`'${verb}' takes nothing after it.`, verb === 'unlink' ? 'link' : verb);
       return { ok: true, command: { verb } };
-    case 'priority':
-      return { ok: true, command: { verb: 'priorities' } };
+    case 'priority': {
+      if (rest.length === 0) return { ok: true, command: { verb: 'priorities' } };
+      const priorityId = Number(rest[0]?.replace(/^#/, ''));
+      if (!Number.isSafeInteger(priorityId) || priorityId <= 0)
+        return refuse(`'${rest[0]}' is not a priority number: \`dmm priorities\` lists them.`, 'priorities');
+      const field = rest[1]?.toLowerCase();
+      const value = input
+        .trim()
+        .replace(/^\/?dmm\s+/i, '')
+        .replace(/^priority\s+\S+\s+\S+/i, '')
+        .trim();
+      const cleared = value.toLowerCase() === 'none';
+      switch (field) {
+        case 'owner': {
+          const person = Number(value);
+          if (!cleared && (!Number.isSafeInteger(person) || person <= 0))
+            return refuse(
+              'Give the owner as a person id (`dmm attendance` shows them), or `none`.',
+              'priorities',
+            );
+          return {
+            ok: true,
+            command: { verb: 'priority.set', priorityId, field, value: cleared ? null : person },
+          };
+        }
+        case 'marking': {
+          const marking = {
+            official: 'OFFICIAL',
+            sensitive: 'OFFICIAL-SENSITIVE',
+            'official-sensitive': 'OFFICIAL-SENSITIVE',
+          }[value.toLowerCase()];
+          if (!marking) return refuse('Say `marking official` or `marking sensitive`.', 'priorities');
+          return { ok: true, command: { verb: 'priority.set', priorityId, field, value: marking } };
+        }
+        case 'objective':
+          if (!value) return refuse('Give the objective as text after `objective`, or `none`.', 'priorities');
+          return {
+            ok: true,
+            command: { verb: 'priority.set', priorityId, field, value: cleared ? null : value },
+          };
+        case 'review':
+          if (!cleared && !DATE.test(value))
+            return refuse('Give the review date as YYYY-MM-DD, or `none`.', 'priorities');
+          return {
+            ok: true,
+            command: { verb: 'priority.set', priorityId, field, value: cleared ? null : value },
+          };
+        default:
+          return refuse('Say what to set: owner, marking, objective or review.', 'priorities');
+      }
+    }
     case 'incidents': {
       const words = rest[0]?.toLowerCase() === '24h' ? rest.slice(1) : rest;
       const filter = words.join(' ').slice(0, 100);

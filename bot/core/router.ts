@@ -411,6 +411,30 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         return [buildIncidentsCard(await views.briefView(c), command.filter)];
       case 'priorities':
         return [buildPrioritiesCard(await views.briefView(c))];
+      case 'priority.set': {
+        const change =
+          command.field === 'owner'
+            ? { ownerPersonId: command.value as number | null }
+            : command.field === 'marking'
+              ? { marking: command.value as Marking }
+              : command.field === 'objective'
+                ? { objective: command.value as string | null }
+                : { reviewOn: command.value as string | null };
+        const p = await services.priorities.update(c.actor, command.priorityId, change);
+        const owner = p.ownerPersonId === null ? 'none' : await views.personName(p.ownerPersonId, null);
+        // The notice names the priority: it carries the priority's marking, so a sensitive title never reaches a
+        // place below it (Teams posts a notice in the channel).
+        return [
+          {
+            ...notice(
+              `Priority ${p.id} updated`,
+              `Priority ${p.id} updated. ${p.title} (${p.marking}): owner ${owner}; objective ${p.objective ?? 'none'}; TT&CG review ${p.reviewOn ?? 'none'}.${p.marking === 'OFFICIAL-SENSITIVE' ? ' Its title is withheld from OFFICIAL channels and partners.' : ''}`,
+            ),
+            marking: p.marking,
+          },
+          buildPrioritiesCard(await views.briefView(c)),
+        ];
+      }
       case 'link':
       case 'unlink':
         throw ValidationError.field(

@@ -22,6 +22,7 @@ import * as m0016 from './0016-response-targets.js';
 import * as m0017 from './0017-incident-picture-keys.js';
 import * as m0018 from './0018-attendance-apologies.js';
 import * as m0019 from './0019-minutes-approval.js';
+import * as m0020 from './0020-priority-tcg.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '0017-incident-picture-keys': m0017,
   '0018-attendance-apologies': m0018,
   '0019-minutes-approval': m0019,
+  '0020-priority-tcg': m0020,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -12,7 +12,7 @@ import type {
 import { highestMarking, type Marking, withinCeiling } from '../validation.js';
 
 /** 2: labels instead of codes, exceptions by risk with state and outcome, response times, trend, data quality. */
-export const BRIEF_VERSION = 2;
+export const BRIEF_VERSION = 3;
 
 /** A count against its baseline, with the words a chair reads for its key (and those a partner reads). */
 export interface BriefCount extends CountWithBaseline {
@@ -112,6 +112,12 @@ export interface BriefForwardItem {
 
 export interface BriefPriority {
   readonly title: string;
+  /** Who is responsible for its delivery plan; null when the TT&CG named no one. */
+  readonly owner: string | null;
+  /** The TT&CG objective it serves. */
+  readonly objective: string | null;
+  /** When the TT&CG reviews it. */
+  readonly reviewOn: string | null;
   readonly count: number;
   readonly baselineMean: number;
   readonly flag: 'high' | 'low' | null;

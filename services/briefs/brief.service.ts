@@ -109,35 +109,54 @@ export function createBriefService(deps: {
     // incident picture, the slowest, is counted. The priorities are read first, so that the picture's count is
     // the first query sent rather than queued behind the others (it waited 10 ms for them).
     const activePriorities = await priorities.listActive(actor, unitId, date);
-    const [picture, overdue, dueToday, blocked, updated, upcoming, decisions, demo] = await Promise.all([
-      pictures.build(actor, unit, date, { activePriorities }),
-      open().where('a.due_on', '<', date).orderBy('a.due_on').orderBy('a.id').limit(MAX_ITEMS).execute(),
-      open().where('a.due_on', '=', date).orderBy('a.id').limit(MAX_ITEMS).execute(),
-      open().where('a.status', '=', 'blocked').orderBy('a.id').limit(MAX_ITEMS).execute(),
-      selectActionsWithOwner(db)
-        .where('a.unit_id', '=', unitId)
-        .where('a.updated_at', '>=', start)
-        .where('a.updated_at', '<', end)
-        .where(sql<boolean>`a.version > 1`)
-        .orderBy('a.updated_at')
-        .limit(MAX_ITEMS)
-        .execute(),
-      forwardLook.listBetween(actor, unitId, end, new Date(end.getTime() + 24 * 3_600_000)),
-      selectDecisions(db)
-        .where('d.unit_id', '=', unitId)
-        .where('d.decided_at', '>=', startOfLocalDay(yesterday, unit.timeZone))
-        .where('d.decided_at', '<', startOfLocalDay(date, unit.timeZone))
-        .orderBy('d.decided_at')
-        .limit(MAX_ITEMS)
-        .execute(),
-      db
-        .selectFrom('incidents')
-        .select('id')
-        .where('unit_id', '=', unitId)
-        .where('source', '=', DEMO_SOURCE)
-        .limit(1)
-        .executeTakeFirst(),
-    ]);
+    const ownerIds = [
+      ...new Set(activePriorities.map((p) => p.ownerPersonId).filter((v): v is number => v !== null)),
+    ];
+    const [picture, overdue, dueToday, blocked, updated, upcoming, decisions, demo, owners] =
+      await Promise.all([
+        pictures.build(actor, unit, date, { activePriorities }),
+        open().where('a.due_on', '<', date).orderBy('a.due_on').orderBy('a.id').limit(MAX_ITEMS).execute(),
+        open().where('a.due_on', '=', date).orderBy('a.id').limit(MAX_ITEMS).execute(),
+        open().where('a.status', '=', 'blocked').orderBy('a.id').limit(MAX_ITEMS).execute(),
+        selectActionsWithOwner(db)
+          .where('a.unit_id', '=', unitId)
+          .where('a.updated_at', '>=', start)
+          .where('a.updated_at', '<', end)
+          .where(sql<boolean>`a.version > 1`)
+          .orderBy('a.updated_at')
+          .limit(MAX_ITEMS)
+          .execute(),
+        forwardLook.listBetween(actor, unitId, end, new Date(end.getTime() + 24 * 3_600_000)),
+        selectDecisions(db)
+          .where('d.unit_id', '=', unitId)
+          .where('d.decided_at', '>=', startOfLocalDay(yesterday, unit.timeZone))
+          .where('d.decided_at', '<', startOfLocalDay(date, unit.timeZone))
+          .orderBy('d.decided_at')
+          .limit(MAX_ITEMS)
+          .execute(),
+        db
+          .selectFrom('incidents')
+          .select('id')
+          .where('unit_id', '=', unitId)
+          .where('source', '=', DEMO_SOURCE)
+          .limit(1)
+          .executeTakeFirst(),
+        ownerIds.length === 0
+          ? []
+          : db.selectFrom('people').select(['id', 'display_name']).where('id', 'in', ownerIds).execute(),
+      ]);
+    const ownerName = new Map(owners.map((o) => [o.id, o.display_name]));
+    const priorityById = new Map(activePriorities.map((p) => [p.id, p]));
+    /** A priority's owner, objective and review date, as the TT&CG set them. */
+    const tcg = (id: number) => {
+      const p = priorityById.get(id);
+      const owner = p?.ownerPersonId ?? null;
+      return {
+        owner: owner === null ? null : (ownerName.get(owner) ?? null),
+        objective: p?.objective ?? null,
+        reviewOn: p?.reviewOn ?? null,
+      };
+    };
     const zone = unit.timeZone;
     const labelled = (
       rows: readonly CountWithBaseline[],
@@ -215,6 +234,7 @@ export function createBriefService(deps: {
       },
       priorities: picture.priorities.map((p) => ({
         title: p.priority.title,
+        ...tcg(p.priority.id),
         count: p.count,
         baselineMean: p.baselineMean,
         flag: p.flag,

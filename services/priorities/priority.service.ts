@@ -1,5 +1,9 @@
-/** Control-strategy priorities set by the strategic T&CG, with optional MoRiLE score and matching rules. */
-import type { Kysely } from 'kysely';
+/**
+ * Control-strategy priorities set by the T&CG, with optional MoRiLE score and matching rules; each has an owner
+ * responsible for its delivery plan, a marking (an operation's name can be OFFICIAL-SENSITIVE: it is then
+ * withheld from OFFICIAL places and partners), the TT&CG objective it serves and the date the TT&CG reviews it.
+ */
+import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Database, PriorityRow } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
@@ -9,7 +13,16 @@ import type { Clock } from '../clock.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { localDateOf } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
-import { id, isoDate, type Marking, marking, optionalText, parseInput, text } from '../validation.js';
+import {
+  id,
+  isoDate,
+  isStorableId,
+  type Marking,
+  marking,
+  optionalText,
+  parseInput,
+  text,
+} from '../validation.js';
 
 export interface Priority {
   readonly id: number;
@@ -27,6 +40,10 @@ export interface Priority {
   readonly matchingRules: Readonly<Record<string, unknown>>;
   readonly marking: Marking;
   readonly status: 'active' | 'retired';
+  /** The TT&CG objective the priority serves. */
+  readonly objective: string | null;
+  /** When the TT&CG reviews it. */
+  readonly reviewOn: string | null;
 }
 
 export const matchingRulesSchema = z
@@ -49,7 +66,22 @@ export const createPrioritySchema = z.object({
   morileScore: z.number().int().min(0).max(10_000).nullish(),
   matchingRules: matchingRulesSchema.default({}),
   marking: marking.default('OFFICIAL'),
+  objective: optionalText(500),
+  reviewOn: isoDate.nullish(),
 });
+
+/** What can be changed of a priority after the TT&CG set it; a field left out stays as it is. */
+export const updatePrioritySchema = z
+  .object({
+    ownerPersonId: id.nullable().optional(),
+    marking: marking.optional(),
+    // Left out: unchanged; empty: cleared.
+    objective: z.union([z.undefined(), optionalText(500)]),
+    reviewOn: isoDate.nullable().optional(),
+  })
+  .refine((d) => Object.values(d).some((v) => v !== undefined), {
+    message: 'give at least one of owner, marking, objective or review date',
+  });
 
 function toPriority(row: PriorityRow): Priority {
   return {
@@ -64,12 +96,17 @@ function toPriority(row: PriorityRow): Priority {
     matchingRules: row.matching_rules as Record<string, unknown>,
     marking: row.marking as Marking,
     status: row.status as Priority['status'],
+    objective: row.objective,
+    reviewOn: row.review_on,
   };
 }
 
 export interface PriorityService {
   create(actor: Actor, input: z.input<typeof createPrioritySchema>): Promise<Priority>;
   retire(actor: Actor, priorityId: number): Promise<Priority>;
+  /** Sets a priority's owner, marking, objective or review date (audited, before and after). */
+  update(actor: Actor, priorityId: number, input: z.input<typeof updatePrioritySchema>): Promise<Priority>;
+  get(actor: Actor, priorityId: number): Promise<Priority>;
   /** Priorities active on a local date (default today), highest MoRiLE score first. */
   listActive(actor: Actor, unitId: number, onDate?: string): Promise<Priority[]>;
 }
@@ -81,6 +118,31 @@ export function createPriorityService(deps: {
   units: UnitService;
 }): PriorityService {
   const { db, audit, clock, units } = deps;
+
+  /** An owner is someone with a role on the unit other than partner. */
+  async function assertOwner(q: Kysely<Database>, unitId: number, personId: number) {
+    const roles = await q
+      .selectFrom('memberships')
+      .select('role')
+      .where('unit_id', '=', unitId)
+      .where('person_id', '=', personId)
+      .execute();
+    if (roles.length === 0 || roles.every((r) => r.role === 'partner'))
+      throw ValidationError.field('ownerPersonId', `person ${personId} is not a member of this unit`);
+  }
+
+  /** Briefs already built for today or later show priorities as they were: they are built again when read. */
+  async function staleBriefs(q: Transaction<Database>, unitId: number) {
+    const unit = await units.get(unitId, q);
+    await q
+      .updateTable('brief_runs')
+      .set({ stale_at: clock.now() })
+      .where('unit_id', '=', unitId)
+      .where('local_date', '>=', localDateOf(clock.now(), unit.timeZone))
+      .where('stale_at', 'is', null)
+      .execute();
+  }
+
   return {
     async create(actor, input) {
       const data = parseInput(createPrioritySchema, input);
@@ -89,6 +151,7 @@ export function createPriorityService(deps: {
       const startsOn = data.startsOn ?? localDateOf(clock.now(), unit.timeZone);
       if (data.endsOn && data.endsOn < startsOn)
         throw ValidationError.field('endsOn', `must be on or after ${startsOn}`);
+      if (data.ownerPersonId) await assertOwner(db, unit.id, data.ownerPersonId);
       return db.transaction().execute(async (trx) => {
         const row = await trx
           .insertInto('priorities')
@@ -103,6 +166,8 @@ export function createPriorityService(deps: {
             matching_rules: JSON.stringify(data.matchingRules),
             marking: data.marking,
             status: 'active',
+            objective: data.objective,
+            review_on: data.reviewOn ?? null,
           })
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -144,6 +209,56 @@ export function createPriorityService(deps: {
         });
         return toPriority(updated);
       });
+    },
+
+    async update(actor, priorityId, input) {
+      const data = parseInput(updatePrioritySchema, input);
+      if (!isStorableId(priorityId)) throw new NotFoundError('Priority', priorityId);
+      return db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('priorities')
+          .selectAll()
+          .where('id', '=', priorityId)
+          .forUpdate()
+          .executeTakeFirst();
+        if (!row) throw new NotFoundError('Priority', priorityId);
+        assertCan(actor, 'priority.manage', row.unit_id);
+        if (data.ownerPersonId) await assertOwner(trx, row.unit_id, data.ownerPersonId);
+        const updated = await trx
+          .updateTable('priorities')
+          .set({
+            ...(data.ownerPersonId !== undefined ? { owner_person_id: data.ownerPersonId } : {}),
+            ...(data.marking !== undefined ? { marking: data.marking } : {}),
+            ...(data.objective !== undefined ? { objective: data.objective } : {}),
+            ...(data.reviewOn !== undefined ? { review_on: data.reviewOn } : {}),
+            updated_at: clock.now(),
+          })
+          .where('id', '=', priorityId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await audit.append(trx, actor, {
+          operation: 'alteration',
+          entityType: 'priority',
+          entityId: priorityId,
+          unitId: row.unit_id,
+          before: toPriority(row),
+          after: toPriority(updated),
+        });
+        await staleBriefs(trx, row.unit_id);
+        return toPriority(updated);
+      });
+    },
+
+    async get(actor, priorityId) {
+      if (!isStorableId(priorityId)) throw new NotFoundError('Priority', priorityId);
+      const row = await db
+        .selectFrom('priorities')
+        .selectAll()
+        .where('id', '=', priorityId)
+        .executeTakeFirst();
+      if (!row) throw new NotFoundError('Priority', priorityId);
+      assertCan(actor, 'records.read', row.unit_id);
+      return toPriority(row);
     },
 
     async listActive(actor, unitId, onDate) {

@@ -445,6 +445,42 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     );
   });
 
+  it("sets a priority's owner, marking, objective and review date from chat (chair or analyst), shown in the priorities; a sensitive one never reaches the partner (issue 17, item 1: `dmm priority 1 owner` was the list on 54b6730)", async () => {
+    const g = await createUnitFixture(ctx.services, { code: 'console-tcg' });
+    const { say: say2 } = onUnit(() => g.unit.id);
+    const p = await ctx.services.priorities.create(g.chair, {
+      unitId: g.unit.id,
+      title: 'Operation Nightjar: county lines target',
+    });
+    expect(
+      textOf(await say2(g.member.personId, `dmm priority ${p.id} owner ${g.manager.personId}`)),
+    ).toContain('Only');
+    let reply = textOf(await say2(g.analyst.personId, `dmm priority ${p.id} owner ${g.manager.personId}`));
+    expect(reply).toContain(`Priority ${p.id} updated`);
+    expect(reply).toContain(`owner ${g.manager.label}`);
+    await say2(g.analyst.personId, `dmm priority ${p.id} objective Disrupt the Elm Road line`);
+    reply = textOf(await say2(g.chair.personId, `dmm priority ${p.id} review 2026-05-25`));
+    expect(reply).toContain('TT&CG review 2026-05-25');
+    // The priorities card shows the owner, the objective and the review date.
+    const list = textOf(await say2(g.member.personId, 'dmm priorities'));
+    expect(list).toContain('Operation Nightjar: county lines target (objective: Disrupt the Elm Road line)');
+    expect(list).toContain(g.manager.label);
+    expect(list).toContain('2026-05-25');
+    reply = textOf(await say2(g.chair.personId, `dmm priority ${p.id} marking sensitive`));
+    expect(reply).toContain('withheld from OFFICIAL channels and partners');
+    // The partner's brief and priorities never name it.
+    expect(textOf(await say2(g.partner.personId, 'dmm brief'))).not.toContain('Nightjar');
+    expect(textOf(await say2(g.partner.personId, 'dmm priorities'))).not.toContain('Nightjar');
+    const audited = await ctx.services.audit.list({ entityType: 'priority', entityId: String(p.id) });
+    expect(audited.map((e) => e.operation)).toEqual([
+      'collection',
+      'alteration',
+      'alteration',
+      'alteration',
+      'alteration',
+    ]);
+  });
+
   it('explains the brief on `dmm help brief`, one command on `dmm help meeting`, and names an unknown topic', async () => {
     // Found by using the running console: the chat layer answered every `dmm help …` with the general list.
     const brief = textOf(await say(f.member.personId, 'dmm help brief'));

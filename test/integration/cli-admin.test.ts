@@ -69,7 +69,7 @@ describe.each(BACKENDS)('dmm admin commands on %s', (backend) => {
       ).code,
     ).toBe(0);
     expect((await runDmm(env, 'priorities', 'list')).stdout).toMatch(
-      /1\s+500\s+\d{4}-\d{2}-\d{2}\s+-\s+Knife crime/,
+      /1\s+500\s+\d{4}-\d{2}-\d{2}\s+-\s+-\s+OFFICIAL\s+-\s+Knife crime/,
     );
     expect((await runDmm(env, 'priorities', 'retire', '1')).stdout).toBe(
       'Priority 1 retired: Knife crime.\n',
@@ -152,5 +152,57 @@ describe.each(BACKENDS)('dmm admin commands on %s', (backend) => {
     expect((await runDmm(env, 'units', 'create', '--code', 'south', '--name', 'South')).code).toBe(0);
     expect((await runDmm(env, 'actions', 'show', 'A-999')).stderr).toMatch(/Action 999 was not found/);
     expect((await runDmm(env, 'actions', 'list')).stderr).toMatch(/choose one with --unit \(north, south\)/);
+  });
+  it('adds a priority with its owner, marking, TT&CG objective and review date, changes them, and keeps a sensitive one from the partner brief (issue 17, item 1: no such options on 54b6730)', async () => {
+    await runDmm(env, 'units', 'create', '--code', 'tcg', '--name', 'TCG unit');
+    const person =
+      /^Person (\d+)/.exec((await runDmm(env, 'people', 'add', '--name', 'Insp Owner')).stdout)?.[1] ?? '';
+    expect(
+      (await runDmm(env, 'members', 'add', '--unit', 'tcg', '--person', person, '--role', 'member')).code,
+    ).toBe(0);
+    const added = await runDmm(
+      env,
+      'priorities',
+      'add',
+      '--unit',
+      'tcg',
+      '--title',
+      'Operation Nightjar: county lines target',
+      '--marking',
+      'OFFICIAL-SENSITIVE',
+      '--owner',
+      person,
+      '--objective',
+      'Disrupt the Elm Road line',
+      '--review',
+      '2026-12-14',
+    );
+    expect(added.stdout).toMatch(
+      /^Priority (\d+) added to tcg: Operation Nightjar: county lines target \(OFFICIAL-SENSITIVE\)\.\n$/,
+    );
+    const id = /^Priority (\d+)/.exec(added.stdout)?.[1] ?? '';
+    expect((await runDmm(env, 'priorities', 'list', '--unit', 'tcg')).stdout).toMatch(
+      new RegExp(
+        `${id}\\s+-\\s+\\S+\\s+-\\s+2026-12-14\\s+OFFICIAL-SENSITIVE\\s+Insp Owner \\(${person}\\)\\s+Operation Nightjar: county lines target \\(objective: Disrupt the Elm Road line\\)`,
+      ),
+    );
+    // The partner brief never names it; the internal one does, with its owner.
+    const partner = await runDmm(env, 'brief', '--unit', 'tcg', '--audience', 'partner');
+    expect(partner.code).toBe(0);
+    expect(partner.stdout).not.toContain('Nightjar');
+    const internal = await runDmm(env, 'brief', '--unit', 'tcg', '--ceiling', 'OFFICIAL-SENSITIVE');
+    expect(internal.stdout).toContain('Operation Nightjar');
+    expect(internal.stdout).toContain('Insp Owner');
+    // Changed: the review date cleared, the marking lowered; a person of no role refused, naming the option.
+    const set = await runDmm(env, 'priorities', 'set', id, '--review', 'none', '--marking', 'OFFICIAL');
+    expect(set.stdout).toContain(
+      `Priority ${id}: Operation Nightjar: county lines target (OFFICIAL); owner ${person}; objective Disrupt the Elm Road line; review none.`,
+    );
+    const refused = await runDmm(env, 'priorities', 'set', id, '--owner', '999');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/ownerPersonId: person 999 is not a member of this unit/);
+    expect((await runDmm(env, 'priorities', 'set', id)).stderr).toMatch(
+      /give at least one of owner, marking, objective or review date/,
+    );
   });
 });

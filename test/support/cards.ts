@@ -153,7 +153,7 @@ const trend = (base: number) =>
   }));
 
 export const sampleBrief: Brief = {
-  version: 2,
+  version: 3,
   unit: { id: 1, code: 'north', name: 'North BCU', timeZone: 'Europe/London' },
   localDate: '2026-05-11',
   window: { start: '2026-05-10T06:00:00.000Z', end: '2026-05-11T06:00:00.000Z', hours: 24 },
@@ -278,9 +278,22 @@ export const sampleBrief: Brief = {
     ],
   },
   priorities: [
-    { title: 'Shoplifting', count: 12, baselineMean: 9, flag: null, trend: trend(9), marking: 'OFFICIAL' },
+    {
+      title: 'Shoplifting',
+      count: 12,
+      baselineMean: 9,
+      flag: null,
+      owner: 'Insp Owner',
+      objective: null,
+      reviewOn: null,
+      trend: trend(9),
+      marking: 'OFFICIAL',
+    },
     {
       title: 'Operation Nightjar',
+      owner: null,
+      objective: 'Disrupt county lines supply into the town centre',
+      reviewOn: '2026-05-25',
       count: 2,
       baselineMean: 1,
       flag: null,

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createSystemActor } from '../../../services/access/actor.js';
-import { type Brief, viewBrief } from '../../../services/briefs/brief.model.js';
+import { BRIEF_VERSION, type Brief, viewBrief } from '../../../services/briefs/brief.model.js';
 import { LabelsFileError, loadLabels, withRenames } from '../../../services/briefs/labels.js';
 import { createFixedClock } from '../../../services/clock.js';
 import { createServices } from '../../../services/index.js';
@@ -218,7 +218,7 @@ describe.each(BACKENDS)('the readable brief on %s', (backend) => {
     await sql`update brief_runs set content = jsonb_set(content, '{version}', '1')
               where unit_id = ${f.unit.id}`.execute(ctx.services.db);
     const again = await ctx.services.briefs.get(operator, f.unit.id, DATE);
-    expect(again.version).toBe(2);
+    expect(again.version).toBe(BRIEF_VERSION);
     expect(again.incidents.responseTimes).toHaveLength(1);
   });
 

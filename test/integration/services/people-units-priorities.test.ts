@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { viewBrief } from '../../../services/briefs/brief.model.js';
 import { createFixedClock } from '../../../services/clock.js';
 import { DEFAULT_AGENDA } from '../../../services/meetings/default-agenda.js';
 import { BACKENDS } from '../../support/database.js';
@@ -191,6 +192,84 @@ describe.each(BACKENDS)('units, people and priorities on %s', (backend) => {
         'Knife crime',
         'Retail crime',
       ]);
+    });
+
+    it('carries an owner, a marking, the TT&CG objective and a review date, set and changed (audited), shown in the brief and withheld from partners when sensitive (issue 17, item 1: none settable on 54b6730)', async () => {
+      const f = await createUnitFixture(ctx.services);
+      const knife = await ctx.services.priorities.create(f.analyst, {
+        unitId: f.unit.id,
+        title: 'Knife crime',
+        ownerPersonId: f.manager.personId,
+        objective: 'Reduce knife-enabled robbery in the town centre',
+        reviewOn: '2026-04-14',
+      });
+      expect(knife).toMatchObject({
+        ownerPersonId: f.manager.personId,
+        marking: 'OFFICIAL',
+        objective: 'Reduce knife-enabled robbery in the town centre',
+        reviewOn: '2026-04-14',
+      });
+      const nightjar = await ctx.services.priorities.create(f.chair, {
+        unitId: f.unit.id,
+        title: 'Operation Nightjar: county lines target',
+      });
+      // The owner must be someone of the unit (not a partner); only the chair, an analyst or an admin sets it.
+      await expect(
+        ctx.services.priorities.update(f.analyst, nightjar.id, { ownerPersonId: f.partner.personId }),
+      ).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        message: expect.stringContaining('ownerPersonId'),
+      });
+      await expect(
+        ctx.services.priorities.update(f.member, nightjar.id, { marking: 'OFFICIAL-SENSITIVE' }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(ctx.services.priorities.update(f.analyst, nightjar.id, {})).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+      await expect(
+        ctx.services.priorities.update(f.analyst, 2 ** 40, { marking: 'OFFICIAL' }),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+      // Today's brief is built before the change, then shows it: the change makes the stored brief stale.
+      const before = await ctx.services.briefs.get(f.chair, f.unit.id);
+      expect(before.priorities.map((p) => p.title)).toContain('Operation Nightjar: county lines target');
+      const marked = await ctx.services.priorities.update(f.analyst, nightjar.id, {
+        marking: 'OFFICIAL-SENSITIVE',
+        ownerPersonId: f.chair.personId,
+      });
+      expect(marked).toMatchObject({ marking: 'OFFICIAL-SENSITIVE', ownerPersonId: f.chair.personId });
+      // A field left out stays as it was; an empty objective and a null review date clear them.
+      const cleared = await ctx.services.priorities.update(f.chair, knife.id, {
+        objective: '',
+        reviewOn: null,
+      });
+      expect(cleared).toMatchObject({ ownerPersonId: f.manager.personId, objective: null, reviewOn: null });
+      const events = await ctx.services.audit.list({ entityType: 'priority', entityId: String(nightjar.id) });
+      expect(events.at(-1)).toMatchObject({
+        operation: 'alteration',
+        actorPersonId: f.analyst.personId,
+        before: { marking: 'OFFICIAL', ownerPersonId: null },
+        after: { marking: 'OFFICIAL-SENSITIVE', ownerPersonId: f.chair.personId },
+      });
+
+      const brief = await ctx.services.briefs.get(f.chair, f.unit.id);
+      expect(brief.revision).toBeDefined();
+      const byTitle = new Map(brief.priorities.map((p) => [p.title, p]));
+      expect(byTitle.get('Knife crime')).toMatchObject({
+        owner: f.manager.label,
+        objective: null,
+        reviewOn: null,
+      });
+      expect(byTitle.get('Operation Nightjar: county lines target')).toMatchObject({
+        owner: f.chair.label,
+        marking: 'OFFICIAL-SENSITIVE',
+      });
+      const partner = JSON.stringify(viewBrief(brief, { audience: 'partner', ceiling: 'OFFICIAL' }));
+      expect(partner).not.toContain('Nightjar');
+      expect(partner).not.toContain(f.manager.label);
+      const official = JSON.stringify(viewBrief(brief, { audience: 'internal', ceiling: 'OFFICIAL' }));
+      expect(official).not.toContain('Nightjar');
+      expect(official).toContain('Knife crime');
     });
 
     it('refuses members, unknown matching-rule keys and an end before the start', async () => {

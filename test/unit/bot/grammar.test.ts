@@ -14,6 +14,30 @@ describe('the command grammar', () => {
     ['dmm incidents 24h', { verb: 'incidents' }],
     ['dmm incidents 24h Burglary dwelling', { verb: 'incidents', filter: 'Burglary dwelling' }],
     ['dmm priorities', { verb: 'priorities' }],
+    ['dmm priority', { verb: 'priorities' }],
+    ['dmm priority 3 owner 12', { verb: 'priority.set', priorityId: 3, field: 'owner', value: 12 }],
+    ['dmm priority #3 owner none', { verb: 'priority.set', priorityId: 3, field: 'owner', value: null }],
+    [
+      'dmm priority 3 marking sensitive',
+      { verb: 'priority.set', priorityId: 3, field: 'marking', value: 'OFFICIAL-SENSITIVE' },
+    ],
+    [
+      'dmm priority 3 objective Reduce  knife-enabled robbery',
+      { verb: 'priority.set', priorityId: 3, field: 'objective', value: 'Reduce  knife-enabled robbery' },
+    ],
+    [
+      'dmm priority 3 review 2026-12-14',
+      { verb: 'priority.set', priorityId: 3, field: 'review', value: '2026-12-14' },
+    ],
+    ['dmm minutes approve', { verb: 'minutes.approve' }],
+    ['dmm minutes approve 2026-05-11', { verb: 'minutes.approve', date: '2026-05-11' }],
+    ['dmm minutes pdf', { verb: 'minutes.pdf' }],
+    ['dmm minutes addendum', { verb: 'minutes.addendum' }],
+    [
+      'dmm minutes addendum 2026-05-11 The march was on  Saturday',
+      { verb: 'minutes.addendum', date: '2026-05-11', text: 'The march was on  Saturday' },
+    ],
+    ['dmm minutes addendum Present also: PCSO', { verb: 'minutes.addendum', text: 'Present also: PCSO' }],
     [
       'dmm link NPT-NORTH',
       { verb: 'link', unitCode: 'NPT-NORTH', audience: 'internal', ceiling: 'OFFICIAL' },
@@ -51,6 +75,21 @@ describe('the command grammar', () => {
     ['', { verb: 'help' }],
   ])('reads "%s"', (text, command) => {
     expect(parseCommand(text)).toEqual({ ok: true, command });
+  });
+
+  it.each([
+    ['dmm priority x owner 1', /not a priority number/],
+    ['dmm priority 3 owner someone', /person id/],
+    ['dmm priority 3 marking secret', /marking official/],
+    ['dmm priority 3 objective', /objective as text/],
+    ['dmm priority 3 review soon', /YYYY-MM-DD/],
+    ['dmm priority 3 colour red', /owner, marking, objective or review/],
+    ['dmm minutes approve tomorrow', /not a date/],
+    ['dmm minutes toString', /not a date/],
+  ])('refuses %j, saying what it takes', (text, message) => {
+    const parsed = parseCommand(text);
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.message).toMatch(message);
   });
 
   it('refuses a link without a unit, with an unknown option, or a sensitive partner channel', () => {
