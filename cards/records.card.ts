@@ -131,6 +131,9 @@ export function buildDecisionCard(input: {
   decision: Decision;
   decisionMaker: string;
   zoneTime: string;
+  /** The actions that carry it out (those this place may show), and how many more are above its marking. */
+  actions?: ReadonlyArray<{ id: number; title: string; owner: string; status: ActionStatus }>;
+  withheldActions?: number;
 }): Card {
   const d = input.decision;
   const r = d.rationale;
@@ -160,6 +163,18 @@ export function buildDecisionCard(input: {
       ],
     },
   ];
+  if (input.actions) {
+    const lines = input.actions.map((a) => `#${a.id} ${a.title}: ${a.owner}, ${STATUS_LABEL[a.status]}`);
+    const more = input.withheldActions ? ` (${input.withheldActions} more above this place's marking)` : '';
+    blocks.push(
+      { type: 'text', strong: true, text: `Actions carrying it out (${input.actions.length})${more}` },
+      {
+        type: 'text',
+        text:
+          lines.length > 0 ? lines.join('\n') : 'None yet: link one from its form, or `dmm actions link`.',
+      },
+    );
+  }
   if (d.supersededById)
     blocks.push({ type: 'notice', tone: 'attention', text: `Corrected by decision #${d.supersededById}.` });
   return { title: `Decision #${d.id}`, marking: d.marking, blocks };
@@ -170,7 +185,32 @@ export function buildActionFormCard(input: {
   people: ReadonlyArray<{ id: number; name: string }>;
   categories: readonly string[];
   defaultDue?: string;
+  /** Active priorities and recent decisions it may deliver (only those the place may show). */
+  priorities?: ReadonlyArray<{ id: number; title: string }>;
+  decisions?: ReadonlyArray<{ id: number; text: string }>;
 }): Card {
+  const links: CardInput[] = [
+    ...(input.decisions && input.decisions.length > 0
+      ? [
+          {
+            kind: 'choice' as const,
+            id: 'decisionId',
+            label: 'Decision it carries out',
+            choices: input.decisions.map((d) => ({ title: `#${d.id} ${d.text}`, value: String(d.id) })),
+          },
+        ]
+      : []),
+    ...(input.priorities && input.priorities.length > 0
+      ? [
+          {
+            kind: 'choice' as const,
+            id: 'priorityId',
+            label: 'Priority it delivers',
+            choices: input.priorities.map((p) => ({ title: p.title, value: String(p.id) })),
+          },
+        ]
+      : []),
+  ];
   return {
     title: 'New action',
     blocks: [{ type: 'heading', text: 'New action' }],
@@ -200,6 +240,7 @@ export function buildActionFormCard(input: {
           ...(input.categories[0] ? { value: input.categories[0] } : {}),
         },
         { kind: 'text', id: 'description', label: 'Details', multiline: true, maxLength: 4000 },
+        ...links,
         ...LINK_AND_MARKING,
       ],
       submit: {

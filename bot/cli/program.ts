@@ -295,6 +295,30 @@ export function buildProgram(io: CliIo): Command {
       },
     );
 
+  /** A record id (with its letter, D-3 or P-2, or without), or `none` (which unlinks). */
+  const linkArg = (letter: string) => (value: string) =>
+    value.toLowerCase() === 'none'
+      ? 'none'
+      : String(idArg(value.replace(new RegExp(`^${letter}-`, 'i'), '')));
+  actions
+    .command('link')
+    .description('tie an action to the decision it carries out and the priority it delivers (audited)')
+    .argument('<id>', 'action id (A-12 or 12)', (v) => idArg(v.replace(/^A-/i, '')))
+    .option('--decision <id>', 'the decision (D-3 or 3); `none` unlinks', linkArg('D'))
+    .option('--priority <id>', 'the priority (its id in `dmm priorities list`); `none` unlinks', linkArg('P'))
+    .action(async (id: number, opts: { decision?: string; priority?: string }) => {
+      const toId = (v: string | undefined) => (v === undefined ? undefined : v === 'none' ? null : Number(v));
+      await withServices(config(), async (services) => {
+        const action = await services.actions.link(operatorActor(), id, {
+          ...(opts.decision !== undefined ? { decisionId: toId(opts.decision) } : {}),
+          ...(opts.priority !== undefined ? { priorityId: toId(opts.priority) } : {}),
+        });
+        io.stdout(
+          `Action ${action.id}: ${action.title}; carries out decision ${action.decisionId ?? 'none'}; delivers priority ${action.priorityId ?? 'none'}.\n`,
+        );
+      });
+    });
+
   actions
     .command('show')
     .description('show one action with its full update history')

@@ -35,7 +35,7 @@ import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
 import type { Meeting } from '../../services/meetings/meeting.service.js';
 import type { MinutesView } from '../../services/meetings/minutes.js';
-import { formatLocal, localDateOf } from '../../services/time.js';
+import { addDays, formatLocal, localDateOf } from '../../services/time.js';
 import { CATEGORY_SCHEMES } from '../../services/units/unit.service.js';
 import { type Marking, withinCeiling } from '../../services/validation.js';
 import { ChatError, errorCard } from './errors.js';
@@ -99,6 +99,12 @@ export interface Router {
 const PERSONAL_VERBS: ReadonlySet<string> = new Set(['help', 'whoami', 'actions', 'action.show']);
 /** Presses whose answer is for the person alone. */
 const PERSONAL_PRESSES: ReadonlySet<string> = new Set(['help', 'actions.list', 'action.snooze']);
+
+/** A record id chosen in a form (a choice's value), or null when none was chosen. */
+const idInput = (value: unknown): number | null => {
+  const n = Number(value);
+  return value !== undefined && value !== null && value !== '' && Number.isSafeInteger(n) && n > 0 ? n : null;
+};
 
 const text = (value: unknown): string | undefined => {
   if (value === undefined || value === null) return undefined;
@@ -269,7 +275,21 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
       throw new ForbiddenError('Partners cannot create actions.', { permission: 'action.create' });
     const unit = await services.units.get(c.unitId);
     const members = await services.people.membersOf(c.unitId);
+    // What the action may deliver: today's priorities and the last week's standing decisions, those this place
+    // may show (a form in a channel shows its choices to the channel).
+    const since = addDays(localDateOf(services.clock.now(), unit.timeZone), -7);
+    const [priorities, decisions] = await Promise.all([
+      services.priorities.listActive(c.actor, c.unitId),
+      services.decisions.list(c.actor, c.unitId, { from: since, includeSuperseded: false }),
+    ]);
     return buildActionFormCard({
+      priorities: priorities
+        .filter((p) => withinCeiling(p.marking, c.ceiling))
+        .map((p) => ({ id: p.id, title: p.title })),
+      decisions: decisions
+        .filter((d) => withinCeiling(d.marking, c.ceiling))
+        .slice(-50)
+        .map((d) => ({ id: d.id, text: d.text })),
       unitId: c.unitId,
       people: members
         .filter((m) => !m.roles.every((r) => r === 'partner'))
@@ -555,6 +575,8 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           category: text(inputs.category) as string,
           incidentRef: text(inputs.incidentRef) ?? null,
           marking: (text(inputs.marking) ?? 'OFFICIAL') as Marking,
+          decisionId: idInput(inputs.decisionId),
+          priorityId: idInput(inputs.priorityId),
           ...key,
         });
         if (action.ownerPersonId !== null && action.ownerPersonId !== c.actor.personId) {

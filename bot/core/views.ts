@@ -166,10 +166,21 @@ export function createViews(deps: { services: Services }): Views {
     async decisionCard(viewer, decisionId) {
       const decision = await services.decisions.get(viewer.actor, decisionId);
       const unit = await services.units.get(decision.unitId);
+      const actions = await services.actions.ofDecision(viewer.actor, decisionId);
+      const shown = actions.filter((a) => withinCeiling(a.marking, viewer.ceiling));
       return buildDecisionCard({
         decision,
         decisionMaker: await personName(decision.decisionMakerId, null),
         zoneTime: formatLocal(decision.decidedAt, unit.timeZone),
+        actions: await Promise.all(
+          shown.map(async (a) => ({
+            id: a.id,
+            title: a.title,
+            owner: await personName(a.ownerPersonId, a.ownerPost),
+            status: a.status,
+          })),
+        ),
+        withheldActions: actions.length - shown.length,
       });
     },
   };

@@ -23,6 +23,7 @@ import * as m0017 from './0017-incident-picture-keys.js';
 import * as m0018 from './0018-attendance-apologies.js';
 import * as m0019 from './0019-minutes-approval.js';
 import * as m0020 from './0020-priority-tcg.js';
+import * as m0021 from './0021-action-links.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   '0018-attendance-apologies': m0018,
   '0019-minutes-approval': m0019,
   '0020-priority-tcg': m0020,
+  '0021-action-links': m0021,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -62,7 +62,7 @@ export interface ActionUpdate {
   readonly actorPersonId: number | null;
   readonly actorLabel: string;
   readonly at: Date;
-  readonly kind: 'created' | 'status' | 'due' | 'owner' | 'note';
+  readonly kind: 'created' | 'status' | 'due' | 'owner' | 'note' | 'link';
   readonly fromStatus: ActionStatus | null;
   readonly toStatus: ActionStatus | null;
   readonly note: string | null;
@@ -106,6 +106,18 @@ const dueChangeSchema = z.object({
   submissionKey,
 });
 
+/** What an action delivers, changed after it was made: a field left out stays; null unlinks. */
+const linkSchema = z
+  .object({
+    decisionId: id.nullable().optional(),
+    priorityId: id.nullable().optional(),
+    expectedVersion: z.number().int().positive().optional(),
+    submissionKey,
+  })
+  .refine((d) => d.decisionId !== undefined || d.priorityId !== undefined, {
+    message: 'give the decision or the priority the action delivers (or none)',
+  });
+
 const reassignSchema = z
   .object({
     ownerPersonId: id.nullish(),
@@ -136,6 +148,10 @@ export interface ActionService {
   changeStatus(actor: Actor, actionId: number, input: z.input<typeof statusChangeSchema>): Promise<Action>;
   changeDue(actor: Actor, actionId: number, input: z.input<typeof dueChangeSchema>): Promise<Action>;
   reassign(actor: Actor, actionId: number, input: z.input<typeof reassignSchema>): Promise<Action>;
+  /** Ties an action to the decision it carries out and the priority it delivers (audited; in its history). */
+  link(actor: Actor, actionId: number, input: z.input<typeof linkSchema>): Promise<Action>;
+  /** The actions that carry out a decision, oldest first. */
+  ofDecision(actor: Actor, decisionId: number): Promise<Action[]>;
   list(actor: Actor, unitId: number, filter: ActionListFilter): Promise<Action[]>;
   /** The actions raised at a meeting of the unit, in the order they were raised. */
   ofMeeting(actor: Actor, unitId: number, meetingId: number): Promise<Action[]>;
@@ -247,12 +263,43 @@ export function createActionService(deps: {
     });
   }
 
+  /** The decision and the priority an action is tied to must be of the action's unit. */
+  async function assertLinks(
+    trx: Transaction<Database>,
+    unitId: number,
+    links: { decisionId?: number | null | undefined; priorityId?: number | null | undefined },
+  ) {
+    if (links.decisionId) {
+      const d = await trx
+        .selectFrom('decisions')
+        .select('unit_id')
+        .where('id', '=', links.decisionId)
+        .executeTakeFirst();
+      if (!d || d.unit_id !== unitId)
+        throw ValidationError.field('decisionId', 'no such decision on this unit');
+    }
+    if (links.priorityId) {
+      const p = await trx
+        .selectFrom('priorities')
+        .select('unit_id')
+        .where('id', '=', links.priorityId)
+        .executeTakeFirst();
+      if (!p || p.unit_id !== unitId)
+        throw ValidationError.field('priorityId', 'no such priority on this unit');
+    }
+  }
+
   /** Writes the new state, its history entry and the audit event; bumps the version. */
   async function applyUpdate(
     trx: Transaction<Database>,
     actor: Actor,
     before: ActionRow,
-    set: Partial<Pick<ActionRow, 'status' | 'result' | 'due_on' | 'owner_person_id' | 'owner_post'>>,
+    set: Partial<
+      Pick<
+        ActionRow,
+        'status' | 'result' | 'due_on' | 'owner_person_id' | 'owner_post' | 'decision_id' | 'priority_id'
+      >
+    >,
     history: { kind: ActionUpdate['kind']; note: string | null; changes: Record<string, unknown> },
   ): Promise<Action> {
     const now = clock.now();
@@ -336,24 +383,7 @@ export function createActionService(deps: {
         .executeTakeFirst();
       meetingId = open?.id ?? null;
     }
-    if (data.decisionId) {
-      const d = await trx
-        .selectFrom('decisions')
-        .select('unit_id')
-        .where('id', '=', data.decisionId)
-        .executeTakeFirst();
-      if (!d || d.unit_id !== unit.id)
-        throw ValidationError.field('decisionId', 'no such decision on this unit');
-    }
-    if (data.priorityId) {
-      const p = await trx
-        .selectFrom('priorities')
-        .select('unit_id')
-        .where('id', '=', data.priorityId)
-        .executeTakeFirst();
-      if (!p || p.unit_id !== unit.id)
-        throw ValidationError.field('priorityId', 'no such priority on this unit');
-    }
+    await assertLinks(trx, unit.id, data);
     const now = clock.now();
     const row = await trx
       .insertInto('actions')
@@ -606,6 +636,52 @@ export function createActionService(deps: {
       if (filter === 'due_today') q = q.where('due_on', '=', day);
       const rows = await q
         .orderBy('due_on', (ob) => ob.asc().nullsLast())
+        .orderBy('id')
+        .execute();
+      return rows.map(toAction);
+    },
+
+    async link(actor, actionId, input) {
+      const data = parseInput(linkSchema, input);
+      return submissions.change(
+        actor,
+        { key: data.submissionKey, verb: 'action.link' },
+        asEntity,
+        async (trx) => {
+          const row = await lockAction(trx, actionId);
+          assertMayUpdate(actor, row);
+          assertVersion(row, data.expectedVersion);
+          await assertLinks(trx, row.unit_id, data);
+          const set = {
+            ...(data.decisionId !== undefined ? { decision_id: data.decisionId } : {}),
+            ...(data.priorityId !== undefined ? { priority_id: data.priorityId } : {}),
+          };
+          return applyUpdate(trx, actor, row, set, {
+            kind: 'link',
+            note: null,
+            changes: {
+              ...(data.decisionId !== undefined ? { decisionId: [row.decision_id, data.decisionId] } : {}),
+              ...(data.priorityId !== undefined ? { priorityId: [row.priority_id, data.priorityId] } : {}),
+            },
+          });
+        },
+      );
+    },
+
+    async ofDecision(actor, decisionId) {
+      if (!isStorableId(decisionId)) throw new NotFoundError('Decision', decisionId);
+      const decision = await db
+        .selectFrom('decisions')
+        .select('unit_id')
+        .where('id', '=', decisionId)
+        .executeTakeFirst();
+      if (!decision) throw new NotFoundError('Decision', decisionId);
+      assertCan(actor, 'records.read', decision.unit_id);
+      const rows = await db
+        .selectFrom('actions')
+        .selectAll()
+        .where('unit_id', '=', decision.unit_id)
+        .where('decision_id', '=', decisionId)
         .orderBy('id')
         .execute();
       return rows.map(toAction);

@@ -64,12 +64,17 @@ export async function seedDemo(
   const chair = get('chair');
   const analyst = get('analyst');
 
+  const today = localDateOf(services.clock.now(), unit.timeZone);
   const burglary = await services.priorities.create(analyst, {
     unitId: unit.id,
     title: 'Residential burglary',
     description: 'Reduce dwelling burglary; protect repeat victims.',
     morileScore: 420,
     matchingRules: { keywords: ['burglar'] },
+    // The TT&CG names who owns the delivery plan, the objective it serves and when it reviews it.
+    ownerPersonId: get('response-inspector').personId,
+    objective: 'Reduce dwelling burglary by 10% this quarter',
+    reviewOn: addDays(today, 10),
   });
   await services.priorities.create(analyst, {
     unitId: unit.id,
@@ -92,7 +97,6 @@ export async function seedDemo(
 
   // Actions raised three days ago, so one is now overdue.
   const past = createServices({ ...same, clock: shiftedClock(services.clock, -3) });
-  const today = localDateOf(services.clock.now(), unit.timeZone);
   const threeDaysAgo = addDays(today, -3);
   await past.actions.create(chair, {
     unitId: unit.id,
@@ -131,7 +135,7 @@ export async function seedDemo(
   });
   await yesterday.meetings.next(chair, meeting.id);
   await yesterday.meetings.next(chair, meeting.id);
-  await yesterday.decisions.record(chair, {
+  const patrols = await yesterday.decisions.record(chair, {
     unitId: unit.id,
     text: 'Deploy high-visibility patrols to the Elm Road estate for three nights',
     rationale: {
@@ -148,6 +152,8 @@ export async function seedDemo(
     unitId: unit.id,
     title: 'Patrol plan for Elm Road, 22:00 to 04:00, three nights',
     ownerPersonId: get('response-inspector').personId,
+    // It carries out the decision just recorded.
+    decisionId: patrols.id,
     dueOn: today,
     category: 'enforcement',
     priorityId: burglary.id,

@@ -481,6 +481,73 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     ]);
   });
 
+  it('ties an action to the decision it carries out and the priority it delivers from its form; the decision lists its actions; links change audited, refused across units (issue 17, item 3: the form could not set them on 54b6730)', async () => {
+    const g = await createUnitFixture(ctx.services, { code: 'console-links' });
+    const { say: say2, press: press2 } = onUnit(() => g.unit.id);
+    const chair = g.chair.personId;
+    const priority = await ctx.services.priorities.create(g.chair, {
+      unitId: g.unit.id,
+      title: 'Residential burglary',
+    });
+    const hidden = await ctx.services.priorities.create(g.chair, {
+      unitId: g.unit.id,
+      title: 'Operation Nightjar',
+      marking: 'OFFICIAL-SENSITIVE',
+    });
+    const decision = await ctx.services.decisions.record(g.chair, {
+      unitId: g.unit.id,
+      text: 'Deploy high-visibility patrols to Elm Road',
+      rationale: {
+        information: 'Three burglaries',
+        threatRisk: 'Further offences likely',
+        powersPolicy: 'Burglary policy',
+        optionsConsidered: 'Patrols; nothing',
+        chosenOption: 'Patrols',
+        reviewPoint: null,
+      },
+    });
+    const form = await say2(chair, 'dmm action new');
+    const formText = textOf(form);
+    expect(formText).toContain('Decision it carries out');
+    expect(formText).toContain(`#${decision.id} Deploy high-visibility patrols to Elm Road`);
+    expect(formText).toContain('Priority it delivers');
+    expect(formText).toContain('Residential burglary');
+    const created = await press2(chair, button(form, 'Create action'), {
+      ...actionInputs(g.owner.personId, 'Patrol plan for Elm Road'),
+      decisionId: String(decision.id),
+      priorityId: String(priority.id),
+    });
+    const actionId = Number(/Action #(\d+)/.exec(textOf(created))?.[1]);
+    expect(await ctx.services.actions.get(g.chair, actionId)).toMatchObject({
+      decisionId: decision.id,
+      priorityId: priority.id,
+    });
+    // The decision's card lists the actions that carry it out.
+    const shown = textOf(
+      await press2(chair, { data: { v: 1, verb: 'decision.show', decisionId: decision.id } }),
+    );
+    expect(shown).toContain('Actions carrying it out (1)');
+    expect(shown).toContain(`#${actionId} Patrol plan for Elm Road`);
+    // Changed afterwards (audited, in the action's history); another unit's priority is refused by name.
+    const other = await createUnitFixture(ctx.services, { code: 'console-links-other' });
+    const foreign = await ctx.services.priorities.create(other.chair, {
+      unitId: other.unit.id,
+      title: 'Elsewhere',
+    });
+    await expect(
+      ctx.services.actions.link(g.chair, actionId, { priorityId: foreign.id }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('priorityId') });
+    await expect(ctx.services.actions.link(g.member, actionId, { decisionId: null })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    const relinked = await ctx.services.actions.link(g.chair, actionId, { priorityId: hidden.id });
+    expect(relinked).toMatchObject({ decisionId: decision.id, priorityId: hidden.id, version: 2 });
+    const history = await ctx.services.actions.history(g.chair, actionId);
+    expect(history.at(-1)).toMatchObject({ kind: 'link', changes: { priorityId: [priority.id, hidden.id] } });
+    // A sensitive priority is not offered on a form shown where OFFICIAL is the limit (a partner has no form).
+    expect(hidden.marking).toBe('OFFICIAL-SENSITIVE');
+  });
+
   it('explains the brief on `dmm help brief`, one command on `dmm help meeting`, and names an unknown topic', async () => {
     // Found by using the running console: the chat layer answered every `dmm help …` with the general list.
     const brief = textOf(await say(f.member.personId, 'dmm help brief'));

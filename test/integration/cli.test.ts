@@ -99,6 +99,38 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
     );
   });
 
+  it('ties an action to a decision and a priority from the CLI, audited in its history (issue 17, item 3: no such command on 54b6730)', async () => {
+    const list = JSON.parse((await runDmm(env, 'actions', 'list', '--format', 'json')).stdout) as Array<{
+      id: number;
+      title: string;
+      decisionId: number | null;
+    }>;
+    // The demo's patrol plan carries out yesterday's decision.
+    const patrol = list.find((a) => a.title.startsWith('Patrol plan for Elm Road'));
+    expect(patrol?.decisionId).toEqual(expect.any(Number));
+    const cctv = list.find((a) => a.title.startsWith('Retrieve CCTV'));
+    const linked = await runDmm(
+      env,
+      'actions',
+      'link',
+      `A-${cctv?.id}`,
+      '--decision',
+      `D-${patrol?.decisionId}`,
+    );
+    expect(linked.stdout).toBe(
+      `Action ${cctv?.id}: ${cctv?.title}; carries out decision ${patrol?.decisionId}; delivers priority none.\n`,
+    );
+    const unlinked = await runDmm(env, 'actions', 'link', String(cctv?.id), '--decision', 'none');
+    expect(unlinked.stdout).toContain('carries out decision none');
+    expect((await runDmm(env, 'actions', 'show', String(cctv?.id))).stdout).toMatch(/link/);
+    const refused = await runDmm(env, 'actions', 'link', String(cctv?.id), '--priority', '999999');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/priorityId: no such priority on this unit/);
+    expect((await runDmm(env, 'actions', 'link', String(cctv?.id))).stderr).toMatch(
+      /give the decision or the priority the action delivers/,
+    );
+  });
+
   it('needs --person for "mine" and names the option', async () => {
     const result = await runDmm(env, 'actions', 'list', '--filter', 'mine');
     expect(result.code).toBe(2);
