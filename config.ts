@@ -90,6 +90,7 @@ const envSchema = z.object({
     .regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be a 24-hour time HH:MM')
     .default('08:00'),
   DMM_ESCALATE_AFTER_DAYS: z.coerce.number().int('must be a whole number').min(1).max(90).default(3),
+  DMM_REMIND_DAYS_BEFORE: z.coerce.number().int('must be a whole number').min(0).max(30).default(2),
   DMM_OUTBOX_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
   /** How long a replica holds a delivery it took; past it another replica takes it (the holder died or hung). */
   DMM_OUTBOX_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
@@ -159,6 +160,8 @@ export interface Config {
     readonly reminderTime: string;
     /** An action this many days overdue is escalated to the chair. */
     readonly escalateAfterDays: number;
+    /** Owners are reminded this many days before an action is due, once (0: not). */
+    readonly remindDaysBefore: number;
   };
   /** Teams, when an app id is configured (or DMM_TEAMS=on on loopback, with no token validation). */
   readonly teams:
@@ -270,6 +273,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       worker: e.DMM_WORKER_ID ?? `${os.hostname()}:${process.pid}`,
       reminderTime: e.DMM_REMINDER_TIME,
       escalateAfterDays: e.DMM_ESCALATE_AFTER_DAYS,
+      remindDaysBefore: e.DMM_REMIND_DAYS_BEFORE,
     },
   });
 }

@@ -151,7 +151,11 @@ export function createApp(config: Config, options: AppOptions = {}): App {
           lateAfterMs: 5 * 60_000,
           drainIntervalMs: config.jobs.outboxIntervalMs,
           outbox: { leaseMs: config.jobs.outboxLeaseMs },
-          reminders: { time: config.jobs.reminderTime, escalateAfterDays: config.jobs.escalateAfterDays },
+          reminders: {
+            time: config.jobs.reminderTime,
+            escalateAfterDays: config.jobs.escalateAfterDays,
+            daysBefore: config.jobs.remindDaysBefore,
+          },
         },
       );
       scheduler.start();

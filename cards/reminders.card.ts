@@ -8,18 +8,31 @@ import type { Card, CardBlock } from './card.js';
 import { payload } from './card-actions.js';
 
 const when = (a: ReminderAction) =>
-  a.daysOverdue === 0 ? 'due today' : `${a.daysOverdue} day${a.daysOverdue === 1 ? '' : 's'} overdue`;
+  a.daysOverdue < 0
+    ? `due in ${-a.daysOverdue} day${a.daysOverdue === -1 ? '' : 's'}`
+    : a.daysOverdue === 0
+      ? 'due today'
+      : `${a.daysOverdue} day${a.daysOverdue === 1 ? '' : 's'} overdue`;
 
 /** The highest marking among the actions shown: the card carries it. */
 function markingOf(actions: readonly ReminderAction[]): Marking {
   return actions.some((a) => !withinCeiling(a.marking, 'OFFICIAL')) ? 'OFFICIAL-SENSITIVE' : 'OFFICIAL';
 }
 
+/** "2 due or overdue", "1 due soon", "2 due or overdue, 1 due soon". */
+function headline(actions: readonly ReminderAction[]): string {
+  const soon = actions.filter((a) => a.daysOverdue < 0).length;
+  const now = actions.length - soon;
+  return [now > 0 ? `${now} due or overdue` : null, soon > 0 ? `${soon} due soon` : null]
+    .filter(Boolean)
+    .join(', ');
+}
+
 export function buildReminderCard(input: { localDate: string; actions: readonly ReminderAction[] }): Card {
   const blocks: CardBlock[] = [
     {
       type: 'heading',
-      text: `Your actions, ${input.localDate}: ${input.actions.length} due or overdue`,
+      text: `Your actions, ${input.localDate}: ${headline(input.actions)}`,
     },
   ];
   for (const a of input.actions) {

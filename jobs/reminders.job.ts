@@ -1,6 +1,6 @@
 /**
  * Reminders, once a day per unit at the reminder time (default 08:00 local): each owner gets their actions due
- * today or overdue (unless snoozed), each action manager a digest, each chair the actions overdue by at least
+ * today or overdue, and those due `daysBefore` days later (unless snoozed), each action manager a digest, each chair the actions overdue by at least
  * the escalation threshold. All go to the person directly (their DM or personal chat).
  */
 import type { Card } from '../cards/card.js';
@@ -13,13 +13,18 @@ export const REMINDERS_JOB = 'reminders';
 
 export function remindersJob(
   services: Services,
-  options: { time: string; escalateAfterDays: number },
+  options: { time: string; escalateAfterDays: number; daysBefore?: number },
 ): DailyJob {
   return {
     name: REMINDERS_JOB,
     time: () => options.time,
     async build(unit, localDate) {
-      const plan = await services.reminders.plan(unit.id, localDate, options.escalateAfterDays);
+      const plan = await services.reminders.plan(
+        unit.id,
+        localDate,
+        options.escalateAfterDays,
+        options.daysBefore ?? 0,
+      );
       const out: NewDelivery[] = [];
       const to = (personId: number, kind: string, card: Card) =>
         out.push({ personId, kind, payload: card, marking: card.marking ?? 'OFFICIAL' });

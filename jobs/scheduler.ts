@@ -25,7 +25,12 @@ export interface SchedulerOptions {
   readonly drainIntervalMs: number;
   readonly outbox?: Partial<Omit<OutboxOptions, 'worker'>>;
   /** Reminders to owners, digest to action managers, escalation to chairs: local time and threshold. */
-  readonly reminders: { readonly time: string; readonly escalateAfterDays: number };
+  readonly reminders: {
+    readonly time: string;
+    readonly escalateAfterDays: number;
+    /** Owners are also reminded this many days before an action is due (0: not). */
+    readonly daysBefore?: number;
+  };
 }
 
 export interface UnitJobStatus {

@@ -19,6 +19,7 @@ export function addJobCommands(program: Command, deps: { io: CliIo; config: () =
         const jobs = dailyJobs(services, systemClock, {
           time: cfg.jobs.reminderTime,
           escalateAfterDays: cfg.jobs.escalateAfterDays,
+          daysBefore: cfg.jobs.remindDaysBefore,
         });
         const rows = await jobStatus(services, systemClock, jobs, cfg.jobs.catchUpMs);
         if (rows.length === 0) {

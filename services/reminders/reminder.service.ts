@@ -1,6 +1,6 @@
 /**
  * Reminders: who is told what about open actions on a local date. Owners: their actions due that day or
- * overdue (unless they snoozed them); action managers: a digest of the unit's overdue, due and blocked actions
+ * overdue, and those due `daysBefore` days later (a reminder ahead of the due date), unless they snoozed them; action managers: a digest of the unit's overdue, due and blocked actions
  * by owner; chairs: actions overdue by at least `escalateAfterDays`. A snooze (owner, action manager or chair)
  * is audited against the action.
  */
@@ -26,7 +26,7 @@ export interface ReminderAction {
   readonly dueOn: string;
   readonly status: Action['status'];
   readonly marking: Action['marking'];
-  /** Whole days past due (0 = due today). */
+  /** Whole days past due (0 = due today; negative: due in that many days, a reminder ahead). */
   readonly daysOverdue: number;
 }
 
@@ -49,7 +49,16 @@ const snoozeSchema = z.object({
 });
 
 export interface ReminderService {
-  plan(unitId: number, localDate: string, escalateAfterDays: number): Promise<ReminderPlan>;
+  /**
+   * Who is reminded of what on a local date; with `daysBefore` (1 or more), owners are also reminded once of
+   * each action due that many days later.
+   */
+  plan(
+    unitId: number,
+    localDate: string,
+    escalateAfterDays: number,
+    daysBefore?: number,
+  ): Promise<ReminderPlan>;
   /** No reminders of the action to the person for `days` days (until today + days, exclusive). */
   snooze(
     actor: Actor,
@@ -71,16 +80,21 @@ export function createReminderService(deps: {
   const { db, audit, clock, units } = deps;
 
   return {
-    async plan(unitId, localDate, escalateAfterDays) {
+    async plan(unitId, localDate, escalateAfterDays, daysBefore = 0) {
+      const ahead = daysBefore > 0 ? addDays(localDate, daysBefore) : null;
       const rows = await selectActionsWithOwner(db)
         .where('a.unit_id', '=', unitId)
         .where('a.status', 'not in', [...TERMINAL_STATUSES])
         .where('a.due_on', 'is not', null)
-        .where('a.due_on', '<=', localDate)
+        .where((eb) =>
+          ahead
+            ? eb.or([eb('a.due_on', '<=', localDate), eb('a.due_on', '=', ahead)])
+            : eb('a.due_on', '<=', localDate),
+        )
         .orderBy('a.due_on')
         .orderBy('a.id')
         .execute();
-      const due: ReminderAction[] = rows.map((r) => ({
+      const listed: ReminderAction[] = rows.map((r) => ({
         id: r.id,
         title: r.title,
         owner: r.owner_name ?? r.owner_post ?? 'unassigned',
@@ -90,15 +104,17 @@ export function createReminderService(deps: {
         marking: r.marking as Action['marking'],
         daysOverdue: daysBetween(r.due_on as string, localDate),
       }));
+      // Due or overdue (for everyone), and due ahead (for their owners only).
+      const due = listed.filter((a) => a.daysOverdue >= 0);
       const snoozed = await db
         .selectFrom('reminder_snoozes')
         .select(['action_id', 'person_id'])
         .where('until_date', '>', localDate)
-        .where('action_id', 'in', due.length > 0 ? due.map((d) => d.id) : [-1])
+        .where('action_id', 'in', listed.length > 0 ? listed.map((d) => d.id) : [-1])
         .execute();
       const isSnoozed = new Set(snoozed.map((s) => `${s.action_id}:${s.person_id}`));
       const byOwner = new Map<number, ReminderAction[]>();
-      for (const action of due) {
+      for (const action of listed) {
         if (action.ownerPersonId === null || isSnoozed.has(`${action.id}:${action.ownerPersonId}`)) continue;
         byOwner.set(action.ownerPersonId, [...(byOwner.get(action.ownerPersonId) ?? []), action]);
       }

@@ -115,4 +115,49 @@ describe.each(BACKENDS)('reminders on %s', (backend) => {
       ),
     ).toBe(true);
   });
+
+  it('reminds an owner once, a set number of days before an action is due, unless snoozed; managers and chairs are not told early (issue 17, item 8: only due and overdue on 54b6730)', async () => {
+    const f = await createUnitFixture(ctx.services, { code: 'ahead' });
+    clock.set('2026-04-01T09:00:00Z');
+    const create = (title: string, ownerPersonId: number, dueOn: string) =>
+      ctx.services.actions.create(f.chair, {
+        unitId: f.unit.id,
+        title,
+        ownerPersonId,
+        dueOn,
+        category: 'prevention',
+      });
+    const soon = await create('Prepare the dispersal order', f.owner.personId, '2026-04-06');
+    const snoozed = await create('Book the community meeting', f.member.personId, '2026-04-06');
+    await create('Later still', f.owner.personId, '2026-04-08');
+    await ctx.services.reminders.snooze(f.member, snoozed.id, { days: 5 });
+    const ids = (plan: {
+      owners: ReadonlyArray<{ personId: number; actions: ReadonlyArray<{ id: number }> }>;
+    }) => plan.owners.map((o) => [o.personId, o.actions.map((a) => a.id)]);
+    // Two days before: the owner is told (due in 2 days); the snoozed one and the one due later are not.
+    const ahead = await ctx.services.reminders.plan(f.unit.id, '2026-04-04', 3, 2);
+    expect(ids(ahead)).toEqual([[f.owner.personId, [soon.id]]]);
+    expect(ahead.owners[0]?.actions[0]?.daysOverdue).toBe(-2);
+    expect(ahead.due).toEqual([]);
+    expect(ahead.managers).toEqual([]);
+    expect(ahead.escalated).toEqual([]);
+    // Once: the day after, nothing (until it is due); with no days before set, nothing ahead at all.
+    expect(ids(await ctx.services.reminders.plan(f.unit.id, '2026-04-05', 3, 2))).toEqual([]);
+    expect(ids(await ctx.services.reminders.plan(f.unit.id, '2026-04-04', 3, 0))).toEqual([]);
+    // Through the job and the outbox: the reminder says when it is due.
+    const job = remindersJob(ctx.services, { time: '08:00', escalateAfterDays: 3, daysBefore: 2 });
+    clock.set('2026-04-04T07:00:00Z');
+    await runDailyJob(ctx.services, clock, job, OPTIONS);
+    const port = createMemoryPort('teams');
+    port.reach(f.owner.personId, f.member.personId, f.manager.personId, f.chair.personId);
+    await drainOutboxOnce(
+      { services: ctx.services, ports: { teams: port }, clock, logger: createLogger('silent') },
+      { ...DEFAULT_OUTBOX_OPTIONS, worker: 'w1' },
+    );
+    const mine = port.directs.filter((d) => d.personId === f.owner.personId);
+    expect(mine).toHaveLength(1);
+    expect(text(mine[0]?.card)).toContain('1 due soon');
+    expect(text(mine[0]?.card)).toContain('Prepare the dispersal order (due in 2 days, due 2026-04-06');
+    expect(port.directs.filter((d) => d.personId !== f.owner.personId)).toEqual([]);
+  });
 });
