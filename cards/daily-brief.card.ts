@@ -10,6 +10,7 @@
 import type {
   BriefAction,
   BriefCount,
+  BriefDecisionDue,
   BriefIncident,
   BriefPriority,
   BriefView,
@@ -97,6 +98,15 @@ export function prioritiesTable(priorities: readonly BriefPriority[], empty?: st
       ]),
     },
   ];
+}
+
+/** Standing decisions whose review date has come: the DMM reviews them (confirm or close) or corrects them. */
+export function decisionsDueText(due: readonly BriefDecisionDue[]): string {
+  if (due.length === 0) return 'None.';
+  return [
+    ...due.map((d) => `#${d.id} ${d.text} (review due ${d.reviewOn})`),
+    'The chair records each review: `dmm decision <id> review confirm [next date] [note]` or `… review close [note]`.',
+  ].join('\n');
 }
 
 export function actionLine(a: BriefAction): string {
@@ -356,6 +366,8 @@ function internalBlocks(v: InternalBriefView): CardBlock[] {
             )
             .join('\n'),
   });
+  blocks.push({ type: 'heading', text: 'Decisions due for review' });
+  blocks.push({ type: 'text', text: decisionsDueText(v.decisionsDue ?? []) });
   blocks.push({ type: 'heading', text: 'About these figures' });
   for (const line of dataQualityLines(v)) blocks.push({ type: 'text', text: line });
   blocks.push({ type: 'text', text: FLAG_NOTE, subtle: true });

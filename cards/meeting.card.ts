@@ -8,7 +8,14 @@ import type { AgendaItem, Meeting } from '../services/meetings/meeting.service.j
 import { formatLocal } from '../services/time.js';
 import type { Card, CardAction, CardBlock } from './card.js';
 import { payload } from './card-actions.js';
-import { actionLine, countsTable, exceptionsTable, flagText, prioritiesTable } from './daily-brief.card.js';
+import {
+  actionLine,
+  countsTable,
+  decisionsDueText,
+  exceptionsTable,
+  flagText,
+  prioritiesTable,
+} from './daily-brief.card.js';
 
 /** Whether an exception is discussed under critical incidents (else under threat to life and vulnerability). */
 const isCritical = (codes: readonly string[]) => exceptionSectionKey(codes) === 'critical_incidents';
@@ -108,6 +115,8 @@ function sectionData(item: AgendaItem, brief: BriefView | null): CardBlock[] {
             text: `${title}: ${list.length === 0 ? 'none' : list.map(actionLine).join('; ')}`,
           }),
         ),
+        { type: 'text', strong: true, text: 'Decisions due for review' },
+        { type: 'text', text: decisionsDueText(brief.decisionsDue ?? []) },
       ];
     }
     case 'critical_incidents':

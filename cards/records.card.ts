@@ -116,6 +116,7 @@ export function buildDecisionFormCard(input: { unitId: number; sectionTitle?: st
         text('optionsConsidered', 'Options considered'),
         text('chosenOption', 'Option chosen, and why'),
         { ...text('reviewPoint', 'Review point', false, false), maxLength: 500 },
+        { kind: 'date', id: 'reviewOn', label: 'Review on (the DMM of that day reviews it)' },
         ...LINK_AND_MARKING,
       ],
       submit: {
@@ -131,6 +132,14 @@ export function buildDecisionCard(input: {
   decision: Decision;
   decisionMaker: string;
   zoneTime: string;
+  /** Its reviews, oldest first, with their times in the unit's zone. */
+  reviews?: ReadonlyArray<{
+    at: string;
+    reviewer: string;
+    outcome: string;
+    nextReviewOn: string | null;
+    note: string | null;
+  }>;
   /** The actions that carry it out (those this place may show), and how many more are above its marking. */
   actions?: ReadonlyArray<{ id: number; title: string; owner: string; status: ActionStatus }>;
   withheldActions?: number;
@@ -160,8 +169,22 @@ export function buildDecisionCard(input: {
         { label: 'Options considered', value: r.optionsConsidered },
         { label: 'Option chosen', value: r.chosenOption },
         ...(r.reviewPoint ? [{ label: 'Review point', value: r.reviewPoint }] : []),
+        ...(d.reviewOn ? [{ label: 'Review on', value: d.reviewOn }] : []),
       ],
     },
+    ...(input.reviews && input.reviews.length > 0
+      ? [
+          {
+            type: 'text' as const,
+            text: input.reviews
+              .map(
+                (v) =>
+                  `Reviewed ${v.at} by ${v.reviewer}: ${v.outcome}${v.nextReviewOn ? `, next review ${v.nextReviewOn}` : ''}${v.note ? ` (${v.note})` : ''}`,
+              )
+              .join('\n'),
+          },
+        ]
+      : []),
   ];
   if (input.actions) {
     const lines = input.actions.map((a) => `#${a.id} ${a.title}: ${a.owner}, ${STATUS_LABEL[a.status]}`);

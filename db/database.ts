@@ -152,6 +152,21 @@ export interface DecisionTable {
   supersedes_id: number | null;
   correction_reason: string | null;
   created_at: GeneratedTimestamp;
+  /** When the decision is to be reviewed (migration 0022). */
+  review_on: CalendarDate | null;
+}
+
+/** A review of a decision (migration 0022): confirmed (with the next review date, if any) or closed. */
+export interface DecisionReviewTable {
+  id: Generated<number>;
+  decision_id: number;
+  outcome: string;
+  next_review_on: CalendarDate | null;
+  note: string | null;
+  reviewer_person_id: number | null;
+  reviewer_label: string;
+  meeting_id: number | null;
+  reviewed_at: GeneratedTimestamp;
 }
 
 export interface ActionTable {
@@ -431,6 +446,7 @@ export interface Database {
   minutes_addenda: MinutesAddendumTable;
   attendance: AttendanceTable;
   decisions: DecisionTable;
+  decision_reviews: DecisionReviewTable;
   actions: ActionTable;
   action_updates: ActionUpdateTable;
   audit_events: AuditEventTable;

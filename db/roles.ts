@@ -36,6 +36,7 @@ export async function grantServiceRole(db: Kysely<Database>, role: string, schem
     `revoke insert, delete, truncate on ${schema}.audit_head from ${role}`,
     // Addenda to minutes: added, never changed.
     `revoke update, delete, truncate on ${schema}.minutes_addenda from ${role}`,
+    `revoke update, delete, truncate on ${schema}.decision_reviews from ${role}`,
     // The migrations are the owner's.
     `revoke insert, update, delete, truncate on ${schema}.kysely_migration, ${schema}.kysely_migration_lock from ${role}`,
   ])

@@ -21,6 +21,14 @@ export type Command =
       readonly apology?: string;
     }
   | { readonly verb: 'decide' }
+  | { readonly verb: 'decision.show'; readonly decisionId: number }
+  | {
+      readonly verb: 'decision.review';
+      readonly decisionId: number;
+      readonly outcome: 'confirmed' | 'closed';
+      readonly nextReviewOn?: string;
+      readonly note?: string;
+    }
   | { readonly verb: 'action.new' }
   | { readonly verb: 'actions'; readonly filter: ActionsFilter }
   | { readonly verb: 'action.show'; readonly actionId: number }
@@ -87,7 +95,15 @@ export const HELP: Readonly<Record<string, readonly HelpEntry[]>> = {
       description: "correct someone's attendance (chair)",
     },
   ],
-  decide: [{ usage: 'dmm decide', description: 'record a decision with its rationale (chair)' }],
+  decide: [
+    { usage: 'dmm decide', description: 'record a decision with its rationale (chair)' },
+    { usage: 'dmm decision 12', description: 'show decision 12 with its actions and reviews' },
+    {
+      usage: 'dmm decision 12 review confirm [YYYY-MM-DD] [note] | review close [note]',
+      description:
+        'record the review of a decision due for review: confirmed (next review date) or closed (chair)',
+    },
+  ],
   action: [
     { usage: 'dmm action new', description: 'create an action' },
     { usage: 'dmm action 42', description: 'show action 42' },
@@ -366,8 +382,33 @@ export function parseCommand(input: string): ParseResult {
       };
     }
     case 'decide':
-    case 'decision':
       return { ok: true, command: { verb: 'decide' } };
+    case 'decision': {
+      if (rest.length === 0) return { ok: true, command: { verb: 'decide' } };
+      const decisionId = Number(rest[0]?.replace(/^(#|D-)/i, ''));
+      if (!Number.isSafeInteger(decisionId) || decisionId <= 0)
+        return refuse(`'${rest[0]}' is not a decision number.`, 'decide');
+      if (rest.length === 1) return { ok: true, command: { verb: 'decision.show', decisionId } };
+      const how = rest[2]?.toLowerCase();
+      if (
+        rest[1]?.toLowerCase() !== 'review' ||
+        (how !== 'confirm' && how !== 'confirmed' && how !== 'close' && how !== 'closed')
+      )
+        return refuse('Say `review confirm [next date] [note]` or `review close [note]`.', 'decide');
+      const outcome = how.startsWith('confirm') ? 'confirmed' : 'closed';
+      const next = outcome === 'confirmed' && rest[3] && DATE.test(rest[3]) ? rest[3] : undefined;
+      const note = rest.slice(next ? 4 : 3).join(' ');
+      return {
+        ok: true,
+        command: {
+          verb: 'decision.review',
+          decisionId,
+          outcome,
+          ...(next ? { nextReviewOn: next } : {}),
+          ...(note ? { note } : {}),
+        },
+      };
+    }
     case 'actions': {
       const filter = FILTER_WORDS[arg ?? 'mine'];
       if (filter) return { ok: true, command: { verb, filter } };

@@ -96,7 +96,13 @@ export interface Router {
 }
 
 /** Commands whose answer is for the person alone, even in a channel. */
-const PERSONAL_VERBS: ReadonlySet<string> = new Set(['help', 'whoami', 'actions', 'action.show']);
+const PERSONAL_VERBS: ReadonlySet<string> = new Set([
+  'help',
+  'whoami',
+  'actions',
+  'action.show',
+  'decision.show',
+]);
 /** Presses whose answer is for the person alone. */
 const PERSONAL_PRESSES: ReadonlySet<string> = new Set(['help', 'actions.list', 'action.snooze']);
 
@@ -366,6 +372,17 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         const meeting = await services.meetings.findForDate(c.actor, c.unitId);
         return [buildDecisionFormCard({ unitId: c.unitId, sectionTitle: meeting?.current?.title ?? null })];
       }
+      case 'decision.show':
+        return [await views.decisionCard(c, command.decisionId)];
+      case 'decision.review': {
+        await services.decisions.review(c.actor, command.decisionId, {
+          outcome: command.outcome,
+          nextReviewOn: command.nextReviewOn ?? null,
+          note: command.note ?? null,
+          ...submissionKey,
+        });
+        return [await views.decisionCard(c, command.decisionId)];
+      }
       case 'action.new':
         return [await actionForm(c)];
       case 'actions': {
@@ -556,6 +573,7 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           },
           incidentRef: text(inputs.incidentRef) ?? null,
           marking: (text(inputs.marking) ?? 'OFFICIAL') as Marking,
+          reviewOn: text(inputs.reviewOn) ?? null,
           ...key,
         });
         return [await views.decisionCard(c, decision.id)];

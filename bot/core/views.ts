@@ -166,7 +166,10 @@ export function createViews(deps: { services: Services }): Views {
     async decisionCard(viewer, decisionId) {
       const decision = await services.decisions.get(viewer.actor, decisionId);
       const unit = await services.units.get(decision.unitId);
-      const actions = await services.actions.ofDecision(viewer.actor, decisionId);
+      const [actions, reviews] = await Promise.all([
+        services.actions.ofDecision(viewer.actor, decisionId),
+        services.decisions.reviews(viewer.actor, decisionId),
+      ]);
       const shown = actions.filter((a) => withinCeiling(a.marking, viewer.ceiling));
       return buildDecisionCard({
         decision,
@@ -181,6 +184,13 @@ export function createViews(deps: { services: Services }): Views {
           })),
         ),
         withheldActions: actions.length - shown.length,
+        reviews: reviews.map((v) => ({
+          at: formatLocal(v.reviewedAt, unit.timeZone),
+          reviewer: v.reviewer,
+          outcome: v.outcome,
+          nextReviewOn: v.nextReviewOn,
+          note: v.note,
+        })),
       });
     },
   };

@@ -24,6 +24,7 @@ import * as m0018 from './0018-attendance-apologies.js';
 import * as m0019 from './0019-minutes-approval.js';
 import * as m0020 from './0020-priority-tcg.js';
 import * as m0021 from './0021-action-links.js';
+import * as m0022 from './0022-decision-reviews.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -47,6 +48,7 @@ const migrations: Record<string, Migration> = {
   '0019-minutes-approval': m0019,
   '0020-priority-tcg': m0020,
   '0021-action-links': m0021,
+  '0022-decision-reviews': m0022,
 };
 
 export const migrationProvider: MigrationProvider = {

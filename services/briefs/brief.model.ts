@@ -12,7 +12,7 @@ import type {
 import { highestMarking, type Marking, withinCeiling } from '../validation.js';
 
 /** 2: labels instead of codes, exceptions by risk with state and outcome, response times, trend, data quality. */
-export const BRIEF_VERSION = 3;
+export const BRIEF_VERSION = 4;
 
 /** A count against its baseline, with the words a chair reads for its key (and those a partner reads). */
 export interface BriefCount extends CountWithBaseline {
@@ -101,6 +101,14 @@ export interface BriefDecision {
   readonly marking: Marking;
 }
 
+export interface BriefDecisionDue {
+  readonly id: number;
+  readonly text: string;
+  /** The review date it stands at (on or before the brief's date). */
+  readonly reviewOn: string;
+  readonly marking: Marking;
+}
+
 export interface BriefForwardItem {
   readonly id: number;
   readonly kind: string;
@@ -184,6 +192,8 @@ export interface Brief {
   };
   readonly forwardLook: readonly BriefForwardItem[];
   readonly decisions: readonly BriefDecision[];
+  /** Standing decisions due for review on the brief's date (until a review is recorded). */
+  readonly decisionsDue: readonly BriefDecisionDue[];
 }
 
 export type Audience = 'internal' | 'partner';
@@ -313,6 +323,8 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
   };
   const forwardLook = keep(brief.forwardLook);
   const decisions = keep(brief.decisions);
+  // A brief stored before decisions came back for review has none.
+  const decisionsDue = keep(brief.decisionsDue ?? []);
   const priorities = keep(brief.priorities);
 
   if (target.audience === 'partner') {
@@ -361,6 +373,7 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
     ...Object.values(actions).flat(),
     ...forwardLook,
     ...decisions,
+    ...decisionsDue,
     ...priorities,
     ...byType,
     ...hotspots,
@@ -391,6 +404,7 @@ export function viewBrief(brief: Brief, target: { audience: Audience; ceiling: M
     actions,
     forwardLook,
     decisions,
+    decisionsDue,
     priorities,
   };
 }

@@ -11,7 +11,7 @@ import { selectActionsWithOwner } from '../actions/action.service.js';
 import { TERMINAL_STATUSES } from '../actions/transitions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
-import { selectDecisions } from '../decisions/decision.service.js';
+import { decisionsDueForReview, selectDecisions } from '../decisions/decision.service.js';
 import type { ForwardLookService } from '../forward-look/forward-look.service.js';
 import { type CountWithBaseline, type PictureService, pictureWindows } from '../incidents/picture.service.js';
 import type { PriorityService } from '../priorities/priority.service.js';
@@ -112,7 +112,7 @@ export function createBriefService(deps: {
     const ownerIds = [
       ...new Set(activePriorities.map((p) => p.ownerPersonId).filter((v): v is number => v !== null)),
     ];
-    const [picture, overdue, dueToday, blocked, updated, upcoming, decisions, demo, owners] =
+    const [picture, overdue, dueToday, blocked, updated, upcoming, decisions, demo, owners, decisionsDue] =
       await Promise.all([
         pictures.build(actor, unit, date, { activePriorities }),
         open().where('a.due_on', '<', date).orderBy('a.due_on').orderBy('a.id').limit(MAX_ITEMS).execute(),
@@ -144,6 +144,7 @@ export function createBriefService(deps: {
         ownerIds.length === 0
           ? []
           : db.selectFrom('people').select(['id', 'display_name']).where('id', 'in', ownerIds).execute(),
+        decisionsDueForReview(db, unitId, date),
       ]);
     const ownerName = new Map(owners.map((o) => [o.id, o.display_name]));
     const priorityById = new Map(activePriorities.map((p) => [p.id, p]));
@@ -263,6 +264,7 @@ export function createBriefService(deps: {
         supersededById: d.superseded_by_id,
         marking: d.marking as Marking,
       })),
+      decisionsDue: decisionsDue.slice(0, MAX_ITEMS),
     };
     return JSON.parse(JSON.stringify(brief)) as Brief;
   }

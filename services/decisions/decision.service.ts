@@ -2,7 +2,7 @@
  * Decisions: immutable records with a rationale structured on the National Decision Model. A correction is a
  * new decision that supersedes the old one; the old one stays readable and points to its correction.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Database, DecisionRow } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
@@ -57,7 +57,40 @@ export interface Decision {
   readonly correctionReason: string | null;
   /** The decision that corrected this one, if any. */
   readonly supersededById: number | null;
+  /** When it is to be reviewed (the DMM of that day reviews it until a review is recorded). */
+  readonly reviewOn: string | null;
 }
+
+/** A review of a decision: confirmed (with the next review date, if any) or closed. */
+export interface DecisionReview {
+  readonly id: number;
+  readonly decisionId: number;
+  readonly outcome: 'confirmed' | 'closed';
+  readonly nextReviewOn: string | null;
+  readonly note: string | null;
+  readonly reviewer: string;
+  readonly reviewedAt: Date;
+}
+
+/** A decision due for review on a date: its latest review date came and no review has answered it. */
+export interface DecisionDue {
+  readonly id: number;
+  readonly text: string;
+  readonly reviewOn: string;
+  readonly marking: Marking;
+}
+
+const reviewSchema = z
+  .object({
+    outcome: z.enum(['confirmed', 'closed'], { error: 'must be confirmed or closed' }),
+    nextReviewOn: isoDate.nullish(),
+    note: optionalText(2000),
+    submissionKey,
+  })
+  .refine((r) => r.outcome === 'confirmed' || !r.nextReviewOn, {
+    message: 'a closed decision has no next review date',
+    path: ['nextReviewOn'],
+  });
 
 const rationaleSchema = z.object(
   {
@@ -79,6 +112,8 @@ export const recordDecisionSchema = z.object({
   priorityId: id.nullish(),
   incidentRef: optionalText(64),
   marking: marking.default('OFFICIAL'),
+  /** When the decision is to be reviewed. */
+  reviewOn: isoDate.nullish(),
   submissionKey,
 });
 
@@ -99,6 +134,64 @@ export interface DecisionService {
   get(actor: Actor, decisionId: number): Promise<Decision>;
   /** Decisions on a unit, oldest first; `from`/`to` are inclusive local dates in the unit's zone. */
   list(actor: Actor, unitId: number, filter?: z.input<typeof listSchema>): Promise<Decision[]>;
+  /**
+   * Records a review of a standing decision (chair): confirmed, with the next review date if there is one, or
+   * closed. A decision changed by a new one is corrected instead (`supersede`), which ends its reviews.
+   */
+  review(actor: Actor, decisionId: number, input: z.input<typeof reviewSchema>): Promise<DecisionReview>;
+  reviews(actor: Actor, decisionId: number): Promise<DecisionReview[]>;
+  /** The unit's standing decisions whose review date is on or before a local date and not yet answered. */
+  dueForReview(actor: Actor, unitId: number, localDate: string): Promise<DecisionDue[]>;
+}
+
+/**
+ * The unit's standing decisions due for review on a local date. The review date a decision stands at is its own,
+ * or the latest review's next date (none once closed, or confirmed without one); a corrected decision is not
+ * reviewed (its correction is). Shared by the service and the brief.
+ */
+export async function decisionsDueForReview(
+  q: Kysely<Database> | Transaction<Database>,
+  unitId: number,
+  localDate: string,
+): Promise<DecisionDue[]> {
+  const rows = await sql<{ id: number; text: string; marking: string; due_on: string }>`
+    select d.id, d.text, d.marking,
+           coalesce(r.next_review_on, case when r.id is null then d.review_on end)::text as due_on
+    from decisions d
+    left join lateral (
+      select id, next_review_on from decision_reviews where decision_id = d.id order by id desc limit 1
+    ) r on true
+    where d.unit_id = ${unitId}
+      and (d.review_on is not null or exists (select 1 from decision_reviews x where x.decision_id = d.id))
+      and not exists (select 1 from decisions c where c.supersedes_id = d.id)
+      and coalesce(r.next_review_on, case when r.id is null then d.review_on end) <= ${localDate}::date
+    order by due_on, d.id`.execute(q);
+  return rows.rows.map((r) => ({
+    id: r.id,
+    text: r.text,
+    reviewOn: r.due_on,
+    marking: r.marking as Marking,
+  }));
+}
+
+function toReview(row: {
+  id: number;
+  decision_id: number;
+  outcome: string;
+  next_review_on: string | null;
+  note: string | null;
+  reviewer_label: string;
+  reviewed_at: Date;
+}): DecisionReview {
+  return {
+    id: row.id,
+    decisionId: row.decision_id,
+    outcome: row.outcome as DecisionReview['outcome'],
+    nextReviewOn: row.next_review_on,
+    note: row.note,
+    reviewer: row.reviewer_label,
+    reviewedAt: row.reviewed_at,
+  };
 }
 
 type DecisionWithCorrection = DecisionRow & { superseded_by_id: number | null };
@@ -139,6 +232,7 @@ function toDecision(row: DecisionWithCorrection): Decision {
     supersedesId: row.supersedes_id,
     correctionReason: row.correction_reason,
     supersededById: row.superseded_by_id,
+    reviewOn: row.review_on,
   };
 }
 
@@ -206,6 +300,7 @@ export function createDecisionService(deps: {
         marking: data.marking,
         supersedes_id: values.supersedesId,
         correction_reason: values.reason,
+        review_on: data.reviewOn ?? null,
       })
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -351,6 +446,103 @@ export function createDecisionService(deps: {
       if (f.to) q = q.where('d.decided_at', '<', startOfLocalDay(addDays(f.to, 1), unit.timeZone));
       if (!f.includeSuperseded) q = q.where('c.id', 'is', null);
       return (await q.orderBy('d.decided_at').orderBy('d.id').execute()).map(toDecision);
+    },
+
+    async review(actor, decisionId, input) {
+      const data = parseInput(reviewSchema, input);
+      if (!isStorableId(decisionId)) throw new NotFoundError('Decision', decisionId);
+      return submissions.change(
+        actor,
+        { key: data.submissionKey, verb: 'decision.review' },
+        (r: DecisionReview) => ({ type: 'decision', id: r.decisionId }),
+        async (trx) => {
+          const row = await selectDecisions(trx).where('d.id', '=', decisionId).executeTakeFirst();
+          if (!row) throw new NotFoundError('Decision', decisionId);
+          assertCan(actor, 'meeting.run', row.unit_id);
+          if (row.superseded_by_id !== null)
+            throw new DomainError(
+              'DECISION_ALREADY_SUPERSEDED',
+              `Decision ${row.id} was changed by decision ${row.superseded_by_id}; review that one.`,
+              { decisionId: row.id, supersededById: row.superseded_by_id },
+            );
+          const unit = await units.get(row.unit_id, trx);
+          const today = localDateOf(clock.now(), unit.timeZone);
+          if (data.nextReviewOn && data.nextReviewOn <= today)
+            throw ValidationError.field('nextReviewOn', `must be after today (${today})`);
+          const meeting = await trx
+            .selectFrom('meetings')
+            .select('id')
+            .where('unit_id', '=', row.unit_id)
+            .where('local_date', '=', today)
+            .where('status', '=', 'open')
+            .executeTakeFirst();
+          const reviewer =
+            actor.kind === 'person'
+              ? ((
+                  await trx
+                    .selectFrom('people')
+                    .select('display_name')
+                    .where('id', '=', actor.personId)
+                    .executeTakeFirst()
+                )?.display_name ?? actor.label)
+              : actor.label;
+          const added = await trx
+            .insertInto('decision_reviews')
+            .values({
+              decision_id: row.id,
+              outcome: data.outcome,
+              next_review_on: data.nextReviewOn ?? null,
+              note: data.note,
+              reviewer_person_id: actor.personId,
+              reviewer_label: reviewer,
+              meeting_id: meeting?.id ?? null,
+              reviewed_at: clock.now(),
+            })
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          const review = toReview(added);
+          await audit.append(trx, actor, {
+            operation: 'alteration',
+            entityType: 'decision',
+            entityId: row.id,
+            unitId: row.unit_id,
+            after: { review },
+          });
+          // Briefs from today on list the decisions due for review: they are built again when next read.
+          await trx
+            .updateTable('brief_runs')
+            .set({ stale_at: clock.now() })
+            .where('unit_id', '=', row.unit_id)
+            .where('local_date', '>=', today)
+            .where('stale_at', 'is', null)
+            .execute();
+          return review;
+        },
+      );
+    },
+
+    async reviews(actor, decisionId) {
+      if (!isStorableId(decisionId)) throw new NotFoundError('Decision', decisionId);
+      const decision = await db
+        .selectFrom('decisions')
+        .select('unit_id')
+        .where('id', '=', decisionId)
+        .executeTakeFirst();
+      if (!decision) throw new NotFoundError('Decision', decisionId);
+      assertCan(actor, 'records.read', decision.unit_id);
+      const rows = await db
+        .selectFrom('decision_reviews')
+        .selectAll()
+        .where('decision_id', '=', decisionId)
+        .orderBy('id')
+        .execute();
+      return rows.map(toReview);
+    },
+
+    async dueForReview(actor, unitId, localDate) {
+      assertCan(actor, 'records.read', unitId);
+      const day = parseInput(isoDate, localDate);
+      return decisionsDueForReview(db, unitId, day);
     },
   };
 }

@@ -147,6 +147,8 @@ export async function seedDemo(
       reviewPoint: 'Review at the DMM in three days',
     },
     priorityId: burglary.id,
+    // Three days from yesterday's meeting: the DMM of that day reviews it.
+    reviewOn: addDays(today, 2),
   });
   await yesterday.actions.create(chair, {
     unitId: unit.id,

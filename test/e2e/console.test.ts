@@ -548,6 +548,33 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     expect(hidden.marking).toBe('OFFICIAL-SENSITIVE');
   });
 
+  it('records a decision with a review date from its form, brings it back in the brief and section 1 on that day, and records the review by command (issue 17, item 2)', async () => {
+    const g = await createUnitFixture(ctx.services, { code: 'console-review' });
+    const { say: say2, press: press2 } = onUnit(() => g.unit.id);
+    const chair = g.chair.personId;
+    const today = localDate(clock.now());
+    const form = await say2(chair, 'dmm decide');
+    expect(textOf(form)).toContain('Review on');
+    const recorded = await press2(chair, button(form, 'Record decision'), {
+      ...DECISION_INPUTS,
+      reviewOn: today,
+    });
+    const id = Number(/Decision #(\d+)/.exec(textOf(recorded))?.[1]);
+    expect(textOf(recorded)).toContain(`"title":"Review on","value":"${today}"`);
+    expect(textOf(await say2(g.member.personId, 'dmm brief'))).toContain(
+      `#${id} ${DECISION_INPUTS.text} (review due ${today})`,
+    );
+    const meeting = textOf(await say2(chair, 'dmm meeting start'));
+    expect(meeting).toContain('Decisions due for review');
+    expect(meeting).toContain(`#${id} ${DECISION_INPUTS.text} (review due ${today})`);
+    expect(textOf(await say2(g.member.personId, `dmm decision ${id} review close`))).toContain('Only');
+    const reviewed = textOf(await say2(chair, `dmm decision ${id} review close Patrols no longer needed`));
+    expect(reviewed).toMatch(
+      /Reviewed [^"]+ by Chair \(console-review\): closed \(Patrols no longer needed\)/,
+    );
+    expect(textOf(await say2(g.member.personId, 'dmm brief'))).not.toContain(`(review due ${today})`);
+  });
+
   it('explains the brief on `dmm help brief`, one command on `dmm help meeting`, and names an unknown topic', async () => {
     // Found by using the running console: the chat layer answered every `dmm help …` with the general list.
     const brief = textOf(await say(f.member.personId, 'dmm help brief'));

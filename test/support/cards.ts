@@ -153,7 +153,7 @@ const trend = (base: number) =>
   }));
 
 export const sampleBrief: Brief = {
-  version: 3,
+  version: 4,
   unit: { id: 1, code: 'north', name: 'North BCU', timeZone: 'Europe/London' },
   localDate: '2026-05-11',
   window: { start: '2026-05-10T06:00:00.000Z', end: '2026-05-11T06:00:00.000Z', hours: 24 },
@@ -336,6 +336,9 @@ export const sampleBrief: Brief = {
       supersededById: null,
       marking: 'OFFICIAL',
     },
+  ],
+  decisionsDue: [
+    { id: 7, text: 'Dispersal order on the Elm Road estate', reviewOn: '2026-05-11', marking: 'OFFICIAL' },
   ],
 };
 
@@ -550,6 +553,7 @@ const sampleDecision: Decision = {
   supersedesId: 9,
   correctionReason: 'Wrong start time',
   supersededById: null,
+  reviewOn: '2026-05-14',
 };
 
 /** One sample of every card kind, by name (the names key the snapshots). */

@@ -131,8 +131,95 @@ describe.each(BACKENDS)('decisions on %s', (backend) => {
     });
   });
 
+  it('brings a decision back on its review date until the review is recorded: confirmed with a next date, closed, or corrected (issue 17, item 2: a free-text review point only on 54b6730)', async () => {
+    const f = await createUnitFixture(ctx.services);
+    clock.set('2026-03-10T09:15:00Z');
+    const patrols = await ctx.services.decisions.record(f.chair, {
+      unitId: f.unit.id,
+      text: 'High-visibility patrols on the estate',
+      rationale,
+      reviewOn: '2026-03-13',
+    });
+    const order = await ctx.services.decisions.record(f.chair, {
+      unitId: f.unit.id,
+      text: 'Dispersal order in the town centre',
+      rationale,
+      reviewOn: '2026-03-13',
+    });
+    const corrected = await ctx.services.decisions.record(f.chair, {
+      unitId: f.unit.id,
+      text: 'Plain-clothes operation',
+      rationale,
+      reviewOn: '2026-03-12',
+    });
+    await ctx.services.decisions.record(f.chair, { unitId: f.unit.id, text: 'No review', rationale });
+    const due = async (day: string) =>
+      (await ctx.services.decisions.dueForReview(f.chair, f.unit.id, day)).map((d) => [d.id, d.reviewOn]);
+    expect(await due('2026-03-11')).toEqual([]);
+    expect(await due('2026-03-12')).toEqual([[corrected.id, '2026-03-12']]);
+    // Changed by a new decision: the correction is reviewed on its own date, not the one it replaced.
+    const correction = await ctx.services.decisions.supersede(f.chair, corrected.id, {
+      text: 'Plain-clothes operation, two nights',
+      rationale,
+      reason: 'Only two nights of cover',
+      reviewOn: '2026-03-14',
+    });
+    expect(await due('2026-03-13')).toEqual([
+      [patrols.id, '2026-03-13'],
+      [order.id, '2026-03-13'],
+    ]);
+    // It stays due on the days after until it is reviewed; the brief lists it, and its meeting section.
+    clock.set('2026-03-13T09:00:00Z');
+    const brief = await ctx.services.briefs.get(f.chair, f.unit.id, '2026-03-13');
+    expect(brief.decisionsDue.map((d) => d.id)).toEqual([patrols.id, order.id]);
+    await expect(
+      ctx.services.decisions.review(f.member, patrols.id, { outcome: 'confirmed' }),
+    ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(
+      ctx.services.decisions.review(f.chair, patrols.id, {
+        outcome: 'confirmed',
+        nextReviewOn: '2026-03-12',
+      }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('nextReviewOn') });
+    await expect(
+      ctx.services.decisions.review(f.chair, order.id, { outcome: 'closed', nextReviewOn: '2026-03-20' }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(
+      ctx.services.decisions.review(f.chair, corrected.id, { outcome: 'closed' }),
+    ).rejects.toMatchObject({ code: 'DECISION_ALREADY_SUPERSEDED' });
+    const confirmed = await ctx.services.decisions.review(f.chair, patrols.id, {
+      outcome: 'confirmed',
+      nextReviewOn: '2026-03-20',
+      note: 'Burglaries down; keep for a week',
+    });
+    expect(confirmed).toMatchObject({
+      outcome: 'confirmed',
+      nextReviewOn: '2026-03-20',
+      reviewer: f.chair.label,
+    });
+    await ctx.services.decisions.review(f.chair, order.id, { outcome: 'closed', note: 'Order lapsed' });
+    expect(await due('2026-03-13')).toEqual([]);
+    expect(await due('2026-03-14')).toEqual([[correction.id, '2026-03-14']]);
+    expect(await due('2026-03-20')).toEqual([
+      [correction.id, '2026-03-14'],
+      [patrols.id, '2026-03-20'],
+    ]);
+    // The stored brief is built again with the reviews.
+    const again = await ctx.services.briefs.get(f.chair, f.unit.id, '2026-03-13');
+    expect(again.decisionsDue).toEqual([]);
+    expect((await ctx.services.decisions.reviews(f.member, patrols.id)).map((r) => r.note)).toEqual([
+      'Burglaries down; keep for a week',
+    ]);
+    const audited = await ctx.services.audit.list({ entityType: 'decision', entityId: String(order.id) });
+    expect(audited.at(-1)).toMatchObject({
+      operation: 'alteration',
+      after: { review: { outcome: 'closed' } },
+    });
+  });
+
   it('has no way to edit or delete a decision in place: the table is only inserted into', async () => {
     const keys = Object.keys(ctx.services.decisions).sort();
-    expect(keys).toEqual(['get', 'list', 'record', 'supersede']);
+    // A review is recorded beside the decision (decision_reviews), never in it.
+    expect(keys).toEqual(['dueForReview', 'get', 'list', 'record', 'review', 'reviews', 'supersede']);
   });
 });

@@ -15,6 +15,23 @@ describe('the command grammar', () => {
     ['dmm incidents 24h Burglary dwelling', { verb: 'incidents', filter: 'Burglary dwelling' }],
     ['dmm priorities', { verb: 'priorities' }],
     ['dmm priority', { verb: 'priorities' }],
+    ['dmm decision', { verb: 'decide' }],
+    ['dmm decision D-12', { verb: 'decision.show', decisionId: 12 }],
+    [
+      'dmm decision 12 review confirm 2026-05-20 Burglaries down',
+      {
+        verb: 'decision.review',
+        decisionId: 12,
+        outcome: 'confirmed',
+        nextReviewOn: '2026-05-20',
+        note: 'Burglaries down',
+      },
+    ],
+    ['dmm decision 12 review confirm', { verb: 'decision.review', decisionId: 12, outcome: 'confirmed' }],
+    [
+      'dmm decision #12 review close Order lapsed',
+      { verb: 'decision.review', decisionId: 12, outcome: 'closed', note: 'Order lapsed' },
+    ],
     ['dmm priority 3 owner 12', { verb: 'priority.set', priorityId: 3, field: 'owner', value: 12 }],
     ['dmm priority #3 owner none', { verb: 'priority.set', priorityId: 3, field: 'owner', value: null }],
     [
@@ -79,6 +96,8 @@ describe('the command grammar', () => {
 
   it.each([
     ['dmm priority x owner 1', /not a priority number/],
+    ['dmm decision x', /not a decision number/],
+    ['dmm decision 12 review maybe', /review confirm/],
     ['dmm priority 3 owner someone', /person id/],
     ['dmm priority 3 marking secret', /marking official/],
     ['dmm priority 3 objective', /objective as text/],
