@@ -73,6 +73,8 @@ export const cardPayloadSchema = z.discriminatedUnion('verb', [
   z.object({ ...common, v: z.literal(1), verb: z.literal('minutes.addendum_form'), meetingId: id }),
   z.object({ ...common, v: z.literal(1), verb: z.literal('minutes.addendum'), meetingId: id }),
   z.object({ ...common, v: z.literal(1), verb: z.literal('minutes.pdf'), meetingId: id }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('escalation.form'), unitId: id }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('escalation.raise'), unitId: id }),
   z.object({ ...common, v: z.literal(1), verb: z.literal('decision.form'), unitId: id }),
   z.object({ ...common, v: z.literal(1), verb: z.literal('decision.record'), unitId: id }),
   z.object({ ...common, v: z.literal(1), verb: z.literal('decision.show'), decisionId: id }),

@@ -32,6 +32,8 @@ export interface ReadBack {
   /** As they stand: a corrected decision is read back as corrected. */
   readonly decisions: ReadonlyArray<{ id: number; text: string; by: string }>;
   readonly actions: ReadonlyArray<{ id: number; title: string; owner: string; dueOn: string | null }>;
+  /** What this meeting escalated to the TT&CG. */
+  readonly escalations?: ReadonlyArray<{ id: number; what: string; tcg: string }>;
   /** Records above what this place may show, counted only. */
   readonly withheld: number;
 }
@@ -51,6 +53,11 @@ function readBackBlocks(r: ReadBack): CardBlock[] {
       'Actions raised',
       r.actions.map((a) => `#${a.id} ${a.title}: ${a.owner}, due ${a.dueOn ?? 'no date'}`),
       'No action raised in this meeting.',
+    ),
+    ...list(
+      'Escalations to the TT&CG',
+      (r.escalations ?? []).map((e) => `E-${e.id} ${e.what} (to ${e.tcg})`),
+      'Nothing escalated in this meeting (`dmm escalate`, chair).',
     ),
     ...(r.withheld > 0
       ? [

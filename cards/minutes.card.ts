@@ -93,6 +93,12 @@ function recordBlocks(record: MinutesInput): CardBlock[] {
     const lines = [
       ...(item.sectionKey === 'previous_actions' ? previousActionLines(record) : []),
       ...exceptionLines(record, (e) => e.sectionKey === item.sectionKey),
+      ...(item.sectionKey === 'read_back'
+        ? (record.escalations ?? []).map(
+            (e) =>
+              `• Escalated E-${e.id} to ${e.tcg}: ${e.what}; why: ${e.why}${e.resources ? `; resources asked for: ${e.resources}` : ''}${tag(e.marking)}`,
+          )
+        : []),
       ...item.notes.map((n) => `• ${n.text}${tag(n.marking)}`),
     ];
     if (lines.length > 0) blocks.push({ type: 'text', text: lines.join('\n') });

@@ -156,6 +156,25 @@ export interface DecisionTable {
   review_on: CalendarDate | null;
 }
 
+/** The escalation register (migration 0023): what the DMM escalates to the TT&CG, and the answer. */
+export interface EscalationTable {
+  id: Generated<number>;
+  unit_id: number;
+  meeting_id: number | null;
+  action_id: number | null;
+  what: string;
+  why: string;
+  resources: string | null;
+  tcg: string;
+  marking: string;
+  raised_by_person_id: number | null;
+  raised_by_label: string;
+  raised_at: Timestamp;
+  outcome: string | null;
+  answered_by_label: string | null;
+  answered_at: Timestamp | null;
+}
+
 /** A review of a decision (migration 0022): confirmed (with the next review date, if any) or closed. */
 export interface DecisionReviewTable {
   id: Generated<number>;
@@ -447,6 +466,7 @@ export interface Database {
   attendance: AttendanceTable;
   decisions: DecisionTable;
   decision_reviews: DecisionReviewTable;
+  escalations: EscalationTable;
   actions: ActionTable;
   action_updates: ActionUpdateTable;
   audit_events: AuditEventTable;

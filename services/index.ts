@@ -22,6 +22,7 @@ import {
   selectDecisions,
 } from './decisions/decision.service.js';
 import { createDeliveryService, type DeliveryService } from './deliveries/delivery.service.js';
+import { createEscalationService, type EscalationService } from './escalations/escalation.service.js';
 import { createExportService, type ExportService } from './exports/export.service.js';
 import { createForwardLookService, type ForwardLookService } from './forward-look/forward-look.service.js';
 import { createIncidentImportService, type IncidentImportService } from './incidents/import.service.js';
@@ -59,6 +60,7 @@ export interface Services {
   readonly channels: ChannelService;
   readonly deliveries: DeliveryService;
   readonly reminders: ReminderService;
+  readonly escalations: EscalationService;
 }
 
 /** The status changes of previous actions reviewed at a first DMM reach back this far (there is no last one). */
@@ -130,7 +132,7 @@ async function previousActions(
 async function minutesSource(
   trx: Transaction<Database>,
   meetingId: number,
-): Promise<Pick<MinutesInput, 'decisions' | 'actions' | 'previousActions'>> {
+): Promise<Pick<MinutesInput, 'decisions' | 'actions' | 'previousActions' | 'escalations'>> {
   const decisions = await selectDecisions(trx)
     .where('d.meeting_id', '=', meetingId)
     .orderBy('d.decided_at')
@@ -142,6 +144,21 @@ async function minutesSource(
     .execute();
   return {
     previousActions: await previousActions(trx, meetingId),
+    escalations: (
+      await trx
+        .selectFrom('escalations')
+        .selectAll()
+        .where('meeting_id', '=', meetingId)
+        .orderBy('id')
+        .execute()
+    ).map((e) => ({
+      id: e.id,
+      what: e.what,
+      why: e.why,
+      resources: e.resources,
+      tcg: e.tcg,
+      marking: e.marking as Marking,
+    })),
     decisions: decisions.map((d) => ({
       id: d.id,
       text: d.text,
@@ -249,6 +266,7 @@ export function createServices(deps: {
   const channels = createChannelService({ db, audit, clock });
   const deliveries = createDeliveryService({ db, audit, clock });
   const reminders = createReminderService({ db, audit, clock, units });
+  const escalations = createEscalationService({ db, audit, clock, units, submissions });
   return Object.freeze({
     db,
     clock,
@@ -269,5 +287,6 @@ export function createServices(deps: {
     channels,
     deliveries,
     reminders,
+    escalations,
   });
 }

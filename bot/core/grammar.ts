@@ -21,6 +21,9 @@ export type Command =
       readonly apology?: string;
     }
   | { readonly verb: 'decide' }
+  | { readonly verb: 'escalate' }
+  | { readonly verb: 'escalations' }
+  | { readonly verb: 'escalation.answer'; readonly escalationId: number; readonly outcome: string }
   | { readonly verb: 'decision.show'; readonly decisionId: number }
   | {
       readonly verb: 'decision.review';
@@ -103,6 +106,14 @@ export const HELP: Readonly<Record<string, readonly HelpEntry[]>> = {
       description:
         'record the review of a decision due for review: confirmed (next review date) or closed (chair)',
     },
+  ],
+  escalate: [
+    {
+      usage: 'dmm escalate',
+      description: 'escalate what is beyond the DMM’s resources to the TT&CG (chair): a form',
+    },
+    { usage: 'dmm escalations', description: 'the escalation register: open and answered' },
+    { usage: 'dmm escalation <id> answer <outcome>', description: "record the TT&CG's answer (chair)" },
   ],
   action: [
     { usage: 'dmm action new', description: 'create an action' },
@@ -383,6 +394,25 @@ export function parseCommand(input: string): ParseResult {
     }
     case 'decide':
       return { ok: true, command: { verb: 'decide' } };
+    case 'escalate':
+      return { ok: true, command: { verb: 'escalate' } };
+    case 'escalations':
+      return { ok: true, command: { verb: 'escalations' } };
+    case 'escalation': {
+      const escalationId = Number(rest[0]?.replace(/^(#|E-)/i, ''));
+      if (!Number.isSafeInteger(escalationId) || escalationId <= 0)
+        return rest.length === 0
+          ? { ok: true, command: { verb: 'escalations' } }
+          : refuse(`'${rest[0]}' is not an escalation number: \`dmm escalations\` lists them.`, 'escalate');
+      const outcome = input
+        .trim()
+        .replace(/^\/?dmm\s+/i, '')
+        .replace(/^escalation\s+\S+\s+answer\b/i, '')
+        .trim();
+      if (rest[1]?.toLowerCase() !== 'answer' || !outcome)
+        return refuse("Say `answer` and the TT&CG's outcome after the number.", 'escalate');
+      return { ok: true, command: { verb: 'escalation.answer', escalationId, outcome } };
+    }
     case 'decision': {
       if (rest.length === 0) return { ok: true, command: { verb: 'decide' } };
       const decisionId = Number(rest[0]?.replace(/^(#|D-)/i, ''));

@@ -8,6 +8,7 @@
 import type { Card } from '../../cards/card.js';
 import { type CardPayload, parseCardPayload } from '../../cards/card-actions.js';
 import { buildBriefCard, buildIncidentsCard, buildPrioritiesCard } from '../../cards/daily-brief.card.js';
+import { buildEscalationFormCard, buildEscalationsCard } from '../../cards/escalations.card.js';
 import { buildAttendanceCard } from '../../cards/meeting.card.js';
 import { buildAddendumForm, buildMinutesCard } from '../../cards/minutes.card.js';
 import {
@@ -203,6 +204,32 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     return (await services.meetings.getMinutes(c.actor, c.unitId, date)).meetingId;
   }
 
+  /** The escalation form (chair): the unit's open actions it may concern, those this place may show. */
+  async function escalationForm(c: Conversation): Promise<Card> {
+    if (!can(c.actor, 'meeting.run', c.unitId))
+      throw new ForbiddenError('Only the chair escalates to the TT&CG.', { permission: 'meeting.run' });
+    const open = await services.actions.list(c.actor, c.unitId, 'open');
+    return buildEscalationFormCard({
+      unitId: c.unitId,
+      actions: open
+        .filter((a) => withinCeiling(a.marking, c.ceiling))
+        .map((a) => ({ id: a.id, title: a.title })),
+    });
+  }
+
+  /** The register (or one escalation of it), within what this place may show. */
+  async function escalationsCard(c: Conversation, only?: number): Promise<Card> {
+    const all = await services.escalations.list(c.actor, c.unitId);
+    const wanted = only === undefined ? all : all.filter((e) => e.id === only);
+    const shown = wanted.filter((e) => withinCeiling(e.marking, c.ceiling));
+    const unit = await services.units.get(c.unitId);
+    return buildEscalationsCard({
+      escalations: shown,
+      withheld: wanted.length - shown.length,
+      zoneTime: (at) => formatLocal(at, unit.timeZone),
+    });
+  }
+
   /** The addendum form, for the chair only (the service checks again when it is sent). */
   function addendumForm(c: Conversation, view: MinutesView): Card {
     if (!can(c.actor, 'meeting.run', view.unitId))
@@ -371,6 +398,17 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           throw new ForbiddenError('Only the chair records decisions.', { permission: 'decision.record' });
         const meeting = await services.meetings.findForDate(c.actor, c.unitId);
         return [buildDecisionFormCard({ unitId: c.unitId, sectionTitle: meeting?.current?.title ?? null })];
+      }
+      case 'escalate':
+        return [await escalationForm(c)];
+      case 'escalations':
+        return [await escalationsCard(c)];
+      case 'escalation.answer': {
+        const e = await services.escalations.answer(c.actor, command.escalationId, {
+          outcome: command.outcome,
+          ...submissionKey,
+        });
+        return [await escalationsCard(c, e.id)];
       }
       case 'decision.show':
         return [await views.decisionCard(c, command.decisionId)];
@@ -557,6 +595,21 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         ];
       case 'minutes.pdf':
         return [pdfNotice(await services.meetings.minutesOf(c.actor, p.meetingId))];
+      case 'escalation.form':
+        return [await escalationForm(c)];
+      case 'escalation.raise': {
+        const e = await services.escalations.raise(c.actor, {
+          unitId: c.unitId,
+          what: text(inputs.what) as string,
+          why: text(inputs.why) as string,
+          resources: text(inputs.resources) ?? null,
+          tcg: text(inputs.tcg) as string,
+          actionId: idInput(inputs.actionId),
+          marking: (text(inputs.marking) ?? 'OFFICIAL') as Marking,
+          ...key,
+        });
+        return [await escalationsCard(c, e.id)];
+      }
       case 'decision.form':
         return run({ verb: 'decide' });
       case 'decision.record': {

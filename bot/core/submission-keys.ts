@@ -20,6 +20,7 @@ export const CHANGING_VERBS: ReadonlySet<Verb> = new Set<Verb>([
   'meeting.apologies',
   'minutes.approve',
   'minutes.addendum',
+  'escalation.raise',
   'decision.record',
   'action.create',
   'action.status',
@@ -30,6 +31,7 @@ export const CHANGING_VERBS: ReadonlySet<Verb> = new Set<Verb>([
 export const KEY_REQUIRED: ReadonlySet<Verb> = new Set<Verb>([
   'meeting.note',
   'minutes.addendum',
+  'escalation.raise',
   'decision.record',
   'action.create',
 ]);

@@ -126,10 +126,12 @@ export function createViews(deps: { services: Services }): Views {
       // At the read-back, what this meeting recorded, within what this place may show.
       let readBack: ReadBack | undefined;
       if (current?.feed === 'generated' && can(viewer.actor, 'records.read', meeting.unitId)) {
-        const [decisions, actions] = await Promise.all([
+        const [decisions, actions, escalations] = await Promise.all([
           services.decisions.list(viewer.actor, meeting.unitId, { meetingId: meeting.id }),
           services.actions.ofMeeting(viewer.actor, meeting.unitId, meeting.id),
+          services.escalations.list(viewer.actor, meeting.unitId, { meetingId: meeting.id }),
         ]);
+        const shownEscalations = escalations.filter((e) => withinCeiling(e.marking, viewer.ceiling));
         const shownDecisions = decisions.filter((d) => withinCeiling(d.marking, viewer.ceiling));
         const shownActions = actions.filter((a) => withinCeiling(a.marking, viewer.ceiling));
         readBack = {
@@ -148,7 +150,14 @@ export function createViews(deps: { services: Services }): Views {
               dueOn: a.dueOn,
             })),
           ),
-          withheld: decisions.length - shownDecisions.length + actions.length - shownActions.length,
+          escalations: shownEscalations.reverse().map((e) => ({ id: e.id, what: e.what, tcg: e.tcg })),
+          withheld:
+            decisions.length -
+            shownDecisions.length +
+            actions.length -
+            shownActions.length +
+            escalations.length -
+            shownEscalations.length,
         };
       }
       return buildMeetingCard({

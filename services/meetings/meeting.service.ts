@@ -197,7 +197,7 @@ export function createMeetingService(deps: {
   minutesSource: (
     trx: Transaction<Database>,
     meetingId: number,
-  ) => Promise<Pick<MinutesInput, 'decisions' | 'actions' | 'previousActions'>>;
+  ) => Promise<Pick<MinutesInput, 'decisions' | 'actions' | 'previousActions' | 'escalations'>>;
   /**
    * The exceptions of the unit's brief for a date, each with its section: read before the close's transaction
    * (a brief may be built and stored on the way), so the minutes record what the meeting discussed.

@@ -86,6 +86,15 @@ export interface MinutesInput {
    * under that section; under "not on this agenda" when the unit's agenda has no such section).
    */
   readonly exceptions?: ReadonlyArray<MinutesException>;
+  /** What this meeting escalated to the TT&CG (minuted under the read-back, section 10). */
+  readonly escalations?: ReadonlyArray<{
+    readonly id: number;
+    readonly what: string;
+    readonly why: string;
+    readonly resources: string | null;
+    readonly tcg: string;
+    readonly marking: Marking;
+  }>;
   /** The audit chain's head as the meeting closed, signed: the minutes carry it outside the database. */
   readonly auditCheckpoint?: AuditCheckpoint | undefined;
 }
@@ -167,6 +176,18 @@ const minutesRecordSchema = z.object({
             note: z.string().nullable(),
           }),
         ),
+      }),
+    )
+    .optional(),
+  escalations: z
+    .array(
+      z.object({
+        id: z.number(),
+        what: z.string(),
+        why: z.string(),
+        resources: z.string().nullable(),
+        tcg: z.string(),
+        marking: markingField,
       }),
     )
     .optional(),
@@ -259,6 +280,7 @@ export function minutesMarking(
     ...(record?.actions ?? []),
     ...(record?.previousActions ?? []),
     ...(record?.exceptions ?? []),
+    ...(record?.escalations ?? []),
     ...addenda,
     ...legacy.map((m) => ({ marking: m })),
   ]);

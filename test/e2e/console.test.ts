@@ -575,6 +575,55 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     expect(textOf(await say2(g.member.personId, 'dmm brief'))).not.toContain(`(review due ${today})`);
   });
 
+  it('keeps an escalation register: the chair escalates from a form in the meeting, the read-back and the minutes carry it, the TT&CG answer is recorded once (issue 17, item 4: nowhere in the minutes on 54b6730)', async () => {
+    const g = await createUnitFixture(ctx.services, { code: 'console-escalate' });
+    const { say: say2, press: press2 } = onUnit(() => g.unit.id);
+    const chair = g.chair.personId;
+    const action = await ctx.services.actions.create(g.chair, {
+      unitId: g.unit.id,
+      title: 'Cover the Elm Road patrols',
+      ownerPersonId: g.owner.personId,
+      category: 'prevention',
+    });
+    await say2(chair, 'dmm meeting start');
+    expect(textOf(await say2(g.member.personId, 'dmm escalate'))).toContain('Only the chair');
+    const form = await say2(chair, 'dmm escalate');
+    expect(textOf(form)).toContain(`#${action.id} Cover the Elm Road patrols`);
+    const raised = await press2(chair, button(form, 'Escalate'), {
+      what: 'No cover for the Elm Road patrols',
+      why: 'Owner off sick, no cover on the team',
+      resources: 'Two officers for three nights',
+      tcg: 'BCU TT&CG, 10 December',
+      actionId: String(action.id),
+      marking: 'OFFICIAL',
+    });
+    expect(textOf(raised)).toContain('No cover for the Elm Road patrols');
+    expect(textOf(raised)).toContain('awaiting the TT&CG');
+    const id = Number(/E-(\d+)/.exec(textOf(raised))?.[1]);
+    // The read-back lists it; the minutes minute it under section 10.
+    for (let i = 0; i < 9; i += 1) await say2(chair, 'dmm meeting next');
+    const readBack = textOf(await say2(chair, 'dmm meeting'));
+    expect(readBack).toContain('Escalations to the TT&CG (1)');
+    expect(readBack).toContain(`E-${id} No cover for the Elm Road patrols (to BCU TT&CG, 10 December)`);
+    const minutes = textOf(await say2(chair, 'dmm meeting close'));
+    expect(minutes).toContain(
+      `Escalated E-${id} to BCU TT&CG, 10 December: No cover for the Elm Road patrols; why: Owner off sick, no cover on the team; resources asked for: Two officers for three nights`,
+    );
+    // The TT&CG answers; recorded once.
+    const answered = textOf(
+      await say2(chair, `dmm escalation ${id} answer Two officers loaned from the east sector`),
+    );
+    expect(answered).toContain('Two officers loaned from the east sector');
+    expect(textOf(await say2(chair, `dmm escalation ${id} answer Something else`))).toContain(
+      'answered already',
+    );
+    const register = textOf(await say2(g.member.personId, 'dmm escalations'));
+    expect(register).toContain('Escalations to the TT&CG (1)');
+    expect(register).toContain('Two officers loaned from the east sector');
+    const audited = await ctx.services.audit.list({ entityType: 'escalation', entityId: String(id) });
+    expect(audited.map((e) => e.operation)).toEqual(['collection', 'alteration']);
+  });
+
   it('explains the brief on `dmm help brief`, one command on `dmm help meeting`, and names an unknown topic', async () => {
     // Found by using the running console: the chat layer answered every `dmm help …` with the general list.
     const brief = textOf(await say(f.member.personId, 'dmm help brief'));

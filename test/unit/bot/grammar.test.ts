@@ -16,6 +16,12 @@ describe('the command grammar', () => {
     ['dmm priorities', { verb: 'priorities' }],
     ['dmm priority', { verb: 'priorities' }],
     ['dmm decision', { verb: 'decide' }],
+    ['dmm escalate', { verb: 'escalate' }],
+    ['dmm escalations', { verb: 'escalations' }],
+    [
+      'dmm escalation E-4 answer Two officers  loaned',
+      { verb: 'escalation.answer', escalationId: 4, outcome: 'Two officers  loaned' },
+    ],
     ['dmm decision D-12', { verb: 'decision.show', decisionId: 12 }],
     [
       'dmm decision 12 review confirm 2026-05-20 Burglaries down',
@@ -97,6 +103,8 @@ describe('the command grammar', () => {
   it.each([
     ['dmm priority x owner 1', /not a priority number/],
     ['dmm decision x', /not a decision number/],
+    ['dmm escalation x answer y', /not an escalation number/],
+    ['dmm escalation 4 answer', /answer/],
     ['dmm decision 12 review maybe', /review confirm/],
     ['dmm priority 3 owner someone', /person id/],
     ['dmm priority 3 marking secret', /marking official/],
