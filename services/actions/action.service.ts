@@ -9,6 +9,7 @@ import type { Actor } from '../access/actor.js';
 import { assertCan, can } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
+import { readableDecisionUnit } from '../decisions/decision.service.js';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
@@ -669,18 +670,11 @@ export function createActionService(deps: {
     },
 
     async ofDecision(actor, decisionId) {
-      if (!isStorableId(decisionId)) throw new NotFoundError('Decision', decisionId);
-      const decision = await db
-        .selectFrom('decisions')
-        .select('unit_id')
-        .where('id', '=', decisionId)
-        .executeTakeFirst();
-      if (!decision) throw new NotFoundError('Decision', decisionId);
-      assertCan(actor, 'records.read', decision.unit_id);
+      const unitId = await readableDecisionUnit(db, actor, decisionId);
       const rows = await db
         .selectFrom('actions')
         .selectAll()
-        .where('unit_id', '=', decision.unit_id)
+        .where('unit_id', '=', unitId)
         .where('decision_id', '=', decisionId)
         .orderBy('id')
         .execute();

@@ -174,6 +174,23 @@ export async function decisionsDueForReview(
   }));
 }
 
+/** The unit of a decision the actor may read (records.read there); NOT_FOUND for no such decision. */
+export async function readableDecisionUnit(
+  q: Kysely<Database>,
+  actor: Actor,
+  decisionId: number,
+): Promise<number> {
+  if (!isStorableId(decisionId)) throw new NotFoundError('Decision', decisionId);
+  const decision = await q
+    .selectFrom('decisions')
+    .select('unit_id')
+    .where('id', '=', decisionId)
+    .executeTakeFirst();
+  if (!decision) throw new NotFoundError('Decision', decisionId);
+  assertCan(actor, 'records.read', decision.unit_id);
+  return decision.unit_id;
+}
+
 function toReview(row: {
   id: number;
   decision_id: number;
@@ -522,14 +539,7 @@ export function createDecisionService(deps: {
     },
 
     async reviews(actor, decisionId) {
-      if (!isStorableId(decisionId)) throw new NotFoundError('Decision', decisionId);
-      const decision = await db
-        .selectFrom('decisions')
-        .select('unit_id')
-        .where('id', '=', decisionId)
-        .executeTakeFirst();
-      if (!decision) throw new NotFoundError('Decision', decisionId);
-      assertCan(actor, 'records.read', decision.unit_id);
+      await readableDecisionUnit(db, actor, decisionId);
       const rows = await db
         .selectFrom('decision_reviews')
         .selectAll()

@@ -131,6 +131,30 @@ export function createPriorityService(deps: {
       throw ValidationError.field('ownerPersonId', `person ${personId} is not a member of this unit`);
   }
 
+  /** Changes a priority and logs the change (before and after). */
+  async function alter(
+    trx: Transaction<Database>,
+    actor: Actor,
+    row: PriorityRow,
+    set: Partial<Pick<PriorityRow, 'status' | 'owner_person_id' | 'marking' | 'objective' | 'review_on'>>,
+  ): Promise<Priority> {
+    const updated = await trx
+      .updateTable('priorities')
+      .set({ ...set, updated_at: clock.now() })
+      .where('id', '=', row.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await audit.append(trx, actor, {
+      operation: 'alteration',
+      entityType: 'priority',
+      entityId: row.id,
+      unitId: row.unit_id,
+      before: toPriority(row),
+      after: toPriority(updated),
+    });
+    return toPriority(updated);
+  }
+
   /** Briefs already built for today or later show priorities as they were: they are built again when read. */
   async function staleBriefs(q: Transaction<Database>, unitId: number) {
     const unit = await units.get(unitId, q);
@@ -193,21 +217,7 @@ export function createPriorityService(deps: {
           .executeTakeFirst();
         if (!row) throw new NotFoundError('Priority', priorityId);
         assertCan(actor, 'priority.manage', row.unit_id);
-        const updated = await trx
-          .updateTable('priorities')
-          .set({ status: 'retired', updated_at: clock.now() })
-          .where('id', '=', priorityId)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await audit.append(trx, actor, {
-          operation: 'alteration',
-          entityType: 'priority',
-          entityId: priorityId,
-          unitId: row.unit_id,
-          before: toPriority(row),
-          after: toPriority(updated),
-        });
-        return toPriority(updated);
+        return alter(trx, actor, row, { status: 'retired' });
       });
     },
 
@@ -224,28 +234,14 @@ export function createPriorityService(deps: {
         if (!row) throw new NotFoundError('Priority', priorityId);
         assertCan(actor, 'priority.manage', row.unit_id);
         if (data.ownerPersonId) await assertOwner(trx, row.unit_id, data.ownerPersonId);
-        const updated = await trx
-          .updateTable('priorities')
-          .set({
-            ...(data.ownerPersonId !== undefined ? { owner_person_id: data.ownerPersonId } : {}),
-            ...(data.marking !== undefined ? { marking: data.marking } : {}),
-            ...(data.objective !== undefined ? { objective: data.objective } : {}),
-            ...(data.reviewOn !== undefined ? { review_on: data.reviewOn } : {}),
-            updated_at: clock.now(),
-          })
-          .where('id', '=', priorityId)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await audit.append(trx, actor, {
-          operation: 'alteration',
-          entityType: 'priority',
-          entityId: priorityId,
-          unitId: row.unit_id,
-          before: toPriority(row),
-          after: toPriority(updated),
+        const updated = await alter(trx, actor, row, {
+          ...(data.ownerPersonId !== undefined ? { owner_person_id: data.ownerPersonId } : {}),
+          ...(data.marking !== undefined ? { marking: data.marking } : {}),
+          ...(data.objective !== undefined ? { objective: data.objective } : {}),
+          ...(data.reviewOn !== undefined ? { review_on: data.reviewOn } : {}),
         });
         await staleBriefs(trx, row.unit_id);
-        return toPriority(updated);
+        return updated;
       });
     },
 
