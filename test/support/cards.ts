@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import type { Card } from '../../cards/card.js';
 import { parseCardPayload } from '../../cards/card-actions.js';
 import { buildBriefCard } from '../../cards/daily-brief.card.js';
+import { buildEscalationFormCard, buildEscalationsCard } from '../../cards/escalations.card.js';
 import { buildMeetingCard } from '../../cards/meeting.card.js';
 import { buildAddendumForm, buildMinutesCard } from '../../cards/minutes.card.js';
 import {
@@ -649,6 +650,40 @@ export function sampleCards(): Record<string, Card> {
         '**OFFICIAL**\n\n# DMM minutes: Unit, 2026-05-11\n\n## Decisions (1)\n\n### D-12: Deploy a patrol\n',
     }),
     'minutes-addendum-form': buildAddendumForm(sampleMinutesView('approved')),
+    'escalation-form': buildEscalationFormCard({
+      unitId: 1,
+      actions: [{ id: 42, title: 'Cover the Elm Road patrols' }],
+    }),
+    escalations: buildEscalationsCard({
+      escalations: [
+        {
+          id: 3,
+          unitId: 1,
+          meetingId: 1,
+          actionId: 42,
+          what: 'No cover for the Elm Road patrols',
+          why: 'Owner off sick, no cover on the team',
+          resources: 'Two officers for three nights',
+          tcg: 'BCU TT&CG, 10 December',
+          marking: 'OFFICIAL',
+          raisedBy: 'Insp Chair',
+          raisedAt: new Date('2026-05-11T08:40:00Z'),
+          outcome: 'Two officers loaned from the east sector',
+          answeredBy: 'Insp Chair',
+          answeredAt: new Date('2026-05-12T10:00:00Z'),
+        },
+      ],
+      withheld: 1,
+      zoneTime: (at) => at.toISOString().slice(0, 16).replace('T', ' '),
+    }),
+    'action-form-with-links': buildActionFormCard({
+      unitId: 1,
+      people: [{ id: 2, name: 'Action owner' }],
+      categories: ['prevention', 'intelligence', 'enforcement', 'reassurance'],
+      defaultDue: '2026-05-11',
+      decisions: [{ id: 12, text: 'Deploy a patrol to the retail park' }],
+      priorities: [{ id: 1, title: 'Residential burglary' }],
+    }),
     help: buildHelpCard({
       entries: [
         { usage: 'dmm brief', description: "today's brief" },
