@@ -3,6 +3,7 @@ import type { Escalation } from '../services/escalations/escalation.service.js';
 import { highestMarking } from '../services/validation.js';
 import type { Card, CardBlock } from './card.js';
 import { payload } from './card-actions.js';
+import { MARKING_INPUT } from './records.card.js';
 
 /** The form: what is escalated, why, the resources asked for, to which TT&CG, the action it concerns, marking. */
 export function buildEscalationFormCard(input: {
@@ -45,17 +46,7 @@ export function buildEscalationFormCard(input: {
               },
             ]
           : []),
-        {
-          kind: 'choice',
-          id: 'marking',
-          label: 'Marking',
-          required: true,
-          value: 'OFFICIAL',
-          choices: [
-            { title: 'OFFICIAL', value: 'OFFICIAL' },
-            { title: 'OFFICIAL-SENSITIVE', value: 'OFFICIAL-SENSITIVE' },
-          ],
-        },
+        MARKING_INPUT,
       ],
       submit: {
         title: 'Escalate',

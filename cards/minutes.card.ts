@@ -8,7 +8,7 @@ import type { MinutesException, MinutesInput, MinutesView } from '../services/me
 import { formatLocal } from '../services/time.js';
 import type { Card, CardAction, CardBlock } from './card.js';
 import { payload } from './card-actions.js';
-import { STATUS_LABEL } from './records.card.js';
+import { MARKING_INPUT, STATUS_LABEL } from './records.card.js';
 import { renderCardPdf } from './render/pdf.js';
 import { renderCardMarkdown } from './render/text.js';
 
@@ -288,17 +288,7 @@ export function buildAddendumForm(view: Pick<MinutesView, 'meetingId' | 'localDa
     form: {
       inputs: [
         { kind: 'text', id: 'text', label: 'Addendum', multiline: true, required: true, maxLength: 4000 },
-        {
-          kind: 'choice',
-          id: 'marking',
-          label: 'Marking',
-          required: true,
-          value: 'OFFICIAL',
-          choices: [
-            { title: 'OFFICIAL', value: 'OFFICIAL' },
-            { title: 'OFFICIAL-SENSITIVE', value: 'OFFICIAL-SENSITIVE' },
-          ],
-        },
+        MARKING_INPUT,
       ],
       submit: { title: 'Add', payload: payload({ verb: 'minutes.addendum', meetingId: view.meetingId }) },
     },

@@ -15,10 +15,20 @@ const MARKINGS: ReadonlyArray<{ title: string; value: Marking }> = [
   { title: 'OFFICIAL-SENSITIVE', value: 'OFFICIAL-SENSITIVE' },
 ];
 
+/** The marking of what a form records (OFFICIAL unless chosen otherwise). */
+export const MARKING_INPUT: CardInput = {
+  kind: 'choice',
+  id: 'marking',
+  label: 'Marking',
+  choices: MARKINGS,
+  value: 'OFFICIAL',
+  required: true,
+};
+
 /** The last inputs of every record form: the incident it concerns, and its marking. */
 const LINK_AND_MARKING: readonly CardInput[] = [
   { kind: 'text', id: 'incidentRef', label: 'Linked incident reference', maxLength: 200 },
-  { kind: 'choice', id: 'marking', label: 'Marking', choices: MARKINGS, value: 'OFFICIAL', required: true },
+  MARKING_INPUT,
 ];
 
 /** How an action's status reads on its card. */

@@ -490,6 +490,7 @@ export type UnitRow = Selectable<UnitTable>;
 export type PersonRow = Selectable<PersonTable>;
 export type PriorityRow = Selectable<PriorityTable>;
 export type MeetingRow = Selectable<MeetingTable>;
+export type EscalationRow = Selectable<EscalationTable>;
 export type AgendaItemRow = Selectable<AgendaItemTable>;
 export type DecisionRow = Selectable<DecisionTable>;
 export type NewDecisionRow = Insertable<DecisionTable>;

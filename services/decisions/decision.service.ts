@@ -8,8 +8,10 @@ import type { Database, DecisionRow } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
 import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
+import { markBriefsStaleFrom } from '../briefs/stale.js';
 import type { Clock } from '../clock.js';
 import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { actorName } from '../people/names.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { addDays, localDateOf, startOfLocalDay } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
@@ -493,16 +495,7 @@ export function createDecisionService(deps: {
             .where('local_date', '=', today)
             .where('status', '=', 'open')
             .executeTakeFirst();
-          const reviewer =
-            actor.kind === 'person'
-              ? ((
-                  await trx
-                    .selectFrom('people')
-                    .select('display_name')
-                    .where('id', '=', actor.personId)
-                    .executeTakeFirst()
-                )?.display_name ?? actor.label)
-              : actor.label;
+          const reviewer = await actorName(trx, actor);
           const added = await trx
             .insertInto('decision_reviews')
             .values({
@@ -526,13 +519,7 @@ export function createDecisionService(deps: {
             after: { review },
           });
           // Briefs from today on list the decisions due for review: they are built again when next read.
-          await trx
-            .updateTable('brief_runs')
-            .set({ stale_at: clock.now() })
-            .where('unit_id', '=', row.unit_id)
-            .where('local_date', '>=', today)
-            .where('stale_at', 'is', null)
-            .execute();
+          await markBriefsStaleFrom(trx, row.unit_id, today, clock.now());
           return review;
         },
       );

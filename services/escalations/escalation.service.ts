@@ -5,12 +5,13 @@
  */
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import type { Database } from '../../db/database.js';
+import type { Database, EscalationRow } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
 import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { actorName } from '../people/names.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
@@ -65,22 +66,7 @@ export interface EscalationService {
   list(actor: Actor, unitId: number, filter?: { open?: boolean; meetingId?: number }): Promise<Escalation[]>;
 }
 
-export function toEscalation(row: {
-  id: number;
-  unit_id: number;
-  meeting_id: number | null;
-  action_id: number | null;
-  what: string;
-  why: string;
-  resources: string | null;
-  tcg: string;
-  marking: string;
-  raised_by_label: string;
-  raised_at: Date;
-  outcome: string | null;
-  answered_by_label: string | null;
-  answered_at: Date | null;
-}): Escalation {
+export function toEscalation(row: EscalationRow): Escalation {
   return {
     id: row.id,
     unitId: row.unit_id,
@@ -108,16 +94,6 @@ export function createEscalationService(deps: {
 }): EscalationService {
   const { db, audit, clock, units, submissions } = deps;
   const asEntity = (e: Escalation) => ({ type: 'escalation', id: e.id });
-
-  async function nameOf(q: Kysely<Database>, actor: Actor): Promise<string> {
-    if (actor.personId === null) return actor.label;
-    const p = await q
-      .selectFrom('people')
-      .select('display_name')
-      .where('id', '=', actor.personId)
-      .executeTakeFirst();
-    return p?.display_name ?? actor.label;
-  }
 
   return {
     async raise(actor, input) {
@@ -157,7 +133,7 @@ export function createEscalationService(deps: {
               tcg: data.tcg,
               marking: data.marking,
               raised_by_person_id: actor.personId,
-              raised_by_label: await nameOf(trx, actor),
+              raised_by_label: await actorName(trx, actor),
               raised_at: clock.now(),
             })
             .returningAll()
@@ -201,7 +177,7 @@ export function createEscalationService(deps: {
             .updateTable('escalations')
             .set({
               outcome: data.outcome,
-              answered_by_label: await nameOf(trx, actor),
+              answered_by_label: await actorName(trx, actor),
               answered_at: clock.now(),
             })
             .where('id', '=', escalationId)

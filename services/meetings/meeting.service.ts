@@ -13,6 +13,7 @@ import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { ConflictError, DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { actorName, personName } from '../people/names.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
 import type { Unit, UnitService } from '../units/unit.service.js';
@@ -272,19 +273,6 @@ export function createMeetingService(deps: {
         : `The meeting of ${row.local_date} has not started; start it with \`meeting start\`.`,
       { meetingId: row.id, status: row.status },
     );
-  }
-
-  async function nameOf(
-    q: Kysely<Database> | Transaction<Database>,
-    personId: number | null,
-  ): Promise<string | undefined> {
-    if (personId === null) return undefined;
-    const person = await q
-      .selectFrom('people')
-      .select('display_name')
-      .where('id', '=', personId)
-      .executeTakeFirst();
-    return person?.display_name;
   }
 
   /** The minutes of a closed or approved meeting as every surface shows them. */
@@ -845,7 +833,7 @@ export function createMeetingService(deps: {
             .where('attendance.meeting_id', '=', meetingId)
             .orderBy('people.display_name')
             .execute();
-          const chairName = await nameOf(trx, actor.personId ?? row.chair_person_id);
+          const chairName = await personName(trx, actor.personId ?? row.chair_person_id);
           const source = await minutesSource(trx, meetingId);
           const record: MinutesInput = {
             unit: { name: unit.name, code: unit.code, timeZone: unit.timeZone },
@@ -966,7 +954,7 @@ export function createMeetingService(deps: {
               status: 'approved',
               approved_at: now,
               approved_by_person_id: actor.personId,
-              approved_by_label: (await nameOf(trx, actor.personId)) ?? actor.label,
+              approved_by_label: await actorName(trx, actor),
               approval_checkpoint: checkpoint === null ? null : JSON.stringify(checkpoint),
               version: row.version + 1,
             })
@@ -1001,7 +989,7 @@ export function createMeetingService(deps: {
             .values({
               meeting_id: meetingId,
               author_person_id: actor.personId,
-              author_label: (await nameOf(trx, actor.personId)) ?? actor.label,
+              author_label: await actorName(trx, actor),
               text: data.text,
               marking: data.marking,
               minutes_status: row.status,

@@ -9,6 +9,7 @@ import type { Database, PriorityRow } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
 import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
+import { markBriefsStaleFrom } from '../briefs/stale.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { localDateOf } from '../time.js';
@@ -155,18 +156,6 @@ export function createPriorityService(deps: {
     return toPriority(updated);
   }
 
-  /** Briefs already built for today or later show priorities as they were: they are built again when read. */
-  async function staleBriefs(q: Transaction<Database>, unitId: number) {
-    const unit = await units.get(unitId, q);
-    await q
-      .updateTable('brief_runs')
-      .set({ stale_at: clock.now() })
-      .where('unit_id', '=', unitId)
-      .where('local_date', '>=', localDateOf(clock.now(), unit.timeZone))
-      .where('stale_at', 'is', null)
-      .execute();
-  }
-
   return {
     async create(actor, input) {
       const data = parseInput(createPrioritySchema, input);
@@ -240,7 +229,9 @@ export function createPriorityService(deps: {
           ...(data.objective !== undefined ? { objective: data.objective } : {}),
           ...(data.reviewOn !== undefined ? { review_on: data.reviewOn } : {}),
         });
-        await staleBriefs(trx, row.unit_id);
+        // Briefs already built for today or later show the priority as it was: built again when next read.
+        const unit = await units.get(row.unit_id, trx);
+        await markBriefsStaleFrom(trx, row.unit_id, localDateOf(clock.now(), unit.timeZone), clock.now());
         return updated;
       });
     },
