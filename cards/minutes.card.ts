@@ -35,16 +35,20 @@ function previousActionLines(record: MinutesInput): string[] {
   if (reviewed.length === 0) return ['• No previous action to review.'];
   const tz = record.unit.timeZone;
   return reviewed.map((a) => {
+    const stands =
+      a.standing && a.status !== 'open'
+        ? ` since ${formatLocal(a.standing.at, tz)}${a.standing.note ? ` (${a.standing.note})` : ''}`
+        : '';
     const changes =
       a.changes.length === 0
-        ? 'no change since the last DMM'
+        ? `no change since the last DMM`
         : a.changes
             .map(
               (c) =>
                 `${c.from === null ? `raised as ${statusWord(c.to ?? 'open')}` : `${statusWord(c.from)} → ${statusWord(c.to)}`} ${formatLocal(c.at, tz)} by ${c.by}${c.note ? `: ${c.note}` : ''}`,
             )
             .join('; ');
-    return `• Reviewed A-${a.id}: ${a.title}${tag(a.marking)} (${a.owner}), now ${statusWord(a.status)}; ${changes}`;
+    return `• Reviewed A-${a.id}: ${a.title}${tag(a.marking)} (${a.owner}), now ${statusWord(a.status)}${a.changes.length === 0 ? stands : ''}; ${changes}`;
   });
 }
 

@@ -106,18 +106,34 @@ async function previousActions(
       'in',
       actions.map((a) => a.id),
     )
-    .where('to_status', 'is not', null)
+    // Status changes only: a due date or an owner changed is not a change of status.
+    .where('kind', 'in', ['created', 'status'])
     .where('at', '>=', since)
     .orderBy('at')
     .orderBy('id')
     .execute();
   const byAction = groupBy(changes, (c) => c.action_id);
+  // Why each action stands where it does (a blocked action's reason), even when it has not changed since.
+  const standing = new Map<number, { at: Date; note: string | null }>();
+  for (const u of await trx
+    .selectFrom('action_updates')
+    .select(['action_id', 'at', 'note'])
+    .where(
+      'action_id',
+      'in',
+      actions.map((a) => a.id),
+    )
+    .where('kind', '=', 'status')
+    .orderBy('id', 'desc')
+    .execute())
+    if (!standing.has(u.action_id)) standing.set(u.action_id, { at: u.at, note: u.note });
   return actions.map((a) => ({
     id: a.id,
     title: a.title,
     owner: a.owner_name ?? a.owner_post ?? 'unassigned',
     status: a.status,
     marking: a.marking as Marking,
+    standing: standing.get(a.id) ?? null,
     changes: (byAction.get(a.id) ?? []).map((c) => ({
       at: c.at,
       from: c.from_status,

@@ -73,6 +73,8 @@ export interface MinutesInput {
     owner: string;
     status: string;
     marking: Marking;
+    /** Its latest change of status, at any time: when and why it came to stand where it is. */
+    standing?: { at: Date; note: string | null } | null;
     changes: ReadonlyArray<{
       at: Date;
       from: string | null;
@@ -167,6 +169,7 @@ const minutesRecordSchema = z.object({
         owner: z.string(),
         status: z.string(),
         marking: markingField,
+        standing: z.object({ at: when, note: z.string().nullable() }).nullable().optional(),
         changes: z.array(
           z.object({
             at: when,

@@ -99,4 +99,35 @@ describe.each(BACKENDS)('the review of previous actions on %s', (backend) => {
     expect(csv.content.split('\n')[1]).toContain('action_manager');
     expect(csv.content).toContain('Site manager on leave until Monday');
   });
+
+  it('says why an action still stands where it is when it has not changed since the last DMM, and does not report a due date change as a change of status (found re-running issue 16 item 4 on the demo: "now Blocked; no change since the last DMM", no reason)', async () => {
+    const f = await createUnitFixture(ctx.services, { code: 'review-standing' });
+    const { meetings, actions } = ctx.services;
+    clock.set('2026-07-01T08:00:00Z');
+    const cctv = await actions.create(f.chair, {
+      unitId: f.unit.id,
+      title: 'Retrieve CCTV from the retail park',
+      ownerPersonId: f.owner.personId,
+      dueOn: '2026-07-10',
+      category: 'intelligence',
+    });
+    clock.set('2026-07-01T09:00:00Z');
+    await actions.changeStatus(f.owner, cctv.id, {
+      status: 'blocked',
+      note: 'Site manager on leave until Monday',
+    });
+    clock.set('2026-07-02T08:00:00Z');
+    await meetings.close(f.chair, (await meetings.start(f.chair, f.unit.id)).id);
+    // Between the DMMs only the due date moves.
+    clock.set('2026-07-02T12:00:00Z');
+    await actions.changeDue(f.owner, cctv.id, { dueOn: '2026-07-12', note: 'Waiting for the manager' });
+    clock.set('2026-07-03T08:00:00Z');
+    const minutes = minutesMarkdown(
+      (await meetings.close(f.chair, (await meetings.start(f.chair, f.unit.id)).id)).minutes,
+    );
+    expect(minutes).toContain(
+      `Reviewed A-${cctv.id}: Retrieve CCTV from the retail park (${f.owner.label}), now Blocked since Wed 1 Jul 2026 10:00 (Site manager on leave until Monday); no change since the last DMM`,
+    );
+    expect(minutes).not.toContain('Blocked → Blocked');
+  });
 });
