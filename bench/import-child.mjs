@@ -1,6 +1,6 @@
 // The import of the bench, run on the compiled service (dist/) in a child process of its own (`npm run bench`
 // spawns it) so that its peak RSS is the import's alone: the kernel's high-water mark (maxRSS) of a process that
-// did nothing else, running what `dmm import incidents` runs. Prints one JSON line: {inserted, ms, maxRssMb}.
+// did nothing else, running what `dmm import incidents` runs. Prints one JSON line: {inserted, ms, maxRssMb, cpuMs}.
 import { connectPostgres } from '../dist/db/connect.js';
 import { createSystemActor } from '../dist/services/access/actor.js';
 import { createFixedClock } from '../dist/services/clock.js';
@@ -29,7 +29,7 @@ try {
   });
   const ms = performance.now() - started;
   process.stdout.write(
-    `${JSON.stringify({ inserted: summary.inserted, ms, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
+    `${JSON.stringify({ inserted: summary.inserted, ms, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), cpuMs: Math.round((process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000) })}\n`,
   );
 } finally {
   await handle.close();

@@ -83,6 +83,44 @@ describe.each(BACKENDS)('importing the shared datasets on %s: counts', (backend)
       expect(balanced(again)).toBe(again.read);
     },
   );
+
+  // The first chunks of an import insert without `on conflict` until one meets a stored reference; that chunk is
+  // rolled back to its savepoint and written again with it, and so is every chunk after.
+  it('a file whose later rows are stored already: the first chunks insert, the chunk that meets them falls back', async () => {
+    const u = await unit('met-later');
+    const text = await fs.readFile(sharedFile('uk_met_stop_and_search_2016-06.csv'), 'utf8');
+    const lines = text.split('\n');
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'dmm-later-'));
+    const part = path.join(dir, 'part.csv');
+    // Rows 6,001 to 7,000: the fourth chunk of the whole file holds them.
+    await fs.writeFile(part, `${[lines[0], ...lines.slice(6001, 7001)].join('\n')}\n`);
+    const first = await ctx.services.incidentImports.importFile(operator, {
+      unitId: u.id,
+      profile: 'police-uk-stop-search',
+      file: part,
+    });
+    expect(first).toMatchObject({ status: 'completed', read: 1000, inserted: 1000 });
+    const whole = await ctx.services.incidentImports.importFile(operator, {
+      unitId: u.id,
+      profile: 'police-uk-stop-search',
+      file: sharedFile('uk_met_stop_and_search_2016-06.csv'),
+    });
+    expect(whole).toMatchObject({
+      status: 'completed',
+      read: 10_490,
+      inserted: 9_490,
+      unchanged: 1000,
+      updated: 0,
+      rejected: 0,
+    });
+    const stored = await ctx.services.db
+      .selectFrom('incidents')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('unit_id', '=', u.id)
+      .executeTakeFirstOrThrow();
+    expect(Number(stored.n)).toBe(10_490);
+    await fs.rm(dir, { recursive: true });
+  });
 });
 
 describe.each(BACKENDS)('importing the shared datasets on %s: mapping', (backend) => {
