@@ -565,8 +565,7 @@ export function createIncidentImportService(deps: {
       const source = pending[0]?.incident.source ?? '';
       const firsts = pending.filter((p) => p.repeatOf === undefined);
       const repeats = pending.filter((p) => p.repeatOf !== undefined);
-      const inserted =
-        firsts.length > 0 ? await insertFirsts(trx, unitId, batchId, source, firsts, run) : [];
+      const inserted = firsts.length > 0 ? await insertFirsts(trx, unitId, batchId, source, firsts, run) : [];
       const insertedRefs = new Set(inserted.map((r) => r.reference));
       delta.inserted += inserted.length;
       for (const p of firsts) if (insertedRefs.has(p.incident.reference)) touch(eventAt(p.incident));
@@ -938,7 +937,16 @@ export function createIncidentImportService(deps: {
       if (chunk.some((p) => p.repeatOf !== undefined)) await Promise.all(writing);
       while (writing.size >= WRITERS) await Promise.race(writing);
       throwIfFailed();
-      const write: Promise<void> = writeChunk(actor, batchId, unitId, chunk, chunkRejects, counters, outcomes, run)
+      const write: Promise<void> = writeChunk(
+        actor,
+        batchId,
+        unitId,
+        chunk,
+        chunkRejects,
+        counters,
+        outcomes,
+        run,
+      )
         .then(
           () => onChunk?.(counters.read),
           // Kept and rethrown by the reading loop, which then marks the batch failed.
