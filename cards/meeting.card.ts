@@ -71,6 +71,53 @@ function readBackBlocks(r: ReadBack): CardBlock[] {
   ];
 }
 
+/** What section 7 (intelligence) reviews: the unit's open intelligence requirements and drafts awaiting approval. */
+export interface IntelligenceSection {
+  readonly open: ReadonlyArray<{
+    id: number;
+    question: string;
+    owner: string | null;
+    expiresOn: string | null;
+    answers: number;
+  }>;
+  readonly drafts: ReadonlyArray<{ id: number; question: string }>;
+  /** Requirements above what this place may show, counted only. */
+  readonly withheld: number;
+}
+
+function intelligenceBlocks(i: IntelligenceSection): CardBlock[] {
+  return [
+    { type: 'heading', text: `Intelligence requirements open (${i.open.length})` },
+    {
+      type: 'text',
+      text:
+        i.open.length === 0
+          ? 'None open (`dmm ir new` drafts one).'
+          : i.open
+              .map(
+                (r) =>
+                  `IR-${r.id} ${r.question} (${r.owner ?? 'no owner'}; ${r.answers} answer${r.answers === 1 ? '' : 's'}${r.expiresOn ? `; until ${r.expiresOn}` : ''})`,
+              )
+              .join('\n'),
+    },
+    ...(i.drafts.length > 0
+      ? [
+          { type: 'heading' as const, text: `Drafts awaiting the chair's approval (${i.drafts.length})` },
+          { type: 'text' as const, text: i.drafts.map((r) => `IR-${r.id} ${r.question}`).join('\n') },
+        ]
+      : []),
+    ...(i.withheld > 0
+      ? [
+          {
+            type: 'text' as const,
+            subtle: true,
+            text: `${i.withheld} more above this channel's marking, not shown here.`,
+          },
+        ]
+      : []),
+  ];
+}
+
 /** The notes taken in a section, under its data. */
 function noteBlocks(notes: readonly SectionNote[]): CardBlock[] {
   if (notes.length === 0) return [];
@@ -86,9 +133,11 @@ export function buildAgendaSectionBlocks(
   brief: BriefView | null,
   notes: readonly SectionNote[] = [],
   readBack?: ReadBack,
+  intelligence?: IntelligenceSection,
 ): CardBlock[] {
   return [
     ...sectionData(item, brief),
+    ...(item.sectionKey === 'intelligence_tension' && intelligence ? intelligenceBlocks(intelligence) : []),
     ...(item.feed === 'generated' && readBack ? readBackBlocks(readBack) : []),
     ...noteBlocks(notes),
   ];
@@ -189,6 +238,8 @@ export interface MeetingCardInput {
   readonly notes?: readonly SectionNote[];
   /** For the read-back section: what this meeting recorded. */
   readonly readBack?: ReadBack;
+  /** For the intelligence section: the intelligence requirements under review. */
+  readonly intelligence?: IntelligenceSection;
 }
 
 /** The meeting as a card: where it is, and (to the chair) the buttons that move it on. */
@@ -206,7 +257,15 @@ export function buildMeetingCard(input: MeetingCardInput): Card {
     },
   ];
   if (meeting.status === 'open' && meeting.current) {
-    blocks.push(...buildAgendaSectionBlocks(meeting.current, input.brief, input.notes, input.readBack));
+    blocks.push(
+      ...buildAgendaSectionBlocks(
+        meeting.current,
+        input.brief,
+        input.notes,
+        input.readBack,
+        input.intelligence,
+      ),
+    );
   } else if (meeting.status === 'open') {
     blocks.push({
       type: 'text',

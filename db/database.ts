@@ -175,6 +175,39 @@ export interface EscalationTable {
   answered_at: Timestamp | null;
 }
 
+/** The intelligence requirements register (migration 0024). */
+export interface IntelligenceRequirementTable {
+  id: Generated<number>;
+  unit_id: number;
+  question: string;
+  priority_id: number | null;
+  owner_person_id: number | null;
+  expires_on: CalendarDate | null;
+  marking: string;
+  status: string;
+  created_by_person_id: number | null;
+  created_by_label: string;
+  created_at: Timestamp;
+  approved_by_label: string | null;
+  approved_at: Timestamp | null;
+  closed_by_label: string | null;
+  closed_at: Timestamp | null;
+  close_note: string | null;
+  version: Generated<number>;
+}
+
+/** An answer recorded against an intelligence requirement (migration 0024); append-only. */
+export interface IntelligenceAnswerTable {
+  id: Generated<number>;
+  requirement_id: number;
+  answer: string;
+  marking: string;
+  by_person_id: number | null;
+  by_label: string;
+  meeting_id: number | null;
+  at: Timestamp;
+}
+
 /** A review of a decision (migration 0022): confirmed (with the next review date, if any) or closed. */
 export interface DecisionReviewTable {
   id: Generated<number>;
@@ -467,6 +500,8 @@ export interface Database {
   decisions: DecisionTable;
   decision_reviews: DecisionReviewTable;
   escalations: EscalationTable;
+  intelligence_requirements: IntelligenceRequirementTable;
+  intelligence_answers: IntelligenceAnswerTable;
   actions: ActionTable;
   action_updates: ActionUpdateTable;
   audit_events: AuditEventTable;
@@ -491,6 +526,8 @@ export type PersonRow = Selectable<PersonTable>;
 export type PriorityRow = Selectable<PriorityTable>;
 export type MeetingRow = Selectable<MeetingTable>;
 export type EscalationRow = Selectable<EscalationTable>;
+export type IntelligenceRequirementRow = Selectable<IntelligenceRequirementTable>;
+export type IntelligenceAnswerRow = Selectable<IntelligenceAnswerTable>;
 export type AgendaItemRow = Selectable<AgendaItemTable>;
 export type DecisionRow = Selectable<DecisionTable>;
 export type NewDecisionRow = Insertable<DecisionTable>;

@@ -27,6 +27,7 @@ import { createExportService, type ExportService } from './exports/export.servic
 import { createForwardLookService, type ForwardLookService } from './forward-look/forward-look.service.js';
 import { createIncidentImportService, type IncidentImportService } from './incidents/import.service.js';
 import { createPictureService, type PictureService } from './incidents/picture.service.js';
+import { createIntelligenceService, type IntelligenceService } from './intelligence/requirement.service.js';
 import { exceptionSectionKey } from './meetings/default-agenda.js';
 import { createMeetingService, type MeetingService } from './meetings/meeting.service.js';
 import type { MinutesException, MinutesInput } from './meetings/minutes.js';
@@ -61,6 +62,7 @@ export interface Services {
   readonly deliveries: DeliveryService;
   readonly reminders: ReminderService;
   readonly escalations: EscalationService;
+  readonly intelligence: IntelligenceService;
 }
 
 /** The status changes of previous actions reviewed at a first DMM reach back this far (there is no last one). */
@@ -283,6 +285,7 @@ export function createServices(deps: {
   const deliveries = createDeliveryService({ db, audit, clock });
   const reminders = createReminderService({ db, audit, clock, units });
   const escalations = createEscalationService({ db, audit, clock, units, submissions });
+  const intelligence = createIntelligenceService({ db, audit, clock, units, submissions });
   return Object.freeze({
     db,
     clock,
@@ -304,5 +307,6 @@ export function createServices(deps: {
     deliveries,
     reminders,
     escalations,
+    intelligence,
   });
 }

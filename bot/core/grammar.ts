@@ -24,6 +24,12 @@ export type Command =
   | { readonly verb: 'escalate' }
   | { readonly verb: 'escalations' }
   | { readonly verb: 'escalation.answer'; readonly escalationId: number; readonly outcome: string }
+  | { readonly verb: 'ir.list' }
+  | { readonly verb: 'ir.new'; readonly question?: string }
+  | { readonly verb: 'ir.show'; readonly requirementId: number }
+  | { readonly verb: 'ir.approve'; readonly requirementId: number }
+  | { readonly verb: 'ir.answer'; readonly requirementId: number; readonly answer: string }
+  | { readonly verb: 'ir.close'; readonly requirementId: number; readonly note?: string }
   | { readonly verb: 'decision.show'; readonly decisionId: number }
   | {
       readonly verb: 'decision.review';
@@ -114,6 +120,22 @@ export const HELP: Readonly<Record<string, readonly HelpEntry[]>> = {
     },
     { usage: 'dmm escalations', description: 'the escalation register: open and answered' },
     { usage: 'dmm escalation <id> answer <outcome>', description: "record the TT&CG's answer (chair)" },
+  ],
+  ir: [
+    { usage: 'dmm ir', description: 'the intelligence requirements register: drafts, open, answered' },
+    {
+      usage: 'dmm ir new [question]',
+      description: 'draft an intelligence requirement (a form, or the question as typed)',
+    },
+    { usage: 'dmm ir <id>', description: 'one requirement with its answers' },
+    {
+      usage: 'dmm ir <id> approve | close [note]',
+      description: "approve a draft (it is sent to the unit's channels) or close a requirement (chair)",
+    },
+    {
+      usage: 'dmm ir <id> answer <what you know>',
+      description: 'record an answer against an open requirement',
+    },
   ],
   action: [
     { usage: 'dmm action new', description: 'create an action' },
@@ -412,6 +434,42 @@ export function parseCommand(input: string): ParseResult {
       if (rest[1]?.toLowerCase() !== 'answer' || !outcome)
         return refuse("Say `answer` and the TT&CG's outcome after the number.", 'escalate');
       return { ok: true, command: { verb: 'escalation.answer', escalationId, outcome } };
+    }
+    case 'ir':
+    case 'irs':
+    case 'intelligence': {
+      const first_ = rest[0]?.toLowerCase();
+      if (first_ === undefined || first_ === 'list') return { ok: true, command: { verb: 'ir.list' } };
+      // The words as typed (case, spacing and line breaks kept) after `ir <word>` or `ir <id> <word>`.
+      const after = (words: number) =>
+        input
+          .trim()
+          .replace(/^\/?dmm\s+/i, '')
+          .replace(new RegExp(`^\\S+${'\\s+\\S+'.repeat(words)}`), '')
+          .trim();
+      if (first_ === 'new' || first_ === 'add' || first_ === 'draft') {
+        const question = after(1);
+        return { ok: true, command: question ? { verb: 'ir.new', question } : { verb: 'ir.new' } };
+      }
+      const requirementId = Number(rest[0]?.replace(/^(#|IR-?)/i, ''));
+      if (!Number.isSafeInteger(requirementId) || requirementId <= 0)
+        return refuse(`'${rest[0]}' is not a requirement number: \`dmm ir\` lists them.`, 'ir');
+      const sub = rest[1]?.toLowerCase();
+      if (sub === undefined) return { ok: true, command: { verb: 'ir.show', requirementId } };
+      if (sub === 'approve') return { ok: true, command: { verb: 'ir.approve', requirementId } };
+      if (sub === 'close') {
+        const note = after(2);
+        return { ok: true, command: { verb: 'ir.close', requirementId, ...(note ? { note } : {}) } };
+      }
+      if (sub === 'answer') {
+        const answer = after(2);
+        if (!answer) return refuse('Say what you know after `answer`.', 'ir');
+        return { ok: true, command: { verb: 'ir.answer', requirementId, answer } };
+      }
+      return refuse(
+        `'${rest[1]}' is not something to do with a requirement: approve, answer or close.`,
+        'ir',
+      );
     }
     case 'decision': {
       if (rest.length === 0) return { ok: true, command: { verb: 'decide' } };

@@ -9,6 +9,12 @@ import type { Card } from '../../cards/card.js';
 import { type CardPayload, parseCardPayload } from '../../cards/card-actions.js';
 import { buildBriefCard, buildIncidentsCard, buildPrioritiesCard } from '../../cards/daily-brief.card.js';
 import { buildEscalationFormCard, buildEscalationsCard } from '../../cards/escalations.card.js';
+import {
+  buildAnswerFormCard,
+  buildRequirementFormCard,
+  buildRequirementsCard,
+  irRef,
+} from '../../cards/intelligence.card.js';
 import { buildAttendanceCard } from '../../cards/meeting.card.js';
 import { buildAddendumForm, buildMinutesCard } from '../../cards/minutes.card.js';
 import {
@@ -22,17 +28,20 @@ import {
   buildHelpCard,
   buildNoteFormCard,
 } from '../../cards/records.card.js';
+import { announceRequirement } from '../../jobs/intelligence.job.js';
 import { can } from '../../services/access/permissions.js';
 import type { Action } from '../../services/actions/action.service.js';
 import { REQUIREMENTS } from '../../services/actions/transitions.js';
 import {
   AlreadySubmittedError,
+  DomainError,
   ForbiddenError,
   isDomainError,
   type PriorSubmission,
   ValidationError,
 } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
+import type { IntelligenceRequirement } from '../../services/intelligence/requirement.service.js';
 import type { Logger } from '../../services/logger.js';
 import type { Meeting } from '../../services/meetings/meeting.service.js';
 import type { MinutesView } from '../../services/meetings/minutes.js';
@@ -230,6 +239,73 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     });
   }
 
+  /** The draft form of an intelligence requirement: the unit's priorities and people this place may show. */
+  async function requirementForm(c: Conversation): Promise<Card> {
+    if (!can(c.actor, 'intelligence.record', c.unitId))
+      throw new ForbiddenError('Partners cannot draft intelligence requirements.', {
+        permission: 'intelligence.record',
+      });
+    const [priorities, members] = await Promise.all([
+      services.priorities.listActive(c.actor, c.unitId),
+      services.people.membersOf(c.unitId),
+    ]);
+    return buildRequirementFormCard({
+      unitId: c.unitId,
+      priorities: priorities
+        .filter((p) => withinCeiling(p.marking, c.ceiling))
+        .map((p) => ({ id: p.id, title: p.title })),
+      members: members
+        .filter((m) => !m.roles.every((r) => r === 'partner'))
+        .map((m) => ({ id: m.id, name: m.displayName })),
+    });
+  }
+
+  /** The register (or one requirement of it), within what this place may show, with this person's buttons. */
+  async function requirementsCard(
+    c: Conversation,
+    only?: IntelligenceRequirement,
+    notice?: string,
+  ): Promise<Card> {
+    const all = only ? [only] : await services.intelligence.list(c.actor, c.unitId);
+    if (only && only.unitId !== c.unitId)
+      throw new DomainError(
+        'NOT_FOUND',
+        `${irRef(only.id)} is not on this unit: ask in one of its own channels.`,
+        {
+          requirementId: only.id,
+        },
+      );
+    const shown = all.filter((r) => withinCeiling(r.marking, c.ceiling));
+    const unit = await services.units.get(c.unitId);
+    const card = buildRequirementsCard({
+      requirements: shown,
+      withheld: all.length - shown.length,
+      ceiling: c.ceiling,
+      rights: {
+        approve: can(c.actor, 'intelligence.approve', c.unitId),
+        record: can(c.actor, 'intelligence.record', c.unitId),
+      },
+      zoneTime: (at) => formatLocal(at, unit.timeZone),
+      ...(only ? { single: only.id } : {}),
+    });
+    return notice
+      ? { ...card, blocks: [...card.blocks, { type: 'notice', tone: 'accent', text: notice }] }
+      : card;
+  }
+
+  /** Approves a requirement and queues it for the unit's channels; the card says where it went. */
+  async function approveRequirement(c: Conversation, requirementId: number, key: { submissionKey?: string }) {
+    const approved = await services.intelligence.approve(c.actor, requirementId, key);
+    const sent = await announceRequirement(services, approved);
+    const where =
+      sent.channels === 0
+        ? 'No channel of the unit is cleared for it: nothing was sent.'
+        : `Sent to ${sent.channels} channel${sent.channels === 1 ? '' : 's'} of the unit.`;
+    const left =
+      sent.notCleared > 0 ? ` ${sent.notCleared} not cleared for ${approved.marking} left out.` : '';
+    return requirementsCard(c, approved, `${irRef(approved.id)} approved. ${where}${left}`);
+  }
+
   /** The addendum form, for the chair only (the service checks again when it is sent). */
   function addendumForm(c: Conversation, view: MinutesView): Card {
     if (!can(c.actor, 'meeting.run', view.unitId))
@@ -410,6 +486,41 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         });
         return [await escalationsCard(c, e.id)];
       }
+      case 'ir.list':
+        return [await requirementsCard(c)];
+      case 'ir.new': {
+        if (!command.question) return [await requirementForm(c)];
+        const r = await services.intelligence.draft(c.actor, {
+          unitId: c.unitId,
+          question: command.question,
+          ...submissionKey,
+        });
+        return [await requirementsCard(c, r)];
+      }
+      case 'ir.show':
+        return [await requirementsCard(c, await services.intelligence.get(c.actor, command.requirementId))];
+      case 'ir.approve':
+        return [await approveRequirement(c, command.requirementId, submissionKey)];
+      case 'ir.answer':
+        return [
+          await requirementsCard(
+            c,
+            await services.intelligence.answer(c.actor, command.requirementId, {
+              answer: command.answer,
+              ...submissionKey,
+            }),
+          ),
+        ];
+      case 'ir.close':
+        return [
+          await requirementsCard(
+            c,
+            await services.intelligence.close(c.actor, command.requirementId, {
+              note: command.note ?? null,
+              ...submissionKey,
+            }),
+          ),
+        ];
       case 'decision.show':
         return [await views.decisionCard(c, command.decisionId)];
       case 'decision.review': {
@@ -610,6 +721,45 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         });
         return [await escalationsCard(c, e.id)];
       }
+      case 'intelligence.form':
+        return [await requirementForm(c)];
+      case 'intelligence.draft': {
+        const r = await services.intelligence.draft(c.actor, {
+          unitId: c.unitId,
+          question: text(inputs.question) as string,
+          priorityId: idInput(inputs.priorityId),
+          ownerPersonId: idInput(inputs.ownerPersonId),
+          expiresOn: text(inputs.expiresOn) ?? null,
+          marking: (text(inputs.marking) ?? 'OFFICIAL') as Marking,
+          ...key,
+        });
+        return [await requirementsCard(c, r)];
+      }
+      case 'intelligence.approve':
+        return [await approveRequirement(c, p.requirementId, key)];
+      case 'intelligence.answer_form': {
+        const r = await services.intelligence.get(c.actor, p.requirementId);
+        if (!withinCeiling(r.marking, c.ceiling)) return [await requirementsCard(c, r)];
+        return [buildAnswerFormCard(r)];
+      }
+      case 'intelligence.answer':
+        return [
+          await requirementsCard(
+            c,
+            await services.intelligence.answer(c.actor, p.requirementId, {
+              answer: text(inputs.answer) as string,
+              marking: (text(inputs.marking) ?? 'OFFICIAL') as Marking,
+              ...key,
+            }),
+          ),
+        ];
+      case 'intelligence.close':
+        return [
+          await requirementsCard(
+            c,
+            await services.intelligence.close(c.actor, p.requirementId, { note: null, ...key }),
+          ),
+        ];
       case 'decision.form':
         return run({ verb: 'decide' });
       case 'decision.record': {

@@ -4,7 +4,7 @@
  * and the chat core uses the same action card to bring copies posted elsewhere up to date.
  */
 import type { Card } from '../../cards/card.js';
-import { buildMeetingCard, type ReadBack } from '../../cards/meeting.card.js';
+import { buildMeetingCard, type IntelligenceSection, type ReadBack } from '../../cards/meeting.card.js';
 import { buildActionCard, buildDecisionCard } from '../../cards/records.card.js';
 import type { PersonActor } from '../../services/access/actor.js';
 import { can } from '../../services/access/permissions.js';
@@ -14,7 +14,7 @@ import { type Audience, type BriefView, viewBrief } from '../../services/briefs/
 import { isDomainError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import type { Meeting } from '../../services/meetings/meeting.service.js';
-import { formatLocal } from '../../services/time.js';
+import { formatLocal, localDateOf } from '../../services/time.js';
 import { type Marking, withinCeiling } from '../../services/validation.js';
 
 /** Who is looking, on which unit, and what the place they look at may show. */
@@ -160,11 +160,37 @@ export function createViews(deps: { services: Services }): Views {
             shownEscalations.length,
         };
       }
+      // In the intelligence section, the unit's open requirements and drafts, within what this place may show.
+      let intelligence: IntelligenceSection | undefined;
+      if (
+        current?.sectionKey === 'intelligence_tension' &&
+        can(viewer.actor, 'records.read', meeting.unitId)
+      ) {
+        const today = localDateOf(services.clock.now(), unit.timeZone);
+        const [open, drafts] = await Promise.all([
+          services.intelligence.list(viewer.actor, meeting.unitId, { activeOn: today }),
+          services.intelligence.list(viewer.actor, meeting.unitId, { status: 'draft' }),
+        ]);
+        const shown = (list: typeof open) =>
+          list.filter((r) => withinCeiling(r.marking, viewer.ceiling)).reverse();
+        intelligence = {
+          open: shown(open).map((r) => ({
+            id: r.id,
+            question: r.question,
+            owner: r.owner,
+            expiresOn: r.expiresOn,
+            answers: r.answers.filter((a) => withinCeiling(a.marking, viewer.ceiling)).length,
+          })),
+          drafts: shown(drafts).map((r) => ({ id: r.id, question: r.question })),
+          withheld: open.length + drafts.length - shown(open).length - shown(drafts).length,
+        };
+      }
       return buildMeetingCard({
         meeting,
         unitName: unit.name,
         brief,
         ...(readBack ? { readBack } : {}),
+        ...(intelligence ? { intelligence } : {}),
         canRun: can(viewer.actor, 'meeting.run', meeting.unitId),
         canAct: can(viewer.actor, 'action.create', meeting.unitId),
         canNote: can(viewer.actor, 'meeting.note', meeting.unitId),

@@ -26,6 +26,7 @@ import * as m0020 from './0020-priority-tcg.js';
 import * as m0021 from './0021-action-links.js';
 import * as m0022 from './0022-decision-reviews.js';
 import * as m0023 from './0023-escalations.js';
+import * as m0024 from './0024-intelligence-requirements.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -51,6 +52,7 @@ const migrations: Record<string, Migration> = {
   '0021-action-links': m0021,
   '0022-decision-reviews': m0022,
   '0023-escalations': m0023,
+  '0024-intelligence-requirements': m0024,
 };
 
 export const migrationProvider: MigrationProvider = {

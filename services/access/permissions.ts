@@ -18,7 +18,9 @@ export type Permission =
   | 'records.read'
   | 'sanitised.read'
   | 'records.export'
-  | 'incidents.import';
+  | 'incidents.import'
+  | 'intelligence.record'
+  | 'intelligence.approve';
 
 const INTERNAL: readonly Role[] = ['chair', 'action_manager', 'analyst', 'member', 'admin'];
 
@@ -38,6 +40,9 @@ export const PERMISSIONS: Readonly<Record<Permission, readonly Role[]>> = {
   'sanitised.read': [...INTERNAL, 'partner'],
   'records.export': ['chair', 'action_manager', 'admin'],
   'incidents.import': ['analyst', 'admin'],
+  // Anyone of the unit drafts a requirement and answers one; the chair approves and closes.
+  'intelligence.record': ['chair', 'action_manager', 'analyst', 'member'],
+  'intelligence.approve': ['chair'],
 };
 
 const DESCRIPTIONS: Readonly<Record<Permission, string>> = {
@@ -54,6 +59,8 @@ const DESCRIPTIONS: Readonly<Record<Permission, string>> = {
   'sanitised.read': 'read the sanitised summary',
   'records.export': 'export records',
   'incidents.import': 'import incidents',
+  'intelligence.record': 'record intelligence requirements and answers',
+  'intelligence.approve': 'approve or close intelligence requirements',
 };
 
 /** Whether `actor` holds a role granting `permission` on `unitId`. */

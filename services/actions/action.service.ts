@@ -11,6 +11,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { readableDecisionUnit } from '../decisions/decision.service.js';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { assertInternalMember } from '../people/members.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
 import { CATEGORY_SCHEMES, type Unit, type UnitService } from '../units/unit.service.js';
@@ -208,28 +209,6 @@ export function createActionService(deps: {
     return localDateOf(clock.now(), unit.timeZone);
   }
 
-  async function assertInternalMember(
-    trx: Transaction<Database>,
-    unitId: number,
-    personId: number,
-    field: string,
-  ) {
-    const roles = await trx
-      .selectFrom('memberships')
-      .select('role')
-      .where('unit_id', '=', unitId)
-      .where('person_id', '=', personId)
-      .execute();
-    if (roles.length === 0)
-      throw ValidationError.field(field, `person ${personId} is not a member of this unit`);
-    if (roles.every((r) => r.role === 'partner')) {
-      throw ValidationError.field(
-        field,
-        `person ${personId} is a partner (read-only) and cannot own an action`,
-      );
-    }
-  }
-
   async function lockAction(trx: Transaction<Database>, actionId: number): Promise<ActionRow> {
     if (!isStorableId(actionId)) throw new NotFoundError('Action', actionId);
     const row = await trx
@@ -349,10 +328,11 @@ export function createActionService(deps: {
     unit: Unit,
     data: z.output<typeof createActionSchema>,
   ): Promise<Action> {
-    if (data.ownerPersonId) await assertInternalMember(trx, unit.id, data.ownerPersonId, 'ownerPersonId');
+    if (data.ownerPersonId)
+      await assertInternalMember(trx, unit.id, data.ownerPersonId, 'ownerPersonId', 'own an action');
     let actionManagerId = data.actionManagerId ?? null;
     if (actionManagerId) {
-      await assertInternalMember(trx, unit.id, actionManagerId, 'actionManagerId');
+      await assertInternalMember(trx, unit.id, actionManagerId, 'actionManagerId', 'own an action');
     } else {
       // Default: the unit's action manager (the lowest id if there are several).
       const manager = await trx
@@ -603,7 +583,13 @@ export function createActionService(deps: {
             );
           }
           if (data.ownerPersonId)
-            await assertInternalMember(trx, row.unit_id, data.ownerPersonId, 'ownerPersonId');
+            await assertInternalMember(
+              trx,
+              row.unit_id,
+              data.ownerPersonId,
+              'ownerPersonId',
+              'own an action',
+            );
           return applyUpdate(
             trx,
             actor,

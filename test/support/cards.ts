@@ -7,6 +7,12 @@ import type { Card } from '../../cards/card.js';
 import { parseCardPayload } from '../../cards/card-actions.js';
 import { buildBriefCard } from '../../cards/daily-brief.card.js';
 import { buildEscalationFormCard, buildEscalationsCard } from '../../cards/escalations.card.js';
+import {
+  buildAnswerFormCard,
+  buildRequirementAnnouncementCard,
+  buildRequirementFormCard,
+  buildRequirementsCard,
+} from '../../cards/intelligence.card.js';
 import { buildMeetingCard } from '../../cards/meeting.card.js';
 import { buildAddendumForm, buildMinutesCard } from '../../cards/minutes.card.js';
 import {
@@ -26,6 +32,7 @@ import type { Action } from '../../services/actions/action.service.js';
 import { TRANSITIONS } from '../../services/actions/transitions.js';
 import { type Brief, viewBrief } from '../../services/briefs/brief.model.js';
 import type { Decision } from '../../services/decisions/decision.service.js';
+import type { IntelligenceRequirement } from '../../services/intelligence/requirement.service.js';
 import { DEFAULT_AGENDA } from '../../services/meetings/default-agenda.js';
 import type { Meeting } from '../../services/meetings/meeting.service.js';
 import type { MinutesInput, MinutesView } from '../../services/meetings/minutes.js';
@@ -558,6 +565,51 @@ const sampleDecision: Decision = {
 };
 
 /** One sample of every card kind, by name (the names key the snapshots). */
+export function sampleRequirement(overrides: Partial<IntelligenceRequirement> = {}): IntelligenceRequirement {
+  return {
+    id: 4,
+    unitId: 1,
+    question: 'Who is supplying the Elm Road address?',
+    priorityId: 2,
+    priorityTitle: 'Drug supply',
+    ownerPersonId: 5,
+    owner: 'DS Analyst',
+    expiresOn: '2026-05-25',
+    marking: 'OFFICIAL',
+    status: 'approved',
+    expired: false,
+    createdBy: 'PC Member',
+    createdAt: new Date('2026-05-11T08:20:00Z'),
+    approvedBy: 'Insp Chair',
+    approvedAt: new Date('2026-05-11T08:30:00Z'),
+    closedBy: null,
+    closedAt: null,
+    closeNote: null,
+    version: 3,
+    answers: [
+      {
+        id: 1,
+        requirementId: 4,
+        answer: 'Seen at 12 Elm Road on Tuesday',
+        marking: 'OFFICIAL',
+        by: 'PC Member',
+        at: new Date('2026-05-12T09:00:00Z'),
+        meetingId: null,
+      },
+      {
+        id: 2,
+        requirementId: 4,
+        answer: 'Source reporting: a named supplier',
+        marking: 'OFFICIAL-SENSITIVE',
+        by: 'DS Analyst',
+        at: new Date('2026-05-12T10:00:00Z'),
+        meetingId: null,
+      },
+    ],
+    ...overrides,
+  };
+}
+
 export function sampleCards(): Record<string, Card> {
   const internal = viewBrief(sampleBrief, { audience: 'internal', ceiling: 'OFFICIAL' });
   const sensitive = viewBrief(sampleBrief, { audience: 'internal', ceiling: 'OFFICIAL-SENSITIVE' });
@@ -676,6 +728,25 @@ export function sampleCards(): Record<string, Card> {
       withheld: 1,
       zoneTime: (at) => at.toISOString().slice(0, 16).replace('T', ' '),
     }),
+    'intelligence-form': buildRequirementFormCard({
+      unitId: 1,
+      priorities: [{ id: 2, title: 'Drug supply' }],
+      members: [{ id: 5, name: 'DS Analyst' }],
+    }),
+    'intelligence-register': buildRequirementsCard({
+      requirements: [
+        sampleRequirement({ id: 5, status: 'draft', approvedBy: null, approvedAt: null, answers: [] }),
+        sampleRequirement(),
+      ],
+      withheld: 1,
+      ceiling: 'OFFICIAL',
+      rights: { approve: true, record: true },
+      zoneTime: (at) => at.toISOString().slice(0, 16).replace('T', ' '),
+    }),
+    'intelligence-answer-form': buildAnswerFormCard(sampleRequirement()),
+    'intelligence-announcement': buildRequirementAnnouncementCard(sampleRequirement({ answers: [] }), (at) =>
+      at.toISOString().slice(0, 16).replace('T', ' '),
+    ),
     'action-form-with-links': buildActionFormCard({
       unitId: 1,
       people: [{ id: 2, name: 'Action owner' }],
