@@ -34,6 +34,7 @@ import type { MinutesException, MinutesInput } from './meetings/minutes.js';
 import { createPeopleService, type PeopleService } from './people/people.service.js';
 import { createPriorityService, type PriorityService } from './priorities/priority.service.js';
 import { createReminderService, type ReminderService } from './reminders/reminder.service.js';
+import { createResultsService, type ResultsService } from './results/results.service.js';
 import { createSubmissionLedger } from './submissions/submission.ledger.js';
 import { formatLocal } from './time.js';
 import { createTokenService, type TokenService } from './tokens/token.service.js';
@@ -63,6 +64,7 @@ export interface Services {
   readonly reminders: ReminderService;
   readonly escalations: EscalationService;
   readonly intelligence: IntelligenceService;
+  readonly results: ResultsService;
 }
 
 /** The status changes of previous actions reviewed at a first DMM reach back this far (there is no last one). */
@@ -286,6 +288,7 @@ export function createServices(deps: {
   const reminders = createReminderService({ db, audit, clock, units });
   const escalations = createEscalationService({ db, audit, clock, units, submissions });
   const intelligence = createIntelligenceService({ db, audit, clock, units, submissions });
+  const results = createResultsService({ db, clock, units, priorities, actions, decisions });
   return Object.freeze({
     db,
     clock,
@@ -308,5 +311,6 @@ export function createServices(deps: {
     reminders,
     escalations,
     intelligence,
+    results,
   });
 }

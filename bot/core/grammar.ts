@@ -30,6 +30,12 @@ export type Command =
   | { readonly verb: 'ir.approve'; readonly requirementId: number }
   | { readonly verb: 'ir.answer'; readonly requirementId: number; readonly answer: string }
   | { readonly verb: 'ir.close'; readonly requirementId: number; readonly note?: string }
+  | {
+      readonly verb: 'results';
+      readonly subject: 'priority' | 'action' | 'decision';
+      readonly id: number;
+      readonly days?: number;
+    }
   | { readonly verb: 'decision.show'; readonly decisionId: number }
   | {
       readonly verb: 'decision.review';
@@ -135,6 +141,13 @@ export const HELP: Readonly<Record<string, readonly HelpEntry[]>> = {
     {
       usage: 'dmm ir <id> answer <what you know>',
       description: 'record an answer against an open requirement',
+    },
+  ],
+  results: [
+    {
+      usage: 'dmm results priority <id> | action <id> | decision <id> [days]',
+      description:
+        'matching incidents in equal windows before and after (the priority’s start, the action’s close, the decision), against the spread before',
     },
   ],
   action: [
@@ -470,6 +483,22 @@ export function parseCommand(input: string): ParseResult {
         `'${rest[1]}' is not something to do with a requirement: approve, answer or close.`,
         'ir',
       );
+    }
+    case 'results':
+    case 'result': {
+      const subject = rest[0]?.toLowerCase();
+      if (subject !== 'priority' && subject !== 'action' && subject !== 'decision')
+        return refuse(
+          'Say what to measure: `dmm results priority 3`, `action 42` or `decision 12`.',
+          'results',
+        );
+      const id = Number(rest[1]?.replace(/^(#|P|D-)/i, ''));
+      if (!Number.isSafeInteger(id) || id <= 0)
+        return refuse(`'${rest[1] ?? ''}' is not a ${subject} number.`, 'results');
+      const days = rest[2] === undefined ? undefined : Number(rest[2]);
+      if (days !== undefined && (!Number.isSafeInteger(days) || days < 1 || days > 366))
+        return refuse(`'${rest[2]}' is not a number of days (1 to 366).`, 'results');
+      return { ok: true, command: { verb: 'results', subject, id, ...(days ? { days } : {}) } };
     }
     case 'decision': {
       if (rest.length === 0) return { ok: true, command: { verb: 'decide' } };

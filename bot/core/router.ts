@@ -28,6 +28,7 @@ import {
   buildHelpCard,
   buildNoteFormCard,
 } from '../../cards/records.card.js';
+import { buildResultsCard } from '../../cards/results.card.js';
 import { announceRequirement } from '../../jobs/intelligence.job.js';
 import { can } from '../../services/access/permissions.js';
 import type { Action } from '../../services/actions/action.service.js';
@@ -485,6 +486,23 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           ...submissionKey,
         });
         return [await escalationsCard(c, e.id)];
+      }
+      case 'results': {
+        const options = command.days ? { days: command.days } : {};
+        const r =
+          command.subject === 'priority'
+            ? await services.results.ofPriority(c.actor, command.id, options)
+            : command.subject === 'action'
+              ? await services.results.ofAction(c.actor, command.id, options)
+              : await services.results.ofDecision(c.actor, command.id, options);
+        if (r.unitId !== c.unitId)
+          throw new DomainError(
+            'NOT_FOUND',
+            `That ${command.subject} is not on this unit: ask in one of its own channels.`,
+          );
+        // Marked with the priority's marking: the chat core withholds it from a place below that (and sends it to
+        // the person), as for every card.
+        return [buildResultsCard(r)];
       }
       case 'ir.list':
         return [await requirementsCard(c)];

@@ -129,7 +129,7 @@ export function isPlaceholderPlace(place: string): boolean {
   return PLACEHOLDER_PLACE.test(text);
 }
 
-interface PrioritySpec {
+export interface PrioritySpec {
   readonly priority: Priority;
   /** The priority id and a digest of its matching rules: counts stored under it stay right until the rules change. */
   readonly key: string;
@@ -137,7 +137,7 @@ interface PrioritySpec {
   readonly condition: RawBuilder<boolean> | null;
 }
 
-function prioritySpec(p: Priority): PrioritySpec {
+export function prioritySpec(p: Priority): PrioritySpec {
   const rules = p.matchingRules as {
     typeCodes?: string[];
     nsirChapters?: string[];
