@@ -36,6 +36,7 @@ import { createPriorityService, type PriorityService } from './priorities/priori
 import { createReminderService, type ReminderService } from './reminders/reminder.service.js';
 import { createResultsService, type ResultsService } from './results/results.service.js';
 import { createSubmissionLedger } from './submissions/submission.ledger.js';
+import { createTcgPackService, type TcgPackService } from './tcg/pack.service.js';
 import { formatLocal } from './time.js';
 import { createTokenService, type TokenService } from './tokens/token.service.js';
 import { createUnitService, type UnitService } from './units/unit.service.js';
@@ -65,6 +66,7 @@ export interface Services {
   readonly escalations: EscalationService;
   readonly intelligence: IntelligenceService;
   readonly results: ResultsService;
+  readonly tcgPacks: TcgPackService;
 }
 
 /** The status changes of previous actions reviewed at a first DMM reach back this far (there is no last one). */
@@ -289,6 +291,18 @@ export function createServices(deps: {
   const escalations = createEscalationService({ db, audit, clock, units, submissions });
   const intelligence = createIntelligenceService({ db, audit, clock, units, submissions });
   const results = createResultsService({ db, clock, units, priorities, actions, decisions });
+  const tcgPacks = createTcgPackService({
+    db,
+    audit,
+    clock,
+    units,
+    priorities,
+    actions,
+    decisions,
+    escalations,
+    intelligence,
+    results,
+  });
   return Object.freeze({
     db,
     clock,
@@ -312,5 +326,6 @@ export function createServices(deps: {
     escalations,
     intelligence,
     results,
+    tcgPacks,
   });
 }

@@ -375,13 +375,24 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('export')
-    .description('export decisions or actions for disclosure or results analysis (logged as a disclosure)')
-    .addArgument(new Command().createArgument('<kind>', 'what to export').choices(['decisions', 'actions']))
+    .description(
+      'export decisions or actions (CSV, JSON), or the TT&CG pack of a period (Markdown, PDF); logged as a disclosure',
+    )
+    .addArgument(
+      new Command().createArgument('<kind>', 'what to export').choices(['decisions', 'actions', 'tcg-pack']),
+    )
     .requiredOption('--from <date>', 'first local date, YYYY-MM-DD', isoDateArg)
     .requiredOption('--to <date>', 'last local date (inclusive), YYYY-MM-DD', isoDateArg)
-    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
+    .addOption(
+      new Option('--format <format>', 'output format (default: csv; md for the TT&CG pack)').choices([
+        'csv',
+        'json',
+        'md',
+        'pdf',
+      ]),
+    )
     .option('--unit <code>', 'unit code (default: the only unit)')
-    .option('--out <file>', 'write to a new file instead of stdout')
+    .option('--out <file>', 'write to a new file instead of stdout (a PDF needs a file)')
     .requiredOption(...RECIPIENT_OPTION)
     .requiredOption(...JUSTIFICATION_OPTION)
     .addOption(
@@ -391,11 +402,11 @@ export function buildProgram(io: CliIo): Command {
     )
     .action(
       async (
-        kind: 'decisions' | 'actions',
+        kind: 'decisions' | 'actions' | 'tcg-pack',
         opts: {
           from: string;
           to: string;
-          format: 'csv' | 'json';
+          format?: 'csv' | 'json' | 'md' | 'pdf';
           unit?: string;
           out?: string;
           recipient: string[];
@@ -403,6 +414,42 @@ export function buildProgram(io: CliIo): Command {
           ceiling: 'OFFICIAL' | 'OFFICIAL-SENSITIVE';
         },
       ) => {
+        if (kind === 'tcg-pack') {
+          const format = opts.format ?? 'md';
+          if (format !== 'md' && format !== 'pdf')
+            throw new ExitError(2, `--format ${format}: the TT&CG pack is written as md or pdf.`);
+          if (format === 'pdf' && !opts.out)
+            throw new ExitError(2, 'A PDF is written to a file: add --out FILE (e.g. --out tcg-pack.pdf).');
+          await withServices(config(), async (services) => {
+            const unit = await resolveUnit(services, opts.unit);
+            const { tcgPackMarkdown, tcgPackPdf } = await import('../../cards/tcg-pack.card.js');
+            let marking = '';
+            let withheld = 0;
+            await exportTo(io, opts.out, async () => {
+              const pack = await services.tcgPacks.build(operatorActor(), {
+                unitId: unit.id,
+                from: opts.from,
+                to: opts.to,
+                ceiling: opts.ceiling,
+                recipients: opts.recipient,
+                justification: opts.justification,
+                destination: opts.out ?? 'stdout',
+              });
+              marking = pack.marking;
+              withheld = pack.withheld;
+              return format === 'pdf' ? tcgPackPdf(pack) : tcgPackMarkdown(pack);
+            });
+            io.stderr(
+              `Wrote the TT&CG pack of ${unit.code}, ${opts.from} to ${opts.to}, marked ${marking}` +
+                `${withheld ? ` (${withheld} above ${opts.ceiling} left out)` : ''}; logged as a disclosure to ${opts.recipient.join(', ')}.\n`,
+            );
+            await writeAuditCheckpoint(services, config());
+          });
+          return;
+        }
+        const format = opts.format ?? 'csv';
+        if (format !== 'csv' && format !== 'json')
+          throw new ExitError(2, `--format ${format}: ${kind} are exported as csv or json.`);
         await withServices(config(), async (services) => {
           const unit = await resolveUnit(services, opts.unit);
           let result: { count: number; marking: string; withheld: number } | undefined;
@@ -412,7 +459,7 @@ export function buildProgram(io: CliIo): Command {
               unitId: unit.id,
               from: opts.from,
               to: opts.to,
-              format: opts.format,
+              format,
               recipients: opts.recipient,
               justification: opts.justification,
               destination: opts.out ?? 'stdout',

@@ -17,10 +17,11 @@ import path from 'node:path';
 import { z } from 'zod';
 import { minutesPdf } from '../../cards/minutes.card.js';
 import { renderAdaptiveCard } from '../../cards/render/adaptive-card.js';
+import { tcgPackPdf } from '../../cards/tcg-pack.card.js';
 import { isDomainError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
-import { id } from '../../services/validation.js';
+import { id, isoDate } from '../../services/validation.js';
 import type { ChatCore, ChatInput } from '../core/chat.js';
 import { describeError } from '../core/errors.js';
 import { followUp, type Ports } from '../core/outbound.js';
@@ -83,6 +84,7 @@ const bodySchema = z.object({
 });
 
 const pdfBodySchema = z.object({ unitId: id, personId: id, meetingId: id });
+const packBodySchema = z.object({ unitId: id, personId: id, from: isoDate, to: isoDate });
 
 /**
  * Page tokens: a random nonce and its HMAC under a secret made when the app starts, so any page the console
@@ -320,6 +322,29 @@ export function addConsoleRoutes(deps: {
       'content-type': 'application/pdf',
       'content-length': pdf.length,
       'content-disposition': `attachment; filename="dmm-minutes-${view.localDate}${view.status === 'approved' ? '' : '-not-approved'}.pdf"`,
+    });
+    res.end(pdf);
+  });
+
+  /** The TT&CG pack as a PDF (the pack's Download PDF), built with the person's own rights; a disclosure. */
+  route('POST', '/console/api/tcg-pack.pdf', async (req, res) => {
+    const b = parseBody(packBodySchema, await readJson(req));
+    const actor = await pickerActor(b);
+    const pack = await services.tcgPacks.build(actor, {
+      unitId: b.unitId,
+      from: b.from,
+      to: b.to,
+      recipients: [(await services.people.get(b.personId)).displayName],
+      justification: 'TT&CG pack downloaded from the console',
+      destination: 'console download (PDF)',
+      channel: 'console',
+    });
+    const pdf = await tcgPackPdf(pack);
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'content-type': 'application/pdf',
+      'content-length': pdf.length,
+      'content-disposition': `attachment; filename="dmm-tcg-pack-${pack.unit.code}-${pack.from}-to-${pack.to}.pdf"`,
     });
     res.end(pdf);
   });

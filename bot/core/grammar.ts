@@ -36,6 +36,7 @@ export type Command =
       readonly id: number;
       readonly days?: number;
     }
+  | { readonly verb: 'tcg-pack'; readonly from?: string; readonly to?: string }
   | { readonly verb: 'decision.show'; readonly decisionId: number }
   | {
       readonly verb: 'decision.review';
@@ -141,6 +142,13 @@ export const HELP: Readonly<Record<string, readonly HelpEntry[]>> = {
     {
       usage: 'dmm ir <id> answer <what you know>',
       description: 'record an answer against an open requirement',
+    },
+  ],
+  'tcg-pack': [
+    {
+      usage: 'dmm tcg-pack [YYYY-MM-DD] [YYYY-MM-DD]',
+      description:
+        'the TT&CG pack of a period (default: the 14 days to yesterday): priorities, results, actions, decisions, escalations, intelligence requirements (chair, action manager; logged as a disclosure)',
     },
   ],
   results: [
@@ -483,6 +491,15 @@ export function parseCommand(input: string): ParseResult {
         `'${rest[1]}' is not something to do with a requirement: approve, answer or close.`,
         'ir',
       );
+    }
+    case 'tcg-pack':
+    case 'tcg':
+    case 'pack': {
+      const dates = rest.filter((w) => DATE.test(w));
+      if (dates.length !== rest.length || dates.length > 2)
+        return refuse('Give up to two dates, from and to: `dmm tcg-pack 2026-05-01 2026-05-14`.', 'tcg-pack');
+      const [from, to] = dates;
+      return { ok: true, command: { verb: 'tcg-pack', ...(from ? { from } : {}), ...(to ? { to } : {}) } };
     }
     case 'results':
     case 'result': {

@@ -29,6 +29,7 @@ import {
   buildNoteFormCard,
 } from '../../cards/records.card.js';
 import { buildResultsCard } from '../../cards/results.card.js';
+import { buildTcgPackCard } from '../../cards/tcg-pack.card.js';
 import { announceRequirement } from '../../jobs/intelligence.job.js';
 import { can } from '../../services/access/permissions.js';
 import type { Action } from '../../services/actions/action.service.js';
@@ -487,6 +488,39 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         });
         return [await escalationsCard(c, e.id)];
       }
+      case 'tcg-pack': {
+        if (!can(c.actor, 'records.export', c.unitId))
+          throw new ForbiddenError('Only the chair or an action manager takes the TT&CG pack.', {
+            permission: 'records.export',
+          });
+        const unit = await services.units.get(c.unitId);
+        const yesterday = addDays(localDateOf(services.clock.now(), unit.timeZone), -1);
+        const to = command.to ?? (command.from ? addDays(command.from, 13) : yesterday);
+        const from = command.from ?? addDays(to, -13);
+        const pack = await services.tcgPacks.build(c.actor, {
+          unitId: c.unitId,
+          from,
+          to,
+          // Built for this place: what it may not show is left out and counted.
+          ceiling: c.ceiling,
+          recipients: [
+            c.shared
+              ? `the members of a ${c.surface ?? 'chat'} channel of ${unit.code}`
+              : await views.personName(c.actor.personId, null),
+          ],
+          justification: 'TT&CG pack asked for in chat',
+          destination: `${c.surface ?? 'chat'}${c.shared ? ' channel' : ''}`,
+          channel: c.surface ?? 'chat',
+        });
+        const card = buildTcgPackCard(pack, { pdfButton: c.surface === 'console' });
+        return [
+          card,
+          notice(
+            'TT&CG pack for the file',
+            `As a PDF with its marking on every page: ${c.surface === 'console' ? 'Download PDF on the pack, or ' : ''}\`dmm export tcg-pack --from ${from} --to ${to} --format pdf --out FILE --recipient … --justification …\` on the server.`,
+          ),
+        ];
+      }
       case 'results': {
         const options = command.days ? { days: command.days } : {};
         const r =
@@ -739,6 +773,9 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
         });
         return [await escalationsCard(c, e.id)];
       }
+      case 'tcg.pdf':
+        // The console downloads it by its own route; elsewhere the button is never offered.
+        return run({ verb: 'tcg-pack', from: p.from, to: p.to });
       case 'intelligence.form':
         return [await requirementForm(c)];
       case 'intelligence.draft': {

@@ -65,7 +65,10 @@ export async function seedDemo(
   const analyst = get('analyst');
 
   const today = localDateOf(services.clock.now(), unit.timeZone);
+  // The priorities were set by the TT&CG four weeks ago, so the TT&CG pack of the last fortnight has them.
+  const setOn = addDays(today, -28);
   const burglary = await services.priorities.create(analyst, {
+    startsOn: setOn,
     unitId: unit.id,
     title: 'Residential burglary',
     description: 'Reduce dwelling burglary; protect repeat victims.',
@@ -79,18 +82,21 @@ export async function seedDemo(
   await services.priorities.create(analyst, {
     unitId: unit.id,
     title: 'Violence against women and girls',
+    startsOn: setOn,
     morileScore: 510,
     matchingRules: { qualifiers: ['domestic'] },
   });
   await services.priorities.create(analyst, {
     unitId: unit.id,
     title: 'Drug supply and county lines',
+    startsOn: setOn,
     morileScore: 380,
     matchingRules: { qualifiers: ['drugs'] },
   });
   await services.priorities.create(analyst, {
     unitId: unit.id,
     title: 'Anti-social behaviour hotspots',
+    startsOn: setOn,
     morileScore: 250,
     matchingRules: { nsirChapters: ['asb_personal', 'asb_nuisance', 'asb_environmental'] },
   });
@@ -167,6 +173,7 @@ export async function seedDemo(
   await services.priorities.create(analyst, {
     unitId: unit.id,
     title: 'Weapons and firearms',
+    startsOn: setOn,
     morileScore: 480,
     matchingRules: { qualifiers: ['weapon', 'firearm'] },
   });

@@ -112,7 +112,10 @@
       for (const i of card.getAllInputs()) inputs[i.id] = i.value;
       const data = action.data && typeof action.data === 'object' ? { ...action.data } : {};
       for (const key of Object.keys(inputs)) delete data[key];
-      if (data.verb === 'minutes.pdf') download(data.meetingId, `[${action.title}]`);
+      if (data.verb === 'minutes.pdf')
+        download('/console/api/minutes.pdf', { meetingId: data.meetingId }, `[${action.title}]`);
+      else if (data.verb === 'tcg.pdf')
+        download('/console/api/tcg-pack.pdf', { from: data.from, to: data.to }, `[${action.title}]`);
       else send('/console/api/submit', { data, inputs }, `[${action.title}]`);
     };
     const node = document.createElement('div');
@@ -122,22 +125,21 @@
     return node;
   }
 
-  /** Downloads the minutes as a PDF: the browser saves the file the service names. */
-  async function download(meetingId, shown) {
+  /** Downloads a PDF (the minutes, the TT&CG pack): the browser saves the file the service names. */
+  async function download(route, body, shown) {
     addText('user', personLabel(), shown);
     try {
-      const res = await fetch('/console/api/minutes.pdf', {
+      const res = await fetch(route, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-dmm-console-token': token },
-        body: JSON.stringify({ meetingId, unitId: state.unitId, personId: state.personId }),
+        body: JSON.stringify({ ...body, unitId: state.unitId, personId: state.personId }),
       });
       if (!res.ok) {
         const reply = await res.json().catch(() => ({}));
         addText('error', 'dmm', reply.message || `The server answered ${res.status}.`);
         return;
       }
-      const name =
-        /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '')?.[1] || 'dmm-minutes.pdf';
+      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') || '')?.[1] || 'dmm.pdf';
       const url = URL.createObjectURL(await res.blob());
       const link = document.createElement('a');
       link.href = url;
