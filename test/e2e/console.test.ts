@@ -624,6 +624,72 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
     expect(audited.map((e) => e.operation)).toEqual(['collection', 'alteration']);
   });
 
+  it('gives the chair the TT&CG pack and results in chat, the PDF by its button, each a disclosure (issue 17, items 6 and 7: none on 54b6730)', async () => {
+    const g = await createUnitFixture(ctx.services, { code: 'console-pack' });
+    const { say: say2 } = onUnit(() => g.unit.id);
+    const chair = g.chair.personId;
+    const p = await ctx.services.priorities.create(g.analyst, {
+      unitId: g.unit.id,
+      title: 'Shed burglary',
+      startsOn: '2026-04-27',
+      matchingRules: { typeCodes: ['SHED'] },
+      ownerPersonId: g.owner.personId,
+      objective: 'Fewer shed burglaries',
+    });
+    await ctx.services.priorities.create(g.analyst, {
+      unitId: g.unit.id,
+      title: 'Operation Kestrel',
+      startsOn: '2026-04-27',
+      marking: 'OFFICIAL-SENSITIVE',
+    });
+    expect(textOf(await say2(g.member.personId, 'dmm tcg-pack'))).toContain(
+      'Only the chair or an action manager',
+    );
+    const before = (await ctx.services.audit.list({ entityType: 'tcg_pack' })).length;
+    const packCards = await say2(chair, 'dmm tcg-pack 2026-04-27 2026-05-10');
+    const pack = textOf(packCards);
+    expect(pack).toContain('TT&CG pack: Test unit console-pack, 2026-04-27 to 2026-05-10');
+    expect(pack).toContain(`P${p.id} Shed burglary`);
+    expect(pack).toContain('Fewer shed burglaries');
+    // The console is the person's own screen: the sensitive priority is in their pack.
+    expect(pack).toContain('Operation Kestrel');
+    expect(pack).toContain('--format pdf --out FILE');
+    expect(actionsOf(packCards[0] as Json).map((a) => a.title)).toEqual(['Download PDF']);
+    const pdf = await page.post('tcg-pack.pdf', {
+      unitId: g.unit.id,
+      personId: chair,
+      from: '2026-04-27',
+      to: '2026-05-10',
+    });
+    expect(pdf.status).toBe(200);
+    expect(pdf.headers.get('content-disposition')).toBe(
+      'attachment; filename="dmm-tcg-pack-console-pack-2026-04-27-to-2026-05-10.pdf"',
+    );
+    expect(
+      Buffer.from(await pdf.arrayBuffer())
+        .subarray(0, 5)
+        .toString(),
+    ).toBe('%PDF-');
+    const member = await page.post('tcg-pack.pdf', {
+      unitId: g.unit.id,
+      personId: g.member.personId,
+      from: '2026-04-27',
+      to: '2026-05-10',
+    });
+    expect(member.status).toBe(400);
+    const disclosures = (await ctx.services.audit.list({ entityType: 'tcg_pack' })).slice(before);
+    expect(disclosures.map((e) => [e.operation, e.channel])).toEqual([
+      ['disclosure', 'console'],
+      ['disclosure', 'console'],
+    ]);
+    // Results of the priority from its start, in weeks; a priority without rules says what to set.
+    const results = textOf(await say2(chair, `dmm results priority ${p.id} 7`));
+    expect(results).toContain(`Results: P${p.id} Shed burglary`);
+    // The unit has no incidents at all: nothing to compare with, and it says so.
+    expect(results).toContain('no baseline: no incident data before the point');
+    expect(textOf(await say2(chair, 'dmm results action 999999'))).toContain('not found');
+  });
+
   it('explains the brief on `dmm help brief`, one command on `dmm help meeting`, and names an unknown topic', async () => {
     // Found by using the running console: the chat layer answered every `dmm help …` with the general list.
     const brief = textOf(await say(f.member.personId, 'dmm help brief'));

@@ -168,6 +168,80 @@ describe.each(BACKENDS)('dmm CLI on %s', (backend) => {
     }
   });
 
+  it('writes the TT&CG pack of the demo fortnight as Markdown and PDF, logged as a disclosure, and says what a pack cannot be (issue 17, item 7)', async () => {
+    const from = addDays(yesterday, -13);
+    const md = await runDmm(env, 'export', 'tcg-pack', '--from', from, '--to', yesterday, ...DISCLOSURE);
+    expect(md.code).toBe(0);
+    expect(md.stdout.split('\n')[0]).toMatch(/^\*\*OFFICIAL(-SENSITIVE)?\*\*$/);
+    expect(md.stdout).toContain(`# TT&CG pack: Demo BCU (North), ${from} to ${yesterday}`);
+    expect(md.stdout).toContain('Residential burglary');
+    expect(md.stdout).toContain('Reduce dwelling burglary by 10% this quarter');
+    expect(md.stdout).toMatch(/\*\*Results: \d+ in the period against \d+ in the 14 days before/);
+    expect(md.stdout).toContain('Deploy high-visibility patrols');
+    expect(md.stderr).toMatch(/logged as a disclosure to/);
+    const csv = await runDmm(
+      env,
+      'export',
+      'tcg-pack',
+      '--from',
+      from,
+      '--to',
+      yesterday,
+      '--format',
+      'csv',
+      ...DISCLOSURE,
+    );
+    expect([csv.code, csv.stderr.trim()]).toEqual([
+      2,
+      '--format csv: the TT&CG pack is written as md or pdf.',
+    ]);
+    const noFile = await runDmm(
+      env,
+      'export',
+      'tcg-pack',
+      '--from',
+      from,
+      '--to',
+      yesterday,
+      '--format',
+      'pdf',
+      ...DISCLOSURE,
+    );
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toContain('add --out FILE');
+    const out = path.join(cli.dir, `tcg-pack-${backend}.pdf`);
+    const pdf = await runDmm(
+      env,
+      'export',
+      'tcg-pack',
+      '--from',
+      from,
+      '--to',
+      yesterday,
+      '--format',
+      'pdf',
+      '--out',
+      out,
+      ...DISCLOSURE,
+    );
+    expect(pdf.code).toBe(0);
+    const bytes = await fs.readFile(out);
+    expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    if (HAVE_POPPLER) {
+      const doc = renderPdf(bytes);
+      expect(doc.text(1)).toContain('TT&CG pack: Demo BCU (North)');
+      for (let n = 1; n <= doc.pageCount; n += 1)
+        expect(doc.bandText(n, 0, 56)).toMatch(/^OFFICIAL(-SENSITIVE)?$/);
+    }
+    const audit = JSON.parse(
+      (await runDmm(env, 'audit', 'export', '--format', 'json', ...DISCLOSURE)).stdout,
+    ) as Array<{
+      operation: string;
+      entityType: string;
+    }>;
+    expect(audit.filter((e) => e.operation === 'disclosure' && e.entityType === 'tcg_pack')).toHaveLength(2);
+  });
+
   it('exports decisions to a new CSV file, refuses to overwrite it, and logs the disclosure', async () => {
     const out = path.join(cli.dir, `decisions-${backend}.csv`);
     const first = await runDmm(

@@ -28,6 +28,8 @@ import {
 } from '../../cards/records.card.js';
 import type { AdaptiveCardJson } from '../../cards/render/adaptive-card.js';
 import * as slack from '../../cards/render/block-kit.js';
+import { buildResultsCard } from '../../cards/results.card.js';
+import { buildTcgPackCard } from '../../cards/tcg-pack.card.js';
 import type { Action } from '../../services/actions/action.service.js';
 import { TRANSITIONS } from '../../services/actions/transitions.js';
 import { type Brief, viewBrief } from '../../services/briefs/brief.model.js';
@@ -36,6 +38,8 @@ import type { IntelligenceRequirement } from '../../services/intelligence/requir
 import { DEFAULT_AGENDA } from '../../services/meetings/default-agenda.js';
 import type { Meeting } from '../../services/meetings/meeting.service.js';
 import type { MinutesInput, MinutesView } from '../../services/meetings/minutes.js';
+import type { Results } from '../../services/results/results.service.js';
+import type { TcgPack } from '../../services/tcg/pack.service.js';
 
 const require = createRequire(import.meta.url);
 // biome-ignore lint/suspicious/noExplicitAny: the bundle has no typings of its own at this path.
@@ -610,6 +614,101 @@ export function sampleRequirement(overrides: Partial<IntelligenceRequirement> = 
   };
 }
 
+const window = (from: string, to: string, count: number, total = count + 5) => ({ from, to, count, total });
+
+export function sampleResults(overrides: Partial<Results> = {}): Results {
+  return {
+    subject: { kind: 'priority', id: 2, title: 'Catalytic converter theft' },
+    priority: { id: 2, title: 'Catalytic converter theft' },
+    unitId: 1,
+    marking: 'OFFICIAL',
+    pivot: '2026-06-02',
+    pivotLabel: 'from 2026-06-02',
+    days: 14,
+    before: window('2026-05-19', '2026-06-01', 12),
+    after: { ...window('2026-06-02', '2026-06-15', 3), complete: true },
+    baseline: [
+      window('2026-05-19', '2026-06-01', 12),
+      window('2026-05-05', '2026-05-18', 10),
+      window('2026-04-21', '2026-05-04', 11),
+      window('2026-04-07', '2026-04-20', 9),
+      window('2026-03-24', '2026-04-06', 13),
+      window('2026-03-10', '2026-03-23', 0, 0),
+    ],
+    gaps: 1,
+    mean: 11,
+    sd: 1.58,
+    verdict: 'fell',
+    ...overrides,
+  };
+}
+
+export function samplePack(): TcgPack {
+  const closed = sampleAction({ id: 43, status: 'done', result: '120 kits fitted', priorityId: 2 });
+  return {
+    unit: { id: 1, code: 'north', name: 'North BCU', timeZone: 'Europe/London' },
+    from: '2026-06-02',
+    to: '2026-06-15',
+    days: 14,
+    generatedAt: new Date('2026-06-16T06:30:00Z'),
+    generatedBy: 'Supt Chair',
+    ceiling: 'OFFICIAL',
+    marking: 'OFFICIAL',
+    priorities: [
+      {
+        priority: {
+          id: 2,
+          unitId: 1,
+          title: 'Catalytic converter theft',
+          description: null,
+          ownerPersonId: 4,
+          startsOn: '2026-06-02',
+          endsOn: null,
+          morileScore: 300,
+          matchingRules: { typeCodes: ['CATCON'] },
+          marking: 'OFFICIAL',
+          status: 'active',
+          objective: 'Halve catalytic converter thefts by July',
+          reviewOn: '2026-06-16',
+        },
+        owner: 'PS Neighbourhood',
+        daily: [1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0].map((count, i) => ({
+          date: `2026-06-${String(2 + i).padStart(2, '0')}`,
+          count,
+        })),
+        results: sampleResults(),
+        resultsNote: null,
+        actions: [
+          {
+            action: closed,
+            owner: 'PS Neighbourhood',
+            closedOn: '2026-06-09',
+            results: sampleResults({
+              verdict: 'too_early',
+              after: { ...window('2026-06-10', '2026-06-23', 1), complete: false },
+            }),
+            resultsNote: null,
+          },
+        ],
+        decisions: [{ ...sampleDecision, priorityId: 2 }],
+      },
+    ],
+    decisions: [
+      {
+        decision: { ...sampleDecision, priorityId: 2, reviewOn: '2026-06-05' },
+        decisionMaker: 'Supt Chair',
+        reviews: [],
+      },
+    ],
+    escalations: [],
+    intelligence: [sampleRequirement({ answers: [] })],
+    otherActions: [
+      { action: sampleAction(), owner: 'Duty Inspector', closedOn: null, results: null, resultsNote: null },
+    ],
+    withheld: 1,
+  };
+}
+
 export function sampleCards(): Record<string, Card> {
   const internal = viewBrief(sampleBrief, { audience: 'internal', ceiling: 'OFFICIAL' });
   const sensitive = viewBrief(sampleBrief, { audience: 'internal', ceiling: 'OFFICIAL-SENSITIVE' });
@@ -747,6 +846,8 @@ export function sampleCards(): Record<string, Card> {
     'intelligence-announcement': buildRequirementAnnouncementCard(sampleRequirement({ answers: [] }), (at) =>
       at.toISOString().slice(0, 16).replace('T', ' '),
     ),
+    results: buildResultsCard(sampleResults()),
+    'tcg-pack': buildTcgPackCard(samplePack(), { pdfButton: true }),
     'action-form-with-links': buildActionFormCard({
       unitId: 1,
       people: [{ id: 2, name: 'Action owner' }],
