@@ -11,6 +11,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { readableDecisionUnit } from '../decisions/decision.service.js';
 import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { openMeetingId } from '../meetings/open-meeting.js';
 import { assertInternalMember } from '../people/members.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
@@ -355,14 +356,7 @@ export function createActionService(deps: {
         throw ValidationError.field('meetingId', 'no such meeting on this unit');
     } else {
       // Actions raised while today's meeting is open belong to it (they appear in its minutes).
-      const open = await trx
-        .selectFrom('meetings')
-        .select('id')
-        .where('unit_id', '=', unit.id)
-        .where('status', '=', 'open')
-        .where('local_date', '=', today(unit))
-        .executeTakeFirst();
-      meetingId = open?.id ?? null;
+      meetingId = await openMeetingId(trx, unit.id, today(unit));
     }
     await assertLinks(trx, unit.id, data);
     const now = clock.now();

@@ -11,6 +11,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { markBriefsStaleFrom } from '../briefs/stale.js';
 import type { Clock } from '../clock.js';
 import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { openMeetingId } from '../meetings/open-meeting.js';
 import { actorName } from '../people/names.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { addDays, localDateOf, startOfLocalDay } from '../time.js';
@@ -488,13 +489,7 @@ export function createDecisionService(deps: {
           const today = localDateOf(clock.now(), unit.timeZone);
           if (data.nextReviewOn && data.nextReviewOn <= today)
             throw ValidationError.field('nextReviewOn', `must be after today (${today})`);
-          const meeting = await trx
-            .selectFrom('meetings')
-            .select('id')
-            .where('unit_id', '=', row.unit_id)
-            .where('local_date', '=', today)
-            .where('status', '=', 'open')
-            .executeTakeFirst();
+          const meetingId = await openMeetingId(trx, row.unit_id, today);
           const reviewer = await actorName(trx, actor);
           const added = await trx
             .insertInto('decision_reviews')
@@ -505,7 +500,7 @@ export function createDecisionService(deps: {
               note: data.note,
               reviewer_person_id: actor.personId,
               reviewer_label: reviewer,
-              meeting_id: meeting?.id ?? null,
+              meeting_id: meetingId,
               reviewed_at: clock.now(),
             })
             .returningAll()

@@ -11,6 +11,7 @@ import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { openMeetingId } from '../meetings/open-meeting.js';
 import { actorName } from '../people/names.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
@@ -114,18 +115,12 @@ export function createEscalationService(deps: {
             if (!a || a.unit_id !== unit.id)
               throw ValidationError.field('actionId', 'no such action on this unit');
           }
-          const meeting = await trx
-            .selectFrom('meetings')
-            .select('id')
-            .where('unit_id', '=', unit.id)
-            .where('local_date', '=', localDateOf(clock.now(), unit.timeZone))
-            .where('status', '=', 'open')
-            .executeTakeFirst();
+          const meetingId = await openMeetingId(trx, unit.id, localDateOf(clock.now(), unit.timeZone));
           const row = await trx
             .insertInto('escalations')
             .values({
               unit_id: unit.id,
-              meeting_id: meeting?.id ?? null,
+              meeting_id: meetingId,
               action_id: data.actionId ?? null,
               what: data.what,
               why: data.why,

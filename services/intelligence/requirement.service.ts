@@ -13,11 +13,12 @@ import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { openMeetingId } from '../meetings/open-meeting.js';
 import { assertInternalMember } from '../people/members.js';
 import { actorName, personName } from '../people/names.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
-import type { UnitService } from '../units/unit.service.js';
+import type { Unit, UnitService } from '../units/unit.service.js';
 import {
   highestMarking,
   id,
@@ -152,7 +153,6 @@ export function createIntelligenceService(deps: {
         ? undefined
         : q.selectFrom('priorities').select('title').where('id', '=', row.priority_id).executeTakeFirst(),
     ]);
-    const today = localDateOf(clock.now(), unit.timeZone);
     return {
       id: row.id,
       unitId: row.unit_id,
@@ -164,7 +164,7 @@ export function createIntelligenceService(deps: {
       expiresOn: row.expires_on,
       marking: row.marking as Marking,
       status: row.status as RequirementStatus,
-      expired: row.status === 'approved' && row.expires_on !== null && row.expires_on < today,
+      expired: row.status === 'approved' && pastExpiry(row, unit),
       createdBy: row.created_by_label,
       createdAt: row.created_at,
       approvedBy: row.approved_by_label,
@@ -187,6 +187,36 @@ export function createIntelligenceService(deps: {
       .executeTakeFirst();
     if (!row) throw new NotFoundError('Intelligence requirement', requirementId);
     return row;
+  }
+
+  /** Whether an approved requirement's expiry date has passed in its unit's time zone. */
+  const pastExpiry = (row: Pick<IntelligenceRequirementRow, 'expires_on'>, unit: Unit) =>
+    row.expires_on !== null && row.expires_on < localDateOf(clock.now(), unit.timeZone);
+
+  /**
+   * A change of one requirement: once per submission key, on its locked row, by whoever holds the verb's permission
+   * on its unit (the chair approves and closes; anyone of the unit answers).
+   */
+  function changeRequirement(
+    actor: Actor,
+    verb: 'intelligence.approve' | 'intelligence.answer' | 'intelligence.close',
+    key: string | undefined,
+    requirementId: number,
+    change: (
+      trx: Transaction<Database>,
+      row: IntelligenceRequirementRow,
+      unit: Unit,
+    ) => Promise<IntelligenceRequirement>,
+  ): Promise<IntelligenceRequirement> {
+    return submissions.change(actor, { key, verb }, asEntity, async (trx) => {
+      const row = await lock(trx, requirementId);
+      assertCan(
+        actor,
+        verb === 'intelligence.answer' ? 'intelligence.record' : 'intelligence.approve',
+        row.unit_id,
+      );
+      return change(trx, row, await units.get(row.unit_id, trx));
+    });
   }
 
   /** Applies a change to a locked requirement, audited with before and after. */
@@ -218,18 +248,6 @@ export function createIntelligenceService(deps: {
       after: { ...after, answers: after.answers.length },
     });
     return after;
-  }
-
-  /** Meeting today's open meeting of the unit, if any (answers given during it are tied to it). */
-  async function openMeetingId(trx: Transaction<Database>, unitId: number, timeZone: string) {
-    const meeting = await trx
-      .selectFrom('meetings')
-      .select('id')
-      .where('unit_id', '=', unitId)
-      .where('local_date', '=', localDateOf(clock.now(), timeZone))
-      .where('status', '=', 'open')
-      .executeTakeFirst();
-    return meeting?.id ?? null;
   }
 
   return {
@@ -303,13 +321,12 @@ export function createIntelligenceService(deps: {
 
     async approve(actor, requirementId, input) {
       const data = parseInput(approveSchema, input);
-      return submissions.change(
+      return changeRequirement(
         actor,
-        { key: data.submissionKey, verb: 'intelligence.approve' },
-        asEntity,
-        async (trx) => {
-          const row = await lock(trx, requirementId);
-          assertCan(actor, 'intelligence.approve', row.unit_id);
+        'intelligence.approve',
+        data.submissionKey,
+        requirementId,
+        async (trx, row, unit) => {
           if (row.status !== 'draft')
             throw new DomainError(
               'CONFLICT',
@@ -318,8 +335,7 @@ export function createIntelligenceService(deps: {
                 : `IR-${row.id} is closed: draft a new requirement if the question stands.`,
               { requirementId: row.id, status: row.status },
             );
-          const unit = await units.get(row.unit_id, trx);
-          if (row.expires_on !== null && row.expires_on < localDateOf(clock.now(), unit.timeZone))
+          if (pastExpiry(row, unit))
             throw new DomainError(
               'CONFLICT',
               `IR-${row.id} expired on ${row.expires_on} before it was approved: draft it again with a new expiry.`,
@@ -336,35 +352,21 @@ export function createIntelligenceService(deps: {
 
     async answer(actor, requirementId, input) {
       const data = parseInput(answerSchema, input);
-      return submissions.change(
+      return changeRequirement(
         actor,
-        { key: data.submissionKey, verb: 'intelligence.answer' },
-        asEntity,
-        async (trx) => {
-          const row = await lock(trx, requirementId);
-          assertCan(actor, 'intelligence.record', row.unit_id);
-          const unit = await units.get(row.unit_id, trx);
+        'intelligence.answer',
+        data.submissionKey,
+        requirementId,
+        async (trx, row, unit) => {
+          const refuse = (why: string) =>
+            new DomainError('CONFLICT', `IR-${row.id} ${why}`, { requirementId: row.id });
           if (row.status === 'draft')
-            throw new DomainError(
-              'CONFLICT',
-              `IR-${row.id} is a draft: the chair approves it before it takes answers.`,
-              {
-                requirementId: row.id,
-              },
-            );
+            throw refuse('is a draft: the chair approves it before it takes answers.');
           if (row.status === 'closed')
-            throw new DomainError(
-              'CONFLICT',
-              `IR-${row.id} is closed (${row.closed_by_label}); it takes no more answers.`,
-              {
-                requirementId: row.id,
-              },
-            );
-          if (row.expires_on !== null && row.expires_on < localDateOf(clock.now(), unit.timeZone))
-            throw new DomainError(
-              'CONFLICT',
-              `IR-${row.id} expired on ${row.expires_on}; it takes no more answers (the chair may draft it again).`,
-              { requirementId: row.id },
+            throw refuse(`is closed (${row.closed_by_label}); it takes no more answers.`);
+          if (pastExpiry(row, unit))
+            throw refuse(
+              `expired on ${row.expires_on}; it takes no more answers (the chair may draft it again).`,
             );
           const answerMarking = highestMarking([
             { marking: row.marking as Marking },
@@ -378,7 +380,7 @@ export function createIntelligenceService(deps: {
               marking: answerMarking,
               by_person_id: actor.personId,
               by_label: await actorName(trx, actor),
-              meeting_id: await openMeetingId(trx, row.unit_id, unit.timeZone),
+              meeting_id: await openMeetingId(trx, row.unit_id, localDateOf(clock.now(), unit.timeZone)),
               at: clock.now(),
             })
             .returningAll()
@@ -404,13 +406,12 @@ export function createIntelligenceService(deps: {
 
     async close(actor, requirementId, input) {
       const data = parseInput(closeSchema, input);
-      return submissions.change(
+      return changeRequirement(
         actor,
-        { key: data.submissionKey, verb: 'intelligence.close' },
-        asEntity,
-        async (trx) => {
-          const row = await lock(trx, requirementId);
-          assertCan(actor, 'intelligence.approve', row.unit_id);
+        'intelligence.close',
+        data.submissionKey,
+        requirementId,
+        async (trx, row) => {
           if (row.status === 'closed')
             throw new DomainError('CONFLICT', `IR-${row.id} was closed already (${row.closed_by_label}).`, {
               requirementId: row.id,
