@@ -3,6 +3,7 @@
  * `Command` out, or help for the verb the text was nearest to.
  */
 import { ACTION_STATUSES, type ActionStatus } from '../../services/actions/transitions.js';
+import { isCalendarDate } from '../../services/time.js';
 
 export type ActionsFilter = 'mine' | 'overdue' | 'due_today' | 'open' | 'all' | 'by_owner';
 
@@ -498,6 +499,8 @@ export function parseCommand(input: string): ParseResult {
       const dates = rest.filter((w) => DATE.test(w));
       if (dates.length !== rest.length || dates.length > 2)
         return refuse('Give up to two dates, from and to: `dmm tcg-pack 2026-05-01 2026-05-14`.', 'tcg-pack');
+      const unreal = dates.find((d) => !isCalendarDate(d));
+      if (unreal) return refuse(`'${unreal}' is not a date on the calendar: write YYYY-MM-DD.`, 'tcg-pack');
       const [from, to] = dates;
       return { ok: true, command: { verb: 'tcg-pack', ...(from ? { from } : {}), ...(to ? { to } : {}) } };
     }

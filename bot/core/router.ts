@@ -300,9 +300,11 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     const approved = await services.intelligence.approve(c.actor, requirementId, key);
     const sent = await announceRequirement(services, approved);
     const where =
-      sent.channels === 0
-        ? 'No channel of the unit is cleared for it: nothing was sent.'
-        : `Sent to ${sent.channels} channel${sent.channels === 1 ? '' : 's'} of the unit.`;
+      sent.channels > 0
+        ? `Sent to ${sent.channels} channel${sent.channels === 1 ? '' : 's'} of the unit.`
+        : sent.notCleared > 0
+          ? 'No channel of the unit is cleared for it: nothing was sent.'
+          : 'The unit has no linked channel yet, so nothing was sent (an admin links one with `dmm link <unit code>` in it).';
     const left =
       sent.notCleared > 0 ? ` ${sent.notCleared} not cleared for ${approved.marking} left out.` : '';
     return requirementsCard(c, approved, `${irRef(approved.id)} approved. ${where}${left}`);

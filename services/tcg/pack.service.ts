@@ -95,7 +95,10 @@ const packSchema = z
     destination: text(500),
     channel: text(40).default('cli'),
   })
-  .refine((v) => v.from <= v.to, { message: 'must be on or before --to', path: ['from'] })
+  .refine((v) => v.from <= v.to, {
+    message: `must be on or before the period's last date (to)`,
+    path: ['from'],
+  })
   .refine((v) => v.to <= addDays(v.from, 365), { message: 'a pack covers a year at most', path: ['to'] });
 
 export interface TcgPackService {
