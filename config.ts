@@ -65,6 +65,18 @@ const envSchema = z.object({
   SLACK_BOT_TOKEN: optionalText,
   SLACK_APP_TOKEN: optionalText,
   SLACK_API_URL: optionalUrl,
+  // Teams: the bot's Entra app registration. Neutral names (the Microsoft 365 Agents SDK calls them clientId,
+  // clientSecret, tenantId); botbuilder's own names are accepted as aliases, with a deprecation note at start.
+  TEAMS_CLIENT_ID: optionalText,
+  TEAMS_CLIENT_SECRET: optionalText,
+  TEAMS_TENANT_ID: optionalText,
+  TEAMS_AUTH_TYPE: z
+    .enum(['SingleTenant', 'MultiTenant', 'UserAssignedMSI'], {
+      error: 'must be SingleTenant, MultiTenant or UserAssignedMSI',
+    })
+    .optional(),
+  TEAMS_OPENID_METADATA_URL: optionalUrl,
+  TEAMS_EMULATOR_OPENID_METADATA_URL: optionalUrl,
   MicrosoftAppId: optionalText,
   MicrosoftAppPassword: optionalText,
   MicrosoftAppTenantId: optionalText,
@@ -72,7 +84,7 @@ const envSchema = z.object({
     .enum(['SingleTenant', 'MultiTenant', 'UserAssignedMSI'], {
       error: 'must be SingleTenant, MultiTenant or UserAssignedMSI',
     })
-    .default('SingleTenant'),
+    .optional(),
   ToBotFromChannelOpenIdMetadataUrl: optionalUrl,
   ToBotFromEmulatorOpenIdMetadataUrl: optionalUrl,
   /** Microsoft Graph, where a Teams post whose sender died is looked for before posting again (tests: a fake). */
@@ -163,20 +175,33 @@ export interface Config {
     /** Owners are reminded this many days before an action is due, once (0: not). */
     readonly remindDaysBefore: number;
   };
-  /** Teams, when an app id is configured (or DMM_TEAMS=on on loopback, with no token validation). */
+  /** Settings given by a deprecated name: said once at start (the service still takes them). */
+  readonly deprecations: readonly string[];
+  /** Teams, when a client id is configured (or DMM_TEAMS=on on loopback, with no token validation). */
   readonly teams:
     | {
-        readonly appId: string;
-        readonly appPassword: string;
+        /** The bot's app (client) id; empty on loopback without one. */
+        readonly clientId: string;
+        readonly clientSecret: string;
         readonly tenantId: string;
-        readonly appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
-        /** Where Bot Framework signing keys are published (sovereign clouds; tests): botbuilder's own names. */
+        readonly authType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
+        /** Where Bot Framework signing keys are published (sovereign clouds; tests). */
         readonly openIdMetadataUrl: string | undefined;
         readonly emulatorOpenIdMetadataUrl: string | undefined;
         readonly graphUrl: string;
       }
     | undefined;
 }
+
+/** Teams settings by their neutral names, and botbuilder's name each replaces (accepted, with a note). */
+export const TEAMS_SETTING_ALIASES = [
+  ['TEAMS_CLIENT_ID', 'MicrosoftAppId'],
+  ['TEAMS_CLIENT_SECRET', 'MicrosoftAppPassword'],
+  ['TEAMS_TENANT_ID', 'MicrosoftAppTenantId'],
+  ['TEAMS_AUTH_TYPE', 'MicrosoftAppType'],
+  ['TEAMS_OPENID_METADATA_URL', 'ToBotFromChannelOpenIdMetadataUrl'],
+  ['TEAMS_EMULATOR_OPENID_METADATA_URL', 'ToBotFromEmulatorOpenIdMetadataUrl'],
+] as const;
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -213,31 +238,51 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
         apiUrl: e.SLACK_API_URL,
       };
   }
+  // Each Teams setting by its neutral name, else by botbuilder's (noted as deprecated); the two differing is a
+  // mistake to fix, not to guess at.
+  const deprecations: string[] = [];
+  const teamsSetting = <N extends (typeof TEAMS_SETTING_ALIASES)[number][0]>(name: N) => {
+    const alias = (TEAMS_SETTING_ALIASES.find(([n]) => n === name) as readonly [N, keyof typeof e])[1];
+    const neutral = e[name];
+    const old = e[alias] as typeof neutral;
+    if (neutral !== undefined && old !== undefined && neutral !== old)
+      problems.push(`${name}: differs from ${alias}; keep ${name} and remove ${alias}`);
+    else if (neutral === undefined && old !== undefined)
+      deprecations.push(`${alias} is deprecated: rename it ${name} (the same value)`);
+    return neutral ?? old;
+  };
+  const clientId = teamsSetting('TEAMS_CLIENT_ID');
+  const clientSecret = teamsSetting('TEAMS_CLIENT_SECRET');
+  const tenantId = teamsSetting('TEAMS_TENANT_ID');
+  const authType = teamsSetting('TEAMS_AUTH_TYPE') ?? 'SingleTenant';
+  const openIdMetadataUrl = teamsSetting('TEAMS_OPENID_METADATA_URL');
+  const emulatorOpenIdMetadataUrl = teamsSetting('TEAMS_EMULATOR_OPENID_METADATA_URL');
   let teams: Config['teams'];
-  if (e.DMM_TEAMS !== 'off' && (e.MicrosoftAppId || e.DMM_TEAMS === 'on')) {
-    if (e.MicrosoftAppId) {
-      if (e.MicrosoftAppType !== 'UserAssignedMSI' && !e.MicrosoftAppPassword)
-        problems.push('MicrosoftAppPassword: is required with MicrosoftAppId (the client secret of the bot)');
-      if (e.MicrosoftAppType !== 'MultiTenant' && !e.MicrosoftAppTenantId)
-        problems.push(`MicrosoftAppTenantId: is required when MicrosoftAppType is ${e.MicrosoftAppType}`);
+  if (e.DMM_TEAMS !== 'off' && (clientId || e.DMM_TEAMS === 'on')) {
+    if (clientId) {
+      if (authType !== 'UserAssignedMSI' && !clientSecret)
+        problems.push('TEAMS_CLIENT_SECRET: is required with TEAMS_CLIENT_ID (the client secret of the bot)');
+      if (authType !== 'MultiTenant' && !tenantId)
+        problems.push(`TEAMS_TENANT_ID: is required when TEAMS_AUTH_TYPE is ${authType}`);
     } else if (!LOOPBACK.has(e.HOST)) {
       problems.push(
-        'MicrosoftAppId: is required to serve Teams beyond loopback (without it no Bot Framework token is checked)',
+        'TEAMS_CLIENT_ID: is required to serve Teams beyond loopback (without it no Bot Framework token is checked)',
       );
     }
     teams = {
-      appId: e.MicrosoftAppId ?? '',
-      appPassword: e.MicrosoftAppPassword ?? '',
-      tenantId: e.MicrosoftAppTenantId ?? '',
-      appType: e.MicrosoftAppType,
-      openIdMetadataUrl: e.ToBotFromChannelOpenIdMetadataUrl,
-      emulatorOpenIdMetadataUrl: e.ToBotFromEmulatorOpenIdMetadataUrl,
+      clientId: clientId ?? '',
+      clientSecret: clientSecret ?? '',
+      tenantId: tenantId ?? '',
+      authType,
+      openIdMetadataUrl,
+      emulatorOpenIdMetadataUrl,
       graphUrl: e.DMM_TEAMS_GRAPH_URL.replace(/\/+$/, ''),
     };
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const dataDir = path.resolve(e.DATA_DIR);
   return Object.freeze({
+    deprecations,
     databaseUrl: e.DATABASE_URL,
     dataDir,
     pgliteDir: path.join(dataDir, 'pglite'),
@@ -295,7 +340,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     port: config.port,
     logLevel: config.logLevel,
     slack: config.slack ? config.slack.mode : 'off',
-    teams: config.teams ? (config.teams.appId ? 'on' : 'on, no token validation') : 'off',
+    teams: config.teams ? (config.teams.clientId ? 'on' : 'on, no token validation') : 'off',
   };
 }
 

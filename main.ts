@@ -133,12 +133,14 @@ export function createApp(config: Config, options: AppOptions = {}): App {
       ports.slack = slack.port;
       await slack.start();
     }
+    // A setting given by its old name still works; each is said once, with its new name.
+    for (const note of config.deprecations) logger.warn({ setting: note.split(' ')[0] }, note);
     if (config.teams) {
       const { createTeamsBot } = await import('./bot/teams/teams.app.js');
       ports.teams = createTeamsBot({ settings: config.teams, server, services, core, ports, logger }).port;
-      if (!config.teams.appId)
+      if (!config.teams.clientId)
         logger.warn(
-          'Teams is on without MicrosoftAppId: Bot Framework tokens are not checked (loopback only)',
+          'Teams is on without TEAMS_CLIENT_ID: Bot Framework tokens are not checked (loopback only)',
         );
     }
     url = await server.listen(config.port, config.host);

@@ -29,7 +29,7 @@ export function addManifestCommands(program: Command, deps: { io: CliIo }): void
   manifest
     .command('teams')
     .description('write the Teams app package (manifest.json + icons, zipped) for upload to Teams')
-    .requiredOption('--app-id <guid>', "the bot's Microsoft App ID (MicrosoftAppId)")
+    .requiredOption('--app-id <guid>', "the bot's app (client) id (TEAMS_CLIENT_ID)")
     .option('--out <file>', 'where to write the zip', 'dmm-teams-app.zip')
     .option('--version <semver>', 'package version', '0.1.0')
     .option('--website <url>', 'public web address for the developer links')

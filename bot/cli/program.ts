@@ -94,8 +94,8 @@ export function buildProgram(io: CliIo): Command {
                 : `Slack: on, events at ${url}/slack/events.\n`
               : 'Slack: not started (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode).\n') +
             (cfg.teams
-              ? `Teams: on, messages at ${url}/api/messages${cfg.teams.appId ? '' : ' (no MicrosoftAppId: tokens not checked, loopback only)'}.\n`
-              : 'Teams: not started (set MicrosoftAppId, MicrosoftAppPassword and MicrosoftAppTenantId).\n'),
+              ? `Teams: on, messages at ${url}/api/messages${cfg.teams.clientId ? '' : ' (no TEAMS_CLIENT_ID: tokens not checked, loopback only)'}.\n`
+              : 'Teams: not started (set TEAMS_CLIENT_ID, TEAMS_CLIENT_SECRET and TEAMS_TENANT_ID).\n'),
         );
       } catch (error) {
         await app.stop();

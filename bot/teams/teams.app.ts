@@ -28,11 +28,14 @@ import type { HttpServer } from '../http/server.js';
 import { sendJson } from '../http/server.js';
 
 export interface TeamsSettings {
-  /** Empty: no token validation and no outbound credentials (the local emulator and tests). */
-  readonly appId: string;
-  readonly appPassword: string;
+  /**
+   * The bot's app (client) id. Empty: no token validation and no outbound credentials (the local emulator and
+   * tests). Neutral names, as the Microsoft 365 Agents SDK has them; botbuilder's are given below only.
+   */
+  readonly clientId: string;
+  readonly clientSecret: string;
   readonly tenantId: string;
-  readonly appType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
+  readonly authType: 'SingleTenant' | 'MultiTenant' | 'UserAssignedMSI';
   readonly openIdMetadataUrl?: string | undefined;
   readonly emulatorOpenIdMetadataUrl?: string | undefined;
   /** Microsoft Graph's base URL, for finding a post whose sender died before keeping its id. */
@@ -145,12 +148,12 @@ export function createTeamsBot(deps: {
   const { settings, server, services, core, ports, logger } = deps;
   const log = logger.child({ component: 'teams' });
   const auth = new ConfigurationBotFrameworkAuthentication(
-    settings.appId
+    settings.clientId
       ? {
-          MicrosoftAppId: settings.appId,
-          MicrosoftAppPassword: settings.appPassword,
+          MicrosoftAppId: settings.clientId,
+          MicrosoftAppPassword: settings.clientSecret,
           MicrosoftAppTenantId: settings.tenantId,
-          MicrosoftAppType: settings.appType,
+          MicrosoftAppType: settings.authType,
           // A custom key endpoint (sovereign cloud, tests) makes botbuilder take every endpoint from settings:
           // the public cloud's, as botbuilder's AuthenticationConstants name them.
           ...(settings.openIdMetadataUrl
@@ -362,7 +365,7 @@ export function createTeamsBot(deps: {
       sendJson(res, 400, { error: 'bad_request', message: 'The body must be one JSON activity.' });
       return;
     }
-    if (settings.appId && !/^Bearer\s+\S+/i.test(String(req.headers.authorization ?? ''))) {
+    if (settings.clientId && !/^Bearer\s+\S+/i.test(String(req.headers.authorization ?? ''))) {
       sendJson(res, 401, { error: 'unauthorized', message: 'A Bot Framework token is required.' });
       return;
     }
@@ -378,7 +381,7 @@ export function createTeamsBot(deps: {
       },
       send(payload?: unknown) {
         // A request whose token could not be checked never reached the bot: it is refused, not failed.
-        if (status >= 500 && !ran && settings.appId) status = 401;
+        if (status >= 500 && !ran && settings.clientId) status = 401;
         if (payload === undefined) {
           res.statusCode = status;
           return;
@@ -392,7 +395,7 @@ export function createTeamsBot(deps: {
       },
       end() {
         if (res.writableEnded) return;
-        if (status >= 500 && !ran && settings.appId) status = 401;
+        if (status >= 500 && !ran && settings.clientId) status = 401;
         res.statusCode = status;
         res.end();
       },
@@ -411,7 +414,7 @@ export function createTeamsBot(deps: {
   async function inConversation(reference: unknown, fn: (context: TurnContext) => Promise<void>) {
     try {
       await adapter.continueConversationAsync(
-        settings.appId,
+        settings.clientId,
         reference as Partial<ConversationReference>,
         fn,
       );
@@ -428,10 +431,10 @@ export function createTeamsBot(deps: {
     }
   }
 
-  const graphCredentials = settings.appId
+  const graphCredentials = settings.clientId
     ? new MicrosoftAppCredentials(
-        settings.appId,
-        settings.appPassword,
+        settings.clientId,
+        settings.clientSecret,
         settings.tenantId || undefined,
         'https://graph.microsoft.com',
       )

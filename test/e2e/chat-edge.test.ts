@@ -519,3 +519,23 @@ describe('6. the console served beyond loopback', () => {
     );
   });
 });
+
+describe("7. Teams settings by botbuilder's old names (issue 18, item 6)", () => {
+  const logs: string[] = [];
+  const ctx = useApp(
+    'pglite',
+    createFixedClock('2026-05-11T08:00:00Z'),
+    { DMM_TEAMS: 'on', ToBotFromEmulatorOpenIdMetadataUrl: 'https://keys.example.org/openid' },
+    logs,
+  );
+
+  it('still starts, and says once at start which name replaces each', () => {
+    expect(ctx.url).toBeDefined();
+    const warnings = logs
+      .map((l) => JSON.parse(l) as { level: number; msg: string })
+      .filter((l) => l.level === 40 && l.msg.includes('deprecated'));
+    expect(warnings.map((w) => w.msg)).toEqual([
+      'ToBotFromEmulatorOpenIdMetadataUrl is deprecated: rename it TEAMS_EMULATOR_OPENID_METADATA_URL (the same value)',
+    ]);
+  });
+});

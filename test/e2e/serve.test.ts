@@ -79,7 +79,7 @@ describe('dmm serve on the embedded database', () => {
     expect(await (await fetch(`${first.url}/healthz`)).json()).toEqual({ status: 'ok' });
     // A platform whose settings are absent is not started, and the start-up message says how to start it.
     expect(first.output()).toMatch(/Slack: not started \(set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET/);
-    expect(first.output()).toMatch(/Teams: not started \(set MicrosoftAppId/);
+    expect(first.output()).toMatch(/Teams: not started \(set TEAMS_CLIENT_ID/);
     expect(await (await fetch(`${first.url}/readyz`)).json()).toEqual({
       status: 'ready',
       database: 'pglite',

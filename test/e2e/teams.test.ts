@@ -294,12 +294,12 @@ describe('Teams with an app id configured', () => {
   // the check runs for real and nothing leaves the machine.
   const openId = useFakeOpenId();
   const ctx = useApp('pglite', clock, () => ({
-    MicrosoftAppId: '11111111-2222-4333-8444-555555555555',
-    MicrosoftAppPassword: 'not-a-real-secret',
-    MicrosoftAppTenantId: TENANT_ID,
-    MicrosoftAppType: 'SingleTenant',
-    ToBotFromChannelOpenIdMetadataUrl: `${openId.current.url}/.well-known/openidconfiguration`,
-    ToBotFromEmulatorOpenIdMetadataUrl: `${openId.current.url}/.well-known/openidconfiguration`,
+    TEAMS_CLIENT_ID: '11111111-2222-4333-8444-555555555555',
+    TEAMS_CLIENT_SECRET: 'not-a-real-secret',
+    TEAMS_TENANT_ID: TENANT_ID,
+    TEAMS_AUTH_TYPE: 'SingleTenant',
+    TEAMS_OPENID_METADATA_URL: `${openId.current.url}/.well-known/openidconfiguration`,
+    TEAMS_EMULATOR_OPENID_METADATA_URL: `${openId.current.url}/.well-known/openidconfiguration`,
   }));
   let f: UnitFixture;
 

@@ -75,37 +75,85 @@ describe('platform settings', () => {
     ).toThrow(/SLACK_API_URL: must be an http/);
   });
 
-  it('takes Teams from the Microsoft app settings, single-tenant by default', () => {
+  it('takes Teams from its neutral settings, single-tenant by default (issue 18, item 6)', () => {
+    const config = loadConfig({
+      TEAMS_CLIENT_ID: 'id',
+      TEAMS_CLIENT_SECRET: 'secret',
+      TEAMS_TENANT_ID: 'tenant',
+    });
+    expect(config.teams).toMatchObject({
+      clientId: 'id',
+      clientSecret: 'secret',
+      authType: 'SingleTenant',
+      tenantId: 'tenant',
+    });
+    expect(config.deprecations).toEqual([]);
+    expect(() => loadConfig({ TEAMS_CLIENT_ID: 'id', TEAMS_CLIENT_SECRET: 'secret' })).toThrow(
+      /TEAMS_TENANT_ID: is required when TEAMS_AUTH_TYPE is SingleTenant/,
+    );
+    expect(() => loadConfig({ TEAMS_CLIENT_ID: 'id', TEAMS_TENANT_ID: 't' })).toThrow(/TEAMS_CLIENT_SECRET/);
+    expect(() => loadConfig({ TEAMS_AUTH_TYPE: 'Everyone' })).toThrow(/TEAMS_AUTH_TYPE: must be/);
+    expect(
+      loadConfig({ TEAMS_CLIENT_ID: 'id', TEAMS_AUTH_TYPE: 'UserAssignedMSI', TEAMS_TENANT_ID: 't' }).teams,
+    ).toMatchObject({ authType: 'UserAssignedMSI', clientSecret: '' });
+  });
+
+  it("accepts botbuilder's Microsoft app setting names as deprecated aliases, and refuses the two differing (issue 18, item 6)", () => {
     const config = loadConfig({
       MicrosoftAppId: 'id',
       MicrosoftAppPassword: 'secret',
       MicrosoftAppTenantId: 'tenant',
+      MicrosoftAppType: 'SingleTenant',
+      ToBotFromChannelOpenIdMetadataUrl: 'https://keys.example.org/openid',
     });
-    expect(config.teams).toMatchObject({ appId: 'id', appType: 'SingleTenant', tenantId: 'tenant' });
-    expect(() => loadConfig({ MicrosoftAppId: 'id', MicrosoftAppPassword: 'secret' })).toThrow(
-      /MicrosoftAppTenantId: is required when MicrosoftAppType is SingleTenant/,
-    );
-    expect(() => loadConfig({ MicrosoftAppId: 'id', MicrosoftAppTenantId: 't' })).toThrow(
-      /MicrosoftAppPassword/,
-    );
-    expect(() => loadConfig({ MicrosoftAppType: 'Everyone' })).toThrow(/MicrosoftAppType: must be/);
+    expect(config.teams).toMatchObject({
+      clientId: 'id',
+      clientSecret: 'secret',
+      tenantId: 'tenant',
+      authType: 'SingleTenant',
+      openIdMetadataUrl: 'https://keys.example.org/openid',
+    });
+    expect(config.deprecations).toEqual([
+      'MicrosoftAppId is deprecated: rename it TEAMS_CLIENT_ID (the same value)',
+      'MicrosoftAppPassword is deprecated: rename it TEAMS_CLIENT_SECRET (the same value)',
+      'MicrosoftAppTenantId is deprecated: rename it TEAMS_TENANT_ID (the same value)',
+      'MicrosoftAppType is deprecated: rename it TEAMS_AUTH_TYPE (the same value)',
+      'ToBotFromChannelOpenIdMetadataUrl is deprecated: rename it TEAMS_OPENID_METADATA_URL (the same value)',
+    ]);
+    // Both names with the same value: the new one, no note about the old.
+    expect(
+      loadConfig({
+        TEAMS_CLIENT_ID: 'id',
+        MicrosoftAppId: 'id',
+        TEAMS_CLIENT_SECRET: 's',
+        TEAMS_TENANT_ID: 't',
+      }).deprecations,
+    ).toEqual([]);
+    expect(() =>
+      loadConfig({
+        TEAMS_CLIENT_ID: 'new',
+        MicrosoftAppId: 'old',
+        TEAMS_CLIENT_SECRET: 's',
+        TEAMS_TENANT_ID: 't',
+      }),
+    ).toThrow(/TEAMS_CLIENT_ID: differs from MicrosoftAppId; keep TEAMS_CLIENT_ID and remove MicrosoftAppId/);
   });
 
   it('serves Teams without token checks only on loopback, and only when asked', () => {
-    expect(loadConfig({ DMM_TEAMS: 'on' }).teams?.appId).toBe('');
+    expect(loadConfig({ DMM_TEAMS: 'on' }).teams?.clientId).toBe('');
     expect(() => loadConfig({ DMM_TEAMS: 'on', HOST: '0.0.0.0' })).toThrow(
-      /MicrosoftAppId: is required to serve Teams/,
+      /TEAMS_CLIENT_ID: is required to serve Teams/,
     );
-    expect(loadConfig({ DMM_TEAMS: 'off', MicrosoftAppId: 'id' }).teams).toBeUndefined();
+    expect(loadConfig({ DMM_TEAMS: 'off', TEAMS_CLIENT_ID: 'id' }).teams).toBeUndefined();
   });
 
   it('never shows the platform secrets in the logged description', () => {
     const config = loadConfig({
       SLACK_SIGNING_SECRET: 'signing-secret-value',
       SLACK_BOT_TOKEN: 'xoxb-secret-value',
-      MicrosoftAppId: 'id',
-      MicrosoftAppPassword: 'app-password-value',
-      MicrosoftAppTenantId: 't',
+      TEAMS_CLIENT_ID: 'id',
+      TEAMS_CLIENT_SECRET: 'app-password-value',
+      TEAMS_TENANT_ID: 't',
     });
     const described = JSON.stringify(describeConfig(config));
     expect(described).toContain('"slack":"http"');
