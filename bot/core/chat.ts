@@ -567,8 +567,15 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
         const action = await services.actions.get(cardSync, subject.id);
         const card = await views.actionCard('shared', action);
         for (const post of posts) {
+          // A person's own chat shows what the person may see (their copy of an OFFICIAL-SENSITIVE record too);
+          // a channel what its binding allows.
+          const { binding } = post;
+          const place =
+            binding.kind === 'personal' && binding.personId !== null
+              ? ownPlace(await services.people.actorFor(binding.personId, action.unitId))
+              : placeOf(binding);
           // A message in a place that may not show the record never showed it: it is left as it is.
-          if (whyNotShown(placeOf(post.binding), card) !== null) continue;
+          if (whyNotShown(place, card) !== null) continue;
           out.push({ post, card: stampSubmissionKeys(card) });
         }
       }

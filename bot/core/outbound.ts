@@ -4,7 +4,11 @@
  * it in their own folder, so nothing outside `bot/slack` or `bot/teams` knows a platform SDK.
  */
 import type { Card } from '../../cards/card.js';
-import type { ChannelBinding, ChatPlatform } from '../../services/channels/channel.service.js';
+import type {
+  ChannelBinding,
+  ChatPlatform,
+  ConversationKey,
+} from '../../services/channels/channel.service.js';
 import type { Logger } from '../../services/logger.js';
 import type { ChatCore, ChatSurface, Plan } from './chat.js';
 
@@ -24,20 +28,27 @@ export interface OutboundPort {
   /** Replaces a message the bot posted. */
   update(binding: ChannelBinding, messageId: string, card: Card): Promise<void>;
   /**
-   * Sends a card to a person on their own; false when this platform has no way to reach them (yet). A
-   * `deliveryKey` rides along as with `post`, for `findDirect`.
+   * Sends a card to a person on their own: where it went (their personal conversation with the bot, and the
+   * message's id, so the copy can be kept up to date), or false when this platform has no way to reach them (yet).
+   * A `deliveryKey` rides along as with `post`, for `findDirect`.
    */
   direct(
     personId: number,
     text: string,
     card: Card,
     options?: { readonly deliveryKey?: string },
-  ): Promise<boolean>;
+  ): Promise<DirectMessage | false>;
   /**
    * After a sender died mid-send: the message id of a direct message already sent to the person with this key,
    * if the platform can tell (Slack: the DM's history); absent where it cannot (Teams personal chats).
    */
   findDirect?(personId: number, deliveryKey: string): Promise<string | undefined>;
+}
+
+/** A message sent to a person: their personal conversation with the bot and the message's id there. */
+export interface DirectMessage {
+  readonly conversation: ConversationKey;
+  readonly messageId: string;
 }
 
 export type Ports = Partial<Record<ChatPlatform, OutboundPort>>;
@@ -80,7 +91,12 @@ export async function followUp(
     for (const port of order) {
       if (reached) continue;
       try {
-        reached = await port.direct(n.personId, n.text, n.card);
+        const sent = await port.direct(n.personId, n.text, n.card);
+        if (sent) {
+          reached = true;
+          // The person's copy of a record is brought up to date with every other copy when the record changes.
+          if (sent.messageId) await core.recordPost(sent.conversation, sent.messageId, n.card);
+        }
       } catch (error) {
         logger.warn({ err: error, personId: n.personId, platform: port.platform }, 'direct message failed');
       }

@@ -125,8 +125,9 @@ export function createSlackBot(deps: {
     messages: SlackMessage[],
     deliveryKey?: string,
     via: webApi.WebClient = client,
-  ): Promise<string> {
+  ): Promise<{ ts: string; channel: string }> {
     let first = '';
+    let posted = channel;
     for (const m of messages) {
       const result = await via.chat.postMessage({
         channel,
@@ -137,9 +138,11 @@ export function createSlackBot(deps: {
           ? { metadata: { event_type: DELIVERY_EVENT, event_payload: { key: deliveryKey } } }
           : {}),
       });
+      if (!first) posted = String(result.channel ?? channel);
       first ||= String(result.ts ?? '');
     }
-    return first;
+    // A post to a user id lands in the bot's DM with them: Slack answers with that channel's id.
+    return { ts: first, channel: posted };
   }
 
   /** Replaces a posted message with the card (its first message: a card that needs more is rare here). */
@@ -160,7 +163,7 @@ export function createSlackBot(deps: {
 
   /** Posts a card to the channel and remembers the message if it shows a record. */
   async function postCard(ctx: PlatformContext, card: Card): Promise<void> {
-    const ts = await postMessages(ctx.conversationId, renderBlockKitMessages(card));
+    const { ts } = await postMessages(ctx.conversationId, renderBlockKitMessages(card));
     if (ts) await core.recordPost(ctx, ts, card);
   }
 
@@ -403,7 +406,7 @@ export function createSlackBot(deps: {
   const port: OutboundPort = {
     platform: 'slack',
     async post(binding: ChannelBinding, card: Card, options = {}) {
-      const ts = await rateLimited(() =>
+      const { ts } = await rateLimited(() =>
         postMessages(binding.conversationId, renderBlockKitMessages(card), options.deliveryKey, outbound),
       );
       if (ts) await core.recordPost(binding, ts, card);
@@ -425,7 +428,7 @@ export function createSlackBot(deps: {
       // Posting to a user id opens (or reuses) the bot's DM with them.
       const messages = renderBlockKitMessages(card);
       const [first, ...rest] = messages;
-      await rateLimited(() =>
+      const sent = await rateLimited(() =>
         postMessages(
           identity.externalId,
           [{ text, blocks: first?.blocks ?? [] }, ...rest],
@@ -433,7 +436,14 @@ export function createSlackBot(deps: {
           outbound,
         ),
       );
-      return true;
+      // The DM is the person's own conversation with the bot: known from here on, so its copy can be updated.
+      const conversation = {
+        platform: 'slack' as const,
+        tenantId: identity.tenantId,
+        conversationId: sent.channel,
+      };
+      await services.channels.seen(conversation, { kind: 'personal', personId });
+      return { conversation, messageId: sent.ts };
     },
   };
 

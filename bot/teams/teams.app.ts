@@ -190,6 +190,7 @@ export function createTeamsBot(deps: {
     if (plan.personId === null) return false;
     return port
       .direct(plan.personId, `${card.title}: fill in the form below.`, card)
+      .then((sent) => sent !== false)
       .catch((error: unknown) => {
         log.warn({ err: error, personId: plan.personId }, 'could not send a form to the personal chat');
         return false;
@@ -510,14 +511,20 @@ export function createTeamsBot(deps: {
     async direct(personId, text, card, options = {}) {
       const chat = await services.channels.personalChat(personId, 'teams');
       if (!chat?.reference) return false;
+      let messageId = '';
       await inConversation(chat.reference, async (context) => {
-        await context.sendActivity({
+        const sent = await context.sendActivity({
           type: ActivityTypes.Message,
           text,
           attachments: [attachment(card, options.deliveryKey)],
         });
+        messageId = sent?.id ?? '';
       });
-      return true;
+      // Sent; without an id from the connector (none has been seen) the copy is not kept up to date.
+      return {
+        conversation: { platform: 'teams', tenantId: chat.tenantId, conversationId: chat.conversationId },
+        messageId,
+      };
     },
   };
 

@@ -183,7 +183,12 @@ describe.each(BACKENDS)('the chat edge on %s', (backend) => {
       expect(
         only(submitted.calls, 'chat.postMessage').filter((c) => c.args.channel === SLACK_CHANNEL),
       ).toEqual([]);
-      expect(only(submitted.calls, 'chat.update').map((c) => c.args.ts)).toEqual([ts]);
+      const updates = only(submitted.calls, 'chat.update');
+      expect(updates.filter((c) => c.args.channel === SLACK_CHANNEL).map((c) => c.args.ts)).toEqual([ts]);
+      // The owner's own DM copy (sent when the action was given to them) is brought up to date too (issue 18).
+      expect(updates.filter((c) => c.args.channel !== SLACK_CHANNEL).map((c) => c.args.channel)).toEqual([
+        'D0OWNER',
+      ]);
       const cards = slackMessages(slack, SLACK_CHANNEL).filter((m) =>
         blocksText(m.blocks).includes('Return the seized bicycle'),
       );

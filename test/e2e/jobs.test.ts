@@ -197,10 +197,13 @@ describe('a Slack brief in doubt after its sender died', () => {
       externalId: 'U0OWNER',
     });
     const card = { title: 'Your actions due today', blocks: [] };
-    expect(await port.direct(f.owner.personId, card.title, card, { deliveryKey: 'dmm-delivery-77' })).toBe(
-      true,
-    );
+    const sent = await port.direct(f.owner.personId, card.title, card, { deliveryKey: 'dmm-delivery-77' });
     const posted = slack.callsOf('chat.postMessage').at(-1);
+    // Where it went: the person's DM with the bot (known from here on as their personal chat) and the message.
+    expect(sent).toEqual({
+      conversation: { platform: 'slack', tenantId: TEAM_ID, conversationId: 'D0OWNER' },
+      messageId: posted?.result?.ts,
+    });
     expect(await port.findDirect(f.owner.personId, 'dmm-delivery-77')).toBe(posted?.result?.ts);
     expect(await port.findDirect(f.owner.personId, 'dmm-delivery-78')).toBeUndefined();
     expect(slack.callsOf('conversations.open').map((c) => c.args.users)).toEqual(['U0OWNER', 'U0OWNER']);

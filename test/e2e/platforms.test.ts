@@ -121,6 +121,73 @@ describe('Slack and Teams together', () => {
     expect((await ctx.services.actions.get(operator, Number(id))).status).toBe('done');
   });
 
+  it("keeps the owner's direct-message copy of an action current on both platforms (issue 18, item 5: never updated on 54b6730)", async () => {
+    // Slack: a member creates an action for the owner in the channel; the owner is told by DM (D0OWNER).
+    const form = await people.memberSlack.command('action new');
+    const view = form.find((c) => c.method === 'views.open')?.args.view as Record<string, unknown>;
+    const created = await people.memberSlack.submit(view, {
+      title: 'Visit the Mill Lane scrap dealer',
+      ownerPersonId: String(f.owner.personId),
+      dueOn: '2026-05-13',
+      category: 'enforcement',
+      marking: 'OFFICIAL',
+    });
+    const dm = created.calls.find((c) => c.method === 'chat.postMessage' && c.args.channel === 'U0OWNER');
+    expect(blocksText(dm)).toContain('Visit the Mill Lane scrap dealer');
+    const dmKey = `${String(dm?.result?.channel)}/${String(dm?.result?.ts)}`;
+    const id = /Action #(\d+)/.exec(blocksText(dm))?.[1];
+    // The owner starts it from the channel's copy in Slack: the DM copy is brought up to date, not posted again.
+    const post = created.calls.find(
+      (c) => c.method === 'chat.postMessage' && c.args.channel === SLACK_CHANNEL,
+    );
+    const channelCopy = slack.messages.get(`${SLACK_CHANNEL}/${String(post?.result?.ts)}`);
+    const start = buttonsIn(channelCopy?.blocks).find((b) => b.text === 'Start');
+    if (!start) throw new Error('no Start button on the channel copy');
+    const dmsBefore = slack.callsOf('chat.postMessage').filter((c) => c.args.channel === 'U0OWNER').length;
+    await people.ownerSlack.press(start, { channel: SLACK_CHANNEL, ts: String(post?.result?.ts) });
+    const updatedDm = await waitFor(() => {
+      const m = slack.messages.get(dmKey);
+      return m && m.updates > 0 ? m : undefined;
+    }, 'the DM copy to be updated');
+    expect(blocksText(updatedDm.blocks)).toContain('In progress');
+    expect(slack.callsOf('chat.postMessage').filter((c) => c.args.channel === 'U0OWNER')).toHaveLength(
+      dmsBefore,
+    );
+
+    // Teams: the owner has a personal chat with the bot; an action given to them from a Teams channel reaches it.
+    const personal: TeamsConversation = { id: 'a:personal-owner', type: 'personal' };
+    await people.ownerTeams.say('actions mine', personal);
+    const teamsForm = await people.memberTeams.say('action new', TEAMS_CHANNEL);
+    const formMessage = teamsForm.sent[0] as ConnectorActivity;
+    const submit = executeActions(cardOf(formMessage)).find((a) => a.title === 'Create action');
+    if (!submit) throw new Error('no Create button on the Teams form');
+    await people.memberTeams.press(submit, TEAMS_CHANNEL, formMessage.id, {
+      title: 'Check the Westgate CCTV',
+      ownerPersonId: String(f.owner.personId),
+      dueOn: '2026-05-14',
+      category: 'intelligence',
+      marking: 'OFFICIAL',
+    });
+    const teamsDm = [...connector.activities.values()].find(
+      (a) =>
+        a.conversationId === personal.id && JSON.stringify(a.activity).includes('Check the Westgate CCTV'),
+    );
+    if (!teamsDm) throw new Error('no direct message to the owner in Teams');
+    const teamsId = /Action #(\d+)/.exec(JSON.stringify(teamsDm.activity))?.[1];
+    // Changed elsewhere (the service, as from any surface): the Teams DM copy is replaced through the connector.
+    const action = await ctx.services.actions.get(operator, Number(teamsId));
+    expect(action.title).toBe('Check the Westgate CCTV');
+    const shownInSlack = await people.ownerSlack.command(`action ${teamsId} start`);
+    expect(blocksText(shownInSlack)).toContain('In progress');
+    const put = await waitFor(
+      () =>
+        connector.requests.find((r) => r.method === 'PUT' && r.path.endsWith(`/activities/${teamsDm.id}`)),
+      'the Teams DM copy to be updated',
+    );
+    expect(JSON.stringify(put.body)).toContain('In progress');
+    expect(id).toBeDefined();
+  });
+
   describe('fuzzed payloads', () => {
     const changes = async () => (await ctx.services.audit.list()).length;
     const json = fc.oneof(

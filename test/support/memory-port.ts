@@ -75,7 +75,10 @@ export function createMemoryPort(platform: ChatPlatform = 'slack'): MemoryPort {
         card,
         ...(options.deliveryKey ? { deliveryKey: options.deliveryKey } : {}),
       });
-      return true;
+      return {
+        conversation: { platform, tenantId: 'memory', conversationId: `dm-${personId}` },
+        messageId: `dm${directs.length}`,
+      };
     },
     async findDirect(personId, deliveryKey) {
       lookups += 1;
