@@ -68,6 +68,10 @@ export function buildTeamsManifest(options: TeamsManifestOptions): Record<string
         commandLists: [{ scopes, commands: COMMANDS }],
       },
     ],
+    // Private and shared channels too (standard channels come with the team scope). A shared channel may hold
+    // people of another tenant: they are never members of the unit unless linked, and the channel's ceiling
+    // applies as in any channel.
+    supportedChannelTypes: ['privateChannels', 'sharedChannels'],
     permissions: ['identity', 'messageTeamMembers'],
     validDomains: [],
     // Resource-specific consent to read the bot's conversations through Microsoft Graph: after a replica dies

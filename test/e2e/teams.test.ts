@@ -257,6 +257,34 @@ describe.each(BACKENDS)('Teams on %s', (backend) => {
     expectPdfHolds(await minutesPdf(view), signOffExpectations(f.owner, previousActionId), 'OFFICIAL');
   });
 
+  it('works in a shared channel, where a member of another tenant who is not linked changes nothing (issue 18, item 3)', async () => {
+    // A shared channel's conversation as Teams names it; the bot is in it because the manifest declares
+    // supportedChannelTypes (sharedChannels, privateChannels).
+    const shared: TeamsConversation = { id: '19:shared-with-partners@thread.skype', type: 'channel' };
+    const linked = await users.admin.say(`link ${f.unit.code}`, shared);
+    expect(text(linked.sent)).toContain('Linked to');
+    const brief = await users.member.say('brief', shared);
+    expect(text(brief.sent)).toContain('Daily brief');
+    const action = await ctx.services.actions.create(f.chair, {
+      unitId: f.unit.id,
+      title: 'Shared-channel patrol plan',
+      ownerPersonId: f.owner.personId,
+      category: 'prevention',
+    });
+    const shown = await users.member.say(`action ${action.id}`, shared);
+    const card = shown.sent[0] as ConnectorActivity;
+    const start = button(cardOf(card), 'Start');
+    // Someone of another organisation in the channel: their Entra object id is linked to nobody here.
+    const guest = teamsUser(() => ctx.url, connector, '0f0f0f0f-1111-4222-8333-444455556666');
+    const auditBefore = (await ctx.services.audit.list()).length;
+    const asked = await guest.say('action new', shared);
+    expect(text(asked.sent)).toContain("I don't know you yet");
+    const pressed = await guest.press(start, shared, card.id);
+    expect(text(pressed.body)).toContain("I don't know you yet");
+    expect((await ctx.services.actions.get(operator, action.id)).status).toBe('open');
+    expect((await ctx.services.audit.list()).length).toBe(auditBefore);
+  });
+
   it('answers plain text in a personal chat, and a stranger with how to be linked', async () => {
     const personal: TeamsConversation = { id: 'a:personal-owner', type: 'personal' };
     const mine = await users.owner.say('actions mine', personal);

@@ -78,6 +78,16 @@ describe('Teams app package', () => {
     ]);
   });
 
+  it('declares private and shared channels, as the 1.17 schema names them (issue 18, item 3)', () => {
+    const manifest = buildTeamsManifest({ appId: APP_ID }) as {
+      manifestVersion: string;
+      supportedChannelTypes: string[];
+    };
+    expect(manifest.manifestVersion).toBe('1.17');
+    // The schema's enum for the field (MicrosoftTeams.schema.json, v1.17): sharedChannels, privateChannels; at most 2.
+    expect([...manifest.supportedChannelTypes].sort()).toEqual(['privateChannels', 'sharedChannels']);
+  });
+
   it('refuses an app id that is not a GUID', () => {
     expect(() => buildTeamsManifest({ appId: 'dmm' })).toThrow(/GUID/);
   });
