@@ -95,6 +95,7 @@ export const cardPayloadSchema = z.discriminatedUnion('verb', [
   z.object({ ...common, v: z.literal(1), verb: z.literal('action.form'), unitId: id }),
   z.object({ ...common, v: z.literal(1), verb: z.literal('action.create'), unitId: id }),
   z.object({ ...common, v: z.literal(1), verb: z.literal('action.show'), actionId: id }),
+  z.object({ ...common, v: z.literal(1), verb: z.literal('action.refresh'), actionId: id }),
   z.object({
     ...common,
     v: z.literal(1),

@@ -38,6 +38,8 @@ export interface IdentityTable {
   tenant_id: string;
   external_id: string;
   created_at: GeneratedTimestamp;
+  /** The platform's address of the person where it differs from external_id (Teams: the MRI; migration 0025). */
+  address: string | null;
 }
 
 export interface MembershipTable {

@@ -41,6 +41,8 @@ export interface PlatformContext {
   readonly kind: ConversationKind;
   /** The platform's conversation reference, stored for proactive sends (Teams). */
   readonly reference?: unknown;
+  /** The platform's own address of the user where it differs from `userId` (Teams: the MRI, `29:…`). */
+  readonly address?: string;
 }
 
 /** The local console: the person and unit are picked on the page; it is that person's own screen. */
@@ -195,6 +197,11 @@ export function createChatCore(deps: { services: Services; logger: Logger; metri
 
   async function findPerson(ctx: PlatformContext) {
     const person = await services.people.findByIdentity(ctx.platform, ctx.tenantId, ctx.userId);
+    // Their platform address, for cards that refresh per user (Teams); kept only when it changed.
+    if (person && ctx.address)
+      await services.people
+        .noteAddress(ctx.platform, ctx.tenantId, ctx.userId, ctx.address)
+        .catch((error: unknown) => logger.warn({ err: error }, 'could not keep a user address'));
     if (!person)
       throw new ChatError(
         'UNKNOWN_PERSON',

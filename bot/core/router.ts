@@ -870,6 +870,11 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
       }
       case 'action.show':
         return [await views.actionCard(c, await services.actions.get(c.actor, p.actionId))];
+      case 'action.refresh':
+        // One person's own copy of a card in a channel (Teams per-user refresh): the moves they may make.
+        return [
+          await views.actionCard({ ...c, shared: false }, await services.actions.get(c.actor, p.actionId)),
+        ];
       case 'action.status_form': {
         const action = await services.actions.get(c.actor, p.actionId);
         return [inPlace(buildActionStatusFormCard({ action, status: p.status }))];

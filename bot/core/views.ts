@@ -4,8 +4,10 @@
  * and the chat core uses the same action card to bring copies posted elsewhere up to date.
  */
 import type { Card } from '../../cards/card.js';
+import { payload } from '../../cards/card-actions.js';
 import { buildMeetingCard, type IntelligenceSection, type ReadBack } from '../../cards/meeting.card.js';
 import { buildActionCard, buildDecisionCard } from '../../cards/records.card.js';
+import { TEAMS_MAX_REFRESH_USERS } from '../../cards/render/adaptive-card.js';
 import type { PersonActor } from '../../services/access/actor.js';
 import { can } from '../../services/access/permissions.js';
 import type { Action } from '../../services/actions/action.service.js';
@@ -93,12 +95,44 @@ export function createViews(deps: { services: Services }): Views {
 
     async actionCard(viewer, action) {
       const allowed = offeredMoves(viewer, action);
-      return buildActionCard({
+      const card = buildActionCard({
         action,
         owner: await personName(action.ownerPersonId, action.ownerPost),
         allowed,
         canChangeDue: allowed.length > 0 && !TERMINAL_STATUSES.includes(action.status),
       });
+      // A closed action has no moves for anyone: nothing to refresh per person.
+      if ((viewer !== 'shared' && !viewer.shared) || TRANSITIONS[action.status].length === 0) return card;
+      // In a channel, Teams refreshes the card for each person who may move the action (its owner and manager,
+      // the unit's chairs and action managers) into their own copy with the buttons they may use; in a channel of
+      // up to 60 people Teams refreshes it for everyone, and anyone else's copy is read-only. The copy all see
+      // before a refresh (and clients that cannot refresh) is the channel's card as before.
+      const members = await services.people.membersOf(action.unitId);
+      const movers = [
+        action.ownerPersonId,
+        action.actionManagerId,
+        ...members
+          .filter((m) => m.roles.some((r) => r === 'chair' || r === 'action_manager'))
+          .map((m) => m.id),
+      ].filter((id): id is number => id !== null);
+      const userIds = await services.people.addressesOf(movers, 'teams');
+      if (userIds.length === 0) return card;
+      if (userIds.length > TEAMS_MAX_REFRESH_USERS)
+        return {
+          ...card,
+          blocks: [
+            ...card.blocks,
+            {
+              type: 'text',
+              subtle: true,
+              text: `Everyone here sees the same buttons: more than ${TEAMS_MAX_REFRESH_USERS} people may move it, beyond what Teams refreshes per person.`,
+            },
+          ],
+        };
+      return {
+        ...card,
+        refresh: { payload: payload({ verb: 'action.refresh', actionId: action.id }), userIds },
+      };
     },
 
     async meetingCard(viewer, meeting) {

@@ -71,6 +71,7 @@ function contextOf(activity: Activity): PlatformContext {
     platform: 'teams',
     tenantId: activity.conversation?.tenantId ?? channelData?.tenant?.id ?? '',
     userId: activity.from?.aadObjectId ?? activity.from?.id ?? '',
+    ...(activity.from?.aadObjectId && activity.from.id ? { address: activity.from.id } : {}),
     conversationId,
     kind: kindOf(activity.conversation?.conversationType),
     // Stored for proactive sends: to the conversation itself, not to one message in it.
@@ -289,6 +290,19 @@ export function createTeamsBot(deps: {
     const data = value?.action?.data;
     const inputs = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : {};
     const pressed = activity.replyToId;
+    // An automatic refresh (a card refreshed per user): that person's own copy, answered to them alone; nothing
+    // is posted or replaced for anyone else.
+    const trigger = (activity.value as { trigger?: string } | undefined)?.trigger;
+    if (trigger === 'automatic' || (data as { verb?: string } | undefined)?.verb === 'action.refresh') {
+      const refreshed = await core.handle(ctx, { type: 'press', data, inputs: {} });
+      const card =
+        refreshed.steps.find((step) => step.card.kind !== 'notice')?.card ?? refreshed.steps[0]?.card;
+      const body = card
+        ? { statusCode: 200, type: ADAPTIVE_CARD, value: renderAdaptiveCard(card) }
+        : { statusCode: 200, type: MESSAGE, value: 'Nothing to show.' };
+      await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body } });
+      return;
+    }
     const plan = await core.handle(ctx, { type: 'press', data, inputs, ...(pressed ? { pressed } : {}) });
     const answer = await carryOut(context, ctx, plan, pressed);
     // The pressed card becomes its next state; otherwise the press is answered with a short message and the

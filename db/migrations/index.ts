@@ -27,6 +27,7 @@ import * as m0021 from './0021-action-links.js';
 import * as m0022 from './0022-decision-reviews.js';
 import * as m0023 from './0023-escalations.js';
 import * as m0024 from './0024-intelligence-requirements.js';
+import * as m0025 from './0025-identity-addresses.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -53,6 +54,7 @@ const migrations: Record<string, Migration> = {
   '0022-decision-reviews': m0022,
   '0023-escalations': m0023,
   '0024-intelligence-requirements': m0024,
+  '0025-identity-addresses': m0025,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -48,6 +48,13 @@ export interface PeopleService {
   ): Promise<Array<{ readonly tenantId: string; readonly externalId: string }>>;
   /** The units the person has a role on, by unit id. */
   unitsOf(personId: number): Promise<number[]>;
+  /**
+   * Keeps the platform's own address of a linked identity (Teams: the user's MRI), as seen on their activity; a
+   * write only when it changed.
+   */
+  noteAddress(platform: Platform, tenantId: string, externalId: string, address: string): Promise<void>;
+  /** The known platform addresses of these people (for a card's per-user refresh), in no particular order. */
+  addressesOf(personIds: readonly number[], platform: Platform): Promise<string[]>;
   addMembership(actor: Actor, input: z.input<typeof membershipSchema>): Promise<Membership>;
   removeMembership(actor: Actor, input: z.input<typeof membershipSchema>): Promise<void>;
   rolesOn(personId: number, unitId: number): Promise<Role[]>;
@@ -165,6 +172,30 @@ export function createPeopleService(deps: { db: Kysely<Database>; audit: AuditSe
         .orderBy('unit_id')
         .execute();
       return rows.map((r) => r.unit_id);
+    },
+
+    async noteAddress(platform, tenantId, externalId, address) {
+      if (!address || address === externalId || address.length > 500) return;
+      await db
+        .updateTable('identities')
+        .set({ address })
+        .where('platform', '=', platform)
+        .where('tenant_id', '=', tenantId)
+        .where('external_id', '=', externalId)
+        .where((eb) => eb.or([eb('address', 'is', null), eb('address', '<>', address)]))
+        .execute();
+    },
+
+    async addressesOf(personIds, platform) {
+      if (personIds.length === 0) return [];
+      const rows = await db
+        .selectFrom('identities')
+        .select('address')
+        .where('platform', '=', platform)
+        .where('person_id', 'in', [...personIds])
+        .where('address', 'is not', null)
+        .execute();
+      return [...new Set(rows.map((r) => r.address as string))];
     },
 
     async findByIdentity(platform, tenantId, externalId) {

@@ -23,6 +23,7 @@ import {
   signOffExpectations,
 } from '../support/scenario.js';
 import {
+  BOT_ID,
   cardOf,
   executeActions,
   postActivity,
@@ -255,6 +256,55 @@ describe.each(BACKENDS)('Teams on %s', (backend) => {
     expect(text(where.map((a) => cardOf(a)))).toContain('dmm minutes 2026-05-12 --format pdf');
     const view = await ctx.services.meetings.getMinutes(operator, f.unit.id, '2026-05-12');
     expectPdfHolds(await minutesPdf(view), signOffExpectations(f.owner, previousActionId), 'OFFICIAL');
+  });
+
+  it("refreshes a channel's action card per person: the owner and the chair get their buttons, a member a read-only copy, no one else anything (issue 18, item 2)", async () => {
+    // Each has spoken to the bot, so their Teams address (MRI) is known.
+    for (const u of [users.owner, users.chair, users.member]) await u.say('whoami', CHANNEL);
+    const action = await ctx.services.actions.create(f.chair, {
+      unitId: f.unit.id,
+      title: 'Refresh-per-user patrol',
+      ownerPersonId: f.owner.personId,
+      category: 'prevention',
+    });
+    const shown = await users.member.say(`action ${action.id}`, CHANNEL);
+    const message = shown.sent[0] as ConnectorActivity;
+    const card = cardOf(message) as { refresh?: { action: Json; userIds: string[] } };
+    // The card names who may move it, by their Teams addresses (the channel's own copy is as before).
+    expect(card.refresh?.userIds.sort()).toEqual(
+      [`29:${users.owner.aadObjectId}`, `29:${users.chair.aadObjectId}`].sort(),
+    );
+    const refresh = async (user: TeamsUser) => {
+      const before = connector.activities.size;
+      const puts = connector.requests.filter((r) => r.method === 'PUT').length;
+      // As Teams sends it (learn.microsoft.com, "User Specific Views": an adaptiveCard/action invoke with the
+      // refresh action, trigger automatic).
+      const res = await postActivity(ctx.url, {
+        type: 'invoke',
+        name: 'adaptiveCard/action',
+        id: `refresh-${user.aadObjectId}`,
+        timestamp: new Date().toISOString(),
+        serviceUrl: connector.url,
+        channelId: 'msteams',
+        from: { id: `29:${user.aadObjectId}`, aadObjectId: user.aadObjectId, name: 'Teams user' },
+        recipient: { id: BOT_ID, name: 'DMM' },
+        conversation: { id: CHANNEL.id, conversationType: 'channel', tenantId: TENANT_ID, isGroup: true },
+        channelData: { tenant: { id: TENANT_ID } },
+        replyToId: message.id,
+        value: { action: card.refresh?.action, trigger: 'automatic' },
+      });
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { type: string; value: Json };
+      // Answered to that person alone: nothing posted, nothing replaced.
+      expect(connector.activities.size).toBe(before);
+      expect(connector.requests.filter((r) => r.method === 'PUT')).toHaveLength(puts);
+      expect(body.type).toBe('application/vnd.microsoft.card.adaptive');
+      expect(body.value.refresh).toBeUndefined();
+      return executeActions(body.value).map((a) => a.title);
+    };
+    expect(await refresh(users.owner)).toEqual(expect.arrayContaining(['Start', 'Done…']));
+    expect(await refresh(users.chair)).toEqual(expect.arrayContaining(['Start', 'Done…']));
+    expect(await refresh(users.member)).toEqual([]);
   });
 
   it('works in a shared channel, where a member of another tenant who is not linked changes nothing (issue 18, item 3)', async () => {
