@@ -492,6 +492,83 @@ export function createTeamsBot(deps: {
     return page.value ?? [];
   }
 
+  /** A Graph request with the app's token (none against a local fake); its JSON, or the refusal. */
+  async function graph(method: 'GET' | 'POST', path: string, body?: unknown) {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (graphCredentials) headers.authorization = `Bearer ${await graphCredentials.getToken()}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${settings.graphUrl ?? 'https://graph.microsoft.com'}/v1.0${path}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (response.status === 429) {
+      const seconds = Number(response.headers.get('retry-after'));
+      throw new RateLimitedError('teams', Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1_000);
+    }
+    const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+    return { status: response.status, json };
+  }
+
+  /**
+   * A person who has never chatted with the bot: the app is installed for them through Microsoft Graph
+   * (application permission TeamsAppInstallation.ReadWriteSelfForUser.All, named in the manifest's docs), their
+   * personal chat with it found, and remembered like one they opened. Undefined when they have no Teams identity;
+   * a refusal is thrown with what to grant, so the outbox (`dmm deliveries`) and the log say why.
+   */
+  async function installFor(personId: number) {
+    // Without the app's credentials Graph is reachable only as a local fake (tests); otherwise there is no way.
+    const fakeGraph = settings.graphUrl !== undefined && settings.graphUrl !== 'https://graph.microsoft.com';
+    if (!settings.clientId && !fakeGraph) return undefined;
+    const [identity] = await services.people.identitiesOf(personId, 'teams');
+    if (!identity) return undefined;
+    const user = encodeURIComponent(identity.externalId);
+    const appId = settings.clientId || 'dmm-bot';
+    const catalog = await graph(
+      'GET',
+      `/appCatalogs/teamsApps?$filter=${encodeURIComponent(`externalId eq '${appId}'`)}`,
+    );
+    const app = (catalog.json.value as Array<{ id?: string }> | undefined)?.[0]?.id;
+    if (!app)
+      throw new Error(
+        `Teams: the app (${appId}) is not in the organisation's app catalog, so it cannot be installed for person ${personId}: upload the app package (dmm manifest teams) first`,
+      );
+    const installed = await graph('POST', `/users/${user}/teamwork/installedApps`, {
+      'teamsApp@odata.bind': `https://graph.microsoft.com/v1.0/appCatalogs/teamsApps/${app}`,
+    });
+    // 409: installed already (the chat was never opened); either way the chat is there to find.
+    if (installed.status === 401 || installed.status === 403)
+      throw new Error(
+        `Teams: installing the app for person ${personId} was refused (${installed.status}): grant the app the Microsoft Graph application permission TeamsAppInstallation.ReadWriteSelfForUser.All (docs/slack-and-teams.md), or ask them to open a chat with the bot`,
+      );
+    if (installed.status >= 400 && installed.status !== 409)
+      throw new Error(`Teams: installing the app for person ${personId}: Microsoft Graph answered ${installed.status}`);
+    const list = await graph(
+      'GET',
+      `/users/${user}/teamwork/installedApps?$expand=teamsApp&$filter=${encodeURIComponent(`teamsApp/externalId eq '${appId}'`)}`,
+    );
+    const installation = (list.json.value as Array<{ id?: string }> | undefined)?.[0]?.id;
+    const chat = installation
+      ? await graph('GET', `/users/${user}/teamwork/installedApps/${encodeURIComponent(installation)}/chat`)
+      : undefined;
+    const chatId = chat?.json.id as string | undefined;
+    if (!chatId) throw new Error(`Teams: the app was installed for person ${personId} but its chat was not found`);
+    // The tenant's service URL, as the bot knows it from any conversation there.
+    const known = (await services.channels.referenceIn('teams', identity.tenantId)) as
+      | { serviceUrl?: string; bot?: unknown }
+      | undefined;
+    const reference = {
+      serviceUrl: known?.serviceUrl ?? 'https://smba.trafficmanager.net/teams/',
+      channelId: 'msteams',
+      bot: known?.bot ?? { id: `28:${appId}` },
+      conversation: { id: chatId, conversationType: 'personal', tenantId: identity.tenantId },
+    };
+    const key = { platform: 'teams' as const, tenantId: identity.tenantId, conversationId: chatId };
+    log.info({ personId }, 'installed the app for a person to reach them directly');
+    return services.channels.seen(key, { kind: 'personal', personId, reference });
+  }
+
   const port: OutboundPort = {
     platform: 'teams',
     async findDelivered(binding, deliveryKey) {
@@ -523,7 +600,7 @@ export function createTeamsBot(deps: {
       });
     },
     async direct(personId, text, card, options = {}) {
-      const chat = await services.channels.personalChat(personId, 'teams');
+      const chat = (await services.channels.personalChat(personId, 'teams')) ?? (await installFor(personId));
       if (!chat?.reference) return false;
       let messageId = '';
       await inConversation(chat.reference, async (context) => {

@@ -82,6 +82,8 @@ export interface ChannelService {
   forUnit(unitId: number): Promise<ChannelBinding[]>;
   /** The person's personal chat with the bot on a platform, if the bot knows one. */
   personalChat(personId: number, platform: ChatPlatform): Promise<ChannelBinding | undefined>;
+  /** The latest conversation reference the bot holds in a tenant (Teams: its service URL serves the tenant). */
+  referenceIn(platform: ChatPlatform, tenantId: string): Promise<unknown | undefined>;
   /** Remembers that a message in a conversation shows a record, so later changes can update it. */
   recordPost(key: ConversationKey, messageId: string, subject: PostSubject): Promise<void>;
   /** Every message that shows the record, with its conversation's binding. */
@@ -326,6 +328,18 @@ export function createChannelService(deps: {
         .orderBy('p.id')
         .execute();
       return rows.map((r) => ({ messageId: r.message_id, binding: toBinding(r) }));
+    },
+
+    async referenceIn(platform, tenantId) {
+      const row = await db
+        .selectFrom('channel_bindings')
+        .select('reference')
+        .where('platform', '=', platform)
+        .where('tenant_id', '=', tenantId)
+        .where('reference', 'is not', null)
+        .orderBy('seen_at', 'desc')
+        .executeTakeFirst();
+      return row?.reference ?? undefined;
     },
 
     async personalChat(personId, platform) {

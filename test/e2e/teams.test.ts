@@ -423,3 +423,90 @@ describe('Teams with an app id configured', () => {
     expect((await ctx.services.meetings.findForDate(f.chair, f.unit.id))?.status).toBe('scheduled');
   });
 });
+
+describe('a direct message in Teams to someone who never chatted with the bot (issue 18, item 4)', () => {
+  const clock = createFixedClock('2026-05-11T08:00:00Z');
+  const connectorFake = useFakeConnector();
+  const logs: string[] = [];
+  const ctx = useApp(
+    'pglite',
+    clock,
+    () => ({
+      DMM_TEAMS: 'on',
+      DMM_TEAMS_GRAPH_URL: connectorFake.current.url,
+      DMM_JOBS: 'on',
+      DMM_OUTBOX_INTERVAL_MS: '600000',
+    }),
+    logs,
+  );
+
+  it('installs the app for them through Graph and delivers; refused, it says what to grant in the log and the outbox', async () => {
+    const connector = connectorFake.current;
+    const f = await createUnitFixture(ctx.services, { code: 'teams-install' });
+    const aad = (label: string) => `00000000-0000-4000-8000-00000000a${label}`;
+    const link = (personId: number, label: string) =>
+      ctx.services.people.linkIdentity(operator, {
+        personId,
+        platform: 'teams',
+        tenantId: TENANT_ID,
+        externalId: aad(label),
+      });
+    await link(f.admin.personId, '001');
+    await link(f.chair.personId, '002');
+    await link(f.owner.personId, '003');
+    await link(f.member.personId, '004');
+    const admin = teamsUser(() => ctx.url, connector, aad('001'));
+    const chair = teamsUser(() => ctx.url, connector, aad('002'));
+    await admin.say(`link ${f.unit.code}`, CHANNEL);
+    expect(await ctx.services.channels.personalChat(f.owner.personId, 'teams')).toBeUndefined();
+
+    // The chair gives the owner an action from the channel: the owner is told in their own chat, which the bot
+    // opens by installing the app for them.
+    const asked = await chair.say('action new', CHANNEL);
+    const form = asked.sent[0] as ConnectorActivity;
+    await chair.press(button(cardOf(form), 'Create action'), CHANNEL, form.id, {
+      title: 'Collect the CCTV from the Westgate shop',
+      ownerPersonId: String(f.owner.personId),
+      dueOn: '2026-05-12',
+      category: 'intelligence',
+      marking: 'OFFICIAL',
+    });
+    expect([...connector.installedFor]).toEqual([aad('003')]);
+    const chat = `19:${aad('003')}_dmm@unq.gbl.spaces`;
+    const dm = [...connector.activities.values()].filter((a) => a.conversationId === chat);
+    expect(dm).toHaveLength(1);
+    expect(JSON.stringify(dm[0]?.activity)).toContain('Collect the CCTV from the Westgate shop');
+    expect(await ctx.services.channels.personalChat(f.owner.personId, 'teams')).toMatchObject({
+      conversationId: chat,
+    });
+
+    // A tenant that has not granted the permission: nothing is sent, and the outbox says what to grant.
+    connector.refuseInstall(true);
+    const scheduler = ctx.app.scheduler;
+    if (!scheduler) throw new Error('the scheduler is off');
+    await ctx.services.deliveries.scheduleRun(
+      {
+        job: 'test-reminder',
+        unitId: f.unit.id,
+        localDate: '2026-05-11',
+        dueAt: clock.now(),
+        late: false,
+        worker: 'test',
+      },
+      [
+        {
+          personId: f.member.personId,
+          kind: 'reminder',
+          payload: { title: 'Your actions due today', blocks: [] },
+          marking: 'OFFICIAL',
+        },
+      ],
+    );
+    await scheduler.tick();
+    const [pending] = (await ctx.services.deliveries.list({ unsent: true })).filter(
+      (d) => d.personId === f.member.personId,
+    );
+    expect(pending?.lastError).toContain('TeamsAppInstallation.ReadWriteSelfForUser.All');
+    expect(connector.installedFor.has(aad('004'))).toBe(false);
+  });
+});

@@ -23,6 +23,10 @@ export interface FakeConnector {
   rateLimit(count: number, seconds: number): void;
   /** Hold every answer this long (after the call took effect): a sender can die with its call in flight. */
   delay(ms: number): void;
+  /** Users (Entra object ids) the app was installed for through Graph. */
+  readonly installedFor: Set<string>;
+  /** Answer Graph's app installation with 403, as a tenant that has not granted the permission does. */
+  refuseInstall(refuse: boolean): void;
   close(): Promise<void>;
 }
 
@@ -31,6 +35,8 @@ export async function startFakeConnector(): Promise<FakeConnector> {
   let seq = 0;
   let limited = { count: 0, seconds: 1 };
   let delayMs = 0;
+  const installedFor = new Set<string>();
+  let refusing = false;
   const slow = async <T>(reply: T): Promise<T> => {
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     return reply;
@@ -58,6 +64,22 @@ export async function startFakeConnector(): Promise<FakeConnector> {
           ),
         }));
       return { body: { value } };
+    }
+    // Graph's app installation for a user (learn.microsoft.com, "Install app for user": POST
+    // /users/{id}/teamwork/installedApps, then GET …/installedApps/{id}/chat for the personal chat).
+    if (req.method === 'GET' && req.path === '/v1.0/appCatalogs/teamsApps')
+      return { body: { value: [{ id: 'catalog-dmm', distributionMethod: 'organization' }] } };
+    const install = /^\/v1\.0\/users\/([^/]+)\/teamwork\/installedApps(?:\/([^/]+)\/chat)?$/.exec(req.path);
+    if (install) {
+      const user = decodeURIComponent(install[1] as string);
+      if (req.method === 'POST') {
+        if (refusing) return { status: 403, body: { error: { code: 'Forbidden' } } };
+        if (installedFor.has(user)) return { status: 409, body: { error: { code: 'Conflict' } } };
+        installedFor.add(user);
+        return { status: 201, body: {} };
+      }
+      if (install[2]) return { body: { id: `19:${user}_dmm@unq.gbl.spaces` } };
+      return { body: { value: installedFor.has(user) ? [{ id: `installed-${user}` }] : [] } };
     }
     const m = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(req.path);
     if (req.method === 'POST' && req.path === '/v3/conversations') return { body: { id: `conv-${++seq}` } };
@@ -88,6 +110,10 @@ export async function startFakeConnector(): Promise<FakeConnector> {
     },
     delay(ms) {
       delayMs = ms;
+    },
+    installedFor,
+    refuseInstall(refuse) {
+      refusing = refuse;
     },
     close: () => server.close(),
   };
