@@ -543,7 +543,9 @@ export function createTeamsBot(deps: {
         `Teams: installing the app for person ${personId} was refused (${installed.status}): grant the app the Microsoft Graph application permission TeamsAppInstallation.ReadWriteSelfForUser.All (docs/slack-and-teams.md), or ask them to open a chat with the bot`,
       );
     if (installed.status >= 400 && installed.status !== 409)
-      throw new Error(`Teams: installing the app for person ${personId}: Microsoft Graph answered ${installed.status}`);
+      throw new Error(
+        `Teams: installing the app for person ${personId}: Microsoft Graph answered ${installed.status}`,
+      );
     const list = await graph(
       'GET',
       `/users/${user}/teamwork/installedApps?$expand=teamsApp&$filter=${encodeURIComponent(`teamsApp/externalId eq '${appId}'`)}`,
@@ -553,7 +555,8 @@ export function createTeamsBot(deps: {
       ? await graph('GET', `/users/${user}/teamwork/installedApps/${encodeURIComponent(installation)}/chat`)
       : undefined;
     const chatId = chat?.json.id as string | undefined;
-    if (!chatId) throw new Error(`Teams: the app was installed for person ${personId} but its chat was not found`);
+    if (!chatId)
+      throw new Error(`Teams: the app was installed for person ${personId} but its chat was not found`);
     // The tenant's service URL, as the bot knows it from any conversation there.
     const known = (await services.channels.referenceIn('teams', identity.tenantId)) as
       | { serviceUrl?: string; bot?: unknown }
