@@ -497,8 +497,15 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           });
         const unit = await services.units.get(c.unitId);
         const yesterday = addDays(localDateOf(services.clock.now(), unit.timeZone), -1);
-        const to = command.to ?? (command.from ? addDays(command.from, 13) : yesterday);
+        // A fortnight from the date given, ending yesterday at the latest: a pack reports days that have passed.
+        const fortnight = command.from ? addDays(command.from, 13) : yesterday;
+        const to = command.to ?? (fortnight < yesterday ? fortnight : yesterday);
         const from = command.from ?? addDays(to, -13);
+        if (from > yesterday)
+          throw ValidationError.field(
+            'from',
+            `a pack reports days that have passed: give ${yesterday} or earlier`,
+          );
         const pack = await services.tcgPacks.build(c.actor, {
           unitId: c.unitId,
           from,
@@ -961,16 +968,22 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
     }
     // After a conflict, show the record as it is now so the next press works on fresh data.
     if (isDomainError(error) && error.code === 'CONFLICT') {
-      const { actionId, meetingId } = error.details as { actionId?: number; meetingId?: number };
+      const { actionId, meetingId, requirementId } = error.details as {
+        actionId?: number;
+        meetingId?: number;
+        requirementId?: number;
+      };
       // A press on the minutes is answered with the minutes, not the meeting card (which would replace them).
       const onMinutes = payload?.verb.startsWith('minutes.') ?? false;
       const now = await (actionId
         ? services.actions.get(c.actor, actionId).then((a) => views.actionCard(c, a))
-        : meetingId && onMinutes
-          ? services.meetings.minutesOf(c.actor, meetingId).then((v) => minutesCard(c, v))
-          : meetingId
-            ? services.meetings.get(c.actor, meetingId).then((m) => views.meetingCard(c, m))
-            : undefined
+        : requirementId
+          ? services.intelligence.get(c.actor, requirementId).then((r) => requirementsCard(c, r))
+          : meetingId && onMinutes
+            ? services.meetings.minutesOf(c.actor, meetingId).then((v) => minutesCard(c, v))
+            : meetingId
+              ? services.meetings.get(c.actor, meetingId).then((m) => views.meetingCard(c, m))
+              : undefined
       )?.catch((readError: unknown) => {
         logger.warn({ err: readError }, 'could not read the record after a conflict');
         return undefined;

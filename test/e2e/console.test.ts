@@ -682,6 +682,13 @@ describe.each(BACKENDS)('the local console on %s', (backend) => {
       ['disclosure', 'console'],
       ['disclosure', 'console'],
     ]);
+    // Found trying it: one date gave a fortnight running into the future, charted as days of nothing.
+    expect(textOf(await say2(chair, 'dmm tcg-pack 2026-05-05'))).toContain(
+      'TT&CG pack: Test unit console-pack, 2026-05-05 to 2026-05-10',
+    );
+    expect(textOf(await say2(chair, 'dmm tcg-pack 2026-05-11'))).toContain(
+      'a pack reports days that have passed: give 2026-05-10 or earlier',
+    );
     // Results of the priority from its start, in weeks; a priority without rules says what to set.
     const results = textOf(await say2(chair, `dmm results priority ${p.id} 7`));
     expect(results).toContain(`Results: P${p.id} Shed burglary`);

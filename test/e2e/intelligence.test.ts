@@ -106,7 +106,10 @@ describe('intelligence requirements in Slack and Teams', () => {
     const approvedText = JSON.stringify(approved.sent.map(cardOf));
     expect(approvedText).toContain(`IR-${id} approved. Sent to 2 channels of the unit.`);
     // Approving again (the same person, another surface) changes nothing and queues nothing.
-    expect(blocksText(await chairSlack.command(`ir ${id} approve`))).toContain('approved already');
+    const again = blocksText(await chairSlack.command(`ir ${id} approve`));
+    expect(again).toContain('approved already');
+    // As the hint says, the requirement is shown as it now is.
+    expect(again).toContain(`Intelligence requirement IR-${id}`);
     await drain();
     await drain();
     const slackNew = postsTo(SLACK_CHANNEL)
