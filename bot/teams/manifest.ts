@@ -82,6 +82,10 @@ export function buildTeamsManifest(options: TeamsManifestOptions): Record<string
         resourceSpecific: [
           { name: 'ChannelMessage.Read.Group', type: 'Application' },
           { name: 'ChatMessage.Read.Chat', type: 'Application' },
+          // The start and end of a Teams meeting of a linked conversation (a DMM run as a meeting): for meetings
+          // of a chat, and of a channel.
+          { name: 'OnlineMeeting.ReadBasic.Chat', type: 'Application' },
+          { name: 'ChannelMeeting.ReadBasic.Group', type: 'Application' },
         ],
       },
     },

@@ -18,6 +18,7 @@ import {
 import { MicrosoftAppCredentials } from 'botframework-connector';
 import type { Card } from '../../cards/card.js';
 import { renderAdaptiveCard } from '../../cards/render/adaptive-card.js';
+import { createSystemActor } from '../../services/access/actor.js';
 import type { ConversationKind } from '../../services/channels/channel.service.js';
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
@@ -60,6 +61,10 @@ function kindOf(conversationType: string | undefined): ConversationKind {
 
 /** A channel thread's id is the channel's id plus `;messageid=…`: bindings are per channel. */
 const baseConversationId = (id: string) => id.split(';')[0] as string;
+
+/** Teams' meeting events (learn.microsoft.com, "Get meeting start and end events", Bot Framework event names). */
+const MEETING_START = 'application/vnd.microsoft.meetingStart';
+const MEETING_END = 'application/vnd.microsoft.meetingEnd';
 
 function contextOf(activity: Activity): PlatformContext {
   const reference = TurnContext.getConversationReference(activity);
@@ -341,6 +346,62 @@ export function createTeamsBot(deps: {
     for (const step of plan.steps) await send(context, ctx, step.card);
   }
 
+  /**
+   * The Teams meeting of a linked conversation (a channel meeting in a linked channel, or a meeting chat linked
+   * with `link`) has started: today's DMM is shown in the meeting chat, opened when the person who started the
+   * meeting is its chair (as if they had typed `meeting start`), else shown for the chair to start. A meeting in a
+   * conversation not linked to a unit is left alone: a DMM run from a channel needs none of this.
+   */
+  async function onMeetingStart(context: TurnContext) {
+    const ctx = contextOf(context.activity);
+    const binding = await services.channels.find(ctx);
+    if (!binding?.unitId) return;
+    // Shown as the person who started the meeting may see it; someone the bot does not know gets nothing here.
+    const person = await services.people.findByIdentity('teams', ctx.tenantId, ctx.userId);
+    if (!person) {
+      log.info(
+        { conversationId: ctx.conversationId },
+        'a Teams meeting started by someone not linked: nothing shown',
+      );
+      return;
+    }
+    const chair = (await services.people.rolesOn(person.id, binding.unitId)).includes('chair');
+    const meeting = await services.meetings.findForDate(
+      createSystemActor('bot:teams-meeting'),
+      binding.unitId,
+    );
+    const plan = await core.handle(ctx, {
+      type: 'text',
+      text: chair && (!meeting || meeting.status === 'scheduled') ? 'meeting start' : 'meeting',
+      ...(context.activity.id ? { key: `teams:${context.activity.id}` } : {}),
+    });
+    await carryOut(context, ctx, plan);
+    await followUp({ core, ports, logger }, plan, { platform: 'teams', conversationId: ctx.conversationId });
+  }
+
+  /** The Teams meeting has ended: the chair is reminded in the meeting chat to read back and close the DMM. */
+  async function onMeetingEnd(context: TurnContext) {
+    const ctx = contextOf(context.activity);
+    const binding = await services.channels.find(ctx);
+    if (!binding?.unitId) return;
+    const meeting = await services.meetings.findForDate(
+      createSystemActor('bot:teams-meeting'),
+      binding.unitId,
+    );
+    if (meeting?.status !== 'open') return;
+    await send(context, ctx, {
+      title: 'The Teams meeting has ended',
+      kind: 'notice',
+      blocks: [
+        {
+          type: 'notice',
+          tone: 'attention',
+          text: "The Teams meeting has ended but today's DMM is still open: the chair reads back the decisions and actions and closes it (`dmm meeting close`), so the minutes are written.",
+        },
+      ],
+    });
+  }
+
   async function logic(context: TurnContext) {
     const activity = context.activity;
     try {
@@ -353,6 +414,10 @@ export function createTeamsBot(deps: {
         (activity.type === ActivityTypes.InstallationUpdate && activity.action === 'add')
       )
         await onInstalled(context);
+      else if (activity.type === ActivityTypes.Event && activity.name === MEETING_START)
+        await onMeetingStart(context);
+      else if (activity.type === ActivityTypes.Event && activity.name === MEETING_END)
+        await onMeetingEnd(context);
       else if (activity.type === ActivityTypes.Invoke)
         await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200 } });
     } catch (error) {

@@ -510,3 +510,82 @@ describe('a direct message in Teams to someone who never chatted with the bot (i
     expect(connector.installedFor.has(aad('004'))).toBe(false);
   });
 });
+
+describe('a DMM run as a Teams meeting (issue 18, item 1: the meeting starting and ending)', () => {
+  const clock = createFixedClock('2026-05-11T08:00:00Z');
+  const connectorFake = useFakeConnector();
+  const ctx = useApp('pglite', clock, { DMM_TEAMS: 'on' });
+
+  it('shows the agenda in the meeting chat when the meeting starts, opened by its chair, and reminds to close at its end', async () => {
+    const connector = connectorFake.current;
+    const f = await createUnitFixture(ctx.services, { code: 'teams-meeting' });
+    const aad = (n: string) => `00000000-0000-4000-8000-00000000b${n}`;
+    for (const [actor, n] of [
+      [f.admin, '001'],
+      [f.chair, '002'],
+      [f.member, '003'],
+    ] as const)
+      await ctx.services.people.linkIdentity(operator, {
+        personId: actor.personId,
+        platform: 'teams',
+        tenantId: TENANT_ID,
+        externalId: aad(n),
+      });
+    // The meeting's chat, linked to the unit like any conversation.
+    const chat: TeamsConversation = { id: '19:meeting_ZGRtLWRlbW8@thread.v2', type: 'groupChat' };
+    await teamsUser(() => ctx.url, connector, aad('001')).say(`link ${f.unit.code}`, chat);
+    let seq = 0;
+    // As Teams sends it (learn.microsoft.com, "Get meeting start and end events": an event activity named
+    // application/vnd.microsoft.meetingStart or …meetingEnd, the meeting in channelData, its details in value).
+    const event = (name: 'meetingStart' | 'meetingEnd', by: string) =>
+      postActivity(ctx.url, {
+        type: 'event',
+        name: `application/vnd.microsoft.${name}`,
+        id: `meeting-event-${++seq}`,
+        timestamp: new Date().toISOString(),
+        serviceUrl: connector.url,
+        channelId: 'msteams',
+        from: { id: `29:${by}`, aadObjectId: by },
+        recipient: { id: BOT_ID, name: 'DMM' },
+        conversation: { id: chat.id, conversationType: 'groupChat', tenantId: TENANT_ID, isGroup: true },
+        channelData: { tenant: { id: TENANT_ID }, meeting: { id: 'MCMxOTptZWV0aW5n' } },
+        value: {
+          Id: 'MCMxOTptZWV0aW5n',
+          MeetingType: 'Scheduled',
+          Title: 'Daily Management Meeting',
+          JoinUrl: 'https://teams.microsoft.com/l/meetup-join/example',
+          ...(name === 'meetingStart'
+            ? { StartTime: clock.now().toISOString() }
+            : { EndTime: clock.now().toISOString() }),
+        },
+      });
+    const inChat = () => [...connector.activities.values()].filter((a) => a.conversationId === chat.id);
+
+    // Started by a member: the agenda is shown for the chair to start; nothing is opened.
+    let before = inChat().length;
+    expect((await event('meetingStart', aad('003'))).status).toBe(200);
+    expect(inChat().length).toBe(before + 1);
+    expect((await ctx.services.meetings.findForDate(f.chair, f.unit.id))?.status ?? 'none').not.toBe('open');
+
+    // Started by the chair: today's DMM is opened and its first section is in the meeting chat.
+    before = inChat().length;
+    await event('meetingStart', aad('002'));
+    expect((await ctx.services.meetings.findForDate(f.chair, f.unit.id))?.status).toBe('open');
+    const shown = inChat().slice(before);
+    expect(shown).toHaveLength(1);
+    expect(JSON.stringify(shown[0]?.activity)).toContain('Previous actions: overdue, blocked, due today');
+
+    // The meeting ends with the DMM still open: a reminder in the meeting chat.
+    before = inChat().length;
+    await event('meetingEnd', aad('002'));
+    expect(inChat().length).toBe(before + 1);
+    expect(JSON.stringify(inChat().at(-1)?.activity)).toContain("today's DMM is still open");
+
+    // Closed, a later end says nothing; a meeting in a conversation not linked to a unit is left alone.
+    const meeting = await ctx.services.meetings.findForDate(f.chair, f.unit.id);
+    await ctx.services.meetings.close(f.chair, meeting?.id as number);
+    before = connector.activities.size;
+    await event('meetingEnd', aad('002'));
+    expect(connector.activities.size).toBe(before);
+  });
+});

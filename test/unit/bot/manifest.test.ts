@@ -75,6 +75,9 @@ describe('Teams app package', () => {
     expect(manifest.authorization.permissions.resourceSpecific).toEqual([
       { name: 'ChannelMessage.Read.Group', type: 'Application' },
       { name: 'ChatMessage.Read.Chat', type: 'Application' },
+      // Meeting start and end events (issue 18, item 1).
+      { name: 'OnlineMeeting.ReadBasic.Chat', type: 'Application' },
+      { name: 'ChannelMeeting.ReadBasic.Group', type: 'Application' },
     ]);
   });
 
