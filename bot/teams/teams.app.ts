@@ -527,33 +527,24 @@ export function createTeamsBot(deps: {
    */
   async function recentMessages(binding: Parameters<OutboundPort['post']>[0]) {
     const reference = (binding.reference ?? {}) as { aadGroupId?: string };
-    const base = settings.graphUrl ?? 'https://graph.microsoft.com';
     const conversation = encodeURIComponent(binding.conversationId);
-    let url: string;
+    let path: string;
     if (binding.kind === 'channel') {
       if (!reference.aadGroupId) return undefined;
-      url = `${base}/v1.0/teams/${encodeURIComponent(reference.aadGroupId)}/channels/${conversation}/messages?$top=50`;
+      path = `/teams/${encodeURIComponent(reference.aadGroupId)}/channels/${conversation}/messages?$top=50`;
     } else {
-      url = `${base}/v1.0/chats/${conversation}/messages?$top=50&$orderby=createdDateTime%20desc`;
+      path = `/chats/${conversation}/messages?$top=50&$orderby=createdDateTime%20desc`;
     }
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (graphCredentials) headers.authorization = `Bearer ${await graphCredentials.getToken()}`;
-    const response = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
-    if (response.status === 429) {
-      const seconds = Number(response.headers.get('retry-after'));
-      throw new RateLimitedError('teams', Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 1_000);
-    }
+    const response = await graph('GET', path);
     if (response.status >= 500) throw new Error(`Microsoft Graph answered ${response.status}`);
-    if (!response.ok) {
+    if (response.status >= 400) {
       log.warn(
         { status: response.status, conversationId: binding.conversationId },
         'cannot read the conversation through Microsoft Graph (is resource-specific consent granted?): posting again',
       );
       return undefined;
     }
-    const page = (await response.json()) as {
-      value?: { id?: string; attachments?: { content?: string }[] }[];
-    };
+    const page = response.json as { value?: { id?: string; attachments?: { content?: string }[] }[] };
     return page.value ?? [];
   }
 

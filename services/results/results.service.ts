@@ -6,7 +6,7 @@
  * within the noise is called noise. A window in which the unit recorded no incident at all is a gap in the data,
  * not a quiet spell: it is left out of the baseline, and said so.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Database } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
 import type { ActionService } from '../actions/action.service.js';
@@ -73,6 +73,36 @@ export interface ResultsService {
   ofDecision(actor: Actor, decisionId: number, options?: { days?: number }): Promise<Results>;
 }
 
+export interface MatchCount {
+  /** Incidents matching the condition. */
+  readonly count: number;
+  /** All the unit's incidents (0: no data at all). */
+  readonly total: number;
+}
+
+/**
+ * The unit's incidents in each window (from `start`, before `end`: ISO instants), those matching `condition`
+ * (a priority's rules, see prioritySpec) and all of them, in the windows' order: one read for every window.
+ */
+export async function countMatching(
+  db: Kysely<Database>,
+  unitId: number,
+  condition: RawBuilder<boolean>,
+  windows: ReadonlyArray<{ readonly start: string; readonly end: string }>,
+): Promise<MatchCount[]> {
+  const { rows } = await sql<{ k: string; count: number; total: number }>`
+    select w.k, count(i.id) filter (where ${condition})::int as count, count(i.id)::int as total
+    from unnest(${windows.map((w) => w.start)}::timestamptz[], ${windows.map((w) => w.end)}::timestamptz[])
+      with ordinality as w(s, e, k)
+    left join incidents i on i.unit_id = ${unitId} and i.event_at >= w.s and i.event_at < w.e
+    group by w.k`.execute(db);
+  const byWindow = new Map(rows.map((r) => [Number(r.k), r]));
+  return windows.map((_, k) => {
+    const row = byWindow.get(k + 1);
+    return { count: row?.count ?? 0, total: row?.total ?? 0 };
+  });
+}
+
 /** The verdict in words. */
 export function verdictText(r: Pick<Results, 'verdict' | 'mean' | 'days'>): string {
   switch (r.verdict) {
@@ -132,16 +162,13 @@ export function createResultsService(deps: {
     const ends = bounds.map((b, k) =>
       instant(k === 0 && afterEnd > addDays(today, 1) ? addDays(today, 1) : addDays(b.to, 1)),
     );
-    const { rows } = await sql<{ k: string; count: number; total: number }>`
-      select w.k, count(i.id) filter (where ${spec.condition})::int as count, count(i.id)::int as total
-      from unnest(${bounds.map((b) => instant(b.from))}::timestamptz[], ${ends}::timestamptz[])
-        with ordinality as w(s, e, k)
-      left join incidents i on i.unit_id = ${unit.id} and i.event_at >= w.s and i.event_at < w.e
-      group by w.k order by w.k`.execute(db);
-    const windows: ResultWindow[] = bounds.map((b, k) => {
-      const row = rows.find((r) => Number(r.k) === k + 1);
-      return { ...b, count: row?.count ?? 0, total: row?.total ?? 0 };
-    });
+    const counts = await countMatching(
+      db,
+      unit.id,
+      spec.condition,
+      bounds.map((b, k) => ({ start: instant(b.from), end: ends[k] as string })),
+    );
+    const windows: ResultWindow[] = bounds.map((b, k) => ({ ...b, ...(counts[k] as MatchCount) }));
     const [after, ...baseline] = windows as [ResultWindow, ...ResultWindow[]];
     const usable = baseline.filter((w) => w.total > 0);
     const { mean, sd, flag } = classify(

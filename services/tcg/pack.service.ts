@@ -6,7 +6,7 @@
  * requirements with their answers. Built with the reader's rights, up to a ceiling (anything above it is left out
  * and counted), marked with the highest marking it holds, and logged as a disclosure.
  */
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
@@ -22,7 +22,7 @@ import { prioritySpec } from '../incidents/picture.service.js';
 import type { IntelligenceRequirement, IntelligenceService } from '../intelligence/requirement.service.js';
 import { personName } from '../people/names.js';
 import type { Priority, PriorityService } from '../priorities/priority.service.js';
-import type { Results, ResultsService } from '../results/results.service.js';
+import { countMatching, type Results, type ResultsService } from '../results/results.service.js';
 import { addDays, localDateOf, startOfLocalDay } from '../time.js';
 import type { Unit, UnitService } from '../units/unit.service.js';
 import {
@@ -141,14 +141,14 @@ export function createTcgPackService(deps: {
     if (!spec.condition) return null;
     const dates: string[] = [];
     for (let d = from; d <= to; d = addDays(d, 1)) dates.push(d);
-    const starts = dates.map((d) => startOfLocalDay(d, unit.timeZone).toISOString());
-    const ends = dates.map((d) => startOfLocalDay(addDays(d, 1), unit.timeZone).toISOString());
-    const { rows } = await sql<{ k: string; count: number }>`
-      select w.k, count(i.id) filter (where ${spec.condition})::int as count
-      from unnest(${starts}::timestamptz[], ${ends}::timestamptz[]) with ordinality as w(s, e, k)
-      left join incidents i on i.unit_id = ${unit.id} and i.event_at >= w.s and i.event_at < w.e
-      group by w.k order by w.k`.execute(db);
-    return dates.map((date, k) => ({ date, count: rows.find((r) => Number(r.k) === k + 1)?.count ?? 0 }));
+    const instant = (d: string) => startOfLocalDay(d, unit.timeZone).toISOString();
+    const counts = await countMatching(
+      db,
+      unit.id,
+      spec.condition,
+      dates.map((d) => ({ start: instant(d), end: instant(addDays(d, 1)) })),
+    );
+    return dates.map((date, k) => ({ date, count: counts[k]?.count ?? 0 }));
   }
 
   return {
