@@ -343,20 +343,28 @@ export interface AttendanceRow {
   /** Null: not recorded yet. */
   readonly status: 'present' | 'apologies' | 'absent' | null;
   readonly apology: string | null;
+  /** Present, but has left the meeting's call (a Teams meeting). */
+  readonly leftAt?: Date | null;
 }
 
 const ATTENDANCE_WORDS = { present: 'present', apologies: 'apologies', absent: 'absent' } as const;
 
-/** Who is recorded at today's meeting, and (to the chair) how to correct it. */
+/** Who is recorded at today's meeting (members, then the meeting's guests), and (to the chair) how to correct it. */
 export function buildAttendanceCard(input: {
   localDate: string;
+  timeZone: string;
   rows: readonly AttendanceRow[];
+  /** Participants of the meeting's call who are not linked members of the unit, by the name the meeting showed. */
+  guests?: ReadonlyArray<{ name: string; leftAt: Date | null }>;
   canCorrect: boolean;
 }): Card {
+  const left = (at: Date | null | undefined) =>
+    at ? `, left ${formatLocal(at, input.timeZone, 'HH:mm')}` : '';
   const line = (r: AttendanceRow) =>
-    `#${r.personId} ${r.name}: ${r.status === null ? 'not recorded' : ATTENDANCE_WORDS[r.status]}${
-      r.apology ? ` (${r.apology})` : ''
-    }`;
+    `#${r.personId} ${r.name}: ${r.status === null ? 'not recorded' : ATTENDANCE_WORDS[r.status]}${left(
+      r.leftAt,
+    )}${r.apology ? ` (${r.apology})` : ''}`;
+  const guests = input.guests ?? [];
   return {
     title: `Attendance ${input.localDate}`,
     blocks: [
@@ -365,6 +373,16 @@ export function buildAttendanceCard(input: {
         type: 'text',
         text: input.rows.length === 0 ? 'Nobody recorded yet.' : input.rows.map(line).join('\n'),
       },
+      ...(guests.length > 0
+        ? [
+            {
+              type: 'text' as const,
+              text: `Guests (in the meeting, not members of the unit):\n${guests
+                .map((g) => `${g.name}: present${left(g.leftAt)}`)
+                .join('\n')}`,
+            },
+          ]
+        : []),
       {
         type: 'text',
         text: input.canCorrect

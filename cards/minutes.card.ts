@@ -60,13 +60,18 @@ function exceptionLines(record: MinutesInput, where: (e: MinutesException) => bo
 }
 
 function attendanceFacts(record: MinutesInput) {
-  const present = record.attendees.filter((a) => a.present).map((a) => a.name);
+  const left = (a: MinutesInput['attendees'][number]) =>
+    a.leftAt ? `left ${formatLocal(a.leftAt, record.unit.timeZone, 'HH:mm')}` : null;
+  const named = (a: MinutesInput['attendees'][number]) => (left(a) ? `${a.name} (${left(a)})` : a.name);
+  const present = record.attendees.filter((a) => a.present && !a.guest).map(named);
+  const guests = record.attendees.filter((a) => a.present && a.guest).map(named);
   const apologies = record.attendees
     .filter((a) => !a.present && a.apology)
     .map((a) => `${a.name} (${a.apology as string})`);
   const absent = record.attendees.filter((a) => !a.present && !a.apology).map((a) => a.name);
   return [
     { label: 'Present', value: present.length > 0 ? present.join(', ') : 'none recorded' },
+    ...(guests.length > 0 ? [{ label: 'Guests', value: guests.join(', ') }] : []),
     ...(apologies.length > 0 ? [{ label: 'Apologies', value: apologies.join('; ') }] : []),
     ...(absent.length > 0 ? [{ label: 'Absent', value: absent.join(', ') }] : []),
   ];

@@ -132,6 +132,19 @@ export interface AttendanceTable {
   recorded_at: GeneratedTimestamp;
   /** What a person not present said in apology (migration 0018); null: present, or absent without apologies. */
   apology: string | null;
+  /** From the meeting itself (migration 0026): when they first joined, and last left (null while in it). */
+  joined_at: Date | null;
+  left_at: Date | null;
+}
+
+/** Someone in the meeting who is not a linked member of the unit, by the name the meeting showed (0026). */
+export interface MeetingGuestTable {
+  meeting_id: number;
+  ref: string;
+  name: string;
+  joined_at: Date;
+  left_at: Date | null;
+  recorded_at: GeneratedTimestamp;
 }
 
 export interface DecisionTable {
@@ -499,6 +512,7 @@ export interface Database {
   meeting_notes: MeetingNoteTable;
   minutes_addenda: MinutesAddendumTable;
   attendance: AttendanceTable;
+  meeting_guests: MeetingGuestTable;
   decisions: DecisionTable;
   decision_reviews: DecisionReviewTable;
   escalations: EscalationTable;

@@ -36,8 +36,8 @@ export function isValidTimeZone(zone: string): boolean {
 }
 
 /** Formats an instant in a zone for people, e.g. "Sun 22 Nov 2026 09:30". */
-export function formatLocal(instant: Date, zone: string): string {
-  return DateTime.fromJSDate(instant, { zone }).toFormat('ccc d LLL yyyy HH:mm');
+export function formatLocal(instant: Date, zone: string, format = 'ccc d LLL yyyy HH:mm'): string {
+  return DateTime.fromJSDate(instant, { zone }).toFormat(format);
 }
 
 /** The UTC instant of a local wall-clock time (HH:MM) on a local date in `zone`. */

@@ -347,9 +347,11 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
 
   /** The meeting's attendance: every member of the unit (not partners), recorded or not. */
   async function attendanceCard(c: Conversation, meeting: Meeting): Promise<Card> {
-    const [recorded, members] = await Promise.all([
+    const [recorded, guests, members, unit] = await Promise.all([
       services.meetings.attendance(c.actor, meeting.id),
+      services.meetings.guests(c.actor, meeting.id),
       services.people.membersOf(c.unitId),
+      services.units.get(c.unitId),
     ]);
     const byPerson = new Map(recorded.map((a) => [a.personId, a]));
     const rows = members
@@ -361,11 +363,14 @@ export function createRouter(deps: { services: Services; logger: Logger }): Rout
           name: m.displayName,
           status: a ? (a.present ? 'present' : a.apology ? 'apologies' : 'absent') : null,
           apology: a?.apology ?? null,
+          leftAt: a?.present ? a.leftAt : null,
         } as const;
       });
     return buildAttendanceCard({
       localDate: meeting.localDate,
+      timeZone: unit.timeZone,
       rows,
+      guests,
       canCorrect: can(c.actor, 'meeting.attendance', c.unitId),
     });
   }

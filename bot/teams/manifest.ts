@@ -86,6 +86,9 @@ export function buildTeamsManifest(options: TeamsManifestOptions): Record<string
           // of a chat, and of a channel.
           { name: 'OnlineMeeting.ReadBasic.Chat', type: 'Application' },
           { name: 'ChannelMeeting.ReadBasic.Group', type: 'Application' },
+          // Its participants joining and leaving (the meeting's attendance): of a chat's meetings, of a channel's.
+          { name: 'OnlineMeetingParticipant.Read.Chat', type: 'Application' },
+          { name: 'ChannelMeetingParticipant.Read.Group', type: 'Application' },
         ],
       },
     },

@@ -20,6 +20,7 @@ import type { Card } from '../../cards/card.js';
 import { renderAdaptiveCard } from '../../cards/render/adaptive-card.js';
 import { createSystemActor } from '../../services/access/actor.js';
 import type { ConversationKind } from '../../services/channels/channel.service.js';
+import { AlreadySubmittedError } from '../../services/errors.js';
 import type { Services } from '../../services/index.js';
 import type { Logger } from '../../services/logger.js';
 import type { ChatCore, Plan, PlatformContext } from '../core/chat.js';
@@ -65,6 +66,10 @@ const baseConversationId = (id: string) => id.split(';')[0] as string;
 /** Teams' meeting events (learn.microsoft.com, "Get meeting start and end events", Bot Framework event names). */
 const MEETING_START = 'application/vnd.microsoft.meetingStart';
 const MEETING_END = 'application/vnd.microsoft.meetingEnd';
+const PARTICIPANTS = {
+  'application/vnd.microsoft.meetingParticipantJoin': 'joined',
+  'application/vnd.microsoft.meetingParticipantLeave': 'left',
+} as const;
 
 function contextOf(activity: Activity): PlatformContext {
   const reference = TurnContext.getConversationReference(activity);
@@ -402,6 +407,67 @@ export function createTeamsBot(deps: {
     });
   }
 
+  /**
+   * Participants of the Teams meeting of a linked conversation joined or left (`value.members[]`, each a
+   * TeamsMeetingMember: `user` with its Entra object id, tenant and name): today's DMM records them, a linked member
+   * of the unit as present, anyone else (not linked, of another tenant, of another unit) as a guest by the name the
+   * meeting showed. Today's meeting is scheduled if the chair has not opened it yet; once it is closed, nothing.
+   */
+  async function onParticipants(context: TurnContext, event: 'joined' | 'left') {
+    const ctx = contextOf(context.activity);
+    const binding = await services.channels.find(ctx);
+    if (!binding?.unitId) return;
+    const system = createSystemActor('bot:teams-meeting');
+    const members = (context.activity.value as { members?: unknown } | undefined)?.members;
+    const users = (Array.isArray(members) ? members : [])
+      .map(
+        (m) =>
+          (m as { user?: { id?: string; aadObjectId?: string; tenantId?: string; name?: string } })?.user,
+      )
+      .filter((u) => {
+        const ref = u?.aadObjectId ?? u?.id;
+        return typeof ref === 'string' && ref.length > 0 && ref.length <= 200;
+      });
+    if (users.length === 0) return;
+    const participants = await Promise.all(
+      users.map(async (u) => {
+        const person = u?.aadObjectId
+          ? await services.people.findByIdentity('teams', u.tenantId ?? ctx.tenantId, u.aadObjectId)
+          : undefined;
+        return {
+          ref: `teams:${u?.tenantId ?? ctx.tenantId}:${u?.aadObjectId ?? u?.id}`,
+          name: typeof u?.name === 'string' ? u.name : '',
+          personId: person?.id ?? null,
+        };
+      }),
+    );
+    const meeting =
+      (await services.meetings.findForDate(system, binding.unitId)) ??
+      (await services.meetings.schedule(system, binding.unitId));
+    if (meeting.status === 'closed' || meeting.status === 'approved') {
+      log.info(
+        { conversationId: ctx.conversationId, meetingId: meeting.id, event },
+        "a Teams meeting's participant event after the DMM closed: not recorded",
+      );
+      return;
+    }
+    try {
+      const counted = await services.meetings.recordParticipation(system, meeting.id, {
+        event,
+        participants,
+        ...(context.activity.id ? { submissionKey: `teams:${context.activity.id}` } : {}),
+      });
+      log.info({ meetingId: meeting.id, event, ...counted }, "a Teams meeting's participants recorded");
+    } catch (error) {
+      // Teams delivering the same event again: it was recorded the first time; nobody is told anything.
+      if (!(error instanceof AlreadySubmittedError)) throw error;
+      log.info(
+        { meetingId: meeting.id, event },
+        "a Teams meeting's participant event repeated: recorded once",
+      );
+    }
+  }
+
   async function logic(context: TurnContext) {
     const activity = context.activity;
     try {
@@ -418,9 +484,23 @@ export function createTeamsBot(deps: {
         await onMeetingStart(context);
       else if (activity.type === ActivityTypes.Event && activity.name === MEETING_END)
         await onMeetingEnd(context);
+      else if (
+        activity.type === ActivityTypes.Event &&
+        activity.name &&
+        Object.hasOwn(PARTICIPANTS, activity.name)
+      )
+        await onParticipants(context, PARTICIPANTS[activity.name as keyof typeof PARTICIPANTS]);
       else if (activity.type === ActivityTypes.Invoke)
         await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200 } });
     } catch (error) {
+      // An event (a meeting starting, people joining) was typed by nobody: its failure is logged, not said.
+      if (activity.type === ActivityTypes.Event) {
+        log.warn(
+          { err: error, event: activity.name, surface: 'teams' },
+          'a Teams event could not be handled',
+        );
+        return;
+      }
       if (activity.type === ActivityTypes.Invoke) {
         await context.sendActivity({
           type: ActivityTypes.InvokeResponse,

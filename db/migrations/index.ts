@@ -28,6 +28,7 @@ import * as m0022 from './0022-decision-reviews.js';
 import * as m0023 from './0023-escalations.js';
 import * as m0024 from './0024-intelligence-requirements.js';
 import * as m0025 from './0025-identity-addresses.js';
+import * as m0026 from './0026-meeting-participation.js';
 
 const migrations: Record<string, Migration> = {
   '0001-core': m0001,
@@ -55,6 +56,7 @@ const migrations: Record<string, Migration> = {
   '0023-escalations': m0023,
   '0024-intelligence-requirements': m0024,
   '0025-identity-addresses': m0025,
+  '0026-meeting-participation': m0026,
 };
 
 export const migrationProvider: MigrationProvider = {

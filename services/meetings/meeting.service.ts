@@ -71,6 +71,27 @@ export interface Attendee {
   readonly present: boolean;
   /** Not present, with apologies (what they said); null when present or absent without apologies. */
   readonly apology: string | null;
+  /** From the meeting itself (a Teams meeting): when they first joined and last left; null otherwise. */
+  readonly joinedAt: Date | null;
+  readonly leftAt: Date | null;
+}
+
+/** Someone in the meeting who is not a linked member of the unit, by the name the meeting showed. */
+export interface MeetingGuest {
+  readonly name: string;
+  readonly joinedAt: Date;
+  /** When they last left; null while in the meeting. */
+  readonly leftAt: Date | null;
+}
+
+/** One participant of a meeting's call joining or leaving, as the platform named them. */
+export interface Participant {
+  /** The platform's own id for them (matches a leave with its join; never shown). */
+  readonly ref: string;
+  /** The name the meeting showed. */
+  readonly name: string;
+  /** The person they are linked as, if any; a person who is not a member of the unit is a guest. */
+  readonly personId: number | null;
 }
 
 export interface Meeting {
@@ -124,6 +145,23 @@ export interface MeetingService {
     input: { personId: number; present: boolean; apology?: string | null; submissionKey?: string },
   ): Promise<void>;
   attendance(actor: Actor, meetingId: number): Promise<Attendee[]>;
+  /**
+   * Participants of the meeting's call joined or left (a Teams meeting): a member of the unit is recorded present,
+   * with when they first joined and last left; anyone else is kept as a guest by the name the meeting showed.
+   * Leaving does not undo attendance. Refused once the meeting has ended (its minutes are written).
+   */
+  recordParticipation(
+    actor: Actor,
+    meetingId: number,
+    input: {
+      event: 'joined' | 'left';
+      participants: readonly Participant[];
+      at?: Date;
+      submissionKey?: string;
+    },
+  ): Promise<{ members: number; guests: number }>;
+  /** The meeting's guests (participants who are not linked members of the unit), by name. */
+  guests(actor: Actor, meetingId: number): Promise<MeetingGuest[]>;
   /** Closes the meeting and stores its minutes (a structured record). */
   close(
     actor: Actor,
@@ -227,6 +265,16 @@ export function createMeetingService(deps: {
   async function load(q: Kysely<Database> | Transaction<Database>, row: MeetingRow): Promise<Meeting> {
     const items = await agendaRows(q, row.id);
     return toMeeting(row, items);
+  }
+
+  function guestRows(q: Kysely<Database> | Transaction<Database>, meetingId: number) {
+    return q
+      .selectFrom('meeting_guests')
+      .select(['name', 'joined_at', 'left_at'])
+      .where('meeting_id', '=', meetingId)
+      .orderBy('name')
+      .orderBy('joined_at')
+      .execute();
   }
 
   async function lockMeeting(trx: Transaction<Database>, meetingId: number): Promise<MeetingRow> {
@@ -783,13 +831,150 @@ export function createMeetingService(deps: {
       );
     },
 
+    async recordParticipation(actor, meetingId, input) {
+      const data = parseInput(
+        z.object({
+          event: z.enum(['joined', 'left'], { error: 'must be joined or left' }),
+          participants: z
+            .array(
+              z.object({
+                ref: text(500),
+                // The name the meeting showed; one with none is kept as "Guest".
+                name: z.string().transform(
+                  (v) =>
+                    v
+                      .replace(/\p{Cc}/gu, ' ')
+                      .trim()
+                      .slice(0, 200) || 'Guest',
+                ),
+                personId: id.nullable(),
+              }),
+            )
+            .max(500, 'at most 500 participants in one event'),
+          at: z.date().optional(),
+          submissionKey,
+        }),
+        input,
+      );
+      const at = data.at ?? clock.now();
+      const joined = data.event === 'joined';
+      return submissions.change(
+        actor,
+        { key: data.submissionKey, verb: 'meeting.participation' },
+        () => ({ type: 'meeting', id: meetingId }),
+        async (trx) => {
+          const row = await lockMeeting(trx, meetingId);
+          assertCan(actor, 'meeting.attendance', row.unit_id);
+          if (isEnded(row)) assertOpen(row);
+          const linked = data.participants.flatMap((p) => (p.personId === null ? [] : [p.personId]));
+          const members = new Set(
+            linked.length === 0
+              ? []
+              : (
+                  await trx
+                    .selectFrom('memberships')
+                    .select('person_id')
+                    .where('unit_id', '=', row.unit_id)
+                    .where('person_id', 'in', linked)
+                    .execute()
+                ).map((m) => m.person_id),
+          );
+          let counted = { members: 0, guests: 0 };
+          for (const p of data.participants) {
+            if (p.personId !== null && members.has(p.personId)) {
+              const previous = await trx
+                .selectFrom('attendance')
+                .select(['present', 'apology', 'joined_at', 'left_at'])
+                .where('meeting_id', '=', meetingId)
+                .where('person_id', '=', p.personId)
+                .executeTakeFirst();
+              const after = {
+                present: true,
+                apology: null,
+                joined_at: previous?.joined_at ?? (joined ? at : null),
+                left_at: joined ? null : at,
+              };
+              await trx
+                .insertInto('attendance')
+                .values({
+                  meeting_id: meetingId,
+                  person_id: p.personId,
+                  ...after,
+                  recorded_by: actor.personId,
+                  recorded_at: clock.now(),
+                })
+                .onConflict((oc) =>
+                  oc
+                    .columns(['meeting_id', 'person_id'])
+                    .doUpdateSet({ ...after, recorded_by: actor.personId, recorded_at: clock.now() }),
+                )
+                .execute();
+              await audit.append(trx, actor, {
+                operation: previous ? 'alteration' : 'collection',
+                entityType: 'attendance',
+                entityId: `${meetingId}:${p.personId}`,
+                unitId: row.unit_id,
+                before: previous ?? null,
+                after: { ...after, event: data.event },
+              });
+              counted = { ...counted, members: counted.members + 1 };
+              continue;
+            }
+            const previous = await trx
+              .selectFrom('meeting_guests')
+              .select(['name', 'joined_at', 'left_at'])
+              .where('meeting_id', '=', meetingId)
+              .where('ref', '=', p.ref)
+              .executeTakeFirst();
+            const after = {
+              name: p.name,
+              joined_at: previous?.joined_at ?? at,
+              left_at: joined ? null : at,
+            };
+            await trx
+              .insertInto('meeting_guests')
+              .values({ meeting_id: meetingId, ref: p.ref, ...after })
+              .onConflict((oc) => oc.columns(['meeting_id', 'ref']).doUpdateSet(after))
+              .execute();
+            await audit.append(trx, actor, {
+              operation: previous ? 'alteration' : 'collection',
+              entityType: 'meeting_guest',
+              entityId: `${meetingId}:${sha256(p.ref).slice(0, 16)}`,
+              unitId: row.unit_id,
+              before: previous ?? null,
+              after: { ...after, event: data.event },
+            });
+            counted = { ...counted, guests: counted.guests + 1 };
+          }
+          return counted;
+        },
+      );
+    },
+
+    async guests(actor, meetingId) {
+      const meeting = await this.get(actor, meetingId);
+      assertCan(actor, 'records.read', meeting.unitId);
+      return (await guestRows(db, meetingId)).map((g) => ({
+        name: g.name,
+        joinedAt: g.joined_at,
+        leftAt: g.left_at,
+      }));
+    },
+
     async attendance(actor, meetingId) {
       const meeting = await this.get(actor, meetingId);
       assertCan(actor, 'records.read', meeting.unitId);
       const rows = await db
         .selectFrom('attendance')
         .innerJoin('people', 'people.id', 'attendance.person_id')
-        .select(['attendance.person_id', 'people.display_name', 'attendance.present', 'attendance.apology'])
+        .select([
+          'attendance.person_id',
+          'people.display_name',
+          'attendance.present',
+          'attendance.apology',
+          'attendance.joined_at',
+          'attendance.left_at',
+        ])
         .where('attendance.meeting_id', '=', meetingId)
         .orderBy('people.display_name')
         .execute();
@@ -798,6 +983,8 @@ export function createMeetingService(deps: {
         displayName: r.display_name,
         present: r.present,
         apology: r.apology,
+        joinedAt: r.joined_at,
+        leftAt: r.left_at,
       }));
     },
 
@@ -829,10 +1016,11 @@ export function createMeetingService(deps: {
           const attendees = await trx
             .selectFrom('attendance')
             .innerJoin('people', 'people.id', 'attendance.person_id')
-            .select(['people.display_name', 'attendance.present', 'attendance.apology'])
+            .select(['people.display_name', 'attendance.present', 'attendance.apology', 'attendance.left_at'])
             .where('attendance.meeting_id', '=', meetingId)
             .orderBy('people.display_name')
             .execute();
+          const guests = await guestRows(trx, meetingId);
           const chairName = await personName(trx, actor.personId ?? row.chair_person_id);
           const source = await minutesSource(trx, meetingId);
           const record: MinutesInput = {
@@ -850,11 +1038,20 @@ export function createMeetingService(deps: {
                 .filter((n) => n.agenda_item_id === i.id)
                 .map((n) => ({ text: n.text, marking: n.marking as Marking })),
             })),
-            attendees: attendees.map((a) => ({
-              name: a.display_name,
-              present: a.present,
-              apology: a.apology,
-            })),
+            attendees: [
+              ...attendees.map((a) => ({
+                name: a.display_name,
+                present: a.present,
+                apology: a.apology,
+                ...(a.present && a.left_at ? { leftAt: a.left_at } : {}),
+              })),
+              ...guests.map((g) => ({
+                name: g.name,
+                present: true,
+                guest: true,
+                ...(g.left_at ? { leftAt: g.left_at } : {}),
+              })),
+            ],
             ...source,
             ...(exceptions.length > 0 ? { exceptions } : {}),
             // The day's minutes carry the audit chain's head, signed, outside the database.

@@ -28,7 +28,17 @@ export interface MinutesInput {
   readonly chairName: string;
   readonly startedAt: Date | null;
   readonly closedAt: Date;
-  readonly attendees: ReadonlyArray<{ name: string; present: boolean; apology?: string | null }>;
+  /**
+   * Members recorded present, absent or with apologies; then guests of the meeting (participants who are not linked
+   * members of the unit, by the name the meeting showed). `leftAt`: present, but left before the meeting closed.
+   */
+  readonly attendees: ReadonlyArray<{
+    name: string;
+    present: boolean;
+    apology?: string | null;
+    guest?: boolean;
+    leftAt?: Date;
+  }>;
   readonly agenda: ReadonlyArray<{
     /** The section's key: the previous actions reviewed are minuted under `previous_actions`. */
     sectionKey?: string;
@@ -120,7 +130,13 @@ const minutesRecordSchema = z.object({
   startedAt: when.nullable(),
   closedAt: when,
   attendees: z.array(
-    z.object({ name: z.string(), present: z.boolean(), apology: z.string().nullable().optional() }),
+    z.object({
+      name: z.string(),
+      present: z.boolean(),
+      apology: z.string().nullable().optional(),
+      guest: z.boolean().optional(),
+      leftAt: when.optional(),
+    }),
   ),
   agenda: z.array(
     z.object({

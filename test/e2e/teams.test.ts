@@ -511,15 +511,15 @@ describe('a direct message in Teams to someone who never chatted with the bot (i
   });
 });
 
-describe('a DMM run as a Teams meeting (issue 18, item 1: the meeting starting and ending)', () => {
+describe('a DMM run as a Teams meeting (issue 18, item 1: the meeting starting and ending, its participants)', () => {
   const clock = createFixedClock('2026-05-11T08:00:00Z');
   const connectorFake = useFakeConnector();
   const ctx = useApp('pglite', clock, { DMM_TEAMS: 'on' });
-
-  it('shows the agenda in the meeting chat when the meeting starts, opened by its chair, and reminds to close at its end', async () => {
+  /** A unit with admin, chair and member linked by Entra object id, and a meeting chat linked to it. */
+  async function meetingSetup(code: string, series: string) {
+    const aad = (n: string) => `00000000-0000-4000-8000-00000000${series}${n}`;
     const connector = connectorFake.current;
-    const f = await createUnitFixture(ctx.services, { code: 'teams-meeting' });
-    const aad = (n: string) => `00000000-0000-4000-8000-00000000b${n}`;
+    const f = await createUnitFixture(ctx.services, { code });
     for (const [actor, n] of [
       [f.admin, '001'],
       [f.chair, '002'],
@@ -532,16 +532,24 @@ describe('a DMM run as a Teams meeting (issue 18, item 1: the meeting starting a
         externalId: aad(n),
       });
     // The meeting's chat, linked to the unit like any conversation.
-    const chat: TeamsConversation = { id: '19:meeting_ZGRtLWRlbW8@thread.v2', type: 'groupChat' };
+    const chat: TeamsConversation = { id: `19:meeting_${code}@thread.v2`, type: 'groupChat' };
     await teamsUser(() => ctx.url, connector, aad('001')).say(`link ${f.unit.code}`, chat);
     let seq = 0;
-    // As Teams sends it (learn.microsoft.com, "Get meeting start and end events": an event activity named
-    // application/vnd.microsoft.meetingStart or …meetingEnd, the meeting in channelData, its details in value).
-    const event = (name: 'meetingStart' | 'meetingEnd', by: string) =>
+    // As Teams sends them (learn.microsoft.com, "Get meeting start and end events" and "Get participant events":
+    // an event activity named application/vnd.microsoft.meetingStart, …meetingEnd, …meetingParticipantJoin or
+    // …meetingParticipantLeave, the meeting in channelData; for start and end its details in value, for the
+    // participants value.members[] as botframework-schema's MeetingParticipantsEventDetails types it, each a
+    // TeamsMeetingMember: user (TeamsChannelAccount: id, aadObjectId, name, tenantId) and meeting {inMeeting, role}).
+    const event = (
+      name: 'meetingStart' | 'meetingEnd' | 'meetingParticipantJoin' | 'meetingParticipantLeave',
+      by: string,
+      value?: unknown,
+      id = `meeting-event-${code}-${++seq}`,
+    ) =>
       postActivity(ctx.url, {
         type: 'event',
         name: `application/vnd.microsoft.${name}`,
-        id: `meeting-event-${++seq}`,
+        id,
         timestamp: new Date().toISOString(),
         serviceUrl: connector.url,
         channelId: 'msteams',
@@ -549,7 +557,7 @@ describe('a DMM run as a Teams meeting (issue 18, item 1: the meeting starting a
         recipient: { id: BOT_ID, name: 'DMM' },
         conversation: { id: chat.id, conversationType: 'groupChat', tenantId: TENANT_ID, isGroup: true },
         channelData: { tenant: { id: TENANT_ID }, meeting: { id: 'MCMxOTptZWV0aW5n' } },
-        value: {
+        value: value ?? {
           Id: 'MCMxOTptZWV0aW5n',
           MeetingType: 'Scheduled',
           Title: 'Daily Management Meeting',
@@ -560,6 +568,11 @@ describe('a DMM run as a Teams meeting (issue 18, item 1: the meeting starting a
         },
       });
     const inChat = () => [...connector.activities.values()].filter((a) => a.conversationId === chat.id);
+    return { connector, f, chat, event, inChat, aad };
+  }
+
+  it('shows the agenda in the meeting chat when the meeting starts, opened by its chair, and reminds to close at its end', async () => {
+    const { connector, f, event, inChat, aad } = await meetingSetup('teams-meeting', 'b');
 
     // Started by a member: the agenda is shown for the chair to start; nothing is opened.
     let before = inChat().length;
@@ -587,5 +600,114 @@ describe('a DMM run as a Teams meeting (issue 18, item 1: the meeting starting a
     before = connector.activities.size;
     await event('meetingEnd', aad('002'));
     expect(connector.activities.size).toBe(before);
+  });
+
+  it('records participants joining and leaving as the attendance in the minutes: members by their link, anyone else as a guest', async () => {
+    const { connector, f, event, inChat, aad } = await meetingSetup('teams-attend', 'c');
+    const member = (n: string, name: string, tenantId = TENANT_ID) => ({
+      user: { id: `29:${aad(n)}`, aadObjectId: aad(n), name, tenantId, role: 'user' },
+      meeting: { inMeeting: true, role: 'Attendee' },
+    });
+    const chairName = (await ctx.services.people.get(f.chair.personId)).displayName;
+    const memberName = (await ctx.services.people.get(f.member.personId)).displayName;
+    const attendanceOf = async () => {
+      const meeting = await ctx.services.meetings.findForDate(f.chair, f.unit.id);
+      return {
+        members: await ctx.services.meetings.attendance(f.chair, meeting?.id as number),
+        guests: await ctx.services.meetings.guests(f.chair, meeting?.id as number),
+      };
+    };
+
+    // The member joins before the chair has opened the DMM: today's meeting is scheduled to hold it; nothing posted.
+    let posted = connector.activities.size;
+    expect(
+      (await event('meetingParticipantJoin', aad('003'), { members: [member('003', 'M')] })).status,
+    ).toBe(200);
+    expect(connector.activities.size).toBe(posted);
+    expect((await ctx.services.meetings.findForDate(f.chair, f.unit.id))?.status).toBe('scheduled');
+
+    // The chair starts the meeting: the DMM opens and its agenda card is posted to the meeting chat, once.
+    posted = inChat().length;
+    await event('meetingStart', aad('002'));
+    expect(inChat().length).toBe(posted + 1);
+    expect(JSON.stringify(inChat().at(-1)?.activity)).toContain(
+      'Previous actions: overdue, blocked, due today',
+    );
+    expect((await ctx.services.meetings.findForDate(f.chair, f.unit.id))?.status).toBe('open');
+
+    // The chair and someone the bot does not know join in one event; Teams delivering it twice changes nothing.
+    const sent = connector.activities.size;
+    const joined = { members: [member('002', 'C'), member('099', 'Partner Agency Guest')] };
+    await event('meetingParticipantJoin', aad('002'), joined, 'join-twice');
+    await event('meetingParticipantJoin', aad('002'), joined, 'join-twice');
+    // The member leaves. Joins and leaves post nothing anywhere.
+    clock.set(new Date('2026-05-11T08:20:00Z'));
+    await event('meetingParticipantLeave', aad('003'), { members: [member('003', 'M')] });
+    expect(connector.activities.size).toBe(sent);
+
+    const now = await attendanceOf();
+    expect(now.members.map((a) => [a.personId, a.present, a.leftAt?.toISOString() ?? null]).sort()).toEqual(
+      [
+        [f.chair.personId, true, null],
+        [f.member.personId, true, '2026-05-11T08:20:00.000Z'],
+      ].sort(),
+    );
+    expect(now.guests).toEqual([
+      { name: 'Partner Agency Guest', joinedAt: new Date('2026-05-11T08:00:00Z'), leftAt: null },
+    ]);
+    // The attendance card shows the guest apart, and when the member left (09:20 in London, BST).
+    const said = await teamsUser(() => ctx.url, connector, aad('002')).say('attendance', {
+      id: `19:meeting_teams-attend@thread.v2`,
+      type: 'groupChat',
+    });
+    const card = JSON.stringify(said);
+    expect(card).toContain('Guests (in the meeting, not members of the unit)');
+    expect(card).toContain('Partner Agency Guest: present');
+    expect(card).toContain(`${memberName}: present, left 09:20`);
+
+    // Closed: the minutes hold the attendance, guests apart; an event after the close records nothing.
+    const meeting = await ctx.services.meetings.findForDate(f.chair, f.unit.id);
+    const { minutes } = await ctx.services.meetings.close(f.chair, meeting?.id as number);
+    expect(minutes.record?.attendees).toEqual(
+      expect.arrayContaining([
+        { name: chairName, present: true, apology: null },
+        { name: memberName, present: true, apology: null, leftAt: new Date('2026-05-11T08:20:00Z') },
+        { name: 'Partner Agency Guest', present: true, guest: true },
+      ]),
+    );
+    expect(minutes.record?.attendees).toHaveLength(3);
+    const read = await ctx.services.meetings.minutesOf(f.chair, meeting?.id as number);
+    expect(read.record?.attendees).toEqual(minutes.record?.attendees);
+    await event('meetingParticipantJoin', aad('099'), { members: [member('098', 'Latecomer')] });
+    expect((await attendanceOf()).guests).toHaveLength(1);
+    // Every change went to the audit log: the member twice (join, leave), the chair once, the guest once.
+    expect(await ctx.services.audit.list({ entityType: 'meeting_guest' })).toHaveLength(1);
+    const attendanceTrail = await ctx.services.audit.list({ entityType: 'attendance' });
+    const ofMember = attendanceTrail.filter((e) => e.entityId === `${meeting?.id}:${f.member.personId}`);
+    expect(ofMember.map((e) => (e.after as { event?: string }).event)).toEqual(['joined', 'left']);
+  });
+
+  it('takes malformed participant events without a word in the chat, and keeps a name with control bytes clean', async () => {
+    const { connector, f, event, aad } = await meetingSetup('teams-junk', 'd');
+    const posted = connector.activities.size;
+    for (const value of [
+      {},
+      { members: 'everyone' },
+      { members: [{}, null, 7, { user: {} }] },
+      { members: [{ user: { aadObjectId: 'x'.repeat(1000), name: 'Long id' } }] },
+    ])
+      expect((await event('meetingParticipantJoin', aad('003'), value)).status).toBe(200);
+    // Nothing recorded from those: not even today's meeting was scheduled.
+    expect(await ctx.services.meetings.findForDate(f.chair, f.unit.id)).toBeUndefined();
+    await event('meetingParticipantJoin', aad('003'), {
+      members: [
+        { user: { id: '29:guest-1', name: '\u001b[31mGuest\u0007 One' }, meeting: { inMeeting: true } },
+      ],
+    });
+    const meeting = await ctx.services.meetings.findForDate(f.chair, f.unit.id);
+    expect(await ctx.services.meetings.guests(f.chair, meeting?.id as number)).toEqual([
+      expect.objectContaining({ name: '[31mGuest  One', leftAt: null }),
+    ]);
+    expect(connector.activities.size).toBe(posted);
   });
 });

@@ -434,9 +434,10 @@ export function sampleMinutesView(status: 'closed' | 'approved'): MinutesView {
     closedAt: at,
     attendees: [
       { name: 'Insp Chair', present: true, apology: null },
-      { name: 'PS Member', present: true, apology: null },
+      { name: 'PS Member', present: true, apology: null, leftAt: new Date('2026-05-11T08:20:00Z') },
       { name: 'Analyst', present: false, apology: 'On a course' },
       { name: 'PC Absent', present: false, apology: null },
+      { name: 'Partner Agency Guest', present: true, guest: true },
     ],
     agenda: DEFAULT_AGENDA.slice(0, 3).map((section, i) => ({
       sectionKey: section.key,

@@ -78,6 +78,9 @@ describe('Teams app package', () => {
       // Meeting start and end events (issue 18, item 1).
       { name: 'OnlineMeeting.ReadBasic.Chat', type: 'Application' },
       { name: 'ChannelMeeting.ReadBasic.Group', type: 'Application' },
+      // Participants joining and leaving (issue 18, item 1).
+      { name: 'OnlineMeetingParticipant.Read.Chat', type: 'Application' },
+      { name: 'ChannelMeetingParticipant.Read.Group', type: 'Application' },
     ]);
   });
 
