@@ -431,11 +431,15 @@ export function createTeamsBot(deps: {
     if (users.length === 0) return;
     const participants = await Promise.all(
       users.map(async (u) => {
+        const tenant = u?.tenantId ?? ctx.tenantId;
         const person = u?.aadObjectId
-          ? await services.people.findByIdentity('teams', u.tenantId ?? ctx.tenantId, u.aadObjectId)
+          ? await services.people.findByIdentity('teams', tenant, u.aadObjectId)
           : undefined;
+        // Their Teams address (29:…), which a card's per-user refresh names, learnt here as from their messages.
+        if (person && u?.aadObjectId && u.id?.startsWith('29:'))
+          await services.people.noteAddress('teams', tenant, u.aadObjectId, u.id);
         return {
-          ref: `teams:${u?.tenantId ?? ctx.tenantId}:${u?.aadObjectId ?? u?.id}`,
+          ref: `teams:${tenant}:${u?.aadObjectId ?? u?.id}`,
           name: typeof u?.name === 'string' ? u.name : '',
           personId: person?.id ?? null,
         };

@@ -421,6 +421,8 @@ describe('Teams with an app id configured', () => {
     expect(openId.current.requests.map((r) => r.path)).toContain('/.well-known/openidconfiguration');
     expect(fake.current.requests).toEqual([]);
     expect((await ctx.services.meetings.findForDate(f.chair, f.unit.id))?.status).toBe('scheduled');
+    // Their Teams address is learnt from the event, for a card's per-user refresh.
+    expect(await ctx.services.people.addressesOf([f.member.personId], 'teams')).toEqual([`29:${aad('003')}`]);
   });
 });
 
