@@ -19,7 +19,7 @@ import { markBriefsStale } from '../briefs/brief.service.js';
 import type { Clock } from '../clock.js';
 import { NotFoundError } from '../errors.js';
 import type { UnitService } from '../units/unit.service.js';
-import { type CsvItem, ImportFileError, readCsv, scanFile } from './csv-reader.js';
+import { type CsvItem, ImportFileError, readCsv, readCsvBatches, scanFile } from './csv-reader.js';
 import { FirstRows } from './first-rows.js';
 import type { MappedIncident } from './incident.model.js';
 import { createMapper, type Mapper, type MapResult, mergeIncidents, NOT_TEXT } from './mapper.js';
@@ -354,22 +354,15 @@ async function storedIncidents(
   return result.rows;
 }
 
-/**
- * Inserts the chunk's new incidents in one statement and returns the ids of those inserted; a reference already
- * stored is left alone (the caller compares it). Each column travels as one array parameter: a multi-row VALUES
- * list needs a bind parameter per field (31,000 for 1,000 rows) and was the import's slowest part, and JSON
- * records cost PostgreSQL more to read than arrays.
- */
-async function insertNew(
-  trx: Transaction<Database>,
+/** The statement inserting a chunk's rows (see insertNew), without its `returning`. */
+function insertStatement(
   unitId: number,
   batchId: number,
   source: string,
   pending: readonly Pending[],
   now: Date,
-  /** Whether a reference may be stored already (`on conflict do nothing`); otherwise a stored one is an error. */
   mayConflict: boolean,
-): Promise<Array<{ id: number; reference: string }>> {
+) {
   const rows = pending.map((p) => toValues(unitId, batchId, p.incident, p.hash));
   const columns = columnsSent(rows);
   const arrays = columns.map(
@@ -383,13 +376,66 @@ async function insertNew(
   const selected = sql.raw(
     columns.map(([name, type]) => (type === 'text[]' ? `r.${name}::text[]` : `r.${name}`)).join(', '),
   );
-  const result = await sql<{ id: number; reference: string }>`
+  return sql`
     insert into incidents (unit_id, source, import_batch_id, created_at, updated_at, ${names})
     select ${unitId}, ${source}, ${batchId}, ${now}::timestamptz, ${now}::timestamptz, ${selected}
     from unnest(${sql.join(arrays)}) as r(${names})
-    ${mayConflict ? sql`on conflict (unit_id, source, reference) do nothing` : sql``}
-    returning id, reference`.execute(trx);
+    ${mayConflict ? sql`on conflict (unit_id, source, reference) do nothing` : sql``}`;
+}
+
+/**
+ * Inserts the chunk's new incidents in one statement and returns the ids of those inserted; a reference already
+ * stored is left alone (the caller compares it). Each column travels as one array parameter: a multi-row VALUES
+ * list needs a bind parameter per field (31,000 for 1,000 rows) and was the import's slowest part, and JSON
+ * records cost PostgreSQL more to read than arrays.
+ */
+async function insertNew(
+  trx: Transaction<Database>,
+  unitId: number,
+  batchId: number,
+  source: string,
+  pending: readonly Pending[],
+  now: Date,
+): Promise<Array<{ id: number; reference: string }>> {
+  const insert = insertStatement(unitId, batchId, source, pending, now, true);
+  const result = await sql<{ id: number; reference: string }>`${insert} returning id, reference`.execute(trx);
   return result.rows;
+}
+
+/**
+ * Inserts every one of the rows (a stored reference is an error: see insertFirsts) and returns the ids given as
+ * inclusive ranges, worked out by the database: a row back per range instead of one per incident.
+ */
+async function insertAll(
+  trx: Transaction<Database>,
+  unitId: number,
+  batchId: number,
+  source: string,
+  pending: readonly Pending[],
+  now: Date,
+): Promise<Array<[number, number]>> {
+  const insert = insertStatement(unitId, batchId, source, pending, now, false);
+  const result = await sql<{ lo: string; hi: string }>`
+    with inserted as (${insert} returning id)
+    select min(id) as lo, max(id) as hi
+    from (select id, id - row_number() over (order by id) as run from inserted) r
+    group by run order by lo`.execute(trx);
+  return result.rows.map((r) => [Number(r.lo), Number(r.hi)]);
+}
+
+/** The incidents a chunk inserted: how many, their ids as ranges, and which references (null: all it sent). */
+interface InsertedRows {
+  readonly count: number;
+  readonly ranges: ReadonlyArray<readonly [number, number]>;
+  readonly references: ReadonlySet<string> | null;
+}
+
+function insertedOf(rows: ReadonlyArray<{ id: number; reference: string }>): InsertedRows {
+  return {
+    count: rows.length,
+    ranges: idRanges(rows.map((r) => Number(r.id))),
+    references: new Set(rows.map((r) => r.reference)),
+  };
 }
 
 /**
@@ -405,6 +451,17 @@ export function idRanges(ids: readonly number[]): Array<[number, number]> {
     else if (!last || id !== last[1]) ranges.push([id, id]);
   }
   return ranges;
+}
+
+/** Inclusive ranges joined where they touch or overlap, in order (`[[1, 5], [6, 9]]` is `[[1, 9]]`). */
+export function mergeRanges(ranges: ReadonlyArray<readonly [number, number]>): Array<[number, number]> {
+  const merged: Array<[number, number]> = [];
+  for (const [lo, hi] of [...ranges].sort((a, b) => a[0] - b[0])) {
+    const last = merged[merged.length - 1];
+    if (last && lo <= last[1] + 1) last[1] = Math.max(last[1], hi);
+    else merged.push([lo, hi]);
+  }
+  return merged;
 }
 
 /** The audited view of an incident: its mapped fields, not the raw text (which the hash stands for). */
@@ -534,20 +591,20 @@ export function createIncidentImportService(deps: {
     source: string,
     firsts: readonly Pending[],
     run: ImportRun,
-  ) {
+  ): Promise<InsertedRows> {
     if (run.allNew) {
       await sql`savepoint first_rows`.execute(trx);
       try {
-        const rows = await insertNew(trx, unitId, batchId, source, firsts, clock.now(), false);
+        const ranges = await insertAll(trx, unitId, batchId, source, firsts, clock.now());
         await sql`release savepoint first_rows`.execute(trx);
-        return rows;
+        return { count: firsts.length, ranges, references: null };
       } catch (error) {
         if ((error as { code?: unknown }).code !== UNIQUE_VIOLATION) throw error;
         await sql`rollback to savepoint first_rows`.execute(trx);
         run.allNew = false;
       }
     }
-    return insertNew(trx, unitId, batchId, source, firsts, clock.now(), true);
+    return insertedOf(await insertNew(trx, unitId, batchId, source, firsts, clock.now()));
   }
 
   async function writeChunkOnce(
@@ -585,14 +642,19 @@ export function createIncidentImportService(deps: {
       const source = pending[0]?.incident.source ?? '';
       const firsts = pending.filter((p) => p.repeatOf === undefined);
       const repeats = pending.filter((p) => p.repeatOf !== undefined);
-      const inserted = firsts.length > 0 ? await insertFirsts(trx, unitId, batchId, source, firsts, run) : [];
-      const insertedRefs = new Set(inserted.map((r) => r.reference));
-      delta.inserted += inserted.length;
-      for (const p of firsts) if (insertedRefs.has(p.incident.reference)) touch(eventAt(p.incident));
-      const conflicts = firsts.filter((p) => !insertedRefs.has(p.incident.reference));
+      const first: InsertedRows =
+        firsts.length > 0
+          ? await insertFirsts(trx, unitId, batchId, source, firsts, run)
+          : { count: 0, ranges: [], references: new Set() };
+      const wasInserted = (p: Pending) =>
+        first.references === null || first.references.has(p.incident.reference);
+      let insertedCount = first.count;
+      const insertedIds = [...first.ranges];
+      delta.inserted += first.count;
+      for (const p of firsts) if (wasInserted(p)) touch(eventAt(p.incident));
+      const conflicts = first.references === null ? [] : firsts.filter((p) => !wasInserted(p));
       for (const p of firsts) {
-        if (insertedRefs.has(p.incident.reference))
-          local?.set(p.rowNumber, { status: 'inserted', reference: p.incident.reference });
+        if (wasInserted(p)) local?.set(p.rowNumber, { status: 'inserted', reference: p.incident.reference });
       }
 
       // References already stored (by an earlier import, or by an earlier row of this file) are compared with
@@ -630,9 +692,10 @@ export function createIncidentImportService(deps: {
         const strays = repeats.filter((p) => !stored.has(p.incident.reference));
         const newRows = new Set<Pending>();
         if (strays.length > 0) {
-          const added = await insertNew(trx, unitId, batchId, source, strays, clock.now(), true);
+          const added = await insertNew(trx, unitId, batchId, source, strays, clock.now());
           delta.inserted += added.length;
-          inserted.push(...added);
+          insertedCount += added.length;
+          insertedIds.push(...insertedOf(added).ranges);
           for (const row of await storedIncidents(trx, unitId, source, strays))
             stored.set(row.reference, row);
           const addedRefs = new Set(added.map((r) => r.reference));
@@ -683,13 +746,13 @@ export function createIncidentImportService(deps: {
         // A stored brief whose window this changed is built again when next read (late data).
         await markBriefsStale(trx, unitId, from, to, clock.now());
       }
-      if (inserted.length > 0) {
+      if (insertedCount > 0) {
         await audit.append(trx, actor, {
           operation: 'collection',
           entityType: 'incidents',
           entityId: `batch:${batchId}`,
           unitId,
-          after: { inserted: inserted.length, source, idRanges: idRanges(inserted.map((r) => r.id)) },
+          after: { inserted: insertedCount, source, idRanges: mergeRanges(insertedIds) },
         });
       }
       // The batch's counters move with each chunk, in its transaction: a batch whose process died still says
@@ -919,7 +982,8 @@ export function createIncidentImportService(deps: {
     unitId: number,
     profile: MappingProfile,
     batchId: number,
-    items: AsyncIterable<CsvItem>,
+    /** The items in batches, in order (see readCsvBatches). */
+    items: AsyncIterable<readonly CsvItem[]>,
     outcomes?: Map<number, RecordOutcome>,
     onChunk?: (rows: number) => void,
   ): Promise<ImportSummary> {
@@ -979,53 +1043,54 @@ export function createIncidentImportService(deps: {
     };
 
     try {
-      for await (const item of items) {
-        counters.read += 1;
-        // Reading and mapping are synchronous between the reader's own waits for the file, which come only every
-        // few hundred rows; the chunk being written needs the event loop for each of its round trips. Without
-        // this turn the two took turns instead of overlapping, and the import ran at half speed.
-        if (counters.read % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        const { reject, mapped: result } = mapItem(mapper, item);
-        if (reject) rejects.push(reject);
-        else {
-          for (const [field, value] of result.unmapped) {
-            unmapped[field] ??= {};
-            unmapped[field][value] = (unmapped[field][value] ?? 0) + 1;
-          }
-          const entry = {
-            incident: result.incident,
-            rowNumber: item.rowNumber,
-            lineNumber: item.lineNumber,
-          };
-          if (profile.merge) {
-            // Rows of one incident (one per attending unit) are merged before writing; merge profiles are
-            // for snapshot-sized files, since every incident is held until the end of the file.
-            const earlier = merged.get(result.incident.reference);
-            if (earlier) {
-              merged.set(result.incident.reference, {
-                ...earlier,
-                incident: mergeIncidents(earlier.incident, result.incident),
-                fingerprint: `${earlier.fingerprint}\n${result.fingerprint}`,
-              });
-              counters.merged += 1;
-              outcomes?.set(item.rowNumber, { status: 'merged', reference: result.incident.reference });
-            } else {
-              merged.set(result.incident.reference, { ...entry, fingerprint: result.fingerprint });
+      for await (const batch of items)
+        for (const item of batch) {
+          counters.read += 1;
+          // Reading and mapping are synchronous between the reader's own waits for the file, which come only every
+          // few hundred rows; the chunk being written needs the event loop for each of its round trips. Without
+          // this turn the two took turns instead of overlapping, and the import ran at half speed.
+          if (counters.read % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+          const { reject, mapped: result } = mapItem(mapper, item);
+          if (reject) rejects.push(reject);
+          else {
+            for (const [field, value] of result.unmapped) {
+              unmapped[field] ??= {};
+              unmapped[field][value] = (unmapped[field][value] ?? 0) + 1;
             }
-          } else {
-            const reference = result.incident.reference;
-            const repeatOf = result.derivedReference
-              ? undefined
-              : firstRows.firstRowOf(reference, item.rowNumber);
-            pending.push({
-              ...entry,
-              hash: contentHash(result.fingerprint, result.incident.marking),
-              repeatOf,
-            });
+            const entry = {
+              incident: result.incident,
+              rowNumber: item.rowNumber,
+              lineNumber: item.lineNumber,
+            };
+            if (profile.merge) {
+              // Rows of one incident (one per attending unit) are merged before writing; merge profiles are
+              // for snapshot-sized files, since every incident is held until the end of the file.
+              const earlier = merged.get(result.incident.reference);
+              if (earlier) {
+                merged.set(result.incident.reference, {
+                  ...earlier,
+                  incident: mergeIncidents(earlier.incident, result.incident),
+                  fingerprint: `${earlier.fingerprint}\n${result.fingerprint}`,
+                });
+                counters.merged += 1;
+                outcomes?.set(item.rowNumber, { status: 'merged', reference: result.incident.reference });
+              } else {
+                merged.set(result.incident.reference, { ...entry, fingerprint: result.fingerprint });
+              }
+            } else {
+              const reference = result.incident.reference;
+              const repeatOf = result.derivedReference
+                ? undefined
+                : firstRows.firstRowOf(reference, item.rowNumber);
+              pending.push({
+                ...entry,
+                hash: contentHash(result.fingerprint, result.incident.marking),
+                repeatOf,
+              });
+            }
           }
+          if (pending.length + rejects.length >= CHUNK) await flush();
         }
-        if (pending.length + rejects.length >= CHUNK) await flush();
-      }
       for (const { fingerprint, ...entry } of merged.values()) {
         pending.push({ ...entry, hash: contentHash(fingerprint, entry.incident.marking) });
         if (pending.length >= CHUNK) await flush();
@@ -1082,7 +1147,7 @@ export function createIncidentImportService(deps: {
         bytes: totalBytes,
       });
       let bytes = 0;
-      const items = readCsv(options.file, {
+      const items = readCsvBatches(options.file, {
         encoding,
         delimiter: profile.delimiter,
         requiredColumns: profile.requiredColumns,
@@ -1105,13 +1170,14 @@ export function createIncidentImportService(deps: {
       const batchId = await createBatch(actor, unit.id, profile, options.label, {
         records: options.records.length,
       });
-      async function* items(): AsyncGenerator<CsvItem> {
+      async function* items(): AsyncGenerator<CsvItem[]> {
+        const batch: CsvItem[] = [];
         let rowNumber = 0;
         for (const input of options.records) {
           rowNumber += 1;
           const raw = input.raw;
           const problem = input.error ?? checkRecordShape(input.record, profile.requiredColumns);
-          if (problem) yield { kind: 'reject', rowNumber, lineNumber: rowNumber, reason: problem, raw };
+          if (problem) batch.push({ kind: 'reject', rowNumber, lineNumber: rowNumber, reason: problem, raw });
           else {
             const record = Object.fromEntries(
               Object.entries(input.record as Record<string, unknown>).map(([k, v]) => [
@@ -1119,9 +1185,10 @@ export function createIncidentImportService(deps: {
                 v === null ? '' : String(v),
               ]),
             );
-            yield { kind: 'record', rowNumber, lineNumber: rowNumber, record, raw };
+            batch.push({ kind: 'record', rowNumber, lineNumber: rowNumber, record, raw });
           }
         }
+        yield batch;
       }
       const outcomes = new Map<number, RecordOutcome>();
       const summary = await whileImporting(batchId, () =>
