@@ -316,7 +316,7 @@ function columnLiteral(
     // ISO text, read by PostgreSQL as timestamptz.
     else if (value instanceof Date) parts[i] = value.toISOString();
     else if (typeof value === 'number' || typeof value === 'boolean') parts[i] = String(value);
-    else parts[i] = quoteElement(String(value));
+    else parts[i] = element(String(value));
   }
   return `{${parts.join(',')}}`;
 }
@@ -329,6 +329,16 @@ function arrayLiteral(values: readonly string[]): string {
 const NEEDS_ESCAPE = /["\\]/;
 const quoteElement = (text: string) =>
   NEEDS_ESCAPE.test(text) ? `"${text.replace(/["\\]/g, '\\$&')}"` : `"${text}"`;
+/**
+ * Text that stands in an array literal as it is: not empty, not NULL in any case, and none of the characters the
+ * literal gives a meaning to (braces, comma, quote, backslash, white space at either end). Most values are, and
+ * are then not copied into a quoted string of their own.
+ */
+const BARE_ELEMENT = /^[^\s{},"\\][^{},"\\]*(?<!\s)$/;
+const element = (text: string) =>
+  BARE_ELEMENT.test(text) && !(text.length === 4 && text.toLowerCase() === 'null')
+    ? text
+    : quoteElement(text);
 
 /** What a chunk needs of a stored incident to compare a row with it. */
 type StoredIncident = Pick<IncidentRow, 'id' | 'reference' | 'content_hash'>;
@@ -1057,12 +1067,12 @@ export function createIncidentImportService(deps: {
               unmapped[field] ??= {};
               unmapped[field][value] = (unmapped[field][value] ?? 0) + 1;
             }
-            const entry = {
-              incident: result.incident,
-              rowNumber: item.rowNumber,
-              lineNumber: item.lineNumber,
-            };
             if (profile.merge) {
+              const entry = {
+                incident: result.incident,
+                rowNumber: item.rowNumber,
+                lineNumber: item.lineNumber,
+              };
               // Rows of one incident (one per attending unit) are merged before writing; merge profiles are
               // for snapshot-sized files, since every incident is held until the end of the file.
               const earlier = merged.get(result.incident.reference);
@@ -1083,7 +1093,9 @@ export function createIncidentImportService(deps: {
                 ? undefined
                 : firstRows.firstRowOf(reference, item.rowNumber);
               pending.push({
-                ...entry,
+                incident: result.incident,
+                rowNumber: item.rowNumber,
+                lineNumber: item.lineNumber,
                 hash: contentHash(result.fingerprint, result.incident.marking),
                 repeatOf,
               });
