@@ -279,6 +279,41 @@ const RECORD_COLUMNS = [
 ] as const satisfies ReadonlyArray<readonly [keyof ReturnType<typeof toValues>, string]>;
 
 type RecordColumn = (typeof RECORD_COLUMNS)[number][0];
+type ValuesRow = ReturnType<typeof toValues>;
+
+/**
+ * Each sent column's value, read off a pending row as toValues would give it: a chunk's literals are built column
+ * by column from these, with no row object made per incident on the way.
+ */
+const COLUMN_VALUE: { readonly [C in RecordColumn]: (p: Pending) => ValuesRow[C] } = {
+  reference: (p) => p.incident.reference,
+  opened_at: (p) => p.incident.openedAt,
+  first_deployed_at: (p) => p.incident.firstDeployedAt,
+  arrived_at: (p) => p.incident.arrivedAt,
+  closed_at: (p) => p.incident.closedAt,
+  event_at: (p) => eventAt(p.incident),
+  period_month: (p) => p.incident.periodMonth,
+  how_reported: (p) => p.incident.howReported,
+  grade_initial: (p) => p.incident.gradeInitial,
+  grade_final: (p) => p.incident.gradeFinal,
+  force_grade_initial: (p) => p.incident.forceGradeInitial,
+  force_grade_final: (p) => p.incident.forceGradeFinal,
+  opening_type_code: (p) => p.incident.openingTypeCode,
+  closing_type_code: (p) => p.incident.closingTypeCode,
+  nsir_chapter: (p) => p.incident.nsirChapter,
+  qualifiers: (p) => p.incident.qualifiers as ValuesRow['qualifiers'],
+  area: (p) => p.incident.area,
+  beat: (p) => p.incident.beat,
+  ward: (p) => p.incident.ward,
+  latitude: (p) => p.incident.latitude,
+  longitude: (p) => p.incident.longitude,
+  thrive_risk: (p) => p.incident.thriveRisk,
+  critical: (p) => p.incident.critical,
+  units: (p) => p.incident.units as ValuesRow['units'],
+  marking: (p) => p.incident.marking,
+  raw: (p) => storableRaw(p.incident.raw),
+  content_hash: (p) => p.hash,
+};
 
 /**
  * What the table fills in itself for a column left out (its default, or null; see migration 0002): a column holding
@@ -294,8 +329,11 @@ function isTableDefault(column: RecordColumn, value: unknown): boolean {
 }
 
 /** The columns a chunk sends: those in which some row holds more than the table's own default. */
-function columnsSent(rows: ReadonlyArray<ReturnType<typeof toValues>>) {
-  return RECORD_COLUMNS.filter(([name]) => rows.some((row) => !isTableDefault(name, row[name])));
+function columnsSent(rows: readonly Pending[]) {
+  return RECORD_COLUMNS.filter(([name]) => {
+    const value = COLUMN_VALUE[name];
+    return rows.some((row) => !isTableDefault(name, value(row)));
+  });
 }
 
 /**
@@ -303,14 +341,11 @@ function columnsSent(rows: ReadonlyArray<ReturnType<typeof toValues>>) {
  * cast on the server. The driver would build the same literal from a JS array, escaping every element with two
  * regular-expression replacements; here only an element holding a quote or a backslash is escaped.
  */
-function columnLiteral(
-  column: RecordColumn,
-  type: string,
-  rows: ReadonlyArray<ReturnType<typeof toValues>>,
-): string {
+function columnLiteral(column: RecordColumn, type: string, rows: readonly Pending[]): string {
+  const read: (p: Pending) => unknown = COLUMN_VALUE[column];
   const parts = new Array<string>(rows.length);
   for (let i = 0; i < rows.length; i += 1) {
-    const value = (rows[i] as ReturnType<typeof toValues>)[column];
+    const value = read(rows[i] as Pending);
     if (value === null || value === undefined) parts[i] = 'NULL';
     else if (type === 'text[]') parts[i] = quoteElement(arrayLiteral(value as readonly string[]));
     // ISO text, read by PostgreSQL as timestamptz.
@@ -373,11 +408,10 @@ function insertStatement(
   now: Date,
   mayConflict: boolean,
 ) {
-  const rows = pending.map((p) => toValues(unitId, batchId, p.incident, p.hash));
-  const columns = columnsSent(rows);
+  const columns = columnsSent(pending);
   const arrays = columns.map(
     ([name, type]) =>
-      sql`${columnLiteral(name, type, rows)}::${sql.raw(type === 'text[]' ? 'text' : type)}[]`,
+      sql`${columnLiteral(name, type, pending)}::${sql.raw(type === 'text[]' ? 'text' : type)}[]`,
   );
   const names = sql.raw(columns.map(([name]) => name).join(', '));
   // A list column travels as the text of its own array literal (arrays of arrays cannot be unnested row by row)
