@@ -135,6 +135,34 @@ describe.each(BACKENDS)('the 24-hour picture on %s', (backend) => {
     await fs.rm(dir, { recursive: true, force: true });
   });
 
+  it('counts an incident at the instant the window is split for counting (its middle) once, and the edges right', async () => {
+    // The window is counted in two halves at once; 07:00Z + 11.5 h = 18:30Z is where they meet.
+    const g = await createUnitFixture(ctx.services, { code: 'halves' });
+    const edges = [
+      ['H-START', '2026-03-28T07:00:00Z'],
+      ['H-MID-1', '2026-03-28T18:29:59Z'],
+      ['H-MID', '2026-03-28T18:30:00Z'],
+      ['H-MID+1', '2026-03-28T18:30:01Z'],
+      ['H-END-1', '2026-03-29T05:59:59Z'],
+      ['H-END', '2026-03-29T06:00:00Z'],
+    ] as const;
+    const file = path.join(dir, 'halves.csv');
+    await fs.writeFile(
+      file,
+      `${[HEADER, ...edges.map(([ref, iso]) => line(ref, new Date(iso), { area: ref }))].join('\n')}\n`,
+    );
+    await ctx.services.incidentImports.importFile(g.analyst, {
+      unitId: g.unit.id,
+      profile: 'generic-uk-cad',
+      file,
+    });
+    const halves = await ctx.services.pictures.build(g.member, g.unit.id, '2026-03-29');
+    expect(halves.total.count).toBe(5);
+    expect(halves.hotspots.map((h) => [h.key, h.count]).sort()).toEqual(
+      ['H-END-1', 'H-MID', 'H-MID+1', 'H-MID-1', 'H-START'].map((k) => [`area:${k}`, 1]).sort(),
+    );
+  });
+
   it('covers 23 hours on the spring clock change, ending at 07:00 BST', () => {
     expect(picture.windowStart.toISOString()).toBe('2026-03-28T07:00:00.000Z');
     expect(picture.windowEnd.toISOString()).toBe('2026-03-29T06:00:00.000Z');
