@@ -479,23 +479,41 @@ export function createPictureService(deps: {
     // Grouped by the incidents' `picture_group` (a digest of the seven values counted by, migration 0017) and
     // exception class: one number each rather than seven texts, a third of the time. Each group's values are
     // read from one of its incidents.
-    const count = (part: readonly Window[]) =>
-      sql<Record<string, number | string | null>>`
-      with w(k, s, e, m) as (values ${valuesOf(part)}),
-      g as (
-        select w.k, i.exception_class as x, min(i.id) as sample,
+    const counted = sql`
                count(*)::int as n,
                count(*) filter (where ${breachCondition(unit.responseTargets)})::int as breaches,
-               count(*) filter (where i.arrived_at >= i.opened_at)::int as attended,
+               count(*) filter (where i.arrived_at >= i.opened_at)::int as attended`;
+    const named = sql`s.grade_initial as grade, s.nsir_chapter as chapter, s.opening_type_code as type,
+             s.place_key as place, s.marking`;
+    const priorityCounts = sql.join(priorityColumns, sql``);
+    const count = (part: readonly Window[]) => {
+      const [one] = part;
+      // One window is read straight off the unit's event index (a tenth less work than through the lateral join,
+      // which several windows need).
+      if (part.length === 1 && one)
+        return sql<Record<string, number | string | null>>`
+      with g as (
+        select i.exception_class as x, min(i.id) as sample, ${counted},
+               count(*) filter (where i.opened_at = any(${midnights(one)}::timestamptz[]))::int as midnight
+               ${priorityCounts}
+        from incidents i
+        where i.unit_id = ${unit.id} and i.event_at >= ${one.start} and i.event_at < ${one.end}
+        group by i.picture_group, i.exception_class)
+      select ${one.k}::int as k, g.*, ${named}
+      from g join incidents s on s.id = g.sample`.execute(executor);
+      return sql<Record<string, number | string | null>>`
+      with w(k, s, e, m) as (values ${valuesOf(part)}),
+      g as (
+        select w.k, i.exception_class as x, min(i.id) as sample, ${counted},
                count(*) filter (where i.opened_at = any(w.m))::int as midnight
-               ${sql.join(priorityColumns, sql``)}
+               ${priorityCounts}
         from w cross join lateral (
           select * from incidents where unit_id = ${unit.id} and event_at >= w.s and event_at < w.e
         ) i
         group by w.k, i.picture_group, i.exception_class)
-      select g.*, s.grade_initial as grade, s.nsir_chapter as chapter, s.opening_type_code as type,
-             s.place_key as place, s.marking
+      select g.*, ${named}
       from g join incidents s on s.id = g.sample`.execute(executor);
+    };
     const [only] = windows;
     const split =
       windows.length === 1 && only && parts > 1
