@@ -1,7 +1,8 @@
 /**
  * Incident figures on PostgreSQL (issue 3), each against a baseline measured in the same run:
  * - import of N generated rows (default 1,000,000) through `dmm import`'s service: rows/s and peak RSS, against
- *   PostgreSQL's own `COPY … FROM` of the same CSV file into a plain table (goal: >= 0.5x COPY, RSS < 300 MB);
+ *   PostgreSQL's own `COPY … FROM` of the same incidents, mapped, into a table with the incidents table's indexes
+ *   (goal, issue 13: >= 0.5x that floor, RSS < 300 MB), and for scale the raw CSV into a plain table;
  * - brief build with 100,000 incidents in the window and 5,000,000 in history: p50 of rebuilds once the baseline
  *   windows are stored (as on any day after the first), and the first build alone, against one hand-written
  *   aggregate query over the same window (goal: <= 2x and < 500 ms);
@@ -144,7 +145,7 @@ export async function runIncidentBench(url: string): Promise<Figure[]> {
         value: copyRate,
         ratio: Number((importRate / copyRate).toPrecision(2)),
       },
-      goal: '>= 0.5x COPY',
+      // For scale only: text loaded as it is, unmapped, unchecked and unindexed. The goal is against the floor below.
     });
     // A second, stricter floor: COPY of the same incidents, already mapped, into a table with the incidents
     // table's own indexes and checks — what PostgreSQL itself needs to store them.
@@ -176,6 +177,7 @@ export async function runIncidentBench(url: string): Promise<Figure[]> {
         value: indexedRate,
         ratio: Number((importRate / indexedRate).toPrecision(2)),
       },
+      goal: '>= 0.5x',
     });
     figures.push({
       backend: 'postgres',
