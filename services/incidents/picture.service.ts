@@ -707,7 +707,8 @@ export function createPictureService(deps: {
           order by i.event_at, i.id
           limit ${MAX_LISTED}
         ) i
-        order by c.x, i.event_at, i.id`.execute(db);
+        order by c.x, i.event_at, i.id
+        limit ${MAX_LISTED}`.execute(db);
       const [counts, first, exceptionRead] = await Promise.all([
         allWindowCounts(unit, windows, specs),
         // The instant the unit's data begins (one probe of the unit's event index).
