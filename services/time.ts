@@ -51,7 +51,10 @@ export function startOfLocalDay(date: string, zone: string): Date {
 
 /** Whether `date` (YYYY-MM-DD) is a real calendar date: 2026-02-30 and 2026-13-45 are not. */
 export function isCalendarDate(date: string): boolean {
-  return /^\d{4}-\d{2}-\d{2}$/.test(date) && DateTime.fromISO(date, { zone: 'UTC' }).isValid;
+  return (
+    /^\d{4}-\d{2}-\d{2}$/.test(date) &&
+    remembered(`c|${date}`, () => (DateTime.fromISO(date, { zone: 'UTC' }).isValid ? 1 : 0)) === 1
+  );
 }
 
 /** Whether `zone` is a time zone luxon (and so Intl) knows. */

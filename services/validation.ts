@@ -2,9 +2,9 @@
  * Input validation at the service boundary with one schema library (zod). Every failure becomes a
  * `ValidationError` naming the field and what is allowed.
  */
-import { DateTime } from 'luxon';
 import { z } from 'zod';
 import { ValidationError } from './errors.js';
+import { isCalendarDate } from './time.js';
 
 export const MARKINGS = ['OFFICIAL', 'OFFICIAL-SENSITIVE'] as const;
 export type Marking = (typeof MARKINGS)[number];
@@ -79,10 +79,7 @@ export const submissionKey = z
 export const isoDate = z
   .string({ error: 'must be a date written YYYY-MM-DD' })
   .trim()
-  .refine(
-    (s) => /^\d{4}-\d{2}-\d{2}$/.test(s) && DateTime.fromISO(s).isValid,
-    'must be a date written YYYY-MM-DD',
-  );
+  .refine((s) => isCalendarDate(s), 'must be a date written YYYY-MM-DD');
 
 export const marking = z.enum(MARKINGS, { error: `must be one of ${MARKINGS.join(', ')}` });
 

@@ -135,6 +135,16 @@ export interface PrioritySpec {
   readonly key: string;
   /** Its matching rules as one condition (kinds ANDed, values within a kind ORed); null when it has none. */
   readonly condition: RawBuilder<boolean> | null;
+  /**
+   * The same rules as a test of a counted group's values, when they name only what a group is made of (type codes,
+   * NSIR chapters, areas: see `picture_group`, migration 0017): such a priority is counted from the groups rather
+   * than tested on every incident. Undefined when a rule needs more (qualifiers, keywords) or there is none.
+   */
+  readonly groupMatch?: (group: {
+    type: string | null;
+    chapter: string | null;
+    area: string | null;
+  }) => boolean;
 }
 
 export function prioritySpec(p: Priority): PrioritySpec {
@@ -157,10 +167,21 @@ export function prioritySpec(p: Priority): PrioritySpec {
     });
     conditions.push(sql`(${sql.join(words, sql` or `)})`);
   }
+  const byGroup = conditions.length > 0 && !rules.qualifiers?.length && !rules.keywords?.length;
+  const within = (values: readonly string[] | undefined, value: string | null) =>
+    !values?.length || (value !== null && values.includes(value));
   return {
     priority: p,
     key: `${p.id}:${hash('sha256', canonicalJson(rules) ?? '').slice(0, 16)}`,
     condition: conditions.length > 0 ? sql<boolean>`(${sql.join(conditions, sql` and `)})` : null,
+    ...(byGroup
+      ? {
+          groupMatch: (g: { type: string | null; chapter: string | null; area: string | null }) =>
+            within(rules.typeCodes, g.type) &&
+            within(rules.nsirChapters, g.chapter) &&
+            within(rules.areas, g.area),
+        }
+      : {}),
   };
 }
 
@@ -472,7 +493,7 @@ export function createPictureService(deps: {
         ),
       );
     const priorityColumns = specs.map((spec, j) =>
-      spec.condition
+      spec.condition && !spec.groupMatch
         ? sql`, count(*) filter (where ${spec.condition})::int as ${sql.id(`p${j}`)}`
         : sql`, 0 as ${sql.id(`p${j}`)}`,
     );
@@ -484,7 +505,7 @@ export function createPictureService(deps: {
                count(*) filter (where ${breachCondition(unit.responseTargets)})::int as breaches,
                count(*) filter (where i.arrived_at >= i.opened_at)::int as attended`;
     const named = sql`s.grade_initial as grade, s.nsir_chapter as chapter, s.opening_type_code as type,
-             s.place_key as place, s.marking`;
+             s.place_key as place, s.area, s.marking`;
     const priorityCounts = sql.join(priorityColumns, sql``);
     const count = (part: readonly Window[]) => {
       const [one] = part;
@@ -551,7 +572,16 @@ export function createPictureService(deps: {
         counts.typePlace[key] = (counts.typePlace[key] ?? 0) + n;
       }
       specs.forEach((spec, j) => {
-        counts.priorities[spec.key] = (counts.priorities[spec.key] ?? 0) + (r[`p${j}`] as number);
+        const matched = spec.groupMatch
+          ? spec.groupMatch({
+              type: r.type as string | null,
+              chapter: r.chapter as string | null,
+              area: r.area as string | null,
+            })
+            ? n
+            : 0
+          : (r[`p${j}`] as number);
+        counts.priorities[spec.key] = (counts.priorities[spec.key] ?? 0) + matched;
       });
     }
     for (const counts of result.values()) {

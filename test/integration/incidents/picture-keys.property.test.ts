@@ -96,4 +96,83 @@ describe.each(BACKENDS)('the picture columns of incidents on %s', (backend) => {
       select count(*)::int as n from incidents where unit_id = ${f.unit.id}`.execute(ctx.services.db);
     expect(rows[0]?.n).toBeGreaterThan(60);
   });
+
+  it('counts each priority as its rules say, whether tested per incident or per counted group', async () => {
+    // Rules of every kind, alone and together: type codes, chapters and areas alone are tested on the counted
+    // groups, rules with qualifiers or keywords on each incident (PrioritySpec.groupMatch); the oracle here tests
+    // each incident.
+    const kinds = {
+      typeCodes: fc.subarray(['THEFT', 'THEFT|', '|THEFT', 'ASSAULT'], { minLength: 1 }),
+      nsirChapters: fc.subarray(['crime', 'public_safety_welfare'], { minLength: 1 }),
+      areas: fc.subarray(['K2', 'Riverside', 'High St', 'k2'], { minLength: 1 }),
+    };
+    const some = (r: object) => Object.keys(r).length > 0;
+    const rules = fc.oneof(
+      fc.record(kinds, { requiredKeys: [] }).filter(some),
+      fc
+        .record(
+          {
+            ...kinds,
+            qualifiers: fc.subarray(['domestic', 'drugs'], { minLength: 1 }),
+            keywords: fc.subarray(['theft', 'eft|', 'nothing'], { minLength: 1 }),
+          },
+          { requiredKeys: [] },
+        )
+        .filter(some),
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(incident, { minLength: 1, maxLength: 15 }),
+        fc.array(rules, { minLength: 1, maxLength: 3 }),
+        async (incidents, priorityRules) => {
+          run += 1;
+          const f = await createUnitFixture(ctx.services, { code: `prio-${run}` });
+          await ctx.services.db
+            .insertInto('incidents')
+            .values(
+              incidents.map((i, n) => ({
+                ...i,
+                unit_id: f.unit.id,
+                source: 'prop',
+                reference: `P${run}-${n}`,
+                event_at: new Date('2026-06-14T12:00:00Z'),
+                raw: 'generated',
+                content_hash: 'h',
+                units: [],
+              })),
+            )
+            .execute();
+          const created = [];
+          for (const [n, matchingRules] of priorityRules.entries())
+            created.push(
+              await ctx.services.priorities.create(f.analyst, {
+                unitId: f.unit.id,
+                title: `P${n}`,
+                startsOn: '2026-01-01',
+                matchingRules,
+              }),
+            );
+          const picture = await ctx.services.pictures.build(f.member, f.unit.id, '2026-06-15');
+          const ilike = (text: string | null, word: string) =>
+            text?.toLowerCase().includes(word.toLowerCase()) === true;
+          for (const p of created) {
+            const r = p.matchingRules as Partial<Record<string, string[]>>;
+            const expected = incidents.filter(
+              (i) =>
+                (!r.typeCodes || r.typeCodes.includes(i.opening_type_code as string)) &&
+                (!r.nsirChapters || r.nsirChapters.includes(i.nsir_chapter as string)) &&
+                (!r.areas || r.areas.includes(i.area as string)) &&
+                (!r.qualifiers || i.qualifiers.some((q) => r.qualifiers?.includes(q))) &&
+                (!r.keywords || r.keywords.some((w) => ilike(i.opening_type_code, w))),
+            ).length;
+            expect(picture.priorities.find((x) => x.priority.id === p.id)?.count, JSON.stringify(r)).toBe(
+              expected,
+            );
+          }
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
 });
