@@ -541,6 +541,7 @@ export type UnitRow = Selectable<UnitTable>;
 export type PersonRow = Selectable<PersonTable>;
 export type PriorityRow = Selectable<PriorityTable>;
 export type MeetingRow = Selectable<MeetingTable>;
+export type AttendanceRow = Selectable<AttendanceTable>;
 export type EscalationRow = Selectable<EscalationTable>;
 export type IntelligenceRequirementRow = Selectable<IntelligenceRequirementTable>;
 export type IntelligenceAnswerRow = Selectable<IntelligenceAnswerTable>;

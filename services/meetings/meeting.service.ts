@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
-import type { AgendaItemRow, Database, MeetingRow } from '../../db/database.js';
+import type { AgendaItemRow, AttendanceRow, Database, MeetingRow } from '../../db/database.js';
 import type { Actor } from '../access/actor.js';
 import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
@@ -275,6 +275,46 @@ export function createMeetingService(deps: {
       .orderBy('name')
       .orderBy('joined_at')
       .execute();
+  }
+
+  /**
+   * Records a member's attendance at a meeting (added, or replacing what was recorded: `values` is given what was)
+   * and audits the change with `note` beside the new values.
+   */
+  async function writeAttendance(
+    trx: Transaction<Database>,
+    actor: Actor,
+    meeting: MeetingRow,
+    personId: number,
+    values: (previous: Pick<AttendanceRow, 'present' | 'apology' | 'joined_at' | 'left_at'> | undefined) => {
+      present: boolean;
+      apology: string | null;
+      joined_at?: Date | null;
+      left_at?: Date | null;
+    },
+    note: Record<string, unknown> = {},
+  ): Promise<void> {
+    const previous = await trx
+      .selectFrom('attendance')
+      .select(['present', 'apology', 'joined_at', 'left_at'])
+      .where('meeting_id', '=', meeting.id)
+      .where('person_id', '=', personId)
+      .executeTakeFirst();
+    const after = values(previous);
+    const recorded = { recorded_by: actor.personId, recorded_at: clock.now() };
+    await trx
+      .insertInto('attendance')
+      .values({ meeting_id: meeting.id, person_id: personId, ...after, ...recorded })
+      .onConflict((oc) => oc.columns(['meeting_id', 'person_id']).doUpdateSet({ ...after, ...recorded }))
+      .execute();
+    await audit.append(trx, actor, {
+      operation: previous ? 'alteration' : 'collection',
+      entityType: 'attendance',
+      entityId: `${meeting.id}:${personId}`,
+      unitId: meeting.unit_id,
+      before: previous ?? null,
+      after: { ...after, ...note },
+    });
   }
 
   async function lockMeeting(trx: Transaction<Database>, meetingId: number): Promise<MeetingRow> {
@@ -794,39 +834,7 @@ export function createMeetingService(deps: {
             .executeTakeFirst();
           if (!member)
             throw ValidationError.field('personId', `person ${data.personId} is not a member of this unit`);
-          const previous = await trx
-            .selectFrom('attendance')
-            .select(['present', 'apology'])
-            .where('meeting_id', '=', meetingId)
-            .where('person_id', '=', data.personId)
-            .executeTakeFirst();
-          await trx
-            .insertInto('attendance')
-            .values({
-              meeting_id: meetingId,
-              person_id: data.personId,
-              present: data.present,
-              apology,
-              recorded_by: actor.personId,
-              recorded_at: clock.now(),
-            })
-            .onConflict((oc) =>
-              oc.columns(['meeting_id', 'person_id']).doUpdateSet({
-                present: data.present,
-                apology,
-                recorded_by: actor.personId,
-                recorded_at: clock.now(),
-              }),
-            )
-            .execute();
-          await audit.append(trx, actor, {
-            operation: previous ? 'alteration' : 'collection',
-            entityType: 'attendance',
-            entityId: `${meetingId}:${data.personId}`,
-            unitId: row.unit_id,
-            before: previous ?? null,
-            after: { present: data.present, apology },
-          });
+          await writeAttendance(trx, actor, row, data.personId, () => ({ present: data.present, apology }));
         },
       );
     },
@@ -882,41 +890,19 @@ export function createMeetingService(deps: {
           let counted = { members: 0, guests: 0 };
           for (const p of data.participants) {
             if (p.personId !== null && members.has(p.personId)) {
-              const previous = await trx
-                .selectFrom('attendance')
-                .select(['present', 'apology', 'joined_at', 'left_at'])
-                .where('meeting_id', '=', meetingId)
-                .where('person_id', '=', p.personId)
-                .executeTakeFirst();
-              const after = {
-                present: true,
-                apology: null,
-                joined_at: previous?.joined_at ?? (joined ? at : null),
-                left_at: joined ? null : at,
-              };
-              await trx
-                .insertInto('attendance')
-                .values({
-                  meeting_id: meetingId,
-                  person_id: p.personId,
-                  ...after,
-                  recorded_by: actor.personId,
-                  recorded_at: clock.now(),
-                })
-                .onConflict((oc) =>
-                  oc
-                    .columns(['meeting_id', 'person_id'])
-                    .doUpdateSet({ ...after, recorded_by: actor.personId, recorded_at: clock.now() }),
-                )
-                .execute();
-              await audit.append(trx, actor, {
-                operation: previous ? 'alteration' : 'collection',
-                entityType: 'attendance',
-                entityId: `${meetingId}:${p.personId}`,
-                unitId: row.unit_id,
-                before: previous ?? null,
-                after: { ...after, event: data.event },
-              });
+              await writeAttendance(
+                trx,
+                actor,
+                row,
+                p.personId,
+                (previous) => ({
+                  present: true,
+                  apology: null,
+                  joined_at: previous?.joined_at ?? (joined ? at : null),
+                  left_at: joined ? null : at,
+                }),
+                { event: data.event },
+              );
               counted = { ...counted, members: counted.members + 1 };
               continue;
             }

@@ -42,6 +42,19 @@ const COUNTED = [
   'marking',
 ] as const;
 
+/** Generated incidents as rows of a unit, all in the picture window of 15 June 2026, referenced `<prefix>-<n>`. */
+const stored = (incidents: readonly Generated[], unitId: number, prefix: string) =>
+  incidents.map((i, n) => ({
+    ...i,
+    unit_id: unitId,
+    source: 'prop',
+    reference: `${prefix}-${n}`,
+    event_at: new Date('2026-06-14T12:00:00Z'),
+    raw: 'generated',
+    content_hash: 'h',
+    units: [],
+  }));
+
 describe.each(BACKENDS)('the picture columns of incidents on %s', (backend) => {
   const ctx = useServices(backend, createFixedClock('2026-06-15T06:30:00Z'));
 
@@ -53,18 +66,7 @@ describe.each(BACKENDS)('the picture columns of incidents on %s', (backend) => {
         run += 1;
         const inserted = await ctx.services.db
           .insertInto('incidents')
-          .values(
-            incidents.map((i, n) => ({
-              ...i,
-              unit_id: f.unit.id,
-              source: 'prop',
-              reference: `R${run}-${n}`,
-              event_at: new Date('2026-06-14T12:00:00Z'),
-              raw: 'generated',
-              content_hash: 'h',
-              units: [],
-            })),
-          )
+          .values(stored(incidents, f.unit.id, `R${run}`))
           .returning([
             'reference',
             'place_key',
@@ -130,18 +132,7 @@ describe.each(BACKENDS)('the picture columns of incidents on %s', (backend) => {
           const f = await createUnitFixture(ctx.services, { code: `prio-${run}` });
           await ctx.services.db
             .insertInto('incidents')
-            .values(
-              incidents.map((i, n) => ({
-                ...i,
-                unit_id: f.unit.id,
-                source: 'prop',
-                reference: `P${run}-${n}`,
-                event_at: new Date('2026-06-14T12:00:00Z'),
-                raw: 'generated',
-                content_hash: 'h',
-                units: [],
-              })),
-            )
+            .values(stored(incidents, f.unit.id, `P${run}`))
             .execute();
           const created = [];
           for (const [n, matchingRules] of priorityRules.entries())
