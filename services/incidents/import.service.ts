@@ -210,6 +210,9 @@ function eventAt(incident: MappedIncident): Date | null {
   return incident.openedAt ?? incident.firstDeployedAt ?? incident.arrivedAt ?? incident.closedAt;
 }
 
+/** eventAt's order, as columns (a chunk's insert works the event time out in the database). */
+const EVENT_TIME_ORDER = ['opened_at', 'first_deployed_at', 'arrived_at', 'closed_at'] as const;
+
 function toValues(unitId: number, batchId: number, incident: MappedIncident, hash: string) {
   return {
     unit_id: unitId,
@@ -409,22 +412,28 @@ function insertStatement(
   now: Date,
   mayConflict: boolean,
 ) {
-  const columns = columnsSent(pending);
+  // The event time is worked out by the database from the times sent, as eventAt does (the first of opened,
+  // deployed, arrived, closed): one array of timestamps less to write and parse.
+  const columns = columnsSent(pending).filter(([name]) => name !== 'event_at');
+  const times = EVENT_TIME_ORDER.filter((name) => columns.some(([sent]) => sent === name));
   const arrays = columns.map(
     ([name, type]) =>
       sql`${columnLiteral(name, type, pending)}::${sql.raw(type === 'text[]' ? 'text' : type)}[]`,
   );
-  const names = sql.raw(columns.map(([name]) => name).join(', '));
+  const names = columns.map(([name]) => name).join(', ');
   // A list column travels as the text of its own array literal (arrays of arrays cannot be unnested row by row)
   // and is cast back here: a cast per row, where rebuilding it from JSON was a subquery per row (1.2 µs a row
   // more).
   const selected = sql.raw(
     columns.map(([name, type]) => (type === 'text[]' ? `r.${name}::text[]` : `r.${name}`)).join(', '),
   );
+  const eventTime = sql.raw(
+    times.length === 0 ? 'null::timestamptz' : `coalesce(${times.map((t) => `r.${t}`).join(', ')})`,
+  );
   return sql`
-    insert into incidents (unit_id, source, import_batch_id, created_at, updated_at, ${names})
-    select ${unitId}, ${source}, ${batchId}, ${now}::timestamptz, ${now}::timestamptz, ${selected}
-    from unnest(${sql.join(arrays)}) as r(${names})
+    insert into incidents (unit_id, source, import_batch_id, created_at, updated_at, event_at, ${sql.raw(names)})
+    select ${unitId}, ${source}, ${batchId}, ${now}::timestamptz, ${now}::timestamptz, ${eventTime}, ${selected}
+    from unnest(${sql.join(arrays)}) as r(${sql.raw(names)})
     ${mayConflict ? sql`on conflict (unit_id, source, reference) do nothing` : sql``}`;
 }
 

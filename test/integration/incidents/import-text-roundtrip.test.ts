@@ -89,4 +89,51 @@ describe.each(BACKENDS)('text in array literals on %s', (backend) => {
     expect(compared).toBe(summary.inserted);
     expect(compared).toBeGreaterThan(TRICKY.length);
   });
+
+  it('takes the event time as the first of opened, deployed, arrived and closed, whichever times a chunk has', async () => {
+    const unit = await ctx.services.units.create(operator, { code: 'times', name: 'Times' });
+    const T = [
+      '2026-03-29T08:00:00.000Z',
+      '2026-03-29T08:05:00.000Z',
+      '2026-03-29T08:20:00.000Z',
+      '2026-03-29T09:00:00.000Z',
+    ];
+    const columns = ['opened_at', 'first_deployed_at', 'arrived_at', 'closed_at'] as const;
+    // Every non-empty combination of the four times, each in a chunk of its own and all together in one.
+    const combos = Array.from({ length: 15 }, (_, m) => columns.filter((_, b) => (m + 1) & (1 << b)));
+    const record = (n: number, present: readonly string[]) => {
+      const r: Record<string, string> = {
+        incident_ref: `E-${n}`,
+        grade_initial: '2',
+        opening_type: 'THEFT',
+        nsir_chapter: 'crime',
+      };
+      columns.forEach((c, b) => {
+        r[c] = present.includes(c) ? (T[b] as string) : '';
+      });
+      return { record: r, raw: JSON.stringify(r) };
+    };
+    const together = combos.map((present, n) => record(n, present));
+    for (const [label, records] of [
+      ['together', together],
+      ...combos.map((present, n) => [`alone-${n}`, [record(100 + n, present)]] as const),
+    ] as const)
+      await ctx.services.incidentImports.importRecords(operator, {
+        unitId: unit.id,
+        profile: 'generic-uk-cad',
+        label,
+        records: [...records],
+      });
+    const rows = await ctx.handle.db
+      .selectFrom('incidents')
+      .select(['reference', 'event_at'])
+      .where('unit_id', '=', unit.id)
+      .execute();
+    expect(rows).toHaveLength(30);
+    for (const row of rows) {
+      const n = Number(row.reference.slice(2)) % 100;
+      const first = columns.findIndex((c) => (combos[n] as readonly string[]).includes(c));
+      expect(row.event_at?.toISOString(), row.reference).toBe(T[first]);
+    }
+  });
 });
