@@ -2,6 +2,7 @@
  * Actions from the DMM: create/assign (to a person or a post), due dates, PIER/4P categories, the status
  * machine with its rules, optimistic concurrency by version, full update history, and the usual lists.
  */
+
 import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { ActionRow, Database } from '../../db/database.js';
@@ -10,16 +11,16 @@ import { assertCan, can } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { readableDecisionUnit } from '../decisions/decision.service.js';
-import { ConflictError, DomainError, ForbiddenError, NotFoundError, ValidationError } from '../errors.js';
+import { ConflictError, DomainError, ForbiddenError, ValidationError } from '../errors.js';
 import { openMeetingId } from '../meetings/open-meeting.js';
 import { assertInternalMember } from '../people/members.js';
+import { rowById } from '../rows.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
 import { CATEGORY_SCHEMES, type Unit, type UnitService } from '../units/unit.service.js';
 import {
   id,
   isoDate,
-  isStorableId,
   type Marking,
   marking,
   optionalText,
@@ -210,16 +211,8 @@ export function createActionService(deps: {
     return localDateOf(clock.now(), unit.timeZone);
   }
 
-  async function lockAction(trx: Transaction<Database>, actionId: number): Promise<ActionRow> {
-    if (!isStorableId(actionId)) throw new NotFoundError('Action', actionId);
-    const row = await trx
-      .selectFrom('actions')
-      .selectAll()
-      .where('id', '=', actionId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!row) throw new NotFoundError('Action', actionId);
-    return row;
+  function lockAction(trx: Transaction<Database>, actionId: number): Promise<ActionRow> {
+    return rowById(trx, 'actions', actionId, 'Action', { forUpdate: true });
   }
 
   function assertVersion(row: ActionRow, expectedVersion: number | undefined) {
@@ -431,9 +424,7 @@ export function createActionService(deps: {
     },
 
     async get(actor, actionId) {
-      if (!isStorableId(actionId)) throw new NotFoundError('Action', actionId);
-      const row = await db.selectFrom('actions').selectAll().where('id', '=', actionId).executeTakeFirst();
-      if (!row) throw new NotFoundError('Action', actionId);
+      const row = await rowById(db, 'actions', actionId, 'Action');
       assertCan(actor, 'records.read', row.unit_id);
       return toAction(row);
     },

@@ -3,6 +3,7 @@
  * resources are asked for and to which TT&CG, raised by the chair (during the meeting it is tied to it), and the
  * TT&CG's answer recorded against it. Escalations are records: raised and answered once, audited, never edited.
  */
+
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Database, EscalationRow } from '../../db/database.js';
@@ -10,22 +11,14 @@ import type { Actor } from '../access/actor.js';
 import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
-import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { DomainError, ValidationError } from '../errors.js';
 import { openMeetingId } from '../meetings/open-meeting.js';
 import { actorName } from '../people/names.js';
+import { rowById } from '../rows.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
-import {
-  id,
-  isStorableId,
-  type Marking,
-  marking,
-  optionalText,
-  parseInput,
-  submissionKey,
-  text,
-} from '../validation.js';
+import { id, type Marking, marking, optionalText, parseInput, submissionKey, text } from '../validation.js';
 
 export interface Escalation {
   readonly id: number;
@@ -148,19 +141,12 @@ export function createEscalationService(deps: {
 
     async answer(actor, escalationId, input) {
       const data = parseInput(answerSchema, input);
-      if (!isStorableId(escalationId)) throw new NotFoundError('Escalation', escalationId);
       return submissions.change(
         actor,
         { key: data.submissionKey, verb: 'escalation.answer' },
         asEntity,
         async (trx) => {
-          const row = await trx
-            .selectFrom('escalations')
-            .selectAll()
-            .where('id', '=', escalationId)
-            .forUpdate()
-            .executeTakeFirst();
-          if (!row) throw new NotFoundError('Escalation', escalationId);
+          const row = await rowById(trx, 'escalations', escalationId, 'Escalation', { forUpdate: true });
           assertCan(actor, 'meeting.run', row.unit_id);
           if (row.outcome !== null)
             throw new DomainError(

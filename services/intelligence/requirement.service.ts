@@ -5,6 +5,7 @@
  * answers against an approved one until it expires or is closed. Every change is audited; answers are added,
  * never changed.
  */
+
 import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Database, IntelligenceAnswerRow, IntelligenceRequirementRow } from '../../db/database.js';
@@ -12,10 +13,11 @@ import type { Actor } from '../access/actor.js';
 import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
-import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { DomainError, ValidationError } from '../errors.js';
 import { openMeetingId } from '../meetings/open-meeting.js';
 import { assertInternalMember } from '../people/members.js';
 import { actorName, personName } from '../people/names.js';
+import { rowById } from '../rows.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
 import type { Unit, UnitService } from '../units/unit.service.js';
@@ -23,7 +25,6 @@ import {
   highestMarking,
   id,
   isoDate,
-  isStorableId,
   type Marking,
   marking,
   optionalText,
@@ -130,6 +131,8 @@ function toAnswer(row: IntelligenceAnswerRow): IntelligenceAnswer {
 
 type Q = Kysely<Database> | Transaction<Database>;
 
+const REQUIREMENT = 'Intelligence requirement';
+
 export function createIntelligenceService(deps: {
   db: Kysely<Database>;
   audit: AuditService;
@@ -177,16 +180,8 @@ export function createIntelligenceService(deps: {
     };
   }
 
-  async function lock(trx: Transaction<Database>, requirementId: number) {
-    if (!isStorableId(requirementId)) throw new NotFoundError('Intelligence requirement', requirementId);
-    const row = await trx
-      .selectFrom('intelligence_requirements')
-      .selectAll()
-      .where('id', '=', requirementId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!row) throw new NotFoundError('Intelligence requirement', requirementId);
-    return row;
+  function lock(trx: Transaction<Database>, requirementId: number) {
+    return rowById(trx, 'intelligence_requirements', requirementId, REQUIREMENT, { forUpdate: true });
   }
 
   /** Whether an approved requirement's expiry date has passed in its unit's time zone. */
@@ -427,13 +422,7 @@ export function createIntelligenceService(deps: {
     },
 
     async get(actor, requirementId) {
-      if (!isStorableId(requirementId)) throw new NotFoundError('Intelligence requirement', requirementId);
-      const row = await db
-        .selectFrom('intelligence_requirements')
-        .selectAll()
-        .where('id', '=', requirementId)
-        .executeTakeFirst();
-      if (!row) throw new NotFoundError('Intelligence requirement', requirementId);
+      const row = await rowById(db, 'intelligence_requirements', requirementId, REQUIREMENT);
       assertCan(actor, 'records.read', row.unit_id);
       return view(db, row);
     },

@@ -4,6 +4,7 @@
  * structured record; the chair approves them, after which they never change (a correction is an addendum).
  * Every step locks the meeting row, so two people pressing "next" at once move the agenda once each, in order.
  */
+
 import { createHash } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
@@ -14,6 +15,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import type { Clock } from '../clock.js';
 import { ConflictError, DomainError, NotFoundError, ValidationError } from '../errors.js';
 import { actorName, personName } from '../people/names.js';
+import { rowById } from '../rows.js';
 import type { SubmissionLedger } from '../submissions/submission.ledger.js';
 import { localDateOf } from '../time.js';
 import type { Unit, UnitService } from '../units/unit.service.js';
@@ -317,16 +319,8 @@ export function createMeetingService(deps: {
     });
   }
 
-  async function lockMeeting(trx: Transaction<Database>, meetingId: number): Promise<MeetingRow> {
-    if (!isStorableId(meetingId)) throw new NotFoundError('Meeting', meetingId);
-    const row = await trx
-      .selectFrom('meetings')
-      .selectAll()
-      .where('id', '=', meetingId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!row) throw new NotFoundError('Meeting', meetingId);
-    return row;
+  function lockMeeting(trx: Transaction<Database>, meetingId: number): Promise<MeetingRow> {
+    return rowById(trx, 'meetings', meetingId, 'Meeting', { forUpdate: true });
   }
 
   /** A press on a card drawn at another version changes nothing: the caller shows the meeting as it is now. */

@@ -3,6 +3,7 @@
  * responsible for its delivery plan, a marking (an operation's name can be OFFICIAL-SENSITIVE: it is then
  * withheld from OFFICIAL places and partners), the TT&CG objective it serves and the date the TT&CG reviews it.
  */
+
 import type { Kysely, Transaction } from 'kysely';
 import { z } from 'zod';
 import type { Database, PriorityRow } from '../../db/database.js';
@@ -11,19 +12,11 @@ import { assertCan } from '../access/permissions.js';
 import type { AuditService } from '../audit/audit.service.js';
 import { markBriefsStaleFrom } from '../briefs/stale.js';
 import type { Clock } from '../clock.js';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { ValidationError } from '../errors.js';
+import { rowById } from '../rows.js';
 import { localDateOf } from '../time.js';
 import type { UnitService } from '../units/unit.service.js';
-import {
-  id,
-  isoDate,
-  isStorableId,
-  type Marking,
-  marking,
-  optionalText,
-  parseInput,
-  text,
-} from '../validation.js';
+import { id, isoDate, type Marking, marking, optionalText, parseInput, text } from '../validation.js';
 
 export interface Priority {
   readonly id: number;
@@ -198,13 +191,7 @@ export function createPriorityService(deps: {
 
     async retire(actor, priorityId) {
       return db.transaction().execute(async (trx) => {
-        const row = await trx
-          .selectFrom('priorities')
-          .selectAll()
-          .where('id', '=', priorityId)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!row) throw new NotFoundError('Priority', priorityId);
+        const row = await rowById(trx, 'priorities', priorityId, 'Priority', { forUpdate: true });
         assertCan(actor, 'priority.manage', row.unit_id);
         return alter(trx, actor, row, { status: 'retired' });
       });
@@ -212,15 +199,8 @@ export function createPriorityService(deps: {
 
     async update(actor, priorityId, input) {
       const data = parseInput(updatePrioritySchema, input);
-      if (!isStorableId(priorityId)) throw new NotFoundError('Priority', priorityId);
       return db.transaction().execute(async (trx) => {
-        const row = await trx
-          .selectFrom('priorities')
-          .selectAll()
-          .where('id', '=', priorityId)
-          .forUpdate()
-          .executeTakeFirst();
-        if (!row) throw new NotFoundError('Priority', priorityId);
+        const row = await rowById(trx, 'priorities', priorityId, 'Priority', { forUpdate: true });
         assertCan(actor, 'priority.manage', row.unit_id);
         if (data.ownerPersonId) await assertOwner(trx, row.unit_id, data.ownerPersonId);
         const updated = await alter(trx, actor, row, {
@@ -237,13 +217,7 @@ export function createPriorityService(deps: {
     },
 
     async get(actor, priorityId) {
-      if (!isStorableId(priorityId)) throw new NotFoundError('Priority', priorityId);
-      const row = await db
-        .selectFrom('priorities')
-        .selectAll()
-        .where('id', '=', priorityId)
-        .executeTakeFirst();
-      if (!row) throw new NotFoundError('Priority', priorityId);
+      const row = await rowById(db, 'priorities', priorityId, 'Priority');
       assertCan(actor, 'records.read', row.unit_id);
       return toPriority(row);
     },
