@@ -7,18 +7,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../services/clock.js';
 import { useApp } from '../support/app.js';
+import { linkPerson } from '../support/chat-drivers.js';
 import type { FakeConnector } from '../support/fakes/fake-connector.js';
-import { type FakeSlack, type SlackCall, TEAM_ID } from '../support/fakes/fake-slack.js';
+import type { FakeSlack, SlackCall } from '../support/fakes/fake-slack.js';
 import { slackSettings, useFakeConnector, useFakeSlack } from '../support/fakes/use-fakes.js';
 import { createUnitFixture, operator, type UnitFixture } from '../support/fixtures.js';
 import { blocksText, type SlackUser, slackUser } from '../support/slack-client.js';
-import {
-  cardOf,
-  TENANT_ID,
-  type TeamsConversation,
-  type TeamsUser,
-  teamsUser,
-} from '../support/teams-client.js';
+import { cardOf, type TeamsConversation, type TeamsUser, teamsUser } from '../support/teams-client.js';
 
 const SLACK_CHANNEL = 'C0IR';
 const SLACK_PARTNERS = 'C0IRPARTNER';
@@ -59,12 +54,7 @@ describe('intelligence requirements in Slack and Teams', () => {
     connector = connectorFake.current;
     f = await createUnitFixture(ctx.services, { code: 'intel' });
     const link = (personId: number, platform: 'slack' | 'teams', externalId: string) =>
-      ctx.services.people.linkIdentity(operator, {
-        personId,
-        platform,
-        tenantId: platform === 'slack' ? TEAM_ID : TENANT_ID,
-        externalId,
-      });
+      linkPerson(ctx.services, personId, platform, externalId);
     await link(f.admin.personId, 'slack', 'U0ADMIN');
     await link(f.admin.personId, 'teams', 'aad-admin');
     await link(f.member.personId, 'slack', 'U0MEMBER');

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createFixedClock } from '../../services/clock.js';
 import { useApp } from '../support/app.js';
+import { linkPerson } from '../support/chat-drivers.js';
 import type { ConnectorActivity, FakeConnector } from '../support/fakes/fake-connector.js';
 import { type FakeSlack, TEAM_ID } from '../support/fakes/fake-slack.js';
 import { slackSettings, useFakeConnector, useFakeSlack } from '../support/fakes/use-fakes.js';
@@ -23,7 +24,6 @@ import {
   cardOf,
   executeActions,
   postActivity,
-  TENANT_ID,
   type TeamsConversation,
   type TeamsUser,
   teamsUser,
@@ -54,13 +54,8 @@ describe('Slack and Teams together', () => {
     slack = slackFake.current;
     connector = connectorFake.current;
     f = await createUnitFixture(ctx.services, { code: 'both' });
-    const link = async (personId: number, platform: 'slack' | 'teams', externalId: string) =>
-      ctx.services.people.linkIdentity(operator, {
-        personId,
-        platform,
-        tenantId: platform === 'slack' ? TEAM_ID : TENANT_ID,
-        externalId,
-      });
+    const link = (personId: number, platform: 'slack' | 'teams', externalId: string) =>
+      linkPerson(ctx.services, personId, platform, externalId);
     await link(f.owner.personId, 'slack', 'U0OWNER');
     await link(f.owner.personId, 'teams', 'aad-owner');
     await link(f.member.personId, 'slack', 'U0MEMBER');

@@ -45,19 +45,28 @@ interface AppHandle {
   readonly idle: () => Promise<void>;
 }
 
+/** Links a person to their id on the fake Slack workspace or the fake Teams tenant. */
+export function linkPerson(
+  services: Services,
+  personId: number,
+  platform: 'slack' | 'teams',
+  externalId: string,
+): Promise<void> {
+  return services.people.linkIdentity(operator, {
+    personId,
+    platform,
+    tenantId: platform === 'slack' ? TEAM_ID : TENANT_ID,
+    externalId,
+  });
+}
+
 async function linkAll(
   services: Services,
   f: UnitFixture,
   platform: 'slack' | 'teams',
   idOf: (who: string) => string,
 ) {
-  for (const who of PEOPLE)
-    await services.people.linkIdentity(operator, {
-      personId: f[who].personId,
-      platform,
-      tenantId: platform === 'slack' ? TEAM_ID : TENANT_ID,
-      externalId: idOf(who),
-    });
+  for (const who of PEOPLE) await linkPerson(services, f[who].personId, platform, idOf(who));
 }
 
 /** Slack: `/dmm` in a channel of the run, buttons on its messages, forms as modals. */
